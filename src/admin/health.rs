@@ -1,0 +1,51 @@
+//! `/healthz`, `/readyz` and `/metrics`.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AdminState;
+use crate::db::{self, MigrationStatus};
+use crate::error_kind::report;
+use crate::metrics::{DATABASE_READY, READYZ_FAILURES};
+
+/// The process is up and serving HTTP.
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready when the database answers and every embedded migration is applied.
+pub async fn readyz(State(state): State<AdminState>) -> Response {
+    let probe = tokio::time::timeout(Duration::from_secs(2), db::migration_status(&state.pool));
+    let reason = match probe.await {
+        Ok(Ok(MigrationStatus::UpToDate)) => None,
+        Ok(Ok(MigrationStatus::Pending { applied, known })) => {
+            Some(("migrations_pending", format!("{applied} of {known} migrations applied")))
+        }
+        Ok(Err(err)) => {
+            Some(("database_unreachable", format!("database unreachable: {}", report(&err))))
+        }
+        Err(_) => Some(("database_timeout", "database did not answer within 2s".to_string())),
+    };
+    match reason {
+        None => {
+            metrics::gauge!(DATABASE_READY).set(1.0);
+            (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response()
+        }
+        Some((code, message)) => {
+            metrics::gauge!(DATABASE_READY).set(0.0);
+            metrics::counter!(READYZ_FAILURES, "reason" => code).increment(1);
+            let body = json!({ "status": "unavailable", "code": code, "reason": message });
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+    }
+}
+
+pub async fn metrics(State(state): State<AdminState>) -> Response {
+    let content_type = [(header::CONTENT_TYPE, "text/plain; version=0.0.4")];
+    (content_type, state.metrics.render()).into_response()
+}

@@ -1,0 +1,117 @@
+//! The daemon: `App::build` binds the admin listener, `run_until_stopped` runs every task
+//! until the cancellation token fires, then drains within the grace period.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::admin::{self, AdminState};
+use crate::config::Settings;
+use crate::db::{self, DbError};
+use crate::error_kind::report;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("admin server failed")]
+    Serve(#[source] std::io::Error),
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+pub struct App {
+    settings: Arc<Settings>,
+    pool: PgPool,
+    listener: TcpListener,
+}
+
+impl App {
+    /// Binds the admin address from settings (port 0 picks a free port) and prepares the
+    /// pool without connecting, so the process starts even while Postgres is still starting.
+    pub async fn build(settings: Settings) -> Result<App, AppError> {
+        let addr = settings.admin.listen;
+        let listener =
+            TcpListener::bind(addr).await.map_err(|source| AppError::Bind { addr, source })?;
+        let pool = db::lazy_pool(&settings.database)?;
+        Ok(App { settings: Arc::new(settings), pool, listener })
+    }
+
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves the admin API at once, waits for the database and migrates it, then runs
+    /// until `shutdown` fires. Returns an error if the database never became reachable.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> Result<(), AppError> {
+        let admin_addr = self.admin_addr();
+        let App { settings, pool, listener } = self;
+        let tasks = TaskTracker::new();
+        let state = AdminState { pool: pool.clone(), metrics: crate::metrics::install() };
+        let server = tasks.spawn(serve_admin(listener, state, shutdown.clone()));
+        let started = start_database(&settings, &pool, &shutdown).await;
+        if started.is_ok() && !shutdown.is_cancelled() {
+            tracing::info!(admin = %admin_addr, "hubsync is ready");
+        }
+        if let Err(err) = &started {
+            tracing::error!(error = %report(err), "start-up failed");
+            shutdown.cancel();
+        }
+        shutdown.cancelled().await;
+        tasks.close();
+        drain(&settings, tasks).await;
+        pool.close().await;
+        started?;
+        server.await.unwrap_or(Ok(()))
+    }
+}
+
+async fn start_database(
+    settings: &Settings,
+    pool: &PgPool,
+    shutdown: &CancellationToken,
+) -> Result<(), AppError> {
+    let database = &settings.database;
+    tracing::info!("waiting for the database");
+    match db::wait_until_reachable(pool, database, shutdown).await {
+        Err(DbError::Cancelled) => return Ok(()),
+        other => other?,
+    }
+    if database.migrate_on_start {
+        let report = db::migrate(pool).await?;
+        let applied = report.applied_now.len();
+        tracing::info!(applied, latest = report.latest, "migrations applied");
+    }
+    Ok(())
+}
+
+/// Waits for tasks to finish, at most the configured grace period.
+async fn drain(settings: &Settings, tasks: TaskTracker) {
+    let grace = settings.shutdown.grace_period;
+    if tokio::time::timeout(grace, tasks.wait()).await.is_err() {
+        tracing::warn!(?grace, "tasks still running after the grace period; abandoning them");
+    }
+}
+
+async fn serve_admin(
+    listener: TcpListener,
+    state: AdminState,
+    shutdown: CancellationToken,
+) -> Result<(), AppError> {
+    axum::serve(listener, admin::router(state))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+        .map_err(AppError::Serve)
+}

@@ -1,0 +1,95 @@
+//! The command line: `hubsync [--config FILE] <command>`, and what each command does.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::app::App;
+use crate::config::{self, ConfigSources, Settings};
+use crate::db;
+use crate::telemetry::LogFormat;
+
+#[derive(Debug, Parser)]
+#[command(name = "hubsync", version, about = "Two-way sync between HubSpot and another CRM")]
+pub struct Cli {
+    /// A TOML file layered over the built-in defaults.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log as human-readable lines or as JSON objects, on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+    /// Log filter, e.g. `info` or `debug,sqlx=warn`. Defaults to RUST_LOG, else `info`.
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon until SIGTERM or SIGINT.
+    Run,
+    /// Create hubsync's schema and apply pending migrations, then exit.
+    Migrate,
+    /// Validate the configuration and print it, secrets redacted.
+    CheckConfig,
+}
+
+impl Cli {
+    /// The log filter: `--log-level`, else RUST_LOG, else `info`.
+    pub fn log_filter(&self) -> String {
+        self.log_level
+            .clone()
+            .or_else(|| std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty()))
+            .unwrap_or_else(|| "info".into())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Database(#[from] db::DbError),
+    #[error(transparent)]
+    App(#[from] crate::app::AppError),
+}
+
+/// Runs one command to completion.
+pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
+    let settings = config::load(&ConfigSources::from_process(cli.config.clone()))?;
+    match cli.command {
+        Command::CheckConfig => check_config(&settings),
+        Command::Migrate => migrate(&settings).await,
+        Command::Run => run(settings).await,
+    }
+}
+
+fn check_config(settings: &Settings) -> Result<ExitCode, CliError> {
+    println!("# configuration is valid; effective settings follow (secrets redacted)");
+    print!("{}", config::render_redacted(settings));
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn migrate(settings: &Settings) -> Result<ExitCode, CliError> {
+    let pool = db::lazy_pool(&settings.database)?;
+    let shutdown = crate::shutdown::on_signals();
+    db::wait_until_reachable(&pool, &settings.database, &shutdown).await?;
+    let report = db::migrate(&pool).await?;
+    match report.applied_now.as_slice() {
+        [] => println!("schema is up to date (latest migration {})", report.latest),
+        applied => println!("applied {} migration(s): {applied:?}", applied.len()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run(settings: Settings) -> Result<ExitCode, CliError> {
+    let shutdown: CancellationToken = crate::shutdown::on_signals();
+    let app = App::build(settings).await?;
+    tracing::info!(admin = %app.admin_addr(), "admin server listening");
+    app.run_until_stopped(shutdown).await?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,171 @@
+//! Connector settings: one named entry per side of a sync (HubSpot portal, Salesforce org).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::secret::Secret;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConnectorSettings {
+    Hubspot(HubspotSettings),
+    Salesforce(SalesforceSettings),
+}
+
+impl ConnectorSettings {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ConnectorSettings::Hubspot(_) => "hubspot",
+            ConnectorSettings::Salesforce(_) => "salesforce",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubspotSettings {
+    #[serde(default = "hubspot_base_url")]
+    pub base_url: String,
+    /// The CRM objects path version: `v3` or a date version such as `2026-03`.
+    #[serde(default = "hubspot_path_version")]
+    pub path_version: String,
+    pub auth: HubspotAuth,
+    /// The app id HubSpot records as `sourceId` on our writes; lets pollers spot echoes.
+    #[serde(default)]
+    pub app_id: Option<u64>,
+    #[serde(default)]
+    pub rate_limit: HubspotRateLimit,
+    /// The account's time zone (IANA name): the daily API budget resets at its midnight.
+    #[serde(default = "default_timezone")]
+    pub account_timezone: String,
+    #[serde(default = "default_request_timeout", with = "super::duration")]
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum HubspotAuth {
+    PrivateApp { token: Secret },
+    Oauth { client_id: String, client_secret: Secret, refresh_token: Secret },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HubspotTier {
+    Free,
+    Starter,
+    Professional,
+    Enterprise,
+}
+
+/// HubSpot's quotas: explicit numbers win over the tier's published ones.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubspotRateLimit {
+    #[serde(default = "default_tier")]
+    pub tier: HubspotTier,
+    #[serde(default)]
+    pub burst_per_10s: Option<u32>,
+    #[serde(default)]
+    pub daily: Option<u32>,
+    #[serde(default)]
+    pub search_per_second: Option<u32>,
+}
+
+impl Default for HubspotRateLimit {
+    fn default() -> Self {
+        HubspotRateLimit {
+            tier: default_tier(),
+            burst_per_10s: None,
+            daily: None,
+            search_per_second: None,
+        }
+    }
+}
+
+impl HubspotRateLimit {
+    /// Requests per rolling 10 s window, per app.
+    pub fn effective_burst_per_10s(&self) -> u32 {
+        self.burst_per_10s.unwrap_or(match self.tier {
+            HubspotTier::Free | HubspotTier::Starter => 100,
+            HubspotTier::Professional | HubspotTier::Enterprise => 190,
+        })
+    }
+
+    /// Requests per day, per account.
+    pub fn effective_daily(&self) -> u32 {
+        self.daily.unwrap_or(match self.tier {
+            HubspotTier::Free | HubspotTier::Starter => 250_000,
+            HubspotTier::Professional => 625_000,
+            HubspotTier::Enterprise => 1_000_000,
+        })
+    }
+
+    /// CRM search requests per second.
+    pub fn effective_search_per_second(&self) -> u32 {
+        self.search_per_second.unwrap_or(5)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SalesforceSettings {
+    /// The org's My Domain or login host; the token response names the instance URL.
+    pub login_url: String,
+    #[serde(default = "salesforce_api_version")]
+    pub api_version: String,
+    pub auth: SalesforceAuth,
+    /// hubsync stops spending at this share of the org's daily API allocation.
+    #[serde(default = "default_budget_fraction")]
+    pub daily_budget_fraction: f64,
+    /// The `Sforce-Call-Options: client=` marker on our writes; defaults to `hubsync-<instance>`.
+    #[serde(default)]
+    pub client_name: Option<String>,
+    #[serde(default = "default_request_timeout", with = "super::duration")]
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SalesforceAuth {
+    ClientCredentials {
+        client_id: String,
+        client_secret: Secret,
+    },
+    JwtBearer {
+        client_id: String,
+        username: String,
+        private_key: Secret,
+        #[serde(default)]
+        audience: Option<String>,
+    },
+}
+
+fn hubspot_base_url() -> String {
+    "https://api.hubapi.com".into()
+}
+
+fn hubspot_path_version() -> String {
+    "v3".into()
+}
+
+fn salesforce_api_version() -> String {
+    "v60.0".into()
+}
+
+fn default_timezone() -> String {
+    "UTC".into()
+}
+
+fn default_tier() -> HubspotTier {
+    HubspotTier::Professional
+}
+
+fn default_budget_fraction() -> f64 {
+    0.8
+}
+
+fn default_request_timeout() -> Duration {
+    Duration::from_secs(30)
+}

@@ -1,0 +1,121 @@
+//! Configuration: built-in defaults, then the `--config` file, then `HUBSYNC__…` environment
+//! variables, parsed once into typed, validated [`Settings`].
+
+mod connector;
+mod duration;
+mod error;
+mod secret;
+mod settings;
+mod socket_addr;
+mod sync;
+mod validate;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use ::config::{Config, Environment, File, FileFormat};
+
+pub use connector::*;
+pub use error::{ConfigError, Problem};
+pub use secret::{Secret, SecretSource};
+pub use settings::*;
+pub use sync::*;
+
+/// The built-in defaults: every key, each one commented. Shipped inside the binary.
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+/// The origin `config` gives values from environment variables.
+pub(crate) const ENV_ORIGIN: &str = "the environment";
+
+/// What the configuration is read from. Tests pass their own environment rather than
+/// mutating the process's.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSources {
+    pub file: Option<PathBuf>,
+    pub env: HashMap<String, String>,
+}
+
+impl ConfigSources {
+    /// The `--config` file, if any, and the process environment.
+    pub fn from_process(file: Option<PathBuf>) -> Self {
+        ConfigSources { file, env: std::env::vars().collect() }
+    }
+}
+
+/// Loads, parses and validates the configuration. Every problem found is reported at once.
+pub fn load(sources: &ConfigSources) -> Result<Settings, ConfigError> {
+    let layers = build_layers(sources)?;
+    let origins =
+        validate::Origins { layers: &layers, env: &sources.env, file: sources.file.as_deref() };
+    let mut settings: Settings = layers.clone().try_deserialize().map_err(|err| {
+        let mut problem = problem_from(err);
+        if problem.origin.is_none() {
+            problem.origin = origins.of(&problem.key);
+        }
+        ConfigError::Invalid(vec![problem])
+    })?;
+    validate::validate(&mut settings, &origins)?;
+    Ok(settings)
+}
+
+/// Renders settings as TOML with every secret shown as `[redacted]`.
+pub fn render_redacted(settings: &Settings) -> String {
+    toml::to_string_pretty(settings).unwrap_or_else(|err| format!("# cannot render: {err}\n"))
+}
+
+fn build_layers(sources: &ConfigSources) -> Result<Config, ConfigError> {
+    let mut builder = Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+    if let Some(path) = &sources.file {
+        check_readable(path)?;
+        builder = builder.add_source(File::from(path.clone()).format(FileFormat::Toml));
+    }
+    let environment = Environment::with_prefix("HUBSYNC")
+        .prefix_separator("__")
+        .separator("__")
+        .source(Some(prefixed(&sources.env)));
+    builder = builder.add_source(environment);
+    if let Some(url) = sources.env.get("DATABASE_URL").filter(|url| !url.is_empty()) {
+        builder = builder.set_override("database.url", url.clone()).expect("static key");
+    }
+    builder.build().map_err(|err| match err {
+        ::config::ConfigError::FileParse { uri, cause } => ConfigError::Parse {
+            path: match (uri, &sources.file) {
+                (Some(_), Some(file)) => file.display().to_string(),
+                _ => "built-in defaults".into(),
+            },
+            message: cause.to_string(),
+        },
+        other => ConfigError::Invalid(vec![problem_from(other)]),
+    })
+}
+
+fn check_readable(path: &PathBuf) -> Result<(), ConfigError> {
+    std::fs::metadata(path)
+        .map(|_| ())
+        .map_err(|source| ConfigError::ReadFile { path: path.display().to_string(), source })
+}
+
+/// Only `HUBSYNC__…` variables reach the environment layer.
+fn prefixed(env: &HashMap<String, String>) -> HashMap<String, String> {
+    env.iter()
+        .filter(|(key, _)| key.starts_with("HUBSYNC__"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn problem_from(err: ::config::ConfigError) -> Problem {
+    use ::config::ConfigError as E;
+    match err {
+        E::Type { unexpected, expected, key, .. } => Problem {
+            key: key.unwrap_or_default(),
+            message: format!("expected {expected}, got {unexpected}"),
+            origin: None,
+        },
+        E::At { error, key, .. } => {
+            let inner = problem_from(*error);
+            Problem { key: key.unwrap_or(inner.key), message: inner.message, origin: None }
+        }
+        E::NotFound(key) => Problem { key, message: "required, but not set".into(), origin: None },
+        other => Problem { key: String::new(), message: other.to_string(), origin: None },
+    }
+}

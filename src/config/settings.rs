@@ -1,0 +1,64 @@
+//! The typed settings hubsync runs with, parsed once from the config layers.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::connector::ConnectorSettings;
+use super::sync::SyncRule;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub instance: InstanceSettings,
+    pub database: DatabaseSettings,
+    pub admin: AdminSettings,
+    pub shutdown: ShutdownSettings,
+    #[serde(default)]
+    pub connectors: BTreeMap<String, ConnectorSettings>,
+    #[serde(default)]
+    pub sync: Vec<SyncRule>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceSettings {
+    /// Names this replica in leases, logs and the echo marker of its writes.
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: NonZeroU32,
+    #[serde(with = "super::duration")]
+    pub acquire_timeout: Duration,
+    #[serde(with = "super::duration")]
+    pub statement_timeout: Duration,
+    #[serde(with = "super::duration")]
+    pub lock_timeout: Duration,
+    pub application_name: String,
+    pub migrate_on_start: bool,
+    pub startup_attempts: NonZeroU32,
+    #[serde(with = "super::duration")]
+    pub startup_retry_delay: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSettings {
+    #[serde(with = "super::socket_addr")]
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownSettings {
+    /// How long running work may take to finish after SIGTERM before it is abandoned.
+    #[serde(with = "super::duration")]
+    pub grace_period: Duration,
+}

@@ -1,0 +1,435 @@
+//! Checks on parsed settings that types alone cannot express: ranges, references, secrets.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use ::config::{Config, Value, ValueKind};
+
+use super::connector::SalesforceSettings;
+use super::connector::{ConnectorSettings, HubspotAuth, HubspotSettings, SalesforceAuth};
+use super::error::{ConfigError, Problem};
+use super::secret::Secret;
+use super::settings::Settings;
+use super::sync::{PredicateOp, SyncRule, Transform, UnmappedPolicy};
+
+/// Finds where a key's value came from, so every problem can name its file.
+pub(super) struct Origins<'a> {
+    pub layers: &'a Config,
+    pub env: &'a HashMap<String, String>,
+    pub file: Option<&'a std::path::Path>,
+}
+
+impl Origins<'_> {
+    pub(super) fn of(&self, key: &str) -> Option<String> {
+        if key == "database.url" && self.env.get("DATABASE_URL").is_some_and(|v| !v.is_empty()) {
+            return Some("environment variable DATABASE_URL".into());
+        }
+        let node = find(&self.layers.cache, key)?;
+        Some(match origin_in(node) {
+            Some(super::ENV_ORIGIN) => format!("environment variable {}", env_name(key)),
+            Some(_) => {
+                self.file.map_or_else(|| "the config file".into(), |f| f.display().to_string())
+            }
+            None => "built-in defaults".into(),
+        })
+    }
+
+    /// The raw origin string of a key, as `config` recorded it.
+    fn raw(&self, key: &str) -> Option<&str> {
+        find(&self.layers.cache, key).and_then(origin_in)
+    }
+}
+
+/// Walks a dotted key with `[n]` indexes, e.g. `sync[0].fields[2].transform`.
+fn find<'v>(root: &'v Value, key: &str) -> Option<&'v Value> {
+    let mut node = root;
+    for segment in key.split('.') {
+        let (name, indexes) = segment.split_once('[').unwrap_or((segment, ""));
+        node = match &node.kind {
+            ValueKind::Table(map) => map.get(name)?,
+            _ => return None,
+        };
+        for index in indexes.split('[').filter(|i| !i.is_empty()) {
+            let index: usize = index.trim_end_matches(']').parse().ok()?;
+            node = match &node.kind {
+                ValueKind::Array(items) => items.get(index)?,
+                _ => return None,
+            };
+        }
+    }
+    Some(node)
+}
+
+/// A value's origin; for a table, the origin of a value inside it, preferring non-defaults.
+fn origin_in(value: &Value) -> Option<&str> {
+    let children: Vec<&Value> = match &value.kind {
+        ValueKind::Table(map) => map.values().collect(),
+        ValueKind::Array(items) => items.iter().collect(),
+        _ => return value.origin(),
+    };
+    children.into_iter().filter_map(origin_in).next().or(value.origin())
+}
+
+fn env_name(key: &str) -> String {
+    format!("HUBSYNC__{}", key.replace('.', "__").to_uppercase())
+}
+
+/// Collects problems; each one is recorded with its key's origin.
+struct Checker<'a> {
+    origins: &'a Origins<'a>,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn fail(&mut self, key: &str, message: impl Into<String>) {
+        let origin = self.origins.of(key);
+        self.problems.push(Problem { key: key.into(), message: message.into(), origin });
+    }
+
+    fn range(&mut self, key: &str, value: u64, min: u64, max: u64) {
+        if !(min..=max).contains(&value) {
+            self.fail(key, format!("must be {min}..={max}, got {value}"));
+        }
+    }
+
+    fn duration(&mut self, key: &str, value: Duration, min: Duration, max: Duration) {
+        if value < min || value > max {
+            let show = |d: Duration| humantime::format_duration(d).to_string();
+            self.fail(key, format!("must be {}..={}, got {}", show(min), show(max), show(value)));
+        }
+    }
+
+    fn url(&mut self, key: &str, value: &str, schemes: &[&str]) {
+        match reqwest::Url::parse(value) {
+            Ok(url) if schemes.contains(&url.scheme()) => {}
+            Ok(url) => self.fail(
+                key,
+                format!("scheme `{}` is not allowed; use {}", url.scheme(), schemes.join(" or ")),
+            ),
+            Err(err) => self.fail(key, format!("`{value}` is not a URL: {err}")),
+        }
+    }
+
+    fn secret(&mut self, key: &str, secret: &mut Secret) {
+        if let Err(message) = secret.resolve(self.origins.env, self.origins.raw(key)) {
+            self.fail(key, message);
+        }
+    }
+
+    fn name(&mut self, key: &str, value: &str) {
+        let ok = !value.is_empty()
+            && value.len() <= 64
+            && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !ok {
+            self.fail(key, format!("`{value}` must be 1 to 64 characters of a-z, 0-9, `_` or `-`"));
+        }
+    }
+}
+
+pub(super) fn validate(settings: &mut Settings, origins: &Origins<'_>) -> Result<(), ConfigError> {
+    let mut check = Checker { origins, problems: Vec::new() };
+    check_core(&mut check, settings);
+    let instance = settings.instance.id.clone();
+    for (name, connector) in settings.connectors.iter_mut() {
+        check.name(&format!("connectors.{name}"), name);
+        match connector {
+            ConnectorSettings::Hubspot(hs) => check_hubspot(&mut check, name, hs),
+            ConnectorSettings::Salesforce(sf) => {
+                sf.client_name.get_or_insert_with(|| default_client_name(&instance));
+                check_salesforce(&mut check, name, sf);
+            }
+        }
+    }
+    check_sync_rules(&mut check, settings);
+    if check.problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(check.problems)) }
+}
+
+fn check_core(check: &mut Checker<'_>, settings: &Settings) {
+    let secs = Duration::from_secs;
+    check.name("instance.id", &settings.instance.id);
+    let db = &settings.database;
+    check.url("database.url", &db.url, &["postgres", "postgresql"]);
+    check.range("database.max_connections", db.max_connections.get().into(), 1, 200);
+    check.duration(
+        "database.acquire_timeout",
+        db.acquire_timeout,
+        Duration::from_millis(100),
+        secs(300),
+    );
+    check.duration(
+        "database.statement_timeout",
+        db.statement_timeout,
+        Duration::from_millis(100),
+        secs(3600),
+    );
+    check.duration("database.lock_timeout", db.lock_timeout, Duration::from_millis(10), secs(600));
+    check.duration(
+        "database.startup_retry_delay",
+        db.startup_retry_delay,
+        Duration::from_millis(10),
+        secs(60),
+    );
+    check.range("database.startup_attempts", db.startup_attempts.get().into(), 1, 10_000);
+    if db.application_name.is_empty() || db.application_name.len() > 63 {
+        check.fail("database.application_name", "must be 1 to 63 characters");
+    }
+    check.duration(
+        "shutdown.grace_period",
+        settings.shutdown.grace_period,
+        Duration::from_millis(100),
+        secs(600),
+    );
+}
+
+fn check_hubspot(check: &mut Checker<'_>, name: &str, hs: &mut HubspotSettings) {
+    let key = |field: &str| format!("connectors.{name}.{field}");
+    check.url(&key("base_url"), &hs.base_url, &["http", "https"]);
+    if !is_path_version(&hs.path_version) {
+        let got = &hs.path_version;
+        check.fail(&key("path_version"), format!("must be like `v3` or `2026-03`, got `{got}`"));
+    }
+    let limits = &hs.rate_limit;
+    if let Some(burst) = limits.burst_per_10s {
+        check.range(&key("rate_limit.burst_per_10s"), burst.into(), 1, 250);
+    }
+    if let Some(daily) = limits.daily {
+        check.range(&key("rate_limit.daily"), daily.into(), 1, 5_000_000);
+    }
+    if let Some(search) = limits.search_per_second {
+        check.range(&key("rate_limit.search_per_second"), search.into(), 1, 50);
+    }
+    if hs.account_timezone.parse::<chrono_tz::Tz>().is_err() {
+        let got = &hs.account_timezone;
+        check.fail(&key("account_timezone"), format!("`{got}` is not an IANA time zone name"));
+    }
+    let secs = Duration::from_secs;
+    check.duration(&key("request_timeout"), hs.request_timeout, secs(1), secs(300));
+    settle_rate_limit(&mut hs.rate_limit);
+    match &mut hs.auth {
+        HubspotAuth::PrivateApp { token } => check.secret(&key("auth.token"), token),
+        HubspotAuth::Oauth { client_id, client_secret, refresh_token } => {
+            if client_id.is_empty() {
+                check.fail(&key("auth.client_id"), "must not be empty");
+            }
+            check.secret(&key("auth.client_secret"), client_secret);
+            check.secret(&key("auth.refresh_token"), refresh_token);
+        }
+    }
+}
+
+/// `hubsync-<instance>`, unless the instance id already says hubsync.
+fn default_client_name(instance: &str) -> String {
+    if instance.starts_with("hubsync") {
+        instance.to_string()
+    } else {
+        format!("hubsync-{instance}")
+    }
+}
+
+/// Writes the tier's numbers into the unset limits, so the effective config shows them.
+fn settle_rate_limit(limits: &mut super::connector::HubspotRateLimit) {
+    limits.burst_per_10s = Some(limits.effective_burst_per_10s());
+    limits.daily = Some(limits.effective_daily());
+    limits.search_per_second = Some(limits.effective_search_per_second());
+}
+
+fn is_path_version(text: &str) -> bool {
+    let numbered = text
+        .strip_prefix('v')
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let dated = chrono::NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").is_ok()
+        && text.len() == 7;
+    numbered || dated
+}
+
+fn check_salesforce(check: &mut Checker<'_>, name: &str, sf: &mut SalesforceSettings) {
+    let key = |field: &str| format!("connectors.{name}.{field}");
+    check.url(&key("login_url"), &sf.login_url, &["http", "https"]);
+    match parse_api_version(&sf.api_version) {
+        Some(v) if v >= 42.0 => {}
+        Some(_) => check.fail(&key("api_version"), "must be v42.0 or newer (sObject collections)"),
+        None => {
+            let got = &sf.api_version;
+            check.fail(&key("api_version"), format!("must be like `v60.0`, got `{got}`"));
+        }
+    }
+    let fraction = sf.daily_budget_fraction;
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        check.fail(&key("daily_budget_fraction"), format!("must be in (0, 1], got {fraction}"));
+    }
+    if let Some(client) = &sf.client_name {
+        check.name(&key("client_name"), client);
+    }
+    let secs = Duration::from_secs;
+    check.duration(&key("request_timeout"), sf.request_timeout, secs(1), secs(300));
+    match &mut sf.auth {
+        SalesforceAuth::ClientCredentials { client_id, client_secret } => {
+            if client_id.is_empty() {
+                check.fail(&key("auth.client_id"), "must not be empty");
+            }
+            check.secret(&key("auth.client_secret"), client_secret);
+        }
+        SalesforceAuth::JwtBearer { client_id, username, private_key, .. } => {
+            if client_id.is_empty() {
+                check.fail(&key("auth.client_id"), "must not be empty");
+            }
+            if username.is_empty() {
+                check.fail(&key("auth.username"), "must not be empty");
+            }
+            check.secret(&key("auth.private_key"), private_key);
+        }
+    }
+}
+
+fn parse_api_version(text: &str) -> Option<f64> {
+    let number = text.strip_prefix('v')?;
+    let (major, minor) = number.split_once('.')?;
+    if major.is_empty()
+        || minor.is_empty()
+        || !(major.bytes().chain(minor.bytes()).all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    number.parse().ok()
+}
+
+fn check_sync_rules(check: &mut Checker<'_>, settings: &Settings) {
+    let names: HashSet<&str> = settings.sync.iter().map(|rule| rule.name.as_str()).collect();
+    let mut seen = HashSet::new();
+    for (index, rule) in settings.sync.iter().enumerate() {
+        let key = format!("sync[{index}]");
+        check.name(&format!("{key}.name"), &rule.name);
+        if !seen.insert(rule.name.as_str()) {
+            check
+                .fail(&format!("{key}.name"), format!("`{}` names two [[sync]] blocks", rule.name));
+        }
+        check_sides(check, &key, rule, settings);
+        check_keys(check, &key, rule);
+        check_fields(check, &key, rule);
+        check_filter(check, &key, rule);
+        for (i, assoc) in rule.associations.iter().enumerate() {
+            if !names.contains(assoc.to.as_str()) {
+                let to = &assoc.to;
+                check.fail(
+                    &format!("{key}.associations[{i}].to"),
+                    format!("no [[sync]] block is named `{to}`"),
+                );
+            }
+        }
+    }
+}
+
+fn check_sides(check: &mut Checker<'_>, key: &str, rule: &SyncRule, settings: &Settings) {
+    let block = &rule.name;
+    match settings.connectors.get(&rule.hubspot_connector) {
+        Some(ConnectorSettings::Hubspot(_)) => {}
+        Some(other) => check.fail(
+            &format!("{key}.hubspot_connector"),
+            format!(
+                "[[sync]] `{block}`: connector `{}` is {}, not hubspot",
+                rule.hubspot_connector,
+                other.kind()
+            ),
+        ),
+        None => check.fail(
+            &format!("{key}.hubspot_connector"),
+            format!("[[sync]] `{block}`: no connector is named `{}`", rule.hubspot_connector),
+        ),
+    }
+    if !settings.connectors.contains_key(&rule.external_connector) {
+        check.fail(
+            &format!("{key}.external_connector"),
+            format!("[[sync]] `{block}`: no connector is named `{}`", rule.external_connector),
+        );
+    } else if rule.external_connector == rule.hubspot_connector {
+        check.fail(&format!("{key}.external_connector"), "must differ from hubspot_connector");
+    }
+    for (field, value) in
+        [("hubspot_object", &rule.hubspot_object), ("external_object", &rule.external_object)]
+    {
+        if value.is_empty() {
+            check.fail(&format!("{key}.{field}"), "must not be empty");
+        }
+    }
+}
+
+fn check_keys(check: &mut Checker<'_>, key: &str, rule: &SyncRule) {
+    let keys = &rule.keys;
+    if keys.hubspot_unique_property.is_none()
+        && keys.external_id_field.is_none()
+        && keys.shared.is_none()
+    {
+        check.fail(
+            &format!("{key}.keys"),
+            format!(
+                "[[sync]] `{}`: set hubspot_unique_property, external_id_field or shared, \
+                 so writes can upsert by a unique key",
+                rule.name
+            ),
+        );
+    }
+}
+
+fn check_fields(check: &mut Checker<'_>, key: &str, rule: &SyncRule) {
+    let mut hubspot_targets = HashSet::new();
+    let mut external_targets = HashSet::new();
+    for (i, field) in rule.fields.iter().enumerate() {
+        let fkey = format!("{key}.fields[{i}]");
+        if field.hubspot.is_empty() || field.external.is_empty() {
+            check.fail(&fkey, "hubspot and external must both name a field");
+        }
+        if let Some(direction) = field.direction.filter(|d| !d.fits_within(rule.direction)) {
+            check.fail(
+                &format!("{fkey}.direction"),
+                format!("{direction:?} does not fit the pair's direction {:?}", rule.direction),
+            );
+        }
+        if !hubspot_targets.insert(field.hubspot.as_str()) {
+            check.fail(&format!("{fkey}.hubspot"), format!("`{}` is mapped twice", field.hubspot));
+        }
+        if !external_targets.insert(field.external.as_str()) {
+            check
+                .fail(&format!("{fkey}.external"), format!("`{}` is mapped twice", field.external));
+        }
+        if let Some(transform) = &field.transform {
+            check_transform(check, &format!("{fkey}.transform"), transform);
+        }
+    }
+}
+
+fn check_transform(check: &mut Checker<'_>, key: &str, transform: &Transform) {
+    let Transform::ValueMap { values, unmapped, default } = transform else {
+        return;
+    };
+    if values.is_empty() {
+        check.fail(&format!("{key}.values"), "a value map needs at least one pair");
+    }
+    match (unmapped, default) {
+        (UnmappedPolicy::Default, None) => {
+            check.fail(&format!("{key}.default"), "required when unmapped = \"default\"");
+        }
+        (UnmappedPolicy::Fail | UnmappedPolicy::SkipField, Some(_)) => {
+            check.fail(&format!("{key}.default"), "only used when unmapped = \"default\"");
+        }
+        _ => {}
+    }
+}
+
+fn check_filter(check: &mut Checker<'_>, key: &str, rule: &SyncRule) {
+    for (i, predicate) in rule.filter.iter().enumerate() {
+        let pkey = format!("{key}.filter[{i}]");
+        let (needs_value, needs_values) = match predicate.op {
+            PredicateOp::Eq | PredicateOp::Neq => (true, false),
+            PredicateOp::In | PredicateOp::NotIn => (false, true),
+            PredicateOp::IsSet | PredicateOp::IsBlank => (false, false),
+        };
+        if needs_value != predicate.value.is_some() {
+            let verb = if needs_value { "needs" } else { "takes no" };
+            check.fail(&format!("{pkey}.value"), format!("{:?} {verb} `value`", predicate.op));
+        }
+        if needs_values == predicate.values.is_empty() {
+            let verb = if needs_values { "needs a non-empty" } else { "takes no" };
+            check.fail(&format!("{pkey}.values"), format!("{:?} {verb} `values`", predicate.op));
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The Postgres pool and hubsync's schema: connecting, waiting for the server, migrating.
+
+use std::time::Duration;
+
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::DatabaseSettings;
+use crate::error_kind::ErrorKind;
+
+/// The migrations in `migrations/`, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// The schema hubsync owns; all its tables live here.
+pub const SCHEMA: &str = "hubsync";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("invalid database url: {0}")]
+    Url(#[source] sqlx::Error),
+    #[error("database unreachable after {attempts} attempts")]
+    Unreachable {
+        attempts: u32,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("stopped while waiting for the database")]
+    Cancelled,
+    #[error("database query failed")]
+    Query(#[from] sqlx::Error),
+    #[error("migration failed")]
+    Migrate(#[from] MigrateError),
+}
+
+impl DbError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            DbError::Url(_) | DbError::Migrate(_) => ErrorKind::NeedsOperator,
+            DbError::Unreachable { .. } | DbError::Cancelled => ErrorKind::Transient,
+            DbError::Query(err) => query_kind(err),
+        }
+    }
+}
+
+fn query_kind(err: &sqlx::Error) -> ErrorKind {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+            ErrorKind::Transient
+        }
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            // serialization failure, deadlock, lock timeout, query cancelled, admin shutdown
+            Some("40001" | "40P01" | "55P03" | "57014" | "57P01") => ErrorKind::Transient,
+            _ => ErrorKind::Permanent,
+        },
+        _ => ErrorKind::Permanent,
+    }
+}
+
+/// Connection options with the session settings every hubsync connection carries.
+pub fn connect_options(settings: &DatabaseSettings) -> Result<PgConnectOptions, DbError> {
+    let options: PgConnectOptions = settings.url.parse().map_err(DbError::Url)?;
+    let millis = |d: Duration| format!("{}ms", d.as_millis());
+    Ok(options.application_name(&settings.application_name).options([
+        ("statement_timeout", millis(settings.statement_timeout)),
+        ("lock_timeout", millis(settings.lock_timeout)),
+    ]))
+}
+
+/// A pool that connects on first use, so the process can start before Postgres does.
+pub fn lazy_pool(settings: &DatabaseSettings) -> Result<PgPool, DbError> {
+    Ok(PgPoolOptions::new()
+        .max_connections(settings.max_connections.get())
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_lazy_with(connect_options(settings)?))
+}
+
+/// Tries `select 1` until it works, `attempts` times at most, logging each failure.
+pub async fn wait_until_reachable(
+    pool: &PgPool,
+    settings: &DatabaseSettings,
+    shutdown: &CancellationToken,
+) -> Result<(), DbError> {
+    let attempts = settings.startup_attempts.get();
+    for attempt in 1..=attempts {
+        let err = match sqlx::query("select 1").execute(pool).await {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
+        if attempt == attempts {
+            return Err(DbError::Unreachable { attempts, source: err });
+        }
+        tracing::warn!(attempt, attempts, error = %err, "database not reachable yet, retrying");
+        tokio::select! {
+            _ = shutdown.cancelled() => return Err(DbError::Cancelled),
+            _ = tokio::time::sleep(settings.startup_retry_delay) => {}
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+/// What `migrate` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationReport {
+    pub applied_now: Vec<i64>,
+    pub latest: i64,
+}
+
+/// Creates the schema and applies pending migrations. Safe to run again, and from several
+/// replicas at once: the migrator holds an advisory lock.
+pub async fn migrate(pool: &PgPool) -> Result<MigrationReport, DbError> {
+    let before = applied_versions(pool).await?;
+    sqlx::query("create schema if not exists hubsync").execute(pool).await?;
+    MIGRATOR.run(pool).await?;
+    let after = applied_versions(pool).await?;
+    let applied_now = after.iter().copied().filter(|v| !before.contains(v)).collect();
+    Ok(MigrationReport { applied_now, latest: latest_embedded() })
+}
+
+/// The newest migration this binary knows.
+pub fn latest_embedded() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Whether the database has every embedded migration applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationStatus {
+    UpToDate,
+    Pending { applied: usize, known: usize },
+}
+
+pub async fn migration_status(pool: &PgPool) -> Result<MigrationStatus, DbError> {
+    let applied = applied_versions(pool).await?;
+    let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+    let done = known.iter().filter(|v| applied.contains(v)).count();
+    if done == known.len() {
+        Ok(MigrationStatus::UpToDate)
+    } else {
+        Ok(MigrationStatus::Pending { applied: done, known: known.len() })
+    }
+}
+
+/// Versions recorded in sqlx's bookkeeping table, which lives in the public schema.
+async fn applied_versions(pool: &PgPool) -> Result<Vec<i64>, DbError> {
+    let exists: Option<String> =
+        sqlx::query_scalar("select to_regclass('public._sqlx_migrations')::text")
+            .fetch_one(pool)
+            .await?;
+    if exists.is_none() {
+        return Ok(Vec::new());
+    }
+    let versions = sqlx::query_scalar("select version from public._sqlx_migrations where success")
+        .fetch_all(pool)
+        .await?;
+    Ok(versions)
+}

@@ -1,0 +1,11 @@
+//! hubsync: keeps a HubSpot portal and another CRM in two-way sync during a migration.
+
+pub mod admin;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error_kind;
+pub mod metrics;
+pub mod shutdown;
+pub mod telemetry;
