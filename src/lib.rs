@@ -8,4 +8,5 @@ pub mod db;
 pub mod error_kind;
 pub mod metrics;
 pub mod shutdown;
+pub mod sim;
 pub mod telemetry;

@@ -1,1 +1,4 @@
-fn main() {}
+//! hubsync's integration tests: one binary, the real app on port 0, a fresh database per
+//! test, and the simulators in-process.
+
+mod support;

@@ -1,0 +1,78 @@
+//! What a simulator served, per endpoint: requests, answers by status, records written.
+//! Tests and benchmarks read these counts.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Counts for one endpoint, keyed by `METHOD /route/pattern`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct EndpointStats {
+    pub requests: u64,
+    pub by_status: BTreeMap<u16, u64>,
+    pub records_written: u64,
+}
+
+/// Shared counters. Clones count into the same table.
+#[derive(Debug, Clone, Default)]
+pub struct SimStats {
+    inner: Arc<Mutex<BTreeMap<String, EndpointStats>>>,
+}
+
+impl SimStats {
+    pub fn record_response(&self, endpoint: &str, status: u16) {
+        let mut table = self.inner.lock().expect("stats lock");
+        let entry = table.entry(endpoint.to_string()).or_default();
+        entry.requests += 1;
+        *entry.by_status.entry(status).or_default() += 1;
+    }
+
+    pub fn record_written(&self, endpoint: &str, records: u64) {
+        let mut table = self.inner.lock().expect("stats lock");
+        table.entry(endpoint.to_string()).or_default().records_written += records;
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<String, EndpointStats> {
+        self.inner.lock().expect("stats lock").clone()
+    }
+
+    /// All requests served, on every endpoint.
+    pub fn total_requests(&self) -> u64 {
+        self.snapshot().values().map(|s| s.requests).sum()
+    }
+
+    /// All answers with this status, on every endpoint.
+    pub fn total_with_status(&self, status: u16) -> u64 {
+        self.snapshot().values().filter_map(|s| s.by_status.get(&status)).sum()
+    }
+
+    /// All records written, on every endpoint.
+    pub fn total_written(&self) -> u64 {
+        self.snapshot().values().map(|s| s.records_written).sum()
+    }
+
+    pub fn reset(&self) {
+        self.inner.lock().expect("stats lock").clear();
+    }
+}
+
+/// The endpoint name of a request: its method and matched route pattern.
+pub fn endpoint_of(request: &Request) -> String {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    format!("{} {route}", request.method())
+}
+
+/// Middleware that counts every request and its answer's status.
+pub async fn count(State(stats): State<SimStats>, request: Request, next: Next) -> Response {
+    let endpoint = endpoint_of(&request);
+    let response = next.run(request).await;
+    stats.record_response(&endpoint, response.status().as_u16());
+    response
+}
