@@ -85,7 +85,7 @@ async fn start_database(
 ) -> Result<(), AppError> {
     let database = &settings.database;
     tracing::info!("waiting for the database");
-    match db::wait_until_reachable(pool, database, shutdown).await {
+    match db::wait_until_reachable(database, shutdown).await {
         Err(DbError::Cancelled) => return Ok(()),
         other => other?,
     }

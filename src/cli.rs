@@ -76,7 +76,7 @@ fn check_config(settings: &Settings) -> Result<ExitCode, CliError> {
 async fn migrate(settings: &Settings) -> Result<ExitCode, CliError> {
     let pool = db::lazy_pool(&settings.database)?;
     let shutdown = crate::shutdown::on_signals();
-    db::wait_until_reachable(&pool, &settings.database, &shutdown).await?;
+    db::wait_until_reachable(&settings.database, &shutdown).await?;
     let report = db::migrate(&pool).await?;
     match report.applied_now.as_slice() {
         [] => println!("schema is up to date (latest migration {})", report.latest),

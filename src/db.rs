@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use sqlx::Connection;
 use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::DatabaseSettings;
@@ -75,16 +76,17 @@ pub fn lazy_pool(settings: &DatabaseSettings) -> Result<PgPool, DbError> {
         .connect_lazy_with(connect_options(settings)?))
 }
 
-/// Tries `select 1` until it works, `attempts` times at most, logging each failure.
+/// Opens a connection until one succeeds, `startup_attempts` times at most, logging each
+/// failure with its real cause (refused, authentication, missing database).
 pub async fn wait_until_reachable(
-    pool: &PgPool,
     settings: &DatabaseSettings,
     shutdown: &CancellationToken,
 ) -> Result<(), DbError> {
+    let options = connect_options(settings)?;
     let attempts = settings.startup_attempts.get();
     for attempt in 1..=attempts {
-        let err = match sqlx::query("select 1").execute(pool).await {
-            Ok(_) => return Ok(()),
+        let err = match try_connect(&options, settings.acquire_timeout).await {
+            Ok(()) => return Ok(()),
             Err(err) => err,
         };
         if attempt == attempts {
@@ -97,6 +99,16 @@ pub async fn wait_until_reachable(
         }
     }
     unreachable!("the loop returns on its last attempt")
+}
+
+async fn try_connect(options: &PgConnectOptions, timeout: Duration) -> Result<(), sqlx::Error> {
+    let connect = PgConnection::connect_with(options);
+    let mut conn = match tokio::time::timeout(timeout, connect).await {
+        Ok(result) => result?,
+        Err(_) => return Err(sqlx::Error::PoolTimedOut),
+    };
+    sqlx::query("select 1").execute(&mut conn).await?;
+    conn.close().await
 }
 
 /// What `migrate` did.

@@ -2,3 +2,8 @@
 //! test, and the simulators in-process.
 
 mod support;
+
+mod admin_server;
+mod cli;
+mod config_loading;
+mod migrations;

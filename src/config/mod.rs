@@ -72,6 +72,7 @@ fn build_layers(sources: &ConfigSources) -> Result<Config, ConfigError> {
     let environment = Environment::with_prefix("HUBSYNC")
         .prefix_separator("__")
         .separator("__")
+        .try_parsing(true)
         .source(Some(prefixed(&sources.env)));
     builder = builder.add_source(environment);
     if let Some(url) = sources.env.get("DATABASE_URL").filter(|url| !url.is_empty()) {

@@ -19,7 +19,25 @@ pub enum SecretSource {
         file: PathBuf,
     },
     /// A literal value, e.g. from `HUBSYNC__CONNECTORS__HUBSPOT__AUTH__TOKEN`.
-    Literal(String),
+    Literal(#[serde(deserialize_with = "scalar_as_string")] String),
+}
+
+/// The environment layer turns digit-only values into numbers; a secret stays text.
+fn scalar_as_string<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Text(String),
+        Integer(i64),
+        Float(f64),
+        Flag(bool),
+    }
+    Ok(match Scalar::deserialize(deserializer)? {
+        Scalar::Text(text) => text,
+        Scalar::Integer(n) => n.to_string(),
+        Scalar::Float(x) => x.to_string(),
+        Scalar::Flag(b) => b.to_string(),
+    })
 }
 
 /// A configured secret: its source, and its value once resolved by config loading.

@@ -33,6 +33,8 @@ pub struct InstanceSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
+    /// Printed with its password redacted.
+    #[serde(serialize_with = "redact_password")]
     pub url: String,
     pub max_connections: NonZeroU32,
     #[serde(with = "super::duration")]
@@ -61,4 +63,15 @@ pub struct ShutdownSettings {
     /// How long running work may take to finish after SIGTERM before it is abandoned.
     #[serde(with = "super::duration")]
     pub grace_period: Duration,
+}
+
+fn redact_password<S: serde::Serializer>(url: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("[redacted]"));
+            serializer.serialize_str(parsed.as_str())
+        }
+        Ok(_) => serializer.serialize_str(url),
+        Err(_) => serializer.serialize_str("[unparseable url redacted]"),
+    }
 }

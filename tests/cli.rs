@@ -1,0 +1,122 @@
+//! The `hubsync` binary as an operator runs it: check-config, run and its shutdown.
+
+use std::time::Duration;
+
+use crate::support::binary::{RunningBinary, hubsync, run, text};
+use crate::support::database::TestDatabase;
+
+const TOKEN: &str = "pat-na1-11111111-2222-3333-4444-555555555555";
+const SF_SECRET: &str = "sf-client-secret-0123456789";
+
+fn example_config() -> std::process::Command {
+    let mut command = hubsync();
+    command
+        .args(["--config", "config/example.toml"])
+        .env("HUBSPOT_TOKEN", TOKEN)
+        .env("SF_CLIENT_SECRET", SF_SECRET);
+    command
+}
+
+#[test]
+fn check_config_prints_the_effective_config_with_secrets_redacted() {
+    let output = run(example_config().arg("check-config"));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("token = \"[redacted]\""), "{stdout}");
+    assert!(stdout.contains("client_secret = \"[redacted]\""), "{stdout}");
+    assert!(stdout.contains("burst_per_10s = 190"), "tier limits are shown: {stdout}");
+    for secret in [TOKEN, SF_SECRET] {
+        assert!(!stdout.contains(secret) && !text(&output.stderr).contains(secret));
+    }
+}
+
+#[test]
+fn check_config_exits_non_zero_naming_the_bad_key() {
+    let output = run(example_config()
+        .arg("check-config")
+        .env("HUBSYNC__CONNECTORS__HUBSPOT__RATE_LIMIT__BURST_PER_10S", "0"));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(
+            "connectors.hubspot.rate_limit.burst_per_10s: must be 1..=250, got 0 (from environment \
+             variable HUBSYNC__CONNECTORS__HUBSPOT__RATE_LIMIT__BURST_PER_10S)"
+        ),
+        "{stderr}"
+    );
+    assert!(text(&output.stdout).is_empty(), "no config is printed when it is invalid");
+}
+
+#[test]
+fn an_unknown_command_or_log_format_is_a_usage_error() {
+    let output = run(hubsync().arg("frobnicate"));
+    assert_eq!(output.status.code(), Some(2));
+    let output = run(hubsync().args(["--log-format", "xml", "check-config"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("xml"), "{}", text(&output.stderr));
+}
+
+#[tokio::test]
+async fn run_becomes_ready_and_exits_zero_on_sigterm_without_logging_secrets() {
+    let db = TestDatabase::create().await;
+    let url_with_password =
+        db.url.replacen("postgres://postgres@", "postgres://postgres:db-hunter2@", 1);
+    let mut daemon = RunningBinary::spawn(
+        example_config()
+            .args(["--log-format", "json", "--log-level", "trace", "run"])
+            .env("DATABASE_URL", &url_with_password)
+            .env("HUBSYNC__ADMIN__LISTEN", "127.0.0.1:0"),
+    );
+    let line = daemon.wait_for_line("admin server listening", Duration::from_secs(10));
+    let log: serde_json::Value = serde_json::from_str(&line).expect("json log line");
+    let admin = log["admin"].as_str().expect("admin address field").to_string();
+
+    let ready = wait_ready(&admin, Duration::from_secs(5)).await;
+    assert!(ready, "/readyz did not answer 200 within 5 s");
+
+    daemon.send_signal("TERM");
+    let code = tokio::task::spawn_blocking(move || {
+        let code = daemon.wait_for_exit(Duration::from_secs(5));
+        (code, daemon.all_output())
+    })
+    .await
+    .unwrap();
+    assert_eq!(code.0, Some(0), "exit status after SIGTERM; output:\n{}", code.1);
+    for secret in [TOKEN, SF_SECRET, "db-hunter2"] {
+        assert!(!code.1.contains(secret), "a secret reached the log");
+    }
+}
+
+#[tokio::test]
+async fn run_exits_non_zero_when_the_database_never_comes_up() {
+    let mut daemon = RunningBinary::spawn(
+        hubsync()
+            .arg("run")
+            .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none")
+            .env("HUBSYNC__ADMIN__LISTEN", "127.0.0.1:0")
+            .env("HUBSYNC__DATABASE__STARTUP_ATTEMPTS", "3")
+            .env("HUBSYNC__DATABASE__ACQUIRE_TIMEOUT", "500ms")
+            .env("HUBSYNC__DATABASE__STARTUP_RETRY_DELAY", "50ms"),
+    );
+    let (code, output) = tokio::task::spawn_blocking(move || {
+        let code = daemon.wait_for_exit(Duration::from_secs(10));
+        (code, daemon.all_output())
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains("database not reachable yet, retrying"), "{output}");
+    assert!(output.contains("database unreachable after 3 attempts"), "{output}");
+}
+
+async fn wait_ready(admin: &str, within: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        let answer = reqwest::get(format!("http://{admin}/readyz")).await;
+        if answer.is_ok_and(|r| r.status() == 200) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}

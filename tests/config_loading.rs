@@ -1,0 +1,303 @@
+//! Config layering, validation and redaction, through `config::load` as start-up uses it.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use hubsync::config::{self, ConfigError, ConfigSources, Problem, Settings};
+
+fn file(contents: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    file.write_all(contents.as_bytes()).unwrap();
+    file
+}
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn load(contents: &str, pairs: &[(&str, &str)]) -> (Result<Settings, ConfigError>, String) {
+    let file = file(contents);
+    let path = file.path().display().to_string();
+    let sources = ConfigSources { file: Some(file.path().to_path_buf()), env: env(pairs) };
+    (config::load(&sources), path)
+}
+
+fn problems(contents: &str, pairs: &[(&str, &str)]) -> (Vec<Problem>, String) {
+    let (result, path) = load(contents, pairs);
+    (result.expect_err("config should be refused").problems(), path)
+}
+
+fn only_problem(contents: &str, pairs: &[(&str, &str)]) -> (Problem, String) {
+    let (mut all, path) = problems(contents, pairs);
+    assert_eq!(all.len(), 1, "expected one problem, got {all:#?}");
+    (all.remove(0), path)
+}
+
+const HUBSPOT: &str = r#"
+[connectors.hubspot]
+kind = "hubspot"
+auth = { method = "private_app", token = { env = "HS_TOKEN" } }
+"#;
+
+const SALESFORCE: &str = r#"
+[connectors.salesforce]
+kind = "salesforce"
+login_url = "https://acme.my.salesforce.com"
+auth = { method = "client_credentials", client_id = "id", client_secret = { env = "SF_SECRET" } }
+"#;
+
+const SECRETS: &[(&str, &str)] = &[("HS_TOKEN", "pat-na1-secret"), ("SF_SECRET", "sf-secret")];
+
+#[test]
+fn the_built_in_defaults_alone_are_a_valid_config() {
+    let settings = config::load(&ConfigSources::default()).unwrap();
+    assert_eq!(settings.admin.listen.to_string(), "127.0.0.1:8080");
+    assert!(settings.database.migrate_on_start);
+}
+
+#[test]
+fn every_key_in_the_default_file_is_commented() {
+    let mut previous_is_comment = false;
+    for line in config::DEFAULT_TOML.lines().map(str::trim) {
+        let is_key = !line.starts_with('#') && !line.starts_with('[') && line.contains('=');
+        assert!(!is_key || previous_is_comment, "key without a comment: {line}");
+        previous_is_comment = line.starts_with('#');
+    }
+}
+
+#[test]
+fn the_example_config_parses_with_its_secrets_from_the_environment() {
+    let sources = ConfigSources {
+        file: Some("config/example.toml".into()),
+        env: env(&[("HUBSPOT_TOKEN", "pat-na1-x"), ("SF_CLIENT_SECRET", "s")]),
+    };
+    let settings = config::load(&sources).expect("example config is valid");
+    let names: Vec<_> = settings.sync.iter().map(|rule| rule.name.as_str()).collect();
+    assert_eq!(names, ["contacts", "companies", "deals"]);
+}
+
+#[test]
+fn an_out_of_range_rate_limit_names_the_key_the_problem_and_the_file() {
+    let contents = format!("{HUBSPOT}\n[connectors.hubspot.rate_limit]\nburst_per_10s = 0\n");
+    let (problem, path) = only_problem(&contents, SECRETS);
+    assert_eq!(
+        problem.to_string(),
+        format!(
+            "connectors.hubspot.rate_limit.burst_per_10s: must be 1..=250, got 0 (from {path})"
+        )
+    );
+}
+
+#[test]
+fn a_missing_config_file_is_refused_with_its_path() {
+    let sources = ConfigSources { file: Some("/nonexistent/hubsync.toml".into()), env: env(&[]) };
+    let err = config::load(&sources).unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/hubsync.toml"), "{err}");
+}
+
+#[test]
+fn a_malformed_file_is_refused_with_its_path_and_position() {
+    let (result, path) = load("[database\nurl = 1", &[]);
+    let message = result.unwrap_err().to_string();
+    assert!(message.contains(&path) && message.contains("line 1"), "{message}");
+}
+
+#[test]
+fn an_unknown_key_is_refused_so_typos_do_not_pass_silently() {
+    let (problem, path) = only_problem("[database]\nmax_conections = 5\n", &[]);
+    assert!(problem.message.contains("unknown field `max_conections`"), "{problem}");
+    assert_eq!(problem.origin.as_deref(), Some(path.as_str()));
+}
+
+#[test]
+fn a_wrong_type_from_the_environment_names_the_variable() {
+    let (problem, _) = only_problem("", &[("HUBSYNC__DATABASE__MAX_CONNECTIONS", "many")]);
+    assert_eq!(problem.key, "database.max_connections");
+    let origin = problem.origin.unwrap();
+    assert_eq!(origin, "environment variable HUBSYNC__DATABASE__MAX_CONNECTIONS");
+}
+
+#[test]
+fn a_bad_duration_and_a_bad_address_are_explained() {
+    let (problem, _) = only_problem("[database]\nlock_timeout = \"soon\"\n", &[]);
+    assert!(problem.to_string().contains("`soon` is not a duration"), "{problem}");
+    let (problem, _) = only_problem("[admin]\nlisten = \"localhost\"\n", &[]);
+    assert!(problem.to_string().contains("`localhost` is not an address"), "{problem}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let contents = "[database]\nurl = \"mysql://x\"\nmax_connections = 500\n\
+                    [shutdown]\ngrace_period = \"0s\"\n";
+    let (all, _) = problems(contents, &[]);
+    let keys: Vec<_> = all.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, ["database.url", "database.max_connections", "shutdown.grace_period"]);
+}
+
+#[test]
+fn the_environment_overrides_the_file_and_database_url_wins_over_both() {
+    let contents =
+        "[admin]\nlisten = \"127.0.0.1:9000\"\n[database]\nurl = \"postgres://file/db\"\n";
+    let pairs = [
+        ("HUBSYNC__ADMIN__LISTEN", "127.0.0.1:9100"),
+        ("HUBSYNC__DATABASE__URL", "postgres://env/db"),
+        ("DATABASE_URL", "postgres://winner/db"),
+    ];
+    let settings = load(contents, &pairs).0.unwrap();
+    assert_eq!(settings.admin.listen.to_string(), "127.0.0.1:9100");
+    assert_eq!(settings.database.url, "postgres://winner/db");
+}
+
+#[test]
+fn a_secret_written_into_a_config_file_is_refused() {
+    let contents = "[connectors.hubspot]\nkind = \"hubspot\"\n\
+                    auth = { method = \"private_app\", token = \"pat-na1-inline\" }\n";
+    let (problem, path) = only_problem(contents, &[]);
+    assert_eq!(problem.key, "connectors.hubspot.auth.token");
+    assert!(problem.message.contains("may not be written into a config file"), "{problem}");
+    assert_eq!(problem.origin.as_deref(), Some(path.as_str()));
+    assert!(!problem.to_string().contains("pat-na1-inline"));
+}
+
+#[test]
+fn a_secret_may_come_literally_from_the_environment() {
+    let contents = "[connectors.hubspot]\nkind = \"hubspot\"\nauth = { method = \"private_app\", token = { env = \"UNUSED\" } }\n";
+    let pairs = [("HUBSYNC__CONNECTORS__HUBSPOT__AUTH__TOKEN", "pat-from-env")];
+    let settings = load(contents, &pairs).0.unwrap();
+    let rendered = config::render_redacted(&settings);
+    assert!(rendered.contains("token = \"[redacted]\"") && !rendered.contains("pat-from-env"));
+}
+
+#[test]
+fn a_secret_from_an_unset_variable_or_a_missing_file_is_refused() {
+    let (problem, _) = only_problem(HUBSPOT, &[]);
+    assert!(problem.message.contains("environment variable HS_TOKEN is not set"), "{problem}");
+    let contents = HUBSPOT.replace("{ env = \"HS_TOKEN\" }", "{ file = \"/nonexistent/token\" }");
+    let (problem, _) = only_problem(&contents, &[]);
+    assert!(problem.message.contains("cannot read secret file /nonexistent/token"), "{problem}");
+}
+
+#[test]
+fn a_secret_read_from_a_file_is_used_and_never_printed() {
+    let secret = file("pat-na1-from-file\n");
+    let contents = HUBSPOT.replace(
+        "{ env = \"HS_TOKEN\" }",
+        &format!("{{ file = \"{}\" }}", secret.path().display()),
+    );
+    let settings = load(&contents, &[]).0.unwrap();
+    let hubsync::config::ConnectorSettings::Hubspot(hs) = &settings.connectors["hubspot"] else {
+        panic!("hubspot connector");
+    };
+    let hubsync::config::HubspotAuth::PrivateApp { token } = &hs.auth else { panic!("token") };
+    assert_eq!(secrecy::ExposeSecret::expose_secret(token.value()), "pat-na1-from-file");
+    assert!(!config::render_redacted(&settings).contains("pat-na1-from-file"));
+    assert!(!format!("{settings:?}").contains("pat-na1-from-file"));
+}
+
+#[test]
+fn a_database_password_is_redacted_when_printed() {
+    let pairs = [("DATABASE_URL", "postgres://hubsync:hunter2@db:5432/hubsync")];
+    let settings = load("", &pairs).0.unwrap();
+    let rendered = config::render_redacted(&settings);
+    assert!(!rendered.contains("hunter2"), "{rendered}");
+    assert!(rendered.contains("%5Bredacted%5D") || rendered.contains("[redacted]"), "{rendered}");
+}
+
+#[test]
+fn connector_checks_name_each_bad_value() {
+    let contents = format!(
+        "{HUBSPOT}path_version = \"v3.1\"\naccount_timezone = \"Mars/Olympus\"\n{SALESFORCE}\
+         api_version = \"v41.0\"\ndaily_budget_fraction = 1.5\n"
+    );
+    let (all, _) = problems(&contents, SECRETS);
+    let shown: Vec<String> = all.iter().map(|p| format!("{}: {}", p.key, p.message)).collect();
+    let expected = [
+        "connectors.hubspot.path_version: must be like `v3` or `2026-03`, got `v3.1`",
+        "connectors.hubspot.account_timezone: `Mars/Olympus` is not an IANA time zone name",
+        "connectors.salesforce.api_version: must be v42.0 or newer (sObject collections)",
+        "connectors.salesforce.daily_budget_fraction: must be in (0, 1], got 1.5",
+    ];
+    assert_eq!(shown, expected);
+}
+
+#[test]
+fn the_tier_sets_the_rate_limits_unless_numbers_are_given() {
+    let contents =
+        format!("{HUBSPOT}\n[connectors.hubspot.rate_limit]\ntier = \"starter\"\ndaily = 300000\n");
+    let settings = load(&contents, SECRETS).0.unwrap();
+    let hubsync::config::ConnectorSettings::Hubspot(hs) = &settings.connectors["hubspot"] else {
+        panic!("hubspot connector");
+    };
+    assert_eq!(hs.rate_limit.effective_burst_per_10s(), 100);
+    assert_eq!(hs.rate_limit.effective_daily(), 300_000);
+}
+
+const RULE: &str = r#"
+[[sync]]
+name = "contacts"
+hubspot_object = "contacts"
+external_connector = "salesforce"
+external_object = "Contact"
+keys = { external_id_field = "HubSpot_Id__c" }
+"#;
+
+fn rule_problems(extra: &str) -> Vec<String> {
+    let contents = format!("{HUBSPOT}{SALESFORCE}{extra}");
+    let (all, _) = problems(&contents, SECRETS);
+    all.iter().map(|p| format!("{}: {}", p.key, p.message)).collect()
+}
+
+#[test]
+fn a_sync_block_must_name_existing_connectors_and_a_unique_key() {
+    let extra = RULE
+        .replace("external_connector = \"salesforce\"", "external_connector = \"sf\"")
+        .replace("keys = { external_id_field = \"HubSpot_Id__c\" }", "keys = {}");
+    assert_eq!(
+        rule_problems(&extra),
+        [
+            "sync[0].external_connector: [[sync]] `contacts`: no connector is named `sf`",
+            "sync[0].keys: [[sync]] `contacts`: set hubspot_unique_property, external_id_field \
+             or shared, so writes can upsert by a unique key",
+        ]
+    );
+}
+
+#[test]
+fn sync_block_names_must_be_unique() {
+    let problems = rule_problems(&format!("{RULE}{RULE}"));
+    assert_eq!(problems, ["sync[1].name: `contacts` names two [[sync]] blocks"]);
+}
+
+#[test]
+fn field_mappings_are_checked_for_direction_duplicates_and_value_maps() {
+    let extra = format!(
+        "{RULE}direction = \"to_external\"\n\
+         [[sync.fields]]\nhubspot = \"email\"\nexternal = \"Email\"\ndirection = \"to_hubspot\"\n\
+         [[sync.fields]]\nhubspot = \"email\"\nexternal = \"Email2\"\n\
+         [[sync.fields]]\nhubspot = \"stage\"\nexternal = \"Stage__c\"\n\
+         transform = {{ type = \"value_map\", unmapped = \"default\", values = [{{ hubspot = \"a\", external = \"A\" }}] }}\n"
+    );
+    assert_eq!(
+        rule_problems(&extra),
+        [
+            "sync[0].fields[0].direction: ToHubspot does not fit the pair's direction ToExternal",
+            "sync[0].fields[1].hubspot: `email` is mapped twice",
+            "sync[0].fields[2].transform.default: required when unmapped = \"default\"",
+        ]
+    );
+}
+
+#[test]
+fn filters_and_associations_are_checked() {
+    let extra = format!(
+        "{RULE}[[sync.filter]]\nside = \"hubspot\"\nproperty = \"lifecyclestage\"\nop = \"in\"\n\
+         [[sync.associations]]\nto = \"companies\"\nexternal_field = \"AccountId\"\n"
+    );
+    assert_eq!(
+        rule_problems(&extra),
+        [
+            "sync[0].filter[0].values: In needs a non-empty `values`",
+            "sync[0].associations[0].to: no [[sync]] block is named `companies`",
+        ]
+    );
+}

@@ -1,0 +1,95 @@
+//! Starts the real app on port 0 against a fresh database.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hubsync::app::App;
+use hubsync::config::{self, ConfigSources, Settings};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::database::TestDatabase;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub db: Option<TestDatabase>,
+    pub pool: sqlx::PgPool,
+    shutdown: CancellationToken,
+    task: JoinHandle<Result<(), hubsync::app::AppError>>,
+}
+
+/// Settings for a test: the built-in defaults, this database, admin on port 0, fast retries.
+pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
+    let mut env: HashMap<String, String> = [
+        ("DATABASE_URL", database_url),
+        ("HUBSYNC__ADMIN__LISTEN", "127.0.0.1:0"),
+        ("HUBSYNC__DATABASE__STARTUP_RETRY_DELAY", "100ms"),
+        ("HUBSYNC__DATABASE__STARTUP_ATTEMPTS", "600"),
+        ("HUBSYNC__DATABASE__ACQUIRE_TIMEOUT", "1s"),
+        ("HUBSYNC__SHUTDOWN__GRACE_PERIOD", "2s"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    config::load(&ConfigSources { file: None, env }).expect("test settings are valid")
+}
+
+/// The app against a fresh database, ready (migrated) when this returns.
+pub async fn spawn_app() -> TestApp {
+    let db = TestDatabase::create().await;
+    let settings = test_settings(&db.url, &[]);
+    let app = start(settings, Some(db)).await;
+    app.wait_until_ready().await;
+    app
+}
+
+/// The app with the given settings, not waiting for readiness.
+pub async fn start(settings: Settings, db: Option<TestDatabase>) -> TestApp {
+    let app = App::build(settings).await.expect("app builds");
+    let addr = app.admin_addr();
+    let pool = app.pool().clone();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    TestApp { addr, http: reqwest::Client::new(), db, pool, shutdown, task }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("admin server answers")
+    }
+
+    /// Polls `/readyz` until it answers 200, for at most 10 s.
+    pub async fn wait_until_ready(&self) {
+        self.wait_for_readyz(200, Duration::from_secs(10)).await;
+    }
+
+    pub async fn wait_for_readyz(&self, status: u16, within: Duration) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let response = self.get("/readyz").await;
+            let code = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            if code == status {
+                return body;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "/readyz did not answer {status} within {within:?}; last: {code} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Cancels the app and returns how `run_until_stopped` ended.
+    pub async fn stop(self) -> Result<(), hubsync::app::AppError> {
+        self.shutdown.cancel();
+        self.task.await.expect("app task")
+    }
+}
