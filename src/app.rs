@@ -63,6 +63,7 @@ impl App {
         let server = tasks.spawn(serve_admin(listener, state, shutdown.clone()));
         let started = start_database(&settings, &pool, &shutdown).await;
         if started.is_ok() && !shutdown.is_cancelled() {
+            spawn_workers(&tasks, &settings, &pool, &shutdown);
             tracing::info!(admin = %admin_addr, "hubsync is ready");
         }
         if let Err(err) = &started {
@@ -95,6 +96,23 @@ async fn start_database(
         tracing::info!(applied, latest = report.latest, "migrations applied");
     }
     Ok(())
+}
+
+/// The background work of a ready daemon, each task watching `shutdown`.
+fn spawn_workers(
+    tasks: &TaskTracker,
+    settings: &Settings,
+    pool: &PgPool,
+    shutdown: &CancellationToken,
+) {
+    let journal = &settings.journal;
+    tasks.spawn(crate::journal::retention::run(
+        pool.clone(),
+        journal.retention,
+        i64::from(journal.prune_batch.get()),
+        journal.prune_interval,
+        shutdown.clone(),
+    ));
 }
 
 /// Waits for tasks to finish, at most the configured grace period.

@@ -39,22 +39,23 @@ impl DbError {
         match self {
             DbError::Url(_) | DbError::Migrate(_) => ErrorKind::NeedsOperator,
             DbError::Unreachable { .. } | DbError::Cancelled => ErrorKind::Transient,
-            DbError::Query(err) => query_kind(err),
+            DbError::Query(err) => Self::query_kind(err),
         }
     }
-}
 
-fn query_kind(err: &sqlx::Error) -> ErrorKind {
-    match err {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
-            ErrorKind::Transient
-        }
-        sqlx::Error::Database(db) => match db.code().as_deref() {
-            // serialization failure, deadlock, lock timeout, query cancelled, admin shutdown
-            Some("40001" | "40P01" | "55P03" | "57014" | "57P01") => ErrorKind::Transient,
+    /// How a failed query should be retried: connection trouble and lock contention are transient.
+    pub fn query_kind(err: &sqlx::Error) -> ErrorKind {
+        match err {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+                ErrorKind::Transient
+            }
+            sqlx::Error::Database(db) => match db.code().as_deref() {
+                // serialization failure, deadlock, lock timeout, query cancelled, admin shutdown
+                Some("40001" | "40P01" | "55P03" | "57014" | "57P01") => ErrorKind::Transient,
+                _ => ErrorKind::Permanent,
+            },
             _ => ErrorKind::Permanent,
-        },
-        _ => ErrorKind::Permanent,
+        }
     }
 }
 

@@ -58,6 +58,15 @@ fn an_unknown_command_or_log_format_is_a_usage_error() {
 
 #[tokio::test]
 async fn run_becomes_ready_and_exits_zero_on_sigterm_without_logging_secrets() {
+    run_until_signal("TERM").await;
+}
+
+#[tokio::test]
+async fn run_exits_zero_on_sigint_too() {
+    run_until_signal("INT").await;
+}
+
+async fn run_until_signal(signal: &str) {
     let db = TestDatabase::create().await;
     let url_with_password =
         db.url.replacen("postgres://postgres@", "postgres://postgres:db-hunter2@", 1);
@@ -74,14 +83,14 @@ async fn run_becomes_ready_and_exits_zero_on_sigterm_without_logging_secrets() {
     let ready = wait_ready(&admin, Duration::from_secs(5)).await;
     assert!(ready, "/readyz did not answer 200 within 5 s");
 
-    daemon.send_signal("TERM");
+    daemon.send_signal(signal);
     let code = tokio::task::spawn_blocking(move || {
         let code = daemon.wait_for_exit(Duration::from_secs(5));
         (code, daemon.all_output())
     })
     .await
     .unwrap();
-    assert_eq!(code.0, Some(0), "exit status after SIGTERM; output:\n{}", code.1);
+    assert_eq!(code.0, Some(0), "exit status after SIG{signal}; output:\n{}", code.1);
     for secret in [TOKEN, SF_SECRET, "db-hunter2"] {
         assert!(!code.1.contains(secret), "a secret reached the log");
     }

@@ -6,4 +6,5 @@ mod support;
 mod admin_server;
 mod cli;
 mod config_loading;
+mod journal_store;
 mod migrations;

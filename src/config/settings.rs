@@ -17,6 +17,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub admin: AdminSettings,
     pub shutdown: ShutdownSettings,
+    pub journal: JournalSettings,
     #[serde(default)]
     pub connectors: BTreeMap<String, ConnectorSettings>,
     #[serde(default)]
@@ -55,6 +56,27 @@ pub struct DatabaseSettings {
 pub struct AdminSettings {
     #[serde(with = "super::socket_addr")]
     pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalSettings {
+    /// A change that keeps failing transiently is dead-lettered after this many attempts.
+    pub max_attempts: NonZeroU32,
+    /// How long a consumer holds claimed rows before another replica may take them.
+    #[serde(with = "super::duration")]
+    pub lease: Duration,
+    /// Consumers look for work at least this often, even without a notification.
+    #[serde(with = "super::duration")]
+    pub poll_interval: Duration,
+    /// Settled rows (applied, echo, stale, skipped) older than this are pruned.
+    #[serde(with = "super::duration")]
+    pub retention: Duration,
+    /// How often the pruner runs.
+    #[serde(with = "super::duration")]
+    pub prune_interval: Duration,
+    /// Rows deleted per pruning statement.
+    pub prune_batch: NonZeroU32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -173,6 +173,18 @@ fn check_core(check: &mut Checker<'_>, settings: &Settings) {
     if db.application_name.is_empty() || db.application_name.len() > 63 {
         check.fail("database.application_name", "must be 1 to 63 characters");
     }
+    let journal = &settings.journal;
+    check.range("journal.max_attempts", journal.max_attempts.get().into(), 1, 1000);
+    check.duration("journal.lease", journal.lease, secs(5), secs(3600));
+    check.duration(
+        "journal.poll_interval",
+        journal.poll_interval,
+        Duration::from_millis(10),
+        secs(300),
+    );
+    check.duration("journal.retention", journal.retention, secs(3600), secs(10 * 365 * 86_400));
+    check.duration("journal.prune_interval", journal.prune_interval, secs(1), secs(86_400));
+    check.range("journal.prune_batch", journal.prune_batch.get().into(), 1, 100_000);
     check.duration(
         "shutdown.grace_period",
         settings.shutdown.grace_period,

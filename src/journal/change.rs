@@ -1,0 +1,284 @@
+//! What a journal row says: the change observed, where it came from, and what became of it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::FromRow;
+
+use crate::config::Side;
+
+/// One property's new value, with the source's timestamp for it where the source gives one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PropertyChange {
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<DateTime<Utc>>,
+}
+
+/// What happened to the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChangeKind {
+    Upsert,
+    Delete,
+    /// The record was merged into `into`, which survives.
+    Merge {
+        into: String,
+    },
+    Restore,
+    AssociationAdded,
+    AssociationRemoved,
+}
+
+impl ChangeKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ChangeKind::Upsert => "upsert",
+            ChangeKind::Delete => "delete",
+            ChangeKind::Merge { .. } => "merge",
+            ChangeKind::Restore => "restore",
+            ChangeKind::AssociationAdded => "association_added",
+            ChangeKind::AssociationRemoved => "association_removed",
+        }
+    }
+
+    fn merged_into(&self) -> Option<String> {
+        match self {
+            ChangeKind::Merge { into } => Some(into.clone()),
+            _ => None,
+        }
+    }
+
+    fn from_parts(kind: &str, merged_into: Option<String>) -> Option<ChangeKind> {
+        Some(match (kind, merged_into) {
+            ("upsert", _) => ChangeKind::Upsert,
+            ("delete", _) => ChangeKind::Delete,
+            ("merge", Some(into)) => ChangeKind::Merge { into },
+            ("restore", _) => ChangeKind::Restore,
+            ("association_added", _) => ChangeKind::AssociationAdded,
+            ("association_removed", _) => ChangeKind::AssociationRemoved,
+            _ => return None,
+        })
+    }
+}
+
+/// How the change reached hubsync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrival {
+    Poll,
+    Webhook,
+    Backfill,
+    Sweep,
+    Operator,
+}
+
+impl Arrival {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Arrival::Poll => "poll",
+            Arrival::Webhook => "webhook",
+            Arrival::Backfill => "backfill",
+            Arrival::Sweep => "sweep",
+            Arrival::Operator => "operator",
+        }
+    }
+}
+
+/// Where a row stands in processing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Processing,
+    Applied,
+    Echo,
+    Stale,
+    Skipped,
+    Conflict,
+    Failed,
+    Dead,
+}
+
+impl Status {
+    pub const ALL: [Status; 9] = [
+        Status::Pending,
+        Status::Processing,
+        Status::Applied,
+        Status::Echo,
+        Status::Stale,
+        Status::Skipped,
+        Status::Conflict,
+        Status::Failed,
+        Status::Dead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Processing => "processing",
+            Status::Applied => "applied",
+            Status::Echo => "echo",
+            Status::Stale => "stale",
+            Status::Skipped => "skipped",
+            Status::Conflict => "conflict",
+            Status::Failed => "failed",
+            Status::Dead => "dead",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+pub(super) fn side_str(side: Side) -> &'static str {
+    match side {
+        Side::Hubspot => "hubspot",
+        Side::External => "external",
+    }
+}
+
+/// A change to append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewChange {
+    pub side: Side,
+    pub connector: String,
+    pub object_type: String,
+    pub record_id: String,
+    pub kind: ChangeKind,
+    pub properties: BTreeMap<String, PropertyChange>,
+    pub occurred_at: DateTime<Utc>,
+    pub source: Arrival,
+    /// Webhook event id, or object + id + modified timestamp for polls.
+    pub dedup_key: String,
+}
+
+/// The columns of a batch of changes, for one `unnest` insert.
+pub(super) struct Columns {
+    pub side: Vec<&'static str>,
+    pub connector: Vec<String>,
+    pub object_type: Vec<String>,
+    pub record_id: Vec<String>,
+    pub kind: Vec<&'static str>,
+    pub merged_into: Vec<Option<String>>,
+    pub properties: Vec<serde_json::Value>,
+    pub occurred_at: Vec<DateTime<Utc>>,
+    pub source: Vec<&'static str>,
+    pub dedup_key: Vec<String>,
+}
+
+impl From<&[NewChange]> for Columns {
+    fn from(changes: &[NewChange]) -> Self {
+        Columns {
+            side: changes.iter().map(|c| side_str(c.side)).collect(),
+            connector: changes.iter().map(|c| c.connector.clone()).collect(),
+            object_type: changes.iter().map(|c| c.object_type.clone()).collect(),
+            record_id: changes.iter().map(|c| c.record_id.clone()).collect(),
+            kind: changes.iter().map(|c| c.kind.as_str()).collect(),
+            merged_into: changes.iter().map(|c| c.kind.merged_into()).collect(),
+            properties: changes.iter().map(|c| properties_json(&c.properties)).collect(),
+            occurred_at: changes.iter().map(|c| c.occurred_at).collect(),
+            source: changes.iter().map(|c| c.source.as_str()).collect(),
+            dedup_key: changes.iter().map(|c| c.dedup_key.clone()).collect(),
+        }
+    }
+}
+
+fn properties_json(properties: &BTreeMap<String, PropertyChange>) -> serde_json::Value {
+    serde_json::to_value(properties).expect("property changes serialize")
+}
+
+/// A journal row as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JournalRow {
+    pub id: i64,
+    pub side: Side,
+    pub connector: String,
+    pub object_type: String,
+    pub record_id: String,
+    pub kind: ChangeKind,
+    pub properties: BTreeMap<String, PropertyChange>,
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub source: String,
+    pub dedup_key: String,
+    pub status: Status,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub claimed_by: Option<String>,
+    pub error_kind: Option<String>,
+    pub last_error: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The row as Postgres returns it, before its text columns are checked.
+#[derive(FromRow)]
+pub(super) struct RawRow {
+    id: i64,
+    side: String,
+    connector: String,
+    object_type: String,
+    record_id: String,
+    kind: String,
+    merged_into: Option<String>,
+    properties: sqlx::types::Json<BTreeMap<String, PropertyChange>>,
+    occurred_at: DateTime<Utc>,
+    received_at: DateTime<Utc>,
+    source: String,
+    dedup_key: String,
+    status: String,
+    attempts: i32,
+    next_attempt_at: DateTime<Utc>,
+    claimed_by: Option<String>,
+    error_kind: Option<String>,
+    last_error: Option<String>,
+    reason: Option<String>,
+}
+
+/// The columns `RawRow` reads, for `returning` and `select` lists.
+pub(super) const ROW_COLUMNS: &str = "id, side, connector, object_type, record_id, kind, \
+    merged_into, properties, occurred_at, received_at, source, dedup_key, status, attempts, \
+    next_attempt_at, claimed_by, error_kind, last_error, reason";
+
+impl TryFrom<RawRow> for JournalRow {
+    type Error = super::JournalError;
+
+    fn try_from(raw: RawRow) -> Result<Self, Self::Error> {
+        use super::JournalError::Corrupt;
+        let side = match raw.side.as_str() {
+            "hubspot" => Side::Hubspot,
+            "external" => Side::External,
+            other => return Err(Corrupt(raw.id, "side", other.into())),
+        };
+        let kind = ChangeKind::from_parts(&raw.kind, raw.merged_into)
+            .ok_or_else(|| Corrupt(raw.id, "kind", raw.kind.clone()))?;
+        let status =
+            Status::parse(&raw.status).ok_or_else(|| Corrupt(raw.id, "status", raw.status))?;
+        Ok(JournalRow {
+            id: raw.id,
+            side,
+            connector: raw.connector,
+            object_type: raw.object_type,
+            record_id: raw.record_id,
+            kind,
+            properties: raw.properties.0,
+            occurred_at: raw.occurred_at,
+            received_at: raw.received_at,
+            source: raw.source,
+            dedup_key: raw.dedup_key,
+            status,
+            attempts: raw.attempts,
+            next_attempt_at: raw.next_attempt_at,
+            claimed_by: raw.claimed_by,
+            error_kind: raw.error_kind,
+            last_error: raw.last_error,
+            reason: raw.reason,
+        })
+    }
+}
+
+pub(super) fn convert(rows: Vec<RawRow>) -> Result<Vec<JournalRow>, super::JournalError> {
+    rows.into_iter().map(JournalRow::try_from).collect()
+}

@@ -1,0 +1,129 @@
+//! Claiming pending rows with a lease, in per-record order, and settling them.
+
+use std::time::Duration;
+
+use sqlx::PgExecutor;
+
+use super::change::{JournalRow, ROW_COLUMNS, RawRow, Status, convert};
+use super::error::JournalError;
+use crate::error_kind::{ErrorKind, Retry};
+
+/// Claims up to `limit` rows for `worker`. A row is claimable when it is pending and due,
+/// or its lease expired, and no earlier change of the same record is still unsettled, so
+/// each record's changes are processed in source order.
+pub async fn claim<'e>(
+    executor: impl PgExecutor<'e>,
+    worker: &str,
+    limit: i64,
+    lease: Duration,
+) -> Result<Vec<JournalRow>, JournalError> {
+    let sql = format!("{CLAIM_SQL} returning {ROW_COLUMNS}");
+    let rows: Vec<RawRow> = sqlx::query_as(&sql)
+        .bind(worker)
+        .bind(limit)
+        .bind(lease.as_secs_f64())
+        .fetch_all(executor)
+        .await?;
+    let mut rows = convert(rows)?;
+    rows.sort_by_key(|row| (row.occurred_at, row.id));
+    Ok(rows)
+}
+
+const CLAIM_SQL: &str = "
+update hubsync.journal set status = 'processing', claimed_by = $1,
+    lease_until = now() + make_interval(secs => $3), attempts = attempts + 1, updated_at = now()
+where id in (
+    select j.id from hubsync.journal j
+    where ((j.status = 'pending' and j.next_attempt_at <= now())
+        or (j.status = 'processing' and j.lease_until < now()))
+      and not exists (
+        select 1 from hubsync.journal e
+        where e.connector = j.connector and e.object_type = j.object_type
+          and e.record_id = j.record_id and e.status in ('pending', 'processing')
+          and (e.occurred_at, e.id) < (j.occurred_at, j.id))
+    order by j.next_attempt_at, j.id
+    limit $2
+    for update skip locked)";
+
+/// How a claimed row was settled by its consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    Applied,
+    Echo,
+    Stale,
+    Skipped,
+    /// Held for an operator: both values kept, neither applied.
+    Conflict,
+}
+
+impl Completion {
+    fn status(self) -> Status {
+        match self {
+            Completion::Applied => Status::Applied,
+            Completion::Echo => Status::Echo,
+            Completion::Stale => Status::Stale,
+            Completion::Skipped => Status::Skipped,
+            Completion::Conflict => Status::Conflict,
+        }
+    }
+}
+
+/// Settles a row this worker holds. Returns false if the lease was lost meanwhile, in
+/// which case another worker owns the row and this result must be discarded.
+pub async fn complete<'e>(
+    executor: impl PgExecutor<'e>,
+    worker: &str,
+    id: i64,
+    outcome: Completion,
+    reason: &str,
+) -> Result<bool, JournalError> {
+    let done = sqlx::query(
+        "update hubsync.journal set status = $3, reason = $4, claimed_by = null,
+             lease_until = null, error_kind = null, updated_at = now()
+         where id = $1 and claimed_by = $2 and status = 'processing'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(outcome.status().as_str())
+    .bind(reason)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a failure of a row this worker holds: transient and rate-limited failures go
+/// back to pending after a backoff; permanent ones are `failed` for an operator; a row
+/// out of attempts is `dead`. Returns the status it now has, or None if the lease was lost.
+pub async fn fail<'e>(
+    executor: impl PgExecutor<'e>,
+    worker: &str,
+    row: &JournalRow,
+    kind: ErrorKind,
+    message: &str,
+    max_attempts: u32,
+) -> Result<Option<Status>, JournalError> {
+    let attempt = u32::try_from(row.attempts).unwrap_or(u32::MAX);
+    let (status, delay, reason) = match kind.retry(attempt, None) {
+        Retry::After(_) if attempt >= max_attempts => {
+            (Status::Dead, Duration::ZERO, "out_of_attempts")
+        }
+        Retry::After(delay) => (Status::Pending, delay, "retry_scheduled"),
+        Retry::Never => (Status::Failed, Duration::ZERO, "needs_operator"),
+    };
+    let done = sqlx::query(
+        "update hubsync.journal set status = $3, error_kind = $4, last_error = $5, reason = $6,
+             next_attempt_at = now() + make_interval(secs => $7), claimed_by = null,
+             lease_until = null, updated_at = now()
+         where id = $1 and claimed_by = $2 and status = 'processing'",
+    )
+    .bind(row.id)
+    .bind(worker)
+    .bind(status.as_str())
+    .bind(kind.as_str())
+    .bind(message)
+    .bind(reason)
+    .bind(delay.as_secs_f64())
+    .execute(executor)
+    .await?;
+    Ok((done.rows_affected() == 1).then_some(status))
+}

@@ -1,0 +1,63 @@
+//! The change journal: every change observed on either side, durable before it is
+//! acknowledged, and the operator's record of what happened to it.
+
+mod change;
+mod claim;
+mod error;
+mod operate;
+mod query;
+pub mod retention;
+mod wake;
+
+pub use change::{Arrival, ChangeKind, JournalRow, NewChange, PropertyChange, Status};
+pub use claim::{Completion, claim, complete, fail};
+pub use error::JournalError;
+pub use operate::{requeue, skip};
+pub use query::{JournalFilter, query};
+pub use wake::Waker;
+
+use sqlx::PgExecutor;
+
+/// The Postgres channel `append` notifies when new rows arrive.
+pub const CHANNEL: &str = "hubsync_journal";
+
+/// Appends changes in one multi-row statement, skipping any whose dedup key is already
+/// journalled. Returns how many rows were new. Run it inside the transaction that also moves
+/// the poll cursor, or before answering a webhook.
+pub async fn append<'e>(
+    executor: impl PgExecutor<'e>,
+    changes: &[NewChange],
+) -> Result<u64, JournalError> {
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let columns = change::Columns::from(changes);
+    let inserted = sqlx::query(APPEND_SQL)
+        .bind(&columns.side)
+        .bind(&columns.connector)
+        .bind(&columns.object_type)
+        .bind(&columns.record_id)
+        .bind(&columns.kind)
+        .bind(&columns.merged_into)
+        .bind(&columns.properties)
+        .bind(&columns.occurred_at)
+        .bind(&columns.source)
+        .bind(&columns.dedup_key)
+        .fetch_one(executor)
+        .await?;
+    Ok(sqlx::Row::get::<i64, _>(&inserted, 0) as u64)
+}
+
+/// Inserts the unnested columns, then notifies waiting consumers once if anything was new.
+/// The notification is delivered when the surrounding transaction commits.
+const APPEND_SQL: &str = "
+with inserted as (
+    insert into hubsync.journal
+        (side, connector, object_type, record_id, kind, merged_into, properties,
+         occurred_at, source, dedup_key)
+    select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                         $6::text[], $7::jsonb[], $8::timestamptz[], $9::text[], $10::text[])
+    on conflict (dedup_key) do nothing
+    returning 1
+), counted as (select count(*) as n from inserted)
+select n, case when n > 0 then pg_notify('hubsync_journal', '') end from counted";

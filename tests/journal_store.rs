@@ -1,0 +1,253 @@
+//! The journal store: idempotent append, leased claims in per-record order, settling,
+//! operator requeue/skip, queries, wake-ups and retention.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use hubsync::config::Side;
+use hubsync::error_kind::ErrorKind;
+use hubsync::journal::{
+    self, Arrival, ChangeKind, Completion, JournalFilter, NewChange, PropertyChange, Status,
+};
+use sqlx::PgPool;
+
+use crate::support::database::TestDatabase;
+
+const LEASE: Duration = Duration::from_secs(60);
+
+async fn migrated() -> (TestDatabase, PgPool) {
+    let db = TestDatabase::create().await;
+    let pool = PgPool::connect(&db.url).await.unwrap();
+    hubsync::db::migrate(&pool).await.unwrap();
+    (db, pool)
+}
+
+fn at(second: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, second).unwrap()
+}
+
+fn change(record: &str, second: u32, email: &str) -> NewChange {
+    let mut properties = BTreeMap::new();
+    let value = PropertyChange { value: Some(email.into()), timestamp: Some(at(second)) };
+    properties.insert("email".to_string(), value);
+    NewChange {
+        side: Side::Hubspot,
+        connector: "hubspot".into(),
+        object_type: "contacts".into(),
+        record_id: record.into(),
+        kind: ChangeKind::Upsert,
+        properties,
+        occurred_at: at(second),
+        source: Arrival::Poll,
+        dedup_key: format!("contacts:{record}:{second}"),
+    }
+}
+
+#[tokio::test]
+async fn appending_the_same_page_twice_records_each_change_once() {
+    let (_db, pool) = migrated().await;
+    let page = vec![change("1", 1, "a@x.com"), change("2", 2, "b@x.com")];
+    assert_eq!(journal::append(&pool, &page).await.unwrap(), 2);
+    assert_eq!(journal::append(&pool, &page).await.unwrap(), 0);
+    let rows = journal::query(&pool, &JournalFilter::default(), 10).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1].properties["email"].value.as_deref(), Some("a@x.com"));
+    assert_eq!(rows[1].status, Status::Pending);
+}
+
+#[tokio::test]
+async fn an_append_rolled_back_with_its_transaction_leaves_no_trace() {
+    let (_db, pool) = migrated().await;
+    let mut tx = pool.begin().await.unwrap();
+    journal::append(&mut *tx, &[change("1", 1, "a@x.com")]).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert!(journal::query(&pool, &JournalFilter::default(), 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn merges_keep_the_surviving_id() {
+    let (_db, pool) = migrated().await;
+    let mut merge = change("7", 1, "a@x.com");
+    merge.kind = ChangeKind::Merge { into: "9".into() };
+    journal::append(&pool, &[merge]).await.unwrap();
+    let rows = journal::query(&pool, &JournalFilter::default(), 1).await.unwrap();
+    assert_eq!(rows[0].kind, ChangeKind::Merge { into: "9".into() });
+}
+
+#[tokio::test]
+async fn one_records_changes_are_claimed_in_source_order_one_at_a_time() {
+    let (_db, pool) = migrated().await;
+    // appended out of order: the later change arrives first
+    journal::append(&pool, &[change("1", 5, "new@x.com"), change("2", 1, "b@x.com")])
+        .await
+        .unwrap();
+    journal::append(&pool, &[change("1", 3, "old@x.com")]).await.unwrap();
+
+    let first = journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
+    let claimed: Vec<_> = first.iter().map(|r| (r.record_id.as_str(), r.occurred_at)).collect();
+    assert_eq!(claimed, [("2", at(1)), ("1", at(3))], "record 1's later change waits");
+
+    let older = first.iter().find(|r| r.record_id == "1").unwrap();
+    assert!(
+        journal::complete(&pool, "w1", older.id, Completion::Applied, "applied").await.unwrap()
+    );
+    let second = journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].occurred_at, at(5));
+}
+
+#[tokio::test]
+async fn two_workers_never_claim_the_same_row() {
+    let (_db, pool) = migrated().await;
+    let page: Vec<_> = (0..200).map(|i| change(&i.to_string(), 1, "a@x.com")).collect();
+    journal::append(&pool, &page).await.unwrap();
+    let (a, b) = tokio::join!(
+        journal::claim(&pool, "w1", 150, LEASE),
+        journal::claim(&pool, "w2", 150, LEASE)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.len() + b.len(), 200);
+    assert!(a.iter().all(|row| b.iter().all(|other| other.id != row.id)));
+}
+
+#[tokio::test]
+async fn an_expired_lease_returns_the_row_to_the_queue_and_the_old_holder_cannot_settle_it() {
+    let (_db, pool) = migrated().await;
+    journal::append(&pool, &[change("1", 1, "a@x.com")]).await.unwrap();
+    let held = journal::claim(&pool, "dead-replica", 10, Duration::from_millis(500)).await.unwrap();
+    assert_eq!(held.len(), 1);
+    assert!(journal::claim(&pool, "w2", 10, LEASE).await.unwrap().is_empty(), "still leased");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let taken = journal::claim(&pool, "w2", 10, LEASE).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].attempts, 2);
+    let late = journal::complete(&pool, "dead-replica", held[0].id, Completion::Applied, "x");
+    assert!(!late.await.unwrap(), "a lost lease cannot settle the row");
+    assert!(journal::complete(&pool, "w2", taken[0].id, Completion::Echo, "echo").await.unwrap());
+}
+
+#[tokio::test]
+async fn transient_failures_retry_then_dead_letter_after_max_attempts() {
+    let (_db, pool) = migrated().await;
+    journal::append(&pool, &[change("1", 1, "a@x.com")]).await.unwrap();
+    for attempt in 1..=3 {
+        sqlx::query("update hubsync.journal set next_attempt_at = now()")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let rows = journal::claim(&pool, "w1", 1, LEASE).await.unwrap();
+        assert_eq!(rows[0].attempts, attempt);
+        let status =
+            journal::fail(&pool, "w1", &rows[0], ErrorKind::Transient, "503 from HubSpot", 3);
+        let expected = if attempt < 3 { Status::Pending } else { Status::Dead };
+        assert_eq!(status.await.unwrap(), Some(expected));
+    }
+    let dead = journal::query(&pool, &JournalFilter::default(), 1).await.unwrap();
+    assert_eq!(dead[0].last_error.as_deref(), Some("503 from HubSpot"));
+    assert_eq!(dead[0].error_kind.as_deref(), Some("transient"));
+    assert_eq!(dead[0].reason.as_deref(), Some("out_of_attempts"));
+}
+
+#[tokio::test]
+async fn a_retried_row_waits_for_its_backoff() {
+    let (_db, pool) = migrated().await;
+    journal::append(&pool, &[change("1", 1, "a@x.com")]).await.unwrap();
+    let rows = journal::claim(&pool, "w1", 1, LEASE).await.unwrap();
+    journal::fail(&pool, "w1", &rows[0], ErrorKind::RateLimited, "429", 10).await.unwrap();
+    assert!(journal::claim(&pool, "w1", 1, LEASE).await.unwrap().is_empty());
+    let row = &journal::query(&pool, &JournalFilter::default(), 1).await.unwrap()[0];
+    assert!(row.next_attempt_at > Utc::now());
+}
+
+#[tokio::test]
+async fn a_permanent_failure_waits_for_an_operator_and_requeue_brings_it_back() {
+    let (_db, pool) = migrated().await;
+    journal::append(&pool, &[change("1", 1, "a@x.com"), change("2", 1, "b@x.com")]).await.unwrap();
+    let rows = journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
+    for row in &rows {
+        let message = "INVALID_EMAIL: email is not valid";
+        let status = journal::fail(&pool, "w1", row, ErrorKind::Permanent, message, 10).await;
+        assert_eq!(status.unwrap(), Some(Status::Failed));
+    }
+    assert!(journal::claim(&pool, "w1", 10, LEASE).await.unwrap().is_empty());
+
+    let failed = JournalFilter { statuses: vec![Status::Failed], ..Default::default() };
+    let requeued = journal::requeue(&pool, &JournalFilter::ids([rows[0].id])).await.unwrap();
+    assert_eq!(requeued, [rows[0].id]);
+    let again = journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 1, "requeue gives fresh attempts");
+    let skipped = journal::skip(&pool, &failed).await.unwrap();
+    assert_eq!(skipped, [rows[1].id]);
+}
+
+#[tokio::test]
+async fn queries_filter_by_side_object_record_status_error_kind_and_page_by_id() {
+    let (_db, pool) = migrated().await;
+    let mut external = change("003A", 2, "c@x.com");
+    external.side = Side::External;
+    external.connector = "salesforce".into();
+    external.object_type = "Contact".into();
+    let page: Vec<_> = (1..=5).map(|i| change(&i.to_string(), i, "a@x.com")).collect();
+    journal::append(&pool, &page).await.unwrap();
+    journal::append(&pool, &[external]).await.unwrap();
+
+    let by_side = JournalFilter { side: Some(Side::External), ..Default::default() };
+    let rows = journal::query(&pool, &by_side, 10).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.record_id.as_str()).collect::<Vec<_>>(), ["003A"]);
+
+    let contacts = JournalFilter { object_type: Some("contacts".into()), ..Default::default() };
+    let first = journal::query(&pool, &contacts, 2).await.unwrap();
+    let next = JournalFilter { before_id: Some(first[1].id), ..contacts.clone() };
+    let second = journal::query(&pool, &next, 10).await.unwrap();
+    let ids: Vec<_> = first.iter().chain(&second).map(|r| r.record_id.as_str()).collect();
+    assert_eq!(ids, ["5", "4", "3", "2", "1"]);
+
+    let record = JournalFilter { record_id: Some("3".into()), ..Default::default() };
+    assert_eq!(journal::query(&pool, &record, 10).await.unwrap().len(), 1);
+    let future = JournalFilter {
+        since: Some(Utc::now() + chrono::Duration::hours(1)),
+        ..Default::default()
+    };
+    assert!(journal::query(&pool, &future, 10).await.unwrap().is_empty());
+    let kind = JournalFilter { error_kind: Some("permanent".into()), ..Default::default() };
+    assert!(journal::query(&pool, &kind, 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_waiting_consumer_wakes_on_append_long_before_its_poll_interval() {
+    let (_db, pool) = migrated().await;
+    let mut waker = journal::Waker::connect(pool.clone(), Duration::from_secs(30)).await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let writer = pool.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        journal::append(&writer, &[change("1", 1, "a@x.com")]).await.unwrap();
+    });
+    let started = std::time::Instant::now();
+    waker.wait(&shutdown).await;
+    assert!(started.elapsed() < Duration::from_secs(5), "woke after {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn retention_prunes_old_settled_rows_and_keeps_failed_and_dead_ones() {
+    let (_db, pool) = migrated().await;
+    let page: Vec<_> = (1..=6).map(|i| change(&i.to_string(), i, "a@x.com")).collect();
+    journal::append(&pool, &page).await.unwrap();
+    sqlx::query(
+        "update hubsync.journal set received_at = now() - interval '40 days',
+             status = (array['applied','echo','stale','skipped','failed','dead'])[record_id::int]",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    journal::append(&pool, &[change("7", 7, "fresh@x.com")]).await.unwrap();
+    let month = Duration::from_secs(30 * 86_400);
+    assert_eq!(journal::retention::prune_batch(&pool, month, 3).await.unwrap(), 3);
+    assert_eq!(journal::retention::prune_batch(&pool, month, 3).await.unwrap(), 1);
+    let left = journal::query(&pool, &JournalFilter::default(), 10).await.unwrap();
+    let mut statuses: Vec<_> = left.iter().map(|r| r.status.as_str()).collect();
+    statuses.sort();
+    assert_eq!(statuses, ["dead", "failed", "pending"]);
+}
