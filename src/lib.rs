@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error_kind;
+pub mod ingest;
 pub mod journal;
 pub mod metrics;
 pub mod shutdown;

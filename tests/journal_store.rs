@@ -215,19 +215,40 @@ async fn queries_filter_by_side_object_record_status_error_kind_and_page_by_id()
     assert!(journal::query(&pool, &kind, 10).await.unwrap().is_empty());
 }
 
+async fn wakes_within(waker: &mut journal::Waker, limit: Duration) -> bool {
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let started = std::time::Instant::now();
+    waker.wait(&shutdown).await;
+    started.elapsed() < limit
+}
+
+fn append_later(pool: &PgPool, doorbell: journal::Doorbell, record: &str) {
+    let (pool, record) = (pool.clone(), record.to_string());
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        journal::append(&pool, &[change(&record, 1, "a@x.com")]).await.unwrap();
+        doorbell.ring();
+    });
+}
+
 #[tokio::test]
 async fn a_waiting_consumer_wakes_on_append_long_before_its_poll_interval() {
     let (_db, pool) = migrated().await;
-    let mut waker = journal::Waker::connect(pool.clone(), Duration::from_secs(30)).await;
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let writer = pool.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        journal::append(&writer, &[change("1", 1, "a@x.com")]).await.unwrap();
-    });
-    let started = std::time::Instant::now();
-    waker.wait(&shutdown).await;
-    assert!(started.elapsed() < Duration::from_secs(5), "woke after {:?}", started.elapsed());
+    let doorbell = journal::Doorbell::new(pool.clone());
+    let mut waker = journal::Waker::connect(&doorbell, Duration::from_secs(30)).await;
+    append_later(&pool, doorbell.clone(), "1");
+    assert!(wakes_within(&mut waker, Duration::from_secs(5)).await);
+}
+
+#[tokio::test]
+async fn a_consumer_on_another_replica_wakes_through_notify() {
+    let (_db, pool) = migrated().await;
+    let other_replica = journal::Doorbell::new(pool.clone());
+    let mut waker =
+        journal::Waker::connect(&journal::Doorbell::new(pool.clone()), Duration::from_secs(30))
+            .await;
+    append_later(&pool, other_replica, "1");
+    assert!(wakes_within(&mut waker, Duration::from_secs(5)).await);
 }
 
 #[tokio::test]
@@ -250,4 +271,45 @@ async fn retention_prunes_old_settled_rows_and_keeps_failed_and_dead_ones() {
     let mut statuses: Vec<_> = left.iter().map(|r| r.status.as_str()).collect();
     statuses.sort();
     assert_eq!(statuses, ["dead", "failed", "pending"]);
+}
+
+mod cursors {
+    use hubsync::ingest::cursor::{self, Cursor, CursorKey};
+
+    use super::*;
+
+    const KEY: CursorKey<'static> =
+        CursorKey { connector: "hubspot", object_type: "contacts", stream: "changes" };
+
+    fn position(second: u32, id: &str) -> Cursor {
+        Cursor { timestamp: at(second), id: id.into() }
+    }
+
+    #[tokio::test]
+    async fn a_new_cursor_starts_at_the_origin_and_only_moves_forward() {
+        let (_db, pool) = migrated().await;
+        assert_eq!(cursor::load(&pool, KEY).await.unwrap(), Cursor::origin());
+        assert_eq!(cursor::advance(&pool, KEY, &position(5, "9")).await.unwrap(), position(5, "9"));
+        // a numerically larger id at the same timestamp moves it; an older position does not
+        assert_eq!(
+            cursor::advance(&pool, KEY, &position(5, "10")).await.unwrap(),
+            position(5, "10")
+        );
+        assert_eq!(
+            cursor::advance(&pool, KEY, &position(4, "99")).await.unwrap(),
+            position(5, "10")
+        );
+        assert_eq!(cursor::load(&pool, KEY).await.unwrap(), position(5, "10"));
+    }
+
+    #[tokio::test]
+    async fn a_page_and_its_cursor_commit_together_or_not_at_all() {
+        let (_db, pool) = migrated().await;
+        let mut tx = pool.begin().await.unwrap();
+        journal::append(&mut *tx, &[change("1", 1, "a@x.com")]).await.unwrap();
+        cursor::advance(&mut *tx, KEY, &position(1, "1")).await.unwrap();
+        drop(tx); // a crash before commit
+        assert_eq!(cursor::load(&pool, KEY).await.unwrap(), Cursor::origin());
+        assert!(journal::query(&pool, &JournalFilter::default(), 1).await.unwrap().is_empty());
+    }
 }

@@ -1,40 +1,87 @@
-//! Waking journal consumers: LISTEN/NOTIFY for speed, a polling interval for correctness.
+//! Waking journal consumers: an in-process signal and a debounced LISTEN/NOTIFY for other
+//! replicas, with a polling interval so a lost notification only costs latency.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-/// Waits for new journal rows. A lost notification or a dropped listener connection only
-/// costs latency: every wait ends after `poll_interval` at the latest.
+/// How often, at most, a process sends NOTIFY. Each NOTIFY takes Postgres's notify-queue
+/// lock at commit, so one per append would serialize ingest.
+const NOTIFY_EVERY: Duration = Duration::from_millis(25);
+
+/// Rung by writers after their appends commit. Clones ring the same bell.
+#[derive(Clone)]
+pub struct Doorbell {
+    pool: PgPool,
+    local: Arc<Notify>,
+    queued: Arc<AtomicBool>,
+}
+
+impl Doorbell {
+    pub fn new(pool: PgPool) -> Self {
+        Doorbell { pool, local: Arc::new(Notify::new()), queued: Arc::new(AtomicBool::new(false)) }
+    }
+
+    /// Wakes this process's consumers now, and other replicas' within [`NOTIFY_EVERY`].
+    pub fn ring(&self) {
+        self.local.notify_waiters();
+        if self.queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (pool, queued) = (self.pool.clone(), self.queued.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(NOTIFY_EVERY).await;
+            queued.store(false, Ordering::Release);
+            let sent = sqlx::query("select pg_notify($1, '')").bind(super::CHANNEL).execute(&pool);
+            if let Err(err) = sent.await {
+                tracing::debug!(error = %err, "journal notify failed; consumers will poll");
+            }
+        });
+    }
+}
+
+/// Waits for new journal rows: on this process's doorbell, on another replica's NOTIFY,
+/// or after the poll interval at the latest.
 pub struct Waker {
     pool: PgPool,
+    local: Arc<Notify>,
     listener: Option<PgListener>,
     poll_interval: Duration,
 }
 
 impl Waker {
     /// Starts listening at once, so no append after this returns goes unnoticed.
-    pub async fn connect(pool: PgPool, poll_interval: Duration) -> Self {
-        let mut waker = Waker { pool, listener: None, poll_interval };
+    pub async fn connect(doorbell: &Doorbell, poll_interval: Duration) -> Self {
+        let pool = doorbell.pool.clone();
+        let mut waker =
+            Waker { pool, local: doorbell.local.clone(), listener: None, poll_interval };
         waker.listener = waker.listen().await;
         waker
     }
 
-    /// Returns when rows may be waiting: on a notification, after the poll interval, or
-    /// at once if `shutdown` fires.
+    /// Returns when rows may be waiting, or at once if `shutdown` fires.
     pub async fn wait(&mut self, shutdown: &CancellationToken) {
         if self.listener.is_none() {
             self.listener = self.listen().await;
         }
+        let local = self.local.clone();
         let poll = tokio::time::sleep(self.poll_interval);
         let Some(listener) = self.listener.as_mut() else {
-            tokio::select! { _ = shutdown.cancelled() => {}, _ = poll => {} }
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = local.notified() => {}
+                _ = poll => {}
+            }
             return;
         };
         tokio::select! {
             _ = shutdown.cancelled() => {}
+            _ = local.notified() => {}
             _ = poll => {}
             received = listener.recv() => {
                 if let Err(err) = received {

@@ -1,0 +1,91 @@
+//! Poll cursors: a (timestamp, id) position per connector, object and stream that only
+//! moves forward, committed in the same transaction as the page it read.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+
+/// A position in a source's change order: everything at or before it has been journalled.
+/// Ids compare by length first, then text, so numeric ids (HubSpot) order numerically and
+/// fixed-length ids (Salesforce) order as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub timestamp: DateTime<Utc>,
+    pub id: String,
+}
+
+impl Cursor {
+    /// The start of time: a poller from here is a full backfill.
+    pub fn origin() -> Cursor {
+        Cursor { timestamp: DateTime::<Utc>::UNIX_EPOCH, id: String::new() }
+    }
+}
+
+impl PartialOrd for Cursor {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Cursor {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let key = |c: &Cursor| (c.timestamp, c.id.len(), c.id.clone());
+        key(self).cmp(&key(other))
+    }
+}
+
+/// Names one cursor: the connector, the object type and the stream (`changes`, `archived`,
+/// `deleted`, `backfill`).
+#[derive(Debug, Clone, Copy)]
+pub struct CursorKey<'a> {
+    pub connector: &'a str,
+    pub object_type: &'a str,
+    pub stream: &'a str,
+}
+
+/// The stored position, or the origin if this cursor has never moved.
+pub async fn load<'e>(executor: impl PgExecutor<'e>, key: CursorKey<'_>) -> sqlx::Result<Cursor> {
+    let row: Option<(DateTime<Utc>, String)> = sqlx::query_as(
+        "select position_ts, position_id from hubsync.cursors
+         where connector = $1 and object_type = $2 and stream = $3",
+    )
+    .bind(key.connector)
+    .bind(key.object_type)
+    .bind(key.stream)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map_or_else(Cursor::origin, |(timestamp, id)| Cursor { timestamp, id }))
+}
+
+/// Moves the cursor to `to` unless it already stands further; returns where it stands.
+pub async fn advance<'e>(
+    executor: impl PgExecutor<'e>,
+    key: CursorKey<'_>,
+    to: &Cursor,
+) -> sqlx::Result<Cursor> {
+    let (timestamp, id): (DateTime<Utc>, String) = sqlx::query_as(ADVANCE_SQL)
+        .bind(key.connector)
+        .bind(key.object_type)
+        .bind(key.stream)
+        .bind(to.timestamp)
+        .bind(&to.id)
+        .fetch_one(executor)
+        .await?;
+    Ok(Cursor { timestamp, id })
+}
+
+/// Upserts only a forward move; when the stored cursor is ahead, the update does nothing
+/// and the stored position is returned instead.
+const ADVANCE_SQL: &str = "
+with moved as (
+    insert into hubsync.cursors as c (connector, object_type, stream, position_ts, position_id)
+    values ($1, $2, $3, $4, $5)
+    on conflict (connector, object_type, stream) do update
+        set position_ts = excluded.position_ts, position_id = excluded.position_id,
+            updated_at = now()
+        where (c.position_ts, length(c.position_id), c.position_id)
+            < (excluded.position_ts, length(excluded.position_id), excluded.position_id)
+    returning position_ts, position_id)
+select position_ts, position_id from moved
+union all
+select position_ts, position_id from hubsync.cursors
+where connector = $1 and object_type = $2 and stream = $3 and not exists (select 1 from moved)";
