@@ -9,6 +9,7 @@ pub mod error_kind;
 pub mod ingest;
 pub mod journal;
 pub mod metrics;
+pub mod reconcile;
 pub mod shutdown;
 pub mod sim;
 pub mod telemetry;

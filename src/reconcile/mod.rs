@@ -1,0 +1,5 @@
+//! The reconciler: turns journalled changes into writes for the other side, applying the
+//! sync rules, and dropping echoes and stale changes.
+
+pub mod filter;
+pub mod transform;
