@@ -28,7 +28,7 @@ pub fn properties_read(filter: &[Predicate], side: Side) -> Vec<String> {
 fn holds(predicate: &Predicate, value: Option<&Value>) -> bool {
     let blank = value.is_none_or(is_blank);
     let text = value.map(as_text).unwrap_or_default();
-    let listed = || predicate.values.iter().any(|v| *v == text);
+    let listed = || predicate.values.contains(&text);
     match predicate.op {
         PredicateOp::Eq => predicate.value.as_deref() == Some(text.as_str()),
         PredicateOp::Neq => predicate.value.as_deref() != Some(text.as_str()),

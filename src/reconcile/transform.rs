@@ -144,6 +144,9 @@ fn typed_for(value: Value, towards: Towards) -> Value {
     }
 }
 
+/// Picks one side's value out of a value-map pair.
+type Side = fn(&ValuePair) -> &str;
+
 fn map_value(
     pairs: &[ValuePair],
     unmapped: UnmappedPolicy,
@@ -151,7 +154,7 @@ fn map_value(
     text: &str,
     towards: Towards,
 ) -> Result<Mapped, TransformError> {
-    let (from, to): (fn(&ValuePair) -> &str, fn(&ValuePair) -> &str) = match towards {
+    let (from, to): (Side, Side) = match towards {
         Towards::External => (|p| &p.hubspot, |p| &p.external),
         Towards::Hubspot => (|p| &p.external, |p| &p.hubspot),
     };
