@@ -1,5 +1,6 @@
 //! The reconciler: turns journalled changes into writes for the other side, applying the
 //! sync rules, and dropping echoes and stale changes.
 
+pub mod decide;
 pub mod filter;
 pub mod transform;
