@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -59,11 +60,14 @@ impl App {
         let admin_addr = self.admin_addr();
         let App { settings, pool, listener } = self;
         let tasks = TaskTracker::new();
-        let state = AdminState { pool: pool.clone(), metrics: crate::metrics::install() };
+        let ready = Arc::new(AtomicBool::new(false));
+        let metrics = crate::metrics::install();
+        let state = AdminState { pool: pool.clone(), metrics, started: ready.clone() };
         let server = tasks.spawn(serve_admin(listener, state, shutdown.clone()));
         let started = start_database(&settings, &pool, &shutdown).await;
         if started.is_ok() && !shutdown.is_cancelled() {
             spawn_workers(&tasks, &settings, &pool, &shutdown);
+            ready.store(true, Ordering::Release);
             tracing::info!(admin = %admin_addr, "hubsync is ready");
         }
         if let Err(err) = &started {

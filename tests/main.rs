@@ -8,3 +8,4 @@ mod cli;
 mod config_loading;
 mod journal_store;
 mod migrations;
+mod reconcile_stores;

@@ -18,8 +18,13 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Ready when the database answers and every embedded migration is applied.
+/// Ready when start-up has finished, the database answers and every embedded migration is
+/// applied.
 pub async fn readyz(State(state): State<AdminState>) -> Response {
+    if !state.started.load(std::sync::atomic::Ordering::Acquire) {
+        let reason = "start-up has not finished (waiting for the database or migrating)";
+        return unavailable("starting", reason.to_string());
+    }
     let probe = tokio::time::timeout(Duration::from_secs(2), db::migration_status(&state.pool));
     let reason = match probe.await {
         Ok(Ok(MigrationStatus::UpToDate)) => None,
@@ -36,13 +41,15 @@ pub async fn readyz(State(state): State<AdminState>) -> Response {
             metrics::gauge!(DATABASE_READY).set(1.0);
             (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response()
         }
-        Some((code, message)) => {
-            metrics::gauge!(DATABASE_READY).set(0.0);
-            metrics::counter!(READYZ_FAILURES, "reason" => code).increment(1);
-            let body = json!({ "status": "unavailable", "code": code, "reason": message });
-            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
-        }
+        Some((code, message)) => unavailable(code, message),
     }
+}
+
+fn unavailable(code: &'static str, reason: String) -> Response {
+    metrics::gauge!(DATABASE_READY).set(0.0);
+    metrics::counter!(READYZ_FAILURES, "reason" => code).increment(1);
+    let body = json!({ "status": "unavailable", "code": code, "reason": reason });
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
 
 pub async fn metrics(State(state): State<AdminState>) -> Response {

@@ -2,6 +2,9 @@
 
 mod health;
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use axum::Router;
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -12,6 +15,8 @@ use sqlx::PgPool;
 pub struct AdminState {
     pub pool: PgPool,
     pub metrics: PrometheusHandle,
+    /// Set once start-up (database wait, migrations, workers) has finished.
+    pub started: Arc<AtomicBool>,
 }
 
 pub fn router(state: AdminState) -> Router {

@@ -3,4 +3,6 @@
 
 pub mod decide;
 pub mod filter;
+pub mod links;
+pub mod state;
 pub mod transform;

@@ -71,17 +71,31 @@ impl TestApp {
     }
 
     pub async fn wait_for_readyz(&self, status: u16, within: Duration) -> serde_json::Value {
+        self.wait_for_readyz_where(status, within, |_| true).await
+    }
+
+    /// Polls `/readyz` until it answers 503 with this `code` in its body.
+    pub async fn wait_for_unready_code(&self, code: &str, within: Duration) -> serde_json::Value {
+        self.wait_for_readyz_where(503, within, |body| body["code"] == code).await
+    }
+
+    async fn wait_for_readyz_where(
+        &self,
+        status: u16,
+        within: Duration,
+        wanted: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let response = self.get("/readyz").await;
             let code = response.status().as_u16();
             let body: serde_json::Value = response.json().await.unwrap_or_default();
-            if code == status {
+            if code == status && wanted(&body) {
                 return body;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "/readyz did not answer {status} within {within:?}; last: {code} {body}"
+                "/readyz did not answer as wanted within {within:?}; last: {code} {body}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -1,0 +1,76 @@
+//! The reconciler's tables: links between records, and what is known of each linked pair.
+
+use chrono::{TimeZone, Utc};
+use hubsync::config::Side;
+use hubsync::reconcile::decide::Known;
+use hubsync::reconcile::{links, state};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::support::database::TestDatabase;
+
+async fn migrated() -> (TestDatabase, PgPool) {
+    let db = TestDatabase::create().await;
+    let pool = PgPool::connect(&db.url).await.unwrap();
+    hubsync::db::migrate(&pool).await.unwrap();
+    (db, pool)
+}
+
+#[tokio::test]
+async fn a_link_is_found_from_either_side_and_linking_again_is_harmless() {
+    let (_db, pool) = migrated().await;
+    let link = links::link(&pool, "contacts", "101", "003A").await.unwrap().unwrap();
+    let again = links::link(&pool, "contacts", "101", "003A").await.unwrap().unwrap();
+    assert_eq!(link, again);
+    let by_external = links::find(&pool, "contacts", Side::External, "003A").await.unwrap();
+    assert_eq!(by_external.unwrap().hubspot_id, "101");
+    assert!(links::find(&pool, "companies", Side::Hubspot, "101").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_record_cannot_be_linked_to_a_second_partner() {
+    let (_db, pool) = migrated().await;
+    links::link(&pool, "contacts", "101", "003A").await.unwrap().unwrap();
+    assert!(links::link(&pool, "contacts", "101", "003B").await.unwrap().is_none());
+    assert!(links::link(&pool, "contacts", "102", "003A").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_hubspot_merge_redirects_the_link_to_the_surviving_record() {
+    let (_db, pool) = migrated().await;
+    links::link(&pool, "contacts", "101", "003A").await.unwrap().unwrap();
+    let moved = links::redirect_hubspot(&pool, "contacts", "101", "555").await.unwrap().unwrap();
+    assert_eq!((moved.hubspot_id.as_str(), moved.external_id.as_str()), ("555", "003A"));
+    assert!(links::find(&pool, "contacts", Side::Hubspot, "101").await.unwrap().is_none());
+    let merged_from: Vec<String> =
+        sqlx::query_scalar("select unnest(merged_from) from hubsync.links")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(merged_from, ["101"]);
+}
+
+#[tokio::test]
+async fn pair_state_round_trips_values_of_every_type_and_updates_in_place() {
+    let (_db, pool) = migrated().await;
+    let link = links::link(&pool, "deals", "9", "006A").await.unwrap().unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+    let known = |value| Known { value, value_at: at, set_at: at, by_hubsync: true };
+    let entries = vec![
+        (Side::External, "Amount".to_string(), known(json!(1500.5))),
+        (Side::External, "IsWon".to_string(), known(json!(false))),
+        (Side::Hubspot, "dealname".to_string(), known(json!("Big deal"))),
+        (Side::Hubspot, "closedate".to_string(), known(json!(null))),
+    ];
+    state::save(&pool, link.id, &entries).await.unwrap();
+    let loaded = state::load(&pool, link.id).await.unwrap();
+    assert_eq!(loaded.len(), 4);
+    for (side, field, known) in &entries {
+        assert_eq!(&loaded[&(*side, field.clone())], known);
+    }
+    state::save(&pool, link.id, &[(Side::External, "Amount".into(), known(json!(99)))])
+        .await
+        .unwrap();
+    let loaded = state::load(&pool, link.id).await.unwrap();
+    assert_eq!(loaded[&(Side::External, "Amount".to_string())].value, json!(99));
+}
