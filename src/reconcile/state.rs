@@ -13,16 +13,18 @@ use crate::config::Side;
 /// What is known of one linked pair: `(side, field) → Known`.
 pub type PairState = HashMap<(Side, String), Known>;
 
+/// `(side, field, value, value_at, set_at, written_by_hubsync)` as stored.
+type StateRow = (String, String, Option<String>, DateTime<Utc>, DateTime<Utc>, bool);
+
 /// Everything known of the pair behind `link_id`.
 pub async fn load<'e>(executor: impl PgExecutor<'e>, link_id: i64) -> sqlx::Result<PairState> {
-    let rows: Vec<(String, String, Option<String>, DateTime<Utc>, DateTime<Utc>, bool)> =
-        sqlx::query_as(
-            "select side, field, value, value_at, set_at, written_by_hubsync
+    let rows: Vec<StateRow> = sqlx::query_as(
+        "select side, field, value, value_at, set_at, written_by_hubsync
              from hubsync.record_state where link_id = $1",
-        )
-        .bind(link_id)
-        .fetch_all(executor)
-        .await?;
+    )
+    .bind(link_id)
+    .fetch_all(executor)
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(side, field, value, value_at, set_at, by_hubsync)| {
