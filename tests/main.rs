@@ -5,6 +5,7 @@ mod support;
 
 mod admin_server;
 mod cli;
+mod cli_journal;
 mod config_loading;
 mod journal_store;
 mod migrations;

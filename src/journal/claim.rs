@@ -78,9 +78,13 @@ pub async fn complete<'e>(
     reason: &str,
 ) -> Result<bool, JournalError> {
     let done = sqlx::query(
-        "update hubsync.journal set status = $3, reason = $4, claimed_by = null,
-             lease_until = null, error_kind = null, updated_at = now()
-         where id = $1 and claimed_by = $2 and status = 'processing'",
+        "with settled as (
+             update hubsync.journal set status = $3, reason = $4, claimed_by = null,
+                 lease_until = null, error_kind = null, updated_at = now()
+             where id = $1 and claimed_by = $2 and status = 'processing'
+             returning id, attempts)
+         insert into hubsync.journal_attempts (journal_id, attempt, worker, outcome, message)
+         select id, attempts, $2, $3, $4 from settled",
     )
     .bind(id)
     .bind(worker)
@@ -111,10 +115,15 @@ pub async fn fail<'e>(
         Retry::Never => (Status::Failed, Duration::ZERO, "needs_operator"),
     };
     let done = sqlx::query(
-        "update hubsync.journal set status = $3, error_kind = $4, last_error = $5, reason = $6,
-             next_attempt_at = now() + make_interval(secs => $7), claimed_by = null,
-             lease_until = null, updated_at = now()
-         where id = $1 and claimed_by = $2 and status = 'processing'",
+        "with failed as (
+             update hubsync.journal set status = $3, error_kind = $4, last_error = $5,
+                 reason = $6, next_attempt_at = now() + make_interval(secs => $7),
+                 claimed_by = null, lease_until = null, updated_at = now()
+             where id = $1 and claimed_by = $2 and status = 'processing'
+             returning id, attempts)
+         insert into hubsync.journal_attempts
+             (journal_id, attempt, worker, outcome, error_kind, message)
+         select id, attempts, $2, $6, $4, $5 from failed",
     )
     .bind(row.id)
     .bind(worker)

@@ -2,8 +2,17 @@
 
 use sqlx::{PgExecutor, QueryBuilder};
 
+use super::change::Status;
 use super::error::JournalError;
 use super::query::JournalFilter;
+
+/// Rows an operator can put back in the queue.
+pub const REQUEUEABLE: [Status; 4] =
+    [Status::Failed, Status::Dead, Status::Skipped, Status::Conflict];
+
+/// Rows an operator can skip.
+pub const SKIPPABLE: [Status; 4] =
+    [Status::Pending, Status::Failed, Status::Dead, Status::Conflict];
 
 /// Puts failed, dead, skipped or conflicting rows back in the queue with fresh attempts.
 /// Returns the ids requeued.
@@ -13,7 +22,7 @@ pub async fn requeue<'e>(
 ) -> Result<Vec<i64>, JournalError> {
     let set = "status = 'pending', attempts = 0, next_attempt_at = now(), \
                reason = 'operator_requeue', error_kind = null";
-    transition(executor, filter, set, &["failed", "dead", "skipped", "conflict"]).await
+    transition(executor, filter, set, &REQUEUEABLE).await
 }
 
 /// Marks pending, failed, dead or conflicting rows as skipped: they will not be applied.
@@ -23,20 +32,20 @@ pub async fn skip<'e>(
     filter: &JournalFilter,
 ) -> Result<Vec<i64>, JournalError> {
     let set = "status = 'skipped', reason = 'operator_skip'";
-    transition(executor, filter, set, &["pending", "failed", "dead", "conflict"]).await
+    transition(executor, filter, set, &SKIPPABLE).await
 }
 
 async fn transition<'e>(
     executor: impl PgExecutor<'e>,
     filter: &JournalFilter,
     set: &str,
-    from: &[&str],
+    from: &[Status],
 ) -> Result<Vec<i64>, JournalError> {
     let mut sql = QueryBuilder::new(format!(
         "update hubsync.journal set {set}, claimed_by = null, lease_until = null, \
          updated_at = now() where status = any("
     ));
-    sql.push_bind(from.iter().map(|s| s.to_string()).collect::<Vec<_>>()).push(")");
+    sql.push_bind(from.iter().map(|s| s.as_str()).collect::<Vec<_>>()).push(")");
     filter.push_conditions(&mut sql);
     sql.push(" returning id");
     let mut ids: Vec<i64> = sql.build_query_scalar().fetch_all(executor).await?;

@@ -78,3 +78,31 @@ pub async fn query<'e>(
     let rows: Vec<RawRow> = sql.build_query_as().fetch_all(executor).await?;
     convert(rows)
 }
+
+/// One processing attempt of a journal row and what it ended with.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct Attempt {
+    pub attempt: i32,
+    pub at: DateTime<Utc>,
+    pub worker: Option<String>,
+    /// The status or reason it ended with: `applied`, `echo`, `retry_scheduled`, …
+    pub outcome: String,
+    pub error_kind: Option<String>,
+    /// The reconciler's reason or the API's answer.
+    pub message: Option<String>,
+}
+
+/// Every attempt of row `id`, oldest first.
+pub async fn attempts<'e>(
+    executor: impl PgExecutor<'e>,
+    id: i64,
+) -> Result<Vec<Attempt>, JournalError> {
+    let rows = sqlx::query_as(
+        "select attempt, at, worker, outcome, error_kind, message from hubsync.journal_attempts
+         where journal_id = $1 order by id",
+    )
+    .bind(id)
+    .fetch_all(executor)
+    .await?;
+    Ok(rows)
+}

@@ -1,5 +1,8 @@
 //! The command line: `hubsync [--config FILE] <command>`, and what each command does.
 
+mod journal;
+mod table;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -35,6 +38,11 @@ pub enum Command {
     Migrate,
     /// Validate the configuration and print it, secrets redacted.
     CheckConfig,
+    /// Read and steer the change journal.
+    Journal {
+        #[command(subcommand)]
+        command: journal::JournalCommand,
+    },
 }
 
 impl Cli {
@@ -55,6 +63,12 @@ pub enum CliError {
     Database(#[from] db::DbError),
     #[error(transparent)]
     App(#[from] crate::app::AppError),
+    #[error(transparent)]
+    Journal(#[from] crate::journal::JournalError),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// Runs one command to completion.
@@ -64,7 +78,18 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         Command::CheckConfig => check_config(&settings),
         Command::Migrate => migrate(&settings).await,
         Command::Run => run(settings).await,
+        Command::Journal { command } => {
+            journal::run(&connect(&settings).await?, command).await?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// A pool for an operator command: the database must answer now, with no start-up wait.
+async fn connect(settings: &Settings) -> Result<sqlx::PgPool, CliError> {
+    let pool = db::lazy_pool(&settings.database)?;
+    sqlx::query("select 1").execute(&pool).await.map_err(db::DbError::Query)?;
+    Ok(pool)
 }
 
 fn check_config(settings: &Settings) -> Result<ExitCode, CliError> {

@@ -1,0 +1,348 @@
+//! `hubsync journal ls|show|retry|skip`: reading and steering the change journal.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use sqlx::PgPool;
+
+use super::CliError;
+use super::table::{clip, render};
+use crate::config::Side;
+use crate::journal::{self, JournalFilter, JournalRow, Status};
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// List journal rows, newest first.
+    Ls {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Rows older than this id: the last id of the previous page.
+        #[arg(long)]
+        before: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one row: the change, its payload and every attempt.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put failed, dead, skipped or conflicting rows back in the queue.
+    Retry(Mutation),
+    /// Mark pending, failed, dead or conflicting rows as skipped.
+    Skip(Mutation),
+}
+
+/// Which rows; every flag narrows the selection.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FilterArgs {
+    /// pending, processing, applied, echo, stale, skipped, conflict, failed or dead; repeatable.
+    #[arg(long = "status", value_parser = parse_status)]
+    pub statuses: Vec<Status>,
+    /// Object type as the side names it, e.g. `contacts` or `Contact`.
+    #[arg(long)]
+    pub object: Option<String>,
+    #[arg(long, value_parser = parse_side)]
+    pub side: Option<Side>,
+    /// Source record id.
+    #[arg(long)]
+    pub record: Option<String>,
+    /// Received at or after: an RFC 3339 time, or an age such as `2h` or `3days`.
+    #[arg(long, value_parser = parse_when)]
+    pub since: Option<DateTime<Utc>>,
+    /// Received before: an RFC 3339 time, or an age.
+    #[arg(long, value_parser = parse_when)]
+    pub until: Option<DateTime<Utc>>,
+    /// transient, rate_limited, needs_operator or permanent.
+    #[arg(long)]
+    pub error_kind: Option<String>,
+}
+
+impl FilterArgs {
+    fn is_empty(&self) -> bool {
+        self.statuses.is_empty()
+            && self.object.is_none()
+            && self.side.is_none()
+            && self.record.is_none()
+            && self.since.is_none()
+            && self.until.is_none()
+            && self.error_kind.is_none()
+    }
+
+    fn to_filter(&self, ids: &[i64]) -> JournalFilter {
+        JournalFilter {
+            ids: ids.to_vec(),
+            side: self.side,
+            object_type: self.object.clone(),
+            record_id: self.record.clone(),
+            statuses: self.statuses.clone(),
+            since: self.since,
+            until: self.until,
+            error_kind: self.error_kind.clone(),
+            before_id: None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct Mutation {
+    /// Row ids; or select rows with the filter flags instead.
+    pub ids: Vec<i64>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Act without asking for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(pool: &PgPool, command: JournalCommand) -> Result<(), CliError> {
+    match command {
+        JournalCommand::Ls { filter, limit, before, json } => {
+            let filter = JournalFilter { before_id: before, ..filter.to_filter(&[]) };
+            let rows = journal::query(pool, &filter, limit.clamp(1, 10_000)).await?;
+            print_rows(&rows, json)
+        }
+        JournalCommand::Show { id, json } => show(pool, id, json).await,
+        JournalCommand::Retry(mutation) => mutate(pool, mutation, Action::Retry).await,
+        JournalCommand::Skip(mutation) => mutate(pool, mutation, Action::Skip).await,
+    }
+}
+
+fn print_rows(rows: &[JournalRow], json: bool) -> Result<(), CliError> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(rows).expect("rows serialize"));
+        return Ok(());
+    }
+    let headers =
+        ["ID", "RECEIVED", "SIDE", "OBJECT", "RECORD", "KIND", "STATUS", "TRIES", "ERROR"];
+    let table: Vec<Vec<String>> = rows.iter().map(row_cells).collect();
+    print!("{}", render(&headers, &table));
+    if let Some(last) = rows.last() {
+        println!("({} rows; next page: --before {})", rows.len(), last.id);
+    } else {
+        println!("(no rows)");
+    }
+    Ok(())
+}
+
+fn row_cells(row: &JournalRow) -> Vec<String> {
+    vec![
+        row.id.to_string(),
+        row.received_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+        side_name(row.side).to_string(),
+        row.object_type.clone(),
+        row.record_id.clone(),
+        row.kind.as_str().to_string(),
+        row.status.as_str().to_string(),
+        row.attempts.to_string(),
+        clip(row.last_error.as_deref().unwrap_or(""), 60),
+    ]
+}
+
+async fn show(pool: &PgPool, id: i64, json: bool) -> Result<(), CliError> {
+    let rows = journal::query(pool, &JournalFilter::ids([id]), 1).await?;
+    let row = rows.into_iter().next().ok_or(CliError::NotFound(format!("journal row {id}")))?;
+    let attempts = journal::attempts(pool, id).await?;
+    if json {
+        let body = json!({ "row": row, "attempts": attempts });
+        println!("{}", serde_json::to_string_pretty(&body).expect("row serializes"));
+        return Ok(());
+    }
+    print!("{}", describe(&row));
+    let cells: Vec<Vec<String>> = attempts
+        .iter()
+        .map(|a| {
+            vec![
+                a.attempt.to_string(),
+                a.at.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+                a.outcome.clone(),
+                a.error_kind.clone().unwrap_or_default(),
+                a.message.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    println!("\nattempts:");
+    print!("{}", render(&["#", "AT", "OUTCOME", "ERROR KIND", "ANSWER"], &cells));
+    Ok(())
+}
+
+fn describe(row: &JournalRow) -> String {
+    let mut out = format!(
+        "journal row {}\n  change:    {} {} {} `{}` ({})\n  occurred:  {}\n  received:  {} by {}\n  status:    {} after {} attempt(s){}\n",
+        row.id,
+        side_name(row.side),
+        row.connector,
+        row.object_type,
+        row.record_id,
+        row.kind.as_str(),
+        row.occurred_at.to_rfc3339(),
+        row.received_at.to_rfc3339(),
+        row.source,
+        row.status.as_str(),
+        row.attempts,
+        row.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default(),
+    );
+    if let Some(error) = &row.last_error {
+        let kind = row.error_kind.as_deref().unwrap_or("unknown");
+        out.push_str(&format!("  error:     [{kind}] {error}\n"));
+    }
+    out.push_str(&format!("  dedup key: {}\n  properties:\n", row.dedup_key));
+    for (name, change) in &row.properties {
+        let value = change.value.as_deref().unwrap_or("(blank)");
+        let at = change.timestamp.map(|t| format!("  @ {}", t.to_rfc3339())).unwrap_or_default();
+        out.push_str(&format!("    {name} = {value}{at}\n"));
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    Retry,
+    Skip,
+}
+
+impl Action {
+    fn verb(self) -> &'static str {
+        match self {
+            Action::Retry => "retry",
+            Action::Skip => "skip",
+        }
+    }
+
+    /// Statuses the action can move rows out of.
+    fn movable(self) -> Vec<Status> {
+        match self {
+            Action::Retry => journal::REQUEUEABLE.to_vec(),
+            Action::Skip => journal::SKIPPABLE.to_vec(),
+        }
+    }
+}
+
+/// Shows what the action will touch, asks unless `--yes`, then acts on exactly those rows
+/// and audits it, in one transaction.
+async fn mutate(pool: &PgPool, mutation: Mutation, action: Action) -> Result<(), CliError> {
+    if mutation.ids.is_empty() && mutation.filter.is_empty() {
+        return Err(CliError::Usage(format!(
+            "journal {}: give row ids or at least one filter flag (--status, --object, …)",
+            action.verb()
+        )));
+    }
+    let targets = affected(pool, &mutation, action).await?;
+    if targets.is_empty() {
+        println!("no rows to {}", action.verb());
+        return Ok(());
+    }
+    if !mutation.json {
+        print_rows(&targets.iter().take(20).cloned().collect::<Vec<_>>(), false)?;
+    }
+    if !mutation.yes && !confirm(action, targets.len())? {
+        println!("nothing changed");
+        return Ok(());
+    }
+    let ids: Vec<i64> = targets.iter().map(|row| row.id).collect();
+    let changed = apply(pool, action, &ids).await?;
+    report(action, &changed, mutation.json);
+    Ok(())
+}
+
+async fn affected(
+    pool: &PgPool,
+    mutation: &Mutation,
+    action: Action,
+) -> Result<Vec<JournalRow>, CliError> {
+    let mut filter = mutation.filter.to_filter(&mutation.ids);
+    let allowed = action.movable();
+    filter.statuses = if filter.statuses.is_empty() {
+        allowed
+    } else {
+        filter.statuses.into_iter().filter(|s| allowed.contains(s)).collect()
+    };
+    if filter.statuses.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(journal::query(pool, &filter, 100_000).await?)
+}
+
+async fn apply(pool: &PgPool, action: Action, ids: &[i64]) -> Result<Vec<i64>, CliError> {
+    let mut tx = pool.begin().await.map_err(journal::JournalError::from)?;
+    let filter = JournalFilter::ids(ids.iter().copied());
+    let changed = match action {
+        Action::Retry => journal::requeue(&mut *tx, &filter).await?,
+        Action::Skip => journal::skip(&mut *tx, &filter).await?,
+    };
+    let target = json!({ "journal_ids": changed });
+    let action_name = format!("journal.{}", action.verb());
+    crate::audit::record(&mut *tx, &crate::audit::cli_actor(), &action_name, target, json!({}))
+        .await
+        .map_err(journal::JournalError::from)?;
+    tx.commit().await.map_err(journal::JournalError::from)?;
+    Ok(changed)
+}
+
+fn report(action: Action, changed: &[i64], json: bool) {
+    if json {
+        println!("{}", json!({ "action": action.verb(), "ids": changed }));
+    } else {
+        let done = match action {
+            Action::Retry => "requeued",
+            Action::Skip => "skipped",
+        };
+        println!("{done} {} row(s): {changed:?}", changed.len());
+    }
+}
+
+fn confirm(action: Action, count: usize) -> Result<bool, CliError> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(CliError::Usage(format!(
+            "journal {}: refusing to change {count} row(s) without --yes (stdin is not a terminal)",
+            action.verb()
+        )));
+    }
+    print!("{} {count} row(s)? [y/N] ", action.verb());
+    std::io::stdout().flush().ok();
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer).ok();
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Hubspot => "hubspot",
+        Side::External => "external",
+    }
+}
+
+fn parse_status(text: &str) -> Result<Status, String> {
+    Status::parse(text).ok_or_else(|| {
+        let known: Vec<_> = Status::ALL.iter().map(|s| s.as_str()).collect();
+        format!("unknown status `{text}`; use one of {}", known.join(", "))
+    })
+}
+
+fn parse_side(text: &str) -> Result<Side, String> {
+    match text {
+        "hubspot" => Ok(Side::Hubspot),
+        "external" => Ok(Side::External),
+        _ => Err(format!("unknown side `{text}`; use hubspot or external")),
+    }
+}
+
+/// An RFC 3339 time, or an age before now such as `90m` or `2days`.
+pub fn parse_when(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    let age = humantime::parse_duration(text)
+        .map_err(|_| format!("`{text}` is neither an RFC 3339 time nor an age like `2h`"))?;
+    let age = chrono::Duration::from_std(age).map_err(|err| err.to_string())?;
+    Ok(Utc::now() - age)
+}
