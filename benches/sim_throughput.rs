@@ -1,6 +1,7 @@
 //! Simulator throughput: how fast each simulator serves batch writes with no rate limit, so
 //! it is never the bottleneck in hubsync's own benchmarks.
 
+#[path = "sim_throughput/hubspot.rs"]
 mod hubspot;
 
 fn main() {
