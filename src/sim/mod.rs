@@ -11,7 +11,7 @@ pub mod stats;
 #[derive(Debug, clap::Subcommand)]
 pub enum SimCommand {
     /// A local HubSpot CRM API.
-    Hubspot(hubspot::SimArgs),
+    Hubspot(Box<hubspot::SimArgs>),
 }
 
 /// Why a standalone simulator stopped with an error.
@@ -24,7 +24,7 @@ pub enum SimRunError {
 /// Runs the chosen simulator until SIGTERM or SIGINT.
 pub async fn run(which: SimCommand) -> Result<(), SimRunError> {
     match which {
-        SimCommand::Hubspot(args) => hubspot::cli::run(args).await?,
+        SimCommand::Hubspot(args) => hubspot::cli::run(*args).await?,
     }
     Ok(())
 }

@@ -239,3 +239,34 @@ async fn owners_are_read_only_and_seeded_through_the_handle() {
     assert_eq!(sim.get("/crm/v3/owners/9?idProperty=userId").await.body["id"], json!(id));
     assert_eq!(sim.post("/crm/v3/owners", json!({})).await.status, 405);
 }
+
+#[tokio::test]
+async fn a_lifecycle_stage_only_moves_forward_unless_cleared_first() {
+    let sim = Sim::start().await;
+    let id = sim.create("contacts", json!({"lifecyclestage": "customer"})).await;
+    let path = format!("/crm/v3/objects/contacts/{id}");
+    let back = sim.patch(&path, json!({"properties": {"lifecyclestage": "lead"}})).await;
+    assert_eq!(back.status, 400);
+    assert_eq!(sim.patch(&path, json!({"properties": {"lifecyclestage": ""}})).await.status, 200);
+    assert_eq!(
+        sim.patch(&path, json!({"properties": {"lifecyclestage": "lead"}})).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn malformed_json_is_refused_with_a_400_validation_error() {
+    let sim = Sim::start().await;
+    let reply = sim
+        .http
+        .post(sim.url("/crm/v3/objects/contacts"))
+        .bearer_auth(&sim.token)
+        .header("content-type", "application/json")
+        .body("{\"properties\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 400);
+    let body: serde_json::Value = reply.json().await.unwrap();
+    assert_eq!(body["category"], json!("VALIDATION_ERROR"));
+}

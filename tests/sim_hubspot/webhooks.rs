@@ -221,3 +221,58 @@ async fn merges_associations_and_gdpr_deletes_emit_their_events() {
     assert_eq!(of("contact.deletion").len(), 3, "two merged-away records and the erased one");
     assert_eq!(of("contact.privacyDeletion").len(), 1);
 }
+
+#[tokio::test]
+async fn a_receiver_slower_than_the_timeout_counts_as_a_failure_and_is_retried() {
+    let sim = Sim::start().await;
+    let slow = axum::Router::new().route(
+        "/hooks",
+        post(|| async {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            StatusCode::OK
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, slow).await });
+    let mut settings = settings(&url, vec![Subscription::new(1, "ticket.creation")]);
+    settings.timeout = Duration::from_millis(100);
+    settings.retry.delays.truncate(2);
+    sim.sim.set_webhooks(Some(settings));
+    sim.create("tickets", json!({"subject": "s", "hs_pipeline": "0", "hs_pipeline_stage": "1"}))
+        .await;
+    let log = sim.sim.wait_for_deliveries(Duration::from_secs(5), |log| log.len() >= 3).await;
+    let attempts: Vec<(u32, Option<u16>)> = log.iter().map(|d| (d.attempt, d.status)).collect();
+    assert_eq!(attempts, [(0, None), (1, None), (2, None)]);
+}
+
+#[tokio::test]
+async fn chaos_can_hold_a_batch_back_so_a_later_one_overtakes_it() {
+    let sim = Sim::start().await;
+    let (receiver, url) = receiver(vec![]).await;
+    let mut first = settings(&url, vec![Subscription::new(1, "company.creation")]);
+    first.chaos.out_of_order_fraction = 1.0;
+    first.chaos.delay = Duration::from_millis(300);
+    sim.sim.set_webhooks(Some(first));
+    let early = sim.create("companies", json!({"name": "early"})).await;
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    sim.sim.set_webhooks(Some(settings(&url, vec![Subscription::new(1, "company.creation")])));
+    let late = sim.create("companies", json!({"name": "late"})).await;
+    until(&receiver, 2).await;
+    let order: Vec<u64> =
+        events(&receiver).iter().map(|e| e["objectId"].as_u64().unwrap()).collect();
+    assert_eq!(order, [late.parse::<u64>().unwrap(), early.parse::<u64>().unwrap()]);
+}
+
+#[tokio::test]
+async fn a_restore_by_a_user_emits_a_restore_event() {
+    let sim = Sim::start().await;
+    let (receiver, url) = receiver(vec![]).await;
+    sim.sim.set_webhooks(Some(settings(&url, vec![Subscription::new(1, "contact.restore")])));
+    let id = sim.create("contacts", json!({"email": "back@example.com"})).await;
+    sim.delete(&format!("/crm/v3/objects/contacts/{id}")).await;
+    sim.sim.restore_as_user("contacts", id.parse().unwrap(), 3).unwrap();
+    until(&receiver, 1).await;
+    assert_eq!(events(&receiver)[0]["objectId"], json!(id.parse::<u64>().unwrap()));
+    assert_eq!(sim.get(&format!("/crm/v3/objects/contacts/{id}")).await.status, 200);
+}
