@@ -270,3 +270,52 @@ async fn malformed_json_is_refused_with_a_400_validation_error() {
     let body: serde_json::Value = reply.json().await.unwrap();
     assert_eq!(body["category"], json!("VALIDATION_ERROR"));
 }
+
+#[tokio::test]
+async fn a_property_update_changes_its_label_and_options_but_never_its_uniqueness() {
+    let sim = Sim::start().await;
+    sim.unique_property("companies", "ext_id", "companyinformation").await;
+    let path = "/crm/v3/properties/companies/ext_id";
+    let renamed = sim.patch(path, json!({"label": "External"})).await;
+    assert_eq!((renamed.status, renamed.body["label"].as_str()), (200, Some("External")));
+    assert_eq!(sim.patch(path, json!({"hasUniqueValue": false})).await.status, 400);
+    let select = json!({"name": "tier", "label": "Tier", "type": "enumeration", "fieldType": "select",
+        "groupName": "companyinformation", "options": [{"label": "Gold", "value": "gold", "hidden": false}]});
+    assert_eq!(sim.post("/crm/v3/properties/companies", select).await.status, 201);
+    assert_eq!(
+        sim.post("/crm/v3/objects/companies", json!({"properties": {"tier": "silver"}}))
+            .await
+            .status,
+        400
+    );
+    let options = json!({"options": [{"label": "Gold", "value": "gold", "hidden": false}, {"label": "Silver", "value": "silver", "hidden": false}]});
+    assert_eq!(sim.patch("/crm/v3/properties/companies/tier", options).await.status, 200);
+    assert_eq!(
+        sim.post("/crm/v3/objects/companies", json!({"properties": {"tier": "silver"}}))
+            .await
+            .status,
+        201
+    );
+    let wrong_field = json!({"name": "n", "label": "n", "type": "number", "fieldType": "text", "groupName": "companyinformation"});
+    assert_eq!(sim.post("/crm/v3/properties/companies", wrong_field).await.status, 400);
+}
+
+#[tokio::test]
+async fn a_custom_object_schema_lists_reads_and_deletes_only_when_empty() {
+    let sim = Sim::start().await;
+    let schema = json!({"name": "machine", "labels": {"singular": "Machine", "plural": "Machines"},
+        "requiredProperties": ["serial"], "primaryDisplayProperty": "serial",
+        "properties": [{"name": "serial", "label": "Serial", "type": "string", "fieldType": "text"}]});
+    let created = sim.post("/crm/v3/schemas", schema).await;
+    let type_id = created.body["objectTypeId"].as_str().unwrap().to_string();
+    assert_eq!(sim.get("/crm/v3/schemas").await.body["results"][0]["name"], json!("machine"));
+    assert_eq!(
+        sim.get("/crm-object-schemas/v3/schemas/p62515_machine").await.body["objectTypeId"],
+        json!(type_id)
+    );
+    let id = sim.create(&type_id, json!({"serial": "S1"})).await;
+    assert_eq!(sim.delete(&format!("/crm/v3/schemas/{type_id}")).await.status, 400);
+    sim.delete(&format!("/crm/v3/objects/{type_id}/{id}")).await;
+    assert_eq!(sim.delete(&format!("/crm/v3/schemas/{type_id}")).await.status, 204);
+    assert_eq!(sim.get(&format!("/crm/v3/objects/{type_id}")).await.status, 400);
+}
