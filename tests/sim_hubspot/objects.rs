@@ -319,3 +319,29 @@ async fn a_custom_object_schema_lists_reads_and_deletes_only_when_empty() {
     assert_eq!(sim.delete(&format!("/crm/v3/schemas/{type_id}")).await.status, 204);
     assert_eq!(sim.get(&format!("/crm/v3/objects/{type_id}")).await.status, 400);
 }
+
+#[tokio::test]
+async fn properties_can_be_read_created_and_archived_in_batches() {
+    let sim = Sim::start().await;
+    let read = sim
+        .post(
+            "/crm/v3/properties/contacts/batch/read",
+            json!({"inputs": [{"name": "email"}, {"name": "nope"}]}),
+        )
+        .await;
+    assert_eq!(read.status, 207);
+    assert_eq!(read.body["results"][0]["name"], json!("email"));
+    let defs = json!({"inputs": [
+        {"name": "a1", "label": "A1", "type": "string", "fieldType": "text", "groupName": "contactinformation"},
+        {"name": "a2", "label": "A2", "type": "number", "fieldType": "text", "groupName": "contactinformation"}]});
+    let created = sim.post("/crm/v3/properties/contacts/batch/create", defs).await;
+    assert_eq!((created.status, created.body["numErrors"].as_u64()), (207, Some(1)));
+    let archived = sim
+        .post(
+            "/crm/v3/properties/contacts/batch/archive",
+            json!({"inputs": [{"name": "a1"}, {"name": "zz"}]}),
+        )
+        .await;
+    assert_eq!(archived.status, 204);
+    assert_eq!(sim.get("/crm/v3/properties/contacts/a1").await.status, 404);
+}
