@@ -86,7 +86,8 @@ pub struct SearchCaps {
 pub struct Strictness {
     /// Current docs: 5 groups, 6 per group, 18 in all (an older changelog said 5/10/25).
     pub search_caps: SearchCaps,
-    /// A search `limit` over 200 is refused (400) rather than clamped.
+    /// A `limit` over the maximum (search 200, list 100, list with history 50) is refused
+    /// (400) rather than clamped.
     pub reject_oversized_limits: bool,
     /// Search requests also spend the 10-second and daily budgets.
     pub search_counts_toward_burst: bool,
