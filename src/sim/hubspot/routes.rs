@@ -171,12 +171,24 @@ pub fn router(state: SimState) -> Router {
         .nest("/crm/v4/objects", record_association_routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), ratelimit::limit))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
-    let oauth = Router::new().route("/oauth/v1/token", post(auth::token));
+    let oauth = Router::new()
+        .route("/oauth/v1/token", post(auth::token))
+        .route("/oauth/v1/access-tokens/{token}", get(auth::token_info));
     api.merge(oauth)
         .route_layer(middleware::from_fn_with_state(state.faults.clone(), faults::inject))
         .route_layer(middleware::from_fn_with_state(state.stats.clone(), stats::count))
         .fallback(not_found)
+        .layer(middleware::map_response(correlation_id))
         .with_state(state)
+}
+
+/// Every answer carries an `X-HubSpot-Correlation-Id`, as HubSpot's do.
+async fn correlation_id(mut response: Response) -> Response {
+    let id = uuid::Uuid::new_v4().to_string();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-hubspot-correlation-id", value);
+    }
+    response
 }
 
 async fn not_found() -> ApiError {
