@@ -37,7 +37,7 @@ pub struct SchemaEgg {
 }
 
 fn system_properties(group: &str) -> Vec<PropertyDef> {
-    let mut defs = super::properties::defaults_for("2-0", "hs_createdate", "hs_lastmodifieddate");
+    let mut defs = super::defaults::defaults_for("2-0", "hs_createdate", "hs_lastmodifieddate");
     for def in &mut defs {
         def.group_name = group.to_string();
     }
