@@ -132,6 +132,8 @@ pub struct SimConfig {
     pub strict: Strictness,
     /// Seed for the simulator's random choices (webhook chaos, jitter).
     pub seed: u64,
+    /// The developer API key (`hapikey`) the webhook settings API accepts.
+    pub developer_api_key: String,
 }
 
 impl Default for SimConfig {
@@ -151,6 +153,7 @@ impl Default for SimConfig {
             merge_keeps_primary_id: false,
             strict: Strictness::default(),
             seed: 0x5eed,
+            developer_api_key: "sim-developer-key".into(),
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod signature;
 pub mod store;
 pub mod types;
 pub mod webhooks;
+mod webhooks_api;
 mod write;
 
 use std::sync::{Arc, Mutex, MutexGuard};

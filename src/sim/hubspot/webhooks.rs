@@ -163,7 +163,9 @@ impl Webhooks {
     }
 
     pub fn configure(&self, settings: Option<WebhookSettings>) {
-        let active = settings.as_ref().is_some_and(|s| s.subscriptions.iter().any(|s| s.active));
+        let active = settings
+            .as_ref()
+            .is_some_and(|s| !s.target_url.is_empty() && s.subscriptions.iter().any(|s| s.active));
         *self.settings.lock().expect("webhook lock") = settings.map(Arc::new);
         self.active.store(active, Ordering::Relaxed);
     }
