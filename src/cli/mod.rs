@@ -43,6 +43,11 @@ pub enum Command {
         #[command(subcommand)]
         command: journal::JournalCommand,
     },
+    /// Run a local simulator of a CRM API until SIGTERM or SIGINT.
+    Sim {
+        #[command(subcommand)]
+        which: crate::sim::SimCommand,
+    },
 }
 
 impl Cli {
@@ -69,10 +74,16 @@ pub enum CliError {
     NotFound(String),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Sim(#[from] crate::sim::SimRunError),
 }
 
 /// Runs one command to completion.
 pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
+    if let Command::Sim { which } = cli.command {
+        crate::sim::run(which).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let settings = config::load(&ConfigSources::from_process(cli.config.clone()))?;
     match cli.command {
         Command::CheckConfig => check_config(&settings),
@@ -82,6 +93,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             journal::run(&connect(&settings).await?, command).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sim { .. } => unreachable!("handled before the configuration is loaded"),
     }
 }
 
