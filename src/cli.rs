@@ -35,6 +35,11 @@ pub enum Command {
     Migrate,
     /// Validate the configuration and print it, secrets redacted.
     CheckConfig,
+    /// Run a local CRM simulator until SIGTERM or SIGINT.
+    Sim {
+        #[command(subcommand)]
+        which: crate::sim::SimCommand,
+    },
 }
 
 impl Cli {
@@ -55,16 +60,33 @@ pub enum CliError {
     Database(#[from] db::DbError),
     #[error(transparent)]
     App(#[from] crate::app::AppError),
+    #[error(transparent)]
+    SalesforceSim(#[from] crate::sim::salesforce::SimError),
 }
 
 /// Runs one command to completion.
 pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
+    if let Command::Sim { which } = cli.command {
+        return run_sim(which).await;
+    }
     let settings = config::load(&ConfigSources::from_process(cli.config.clone()))?;
     match cli.command {
         Command::CheckConfig => check_config(&settings),
         Command::Migrate => migrate(&settings).await,
         Command::Run => run(settings).await,
+        Command::Sim { .. } => unreachable!("simulators run without the daemon's config"),
     }
+}
+
+/// Simulators need no daemon configuration: they run from their own flags.
+async fn run_sim(which: crate::sim::SimCommand) -> Result<ExitCode, CliError> {
+    let shutdown = crate::shutdown::on_signals();
+    match which {
+        crate::sim::SimCommand::Salesforce(args) => {
+            crate::sim::salesforce::run(args, shutdown).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check_config(settings: &Settings) -> Result<ExitCode, CliError> {
