@@ -1,5 +1,7 @@
 //! Simulator throughput: how many records per second each simulator's batch endpoint takes.
 
+// Bench targets are crate roots in `benches/`, so each simulator's part is named by path.
+#[path = "sim_throughput/salesforce.rs"]
 mod salesforce;
 
 fn main() {
