@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{MatchedPath, Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use chrono::DateTime;
 use serde_json::{Value, json};
 
 use super::{api_version, call_client, count_written, json_object, object};
@@ -13,7 +14,8 @@ use crate::sim::salesforce::ids;
 use crate::sim::salesforce::render;
 use crate::sim::salesforce::schema::{FieldDef, FieldType, ObjectDef, describe};
 use crate::sim::salesforce::state::SharedState;
-use crate::sim::salesforce::store::Upserted;
+use crate::sim::salesforce::store::{Record, Upserted};
+use crate::sim::salesforce::value::parse_datetime;
 
 type ObjectPath = Path<(String, String)>;
 type RecordPath = Path<(String, String, String)>;
@@ -138,9 +140,28 @@ pub async fn update(
     let id = record_id(&id)?;
     let input = json_object(&body)?;
     let actor = state.api_actor(call_client(&headers));
-    state.store().update(&object, &id, &input, &actor, state.now())?;
+    let mut store = state.store();
+    check_unmodified_since(&headers, store.live(&object, &id)?)?;
+    store.update(&object, &id, &input, &actor, state.now())?;
+    drop(store);
     count_written(&state, &method, &matched, 1);
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `If-Unmodified-Since` (RFC 1123): 412 if the record changed after that instant.
+fn check_unmodified_since(headers: &HeaderMap, record: &Record) -> Result<(), SfError> {
+    let Some(since) = headers.get("if-unmodified-since").and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let since = DateTime::parse_from_rfc2822(since).map_err(|_| {
+        SfError::bad_request("INVALID_HEADER_TYPE", "If-Unmodified-Since must be an RFC 1123 date")
+    })?;
+    let modified = record.get("LastModifiedDate").as_str().and_then(parse_datetime);
+    if modified.is_some_and(|at| at.timestamp() > since.timestamp()) {
+        let message = format!("The requested resource has been modified since {since}");
+        return Err(SfError::new(StatusCode::PRECONDITION_FAILED, "PRECONDITION_FAILED", message));
+    }
+    Ok(())
 }
 
 /// `DELETE /sobjects/{T}/{id}`: 204; the record goes to the recycle bin.
