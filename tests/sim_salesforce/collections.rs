@@ -225,3 +225,11 @@ async fn locked_rows_fail_the_next_writes_with_unable_to_lock_row_then_clear() {
     assert!(retried.as_array().unwrap().iter().all(|r| r["success"] == true), "{retried}");
     assert_eq!(sf.sim.count("Contact", false), 3);
 }
+
+#[tokio::test]
+async fn a_malformed_parameter_answers_a_json_error() {
+    let sf = Sf::start().await;
+    let a = sf.contact("A").await;
+    let answer = sf.delete(&format!("/composite/sobjects?ids={a}&allOrNone=maybe")).await;
+    assert_eq!((answer.status, answer.error_code()), (400, "INVALID_QUERY_PARAMETER"));
+}

@@ -2,13 +2,13 @@
 //! and upsert by external id (201, 200 `created:false` on v46.0+ or 204 before, 300).
 
 use axum::body::Bytes;
-use axum::extract::{MatchedPath, Path, Query, State};
+use axum::extract::{MatchedPath, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
 use serde_json::{Value, json};
 
-use super::{api_version, call_client, count_written, json_object, object};
+use super::{Params, api_version, call_client, count_written, json_object, object};
 use crate::sim::salesforce::error::{SfError, json_response};
 use crate::sim::salesforce::ids;
 use crate::sim::salesforce::render;
@@ -116,7 +116,7 @@ fn field_list(object: &ObjectDef, fields: Option<&str>) -> Result<Option<Vec<Str
 pub async fn read(
     State(state): State<SharedState>,
     Path((v, t, id)): RecordPath,
-    Query(params): Query<FieldsParam>,
+    Params(params): Params<FieldsParam>,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
     let id = record_id(&id)?;
@@ -192,7 +192,7 @@ pub fn external_field<'a>(object: &'a ObjectDef, name: &str) -> Result<&'a Field
 pub async fn read_by_external_id(
     State(state): State<SharedState>,
     Path((v, t, field, value)): ExternalPath,
-    Query(params): Query<FieldsParam>,
+    Params(params): Params<FieldsParam>,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
     let field = external_field(&object, &field)?;
@@ -218,7 +218,7 @@ pub async fn read_by_external_id(
 pub async fn upsert(
     State(state): State<SharedState>,
     Path((v, t, field, value)): ExternalPath,
-    Query(params): Query<UpsertParams>,
+    Params(params): Params<UpsertParams>,
     method: Method,
     matched: MatchedPath,
     headers: HeaderMap,
