@@ -62,7 +62,14 @@ impl App {
         let tasks = TaskTracker::new();
         let ready = Arc::new(AtomicBool::new(false));
         let metrics = crate::metrics::install();
-        let state = AdminState { pool: pool.clone(), metrics, started: ready.clone() };
+        let state = AdminState {
+            pool: pool.clone(),
+            metrics,
+            started: ready.clone(),
+            tokens: crate::admin::Tokens::from_settings(&settings.admin.tokens),
+            open_probes: settings.admin.open_probes,
+            max_body_bytes: settings.admin.max_body_bytes.get() as usize,
+        };
         let server = tasks.spawn(serve_admin(listener, state, shutdown.clone()));
         let started = start_database(&settings, &pool, &shutdown).await;
         if started.is_ok() && !shutdown.is_cancelled() {

@@ -301,3 +301,18 @@ fn filters_and_associations_are_checked() {
         ]
     );
 }
+
+#[test]
+fn admin_tokens_need_unique_names_and_long_secrets() {
+    let contents = "[[admin.tokens]]\nname = \"ops\"\nscope = \"operate\"\ntoken = { env = \"A\" }\n\
+                    [[admin.tokens]]\nname = \"ops\"\nscope = \"read\"\ntoken = { env = \"B\" }\n";
+    let (all, _) = problems(contents, &[("A", "short"), ("B", "long-enough-token-123")]);
+    let shown: Vec<String> = all.iter().map(|p| format!("{}: {}", p.key, p.message)).collect();
+    assert_eq!(
+        shown,
+        [
+            "admin.tokens[0].token: must be at least 16 characters",
+            "admin.tokens[1].name: `ops` names two tokens",
+        ]
+    );
+}

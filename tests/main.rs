@@ -5,6 +5,7 @@ mod sim_hubspot;
 mod sim_salesforce;
 mod support;
 
+mod admin_api;
 mod admin_server;
 mod cli;
 mod cli_journal;

@@ -1,14 +1,24 @@
-//! The admin HTTP server: health, readiness and Prometheus metrics.
+//! The admin HTTP server: health, readiness, Prometheus metrics, and the token-protected
+//! operator API under `/api`.
 
+mod auth;
+mod error;
 mod health;
+mod journal_api;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
+
+pub use auth::{Caller, Tokens};
+pub use error::ApiError;
 
 /// What the admin handlers share.
 #[derive(Clone)]
@@ -17,12 +27,46 @@ pub struct AdminState {
     pub metrics: PrometheusHandle,
     /// Set once start-up (database wait, migrations, workers) has finished.
     pub started: Arc<AtomicBool>,
+    pub tokens: Tokens,
+    /// Probes and metrics answer without a token.
+    pub open_probes: bool,
+    pub max_body_bytes: usize,
+}
+
+impl FromRef<AdminState> for Tokens {
+    fn from_ref(state: &AdminState) -> Tokens {
+        state.tokens.clone()
+    }
 }
 
 pub fn router(state: AdminState) -> Router {
-    Router::new()
+    let probes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .with_state(state)
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard_probes));
+    let api = Router::new()
+        .route("/api/journal", get(journal_api::list))
+        .route("/api/journal/{id}", get(journal_api::show))
+        .route("/api/journal/retry", post(journal_api::retry))
+        .route("/api/journal/skip", post(journal_api::skip))
+        .layer(DefaultBodyLimit::max(state.max_body_bytes));
+    probes.merge(api).with_state(state)
+}
+
+/// With `open_probes = false`, the probes and metrics need a token like the API.
+async fn guard_probes(
+    State(state): State<AdminState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if !state.open_probes {
+        let (mut parts, body) = request.into_parts();
+        <Caller as axum::extract::FromRequestParts<AdminState>>::from_request_parts(
+            &mut parts, &state,
+        )
+        .await?;
+        return Ok(next.run(Request::from_parts(parts, body)).await);
+    }
+    Ok(next.run(request).await)
 }

@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use super::CliError;
 use super::table::{clip, render};
 use crate::config::Side;
-use crate::journal::{self, JournalFilter, JournalRow, Status};
+use crate::journal::{self, JournalFilter, JournalRow, OperatorAction, Status};
 
 #[derive(Debug, Subcommand)]
 pub enum JournalCommand {
@@ -54,10 +54,10 @@ pub struct FilterArgs {
     #[arg(long)]
     pub record: Option<String>,
     /// Received at or after: an RFC 3339 time, or an age such as `2h` or `3days`.
-    #[arg(long, value_parser = parse_when)]
+    #[arg(long, value_parser = journal::parse_when)]
     pub since: Option<DateTime<Utc>>,
     /// Received before: an RFC 3339 time, or an age.
-    #[arg(long, value_parser = parse_when)]
+    #[arg(long, value_parser = journal::parse_when)]
     pub until: Option<DateTime<Utc>>,
     /// transient, rate_limited, needs_operator or permanent.
     #[arg(long)]
@@ -111,8 +111,8 @@ pub async fn run(pool: &PgPool, command: JournalCommand) -> Result<(), CliError>
             print_rows(&rows, json)
         }
         JournalCommand::Show { id, json } => show(pool, id, json).await,
-        JournalCommand::Retry(mutation) => mutate(pool, mutation, Action::Retry).await,
-        JournalCommand::Skip(mutation) => mutate(pool, mutation, Action::Skip).await,
+        JournalCommand::Retry(mutation) => mutate(pool, mutation, OperatorAction::Retry).await,
+        JournalCommand::Skip(mutation) => mutate(pool, mutation, OperatorAction::Skip).await,
     }
 }
 
@@ -203,32 +203,9 @@ fn describe(row: &JournalRow) -> String {
     out
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Action {
-    Retry,
-    Skip,
-}
-
-impl Action {
-    fn verb(self) -> &'static str {
-        match self {
-            Action::Retry => "retry",
-            Action::Skip => "skip",
-        }
-    }
-
-    /// Statuses the action can move rows out of.
-    fn movable(self) -> Vec<Status> {
-        match self {
-            Action::Retry => journal::REQUEUEABLE.to_vec(),
-            Action::Skip => journal::SKIPPABLE.to_vec(),
-        }
-    }
-}
-
 /// Shows what the action will touch, asks unless `--yes`, then acts on exactly those rows
 /// and audits it, in one transaction.
-async fn mutate(pool: &PgPool, mutation: Mutation, action: Action) -> Result<(), CliError> {
+async fn mutate(pool: &PgPool, mutation: Mutation, action: OperatorAction) -> Result<(), CliError> {
     if mutation.ids.is_empty() && mutation.filter.is_empty() {
         return Err(CliError::Usage(format!(
             "journal {}: give row ids or at least one filter flag (--status, --object, …)",
@@ -247,8 +224,8 @@ async fn mutate(pool: &PgPool, mutation: Mutation, action: Action) -> Result<(),
         println!("nothing changed");
         return Ok(());
     }
-    let ids: Vec<i64> = targets.iter().map(|row| row.id).collect();
-    let changed = apply(pool, action, &ids).await?;
+    let ids = JournalFilter::ids(targets.iter().map(|row| row.id));
+    let changed = journal::act(pool, action, &ids, &crate::audit::cli_actor()).await?;
     report(action, &changed, mutation.json);
     Ok(())
 }
@@ -256,12 +233,12 @@ async fn mutate(pool: &PgPool, mutation: Mutation, action: Action) -> Result<(),
 async fn affected(
     pool: &PgPool,
     mutation: &Mutation,
-    action: Action,
+    action: OperatorAction,
 ) -> Result<Vec<JournalRow>, CliError> {
     let mut filter = mutation.filter.to_filter(&mutation.ids);
     let allowed = action.movable();
     filter.statuses = if filter.statuses.is_empty() {
-        allowed
+        allowed.to_vec()
     } else {
         filter.statuses.into_iter().filter(|s| allowed.contains(s)).collect()
     };
@@ -271,35 +248,19 @@ async fn affected(
     Ok(journal::query(pool, &filter, 100_000).await?)
 }
 
-async fn apply(pool: &PgPool, action: Action, ids: &[i64]) -> Result<Vec<i64>, CliError> {
-    let mut tx = pool.begin().await.map_err(journal::JournalError::from)?;
-    let filter = JournalFilter::ids(ids.iter().copied());
-    let changed = match action {
-        Action::Retry => journal::requeue(&mut *tx, &filter).await?,
-        Action::Skip => journal::skip(&mut *tx, &filter).await?,
-    };
-    let target = json!({ "journal_ids": changed });
-    let action_name = format!("journal.{}", action.verb());
-    crate::audit::record(&mut *tx, &crate::audit::cli_actor(), &action_name, target, json!({}))
-        .await
-        .map_err(journal::JournalError::from)?;
-    tx.commit().await.map_err(journal::JournalError::from)?;
-    Ok(changed)
-}
-
-fn report(action: Action, changed: &[i64], json: bool) {
+fn report(action: OperatorAction, changed: &[i64], json: bool) {
     if json {
         println!("{}", json!({ "action": action.verb(), "ids": changed }));
     } else {
         let done = match action {
-            Action::Retry => "requeued",
-            Action::Skip => "skipped",
+            OperatorAction::Retry => "requeued",
+            OperatorAction::Skip => "skipped",
         };
         println!("{done} {} row(s): {changed:?}", changed.len());
     }
 }
 
-fn confirm(action: Action, count: usize) -> Result<bool, CliError> {
+fn confirm(action: OperatorAction, count: usize) -> Result<bool, CliError> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         return Err(CliError::Usage(format!(
@@ -322,27 +283,9 @@ fn side_name(side: Side) -> &'static str {
 }
 
 fn parse_status(text: &str) -> Result<Status, String> {
-    Status::parse(text).ok_or_else(|| {
-        let known: Vec<_> = Status::ALL.iter().map(|s| s.as_str()).collect();
-        format!("unknown status `{text}`; use one of {}", known.join(", "))
-    })
+    journal::parse_status(text)
 }
 
 fn parse_side(text: &str) -> Result<Side, String> {
-    match text {
-        "hubspot" => Ok(Side::Hubspot),
-        "external" => Ok(Side::External),
-        _ => Err(format!("unknown side `{text}`; use hubspot or external")),
-    }
-}
-
-/// An RFC 3339 time, or an age before now such as `90m` or `2days`.
-pub fn parse_when(text: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-        return Ok(at.with_timezone(&Utc));
-    }
-    let age = humantime::parse_duration(text)
-        .map_err(|_| format!("`{text}` is neither an RFC 3339 time nor an age like `2h`"))?;
-    let age = chrono::Duration::from_std(age).map_err(|err| err.to_string())?;
-    Ok(Utc::now() - age)
+    journal::parse_side(text)
 }

@@ -75,6 +75,12 @@ impl Secret {
         self.value.as_ref().expect("secret resolved during config loading")
     }
 
+    /// The value, if config loading has resolved it.
+    pub(super) fn value_if_resolved(&self) -> Option<&str> {
+        use secrecy::ExposeSecret;
+        self.value.as_ref().map(|v| v.expose_secret())
+    }
+
     /// Reads the value from its source. `origin` is where the setting was written, used to
     /// refuse secrets written literally into a config file.
     pub(super) fn resolve(

@@ -56,6 +56,30 @@ pub struct DatabaseSettings {
 pub struct AdminSettings {
     #[serde(with = "super::socket_addr")]
     pub listen: SocketAddr,
+    /// `/healthz`, `/readyz` and `/metrics` answer without a token.
+    pub open_probes: bool,
+    /// Largest request body the admin API accepts, in bytes.
+    pub max_body_bytes: NonZeroU32,
+    /// Bearer tokens for `/api/…`; none means the API refuses every request.
+    #[serde(default)]
+    pub tokens: Vec<AdminToken>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminToken {
+    /// Who holds the token; recorded as the actor in the audit trail.
+    pub name: String,
+    pub scope: TokenScope,
+    pub token: super::Secret,
+}
+
+/// `read` sees status, journal and metrics; `operate` may also retry, skip, resolve, pause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    Read,
+    Operate,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -129,6 +129,7 @@ impl Checker<'_> {
 pub(super) fn validate(settings: &mut Settings, origins: &Origins<'_>) -> Result<(), ConfigError> {
     let mut check = Checker { origins, problems: Vec::new() };
     check_core(&mut check, settings);
+    check_admin_tokens(&mut check, &mut settings.admin.tokens);
     let instance = settings.instance.id.clone();
     for (name, connector) in settings.connectors.iter_mut() {
         check.name(&format!("connectors.{name}"), name);
@@ -173,6 +174,7 @@ fn check_core(check: &mut Checker<'_>, settings: &Settings) {
     if db.application_name.is_empty() || db.application_name.len() > 63 {
         check.fail("database.application_name", "must be 1 to 63 characters");
     }
+    check.range("admin.max_body_bytes", settings.admin.max_body_bytes.get().into(), 1024, 16 << 20);
     let journal = &settings.journal;
     check.range("journal.max_attempts", journal.max_attempts.get().into(), 1, 1000);
     check.duration("journal.lease", journal.lease, secs(5), secs(3600));
@@ -191,6 +193,24 @@ fn check_core(check: &mut Checker<'_>, settings: &Settings) {
         Duration::from_millis(100),
         secs(600),
     );
+}
+
+fn check_admin_tokens(check: &mut Checker<'_>, tokens: &mut [super::settings::AdminToken]) {
+    let mut names = HashSet::new();
+    for (i, token) in tokens.iter_mut().enumerate() {
+        check.name(&format!("admin.tokens[{i}].name"), &token.name);
+        if !names.insert(token.name.clone()) {
+            check.fail(
+                &format!("admin.tokens[{i}].name"),
+                format!("`{}` names two tokens", token.name),
+            );
+        }
+        check.secret(&format!("admin.tokens[{i}].token"), &mut token.token);
+        let short = token.token.value_if_resolved().is_some_and(|v| v.len() < 16);
+        if short {
+            check.fail(&format!("admin.tokens[{i}].token"), "must be at least 16 characters");
+        }
+    }
 }
 
 fn check_hubspot(check: &mut Checker<'_>, name: &str, hs: &mut HubspotSettings) {

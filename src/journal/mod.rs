@@ -12,8 +12,8 @@ mod wake;
 pub use change::{Arrival, ChangeKind, JournalRow, NewChange, PropertyChange, Status};
 pub use claim::{Completion, claim, complete, fail};
 pub use error::JournalError;
-pub use operate::{REQUEUEABLE, SKIPPABLE, requeue, skip};
-pub use query::{Attempt, JournalFilter, attempts, query};
+pub use operate::{OperatorAction, REQUEUEABLE, SKIPPABLE, act, requeue, skip};
+pub use query::{Attempt, JournalFilter, attempts, parse_side, parse_status, parse_when, query};
 pub use wake::{Doorbell, Waker};
 
 use sqlx::PgExecutor;

@@ -1,6 +1,6 @@
 //! Operator actions on journal rows: requeue and skip, by id or by filter.
 
-use sqlx::{PgExecutor, QueryBuilder};
+use sqlx::{PgExecutor, PgPool, QueryBuilder};
 
 use super::change::Status;
 use super::error::JournalError;
@@ -51,4 +51,49 @@ async fn transition<'e>(
     let mut ids: Vec<i64> = sql.build_query_scalar().fetch_all(executor).await?;
     ids.sort_unstable();
     Ok(ids)
+}
+
+/// What an operator asks of journal rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperatorAction {
+    Retry,
+    Skip,
+}
+
+impl OperatorAction {
+    pub fn verb(self) -> &'static str {
+        match self {
+            OperatorAction::Retry => "retry",
+            OperatorAction::Skip => "skip",
+        }
+    }
+
+    /// Statuses the action can move rows out of.
+    pub fn movable(self) -> &'static [Status] {
+        match self {
+            OperatorAction::Retry => &REQUEUEABLE,
+            OperatorAction::Skip => &SKIPPABLE,
+        }
+    }
+}
+
+/// Applies `action` to the rows `filter` selects and audits it as `actor`, in one
+/// transaction. Returns the ids changed.
+pub async fn act(
+    pool: &PgPool,
+    action: OperatorAction,
+    filter: &JournalFilter,
+    actor: &str,
+) -> Result<Vec<i64>, JournalError> {
+    let mut tx = pool.begin().await?;
+    let changed = match action {
+        OperatorAction::Retry => requeue(&mut *tx, filter).await?,
+        OperatorAction::Skip => skip(&mut *tx, filter).await?,
+    };
+    let target = serde_json::json!({ "journal_ids": changed });
+    let name = format!("journal.{}", action.verb());
+    crate::audit::record(&mut *tx, actor, &name, target, serde_json::json!({})).await?;
+    tx.commit().await?;
+    Ok(changed)
 }

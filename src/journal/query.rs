@@ -106,3 +106,31 @@ pub async fn attempts<'e>(
     .await?;
     Ok(rows)
 }
+
+/// An RFC 3339 time, or an age before now such as `90m` or `2days`.
+pub fn parse_when(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    let age = humantime::parse_duration(text)
+        .map_err(|_| format!("`{text}` is neither an RFC 3339 time nor an age like `2h`"))?;
+    let age = chrono::Duration::from_std(age).map_err(|err| err.to_string())?;
+    Ok(Utc::now() - age)
+}
+
+/// `pending`, `failed`, … with the list of valid names in the error.
+pub fn parse_status(text: &str) -> Result<Status, String> {
+    Status::parse(text).ok_or_else(|| {
+        let known: Vec<_> = Status::ALL.iter().map(|s| s.as_str()).collect();
+        format!("unknown status `{text}`; use one of {}", known.join(", "))
+    })
+}
+
+/// `hubspot` or `external`.
+pub fn parse_side(text: &str) -> Result<Side, String> {
+    match text {
+        "hubspot" => Ok(Side::Hubspot),
+        "external" => Ok(Side::External),
+        _ => Err(format!("unknown side `{text}`; use hubspot or external")),
+    }
+}

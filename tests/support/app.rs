@@ -22,6 +22,15 @@ pub struct TestApp {
 
 /// Settings for a test: the built-in defaults, this database, admin on port 0, fast retries.
 pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
+    test_settings_with_file(database_url, None, extra)
+}
+
+/// Like [`test_settings`], with a config file layered in (written to a temp file).
+pub fn test_settings_with_file(
+    database_url: &str,
+    file: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Settings {
     let mut env: HashMap<String, String> = [
         ("DATABASE_URL", database_url),
         ("HUBSYNC__ADMIN__LISTEN", "127.0.0.1:0"),
@@ -34,7 +43,22 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    config::load(&ConfigSources { file: None, env }).expect("test settings are valid")
+    let written = file.map(|contents| {
+        let mut temp = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+        std::io::Write::write_all(&mut temp, contents.as_bytes()).unwrap();
+        temp
+    });
+    let file = written.as_ref().map(|temp| temp.path().to_path_buf());
+    config::load(&ConfigSources { file, env }).expect("test settings are valid")
+}
+
+/// The app with a config file layered in, ready when this returns.
+pub async fn spawn_app_with(file: &str, extra: &[(&str, &str)]) -> TestApp {
+    let db = TestDatabase::create().await;
+    let settings = test_settings_with_file(&db.url, Some(file), extra);
+    let app = start(settings, Some(db)).await;
+    app.wait_until_ready().await;
+    app
 }
 
 /// The app against a fresh database, ready (migrated) when this returns.
