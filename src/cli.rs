@@ -35,6 +35,11 @@ pub enum Command {
     Migrate,
     /// Validate the configuration and print it, secrets redacted.
     CheckConfig,
+    /// Run a local simulator of a CRM API until SIGTERM or SIGINT.
+    Sim {
+        #[command(subcommand)]
+        which: crate::sim::SimCommand,
+    },
 }
 
 impl Cli {
@@ -55,15 +60,22 @@ pub enum CliError {
     Database(#[from] db::DbError),
     #[error(transparent)]
     App(#[from] crate::app::AppError),
+    #[error(transparent)]
+    Sim(#[from] crate::sim::SimRunError),
 }
 
 /// Runs one command to completion.
 pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
+    if let Command::Sim { which } = cli.command {
+        crate::sim::run(which).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let settings = config::load(&ConfigSources::from_process(cli.config.clone()))?;
     match cli.command {
         Command::CheckConfig => check_config(&settings),
         Command::Migrate => migrate(&settings).await,
         Command::Run => run(settings).await,
+        Command::Sim { .. } => unreachable!("handled before the configuration is loaded"),
     }
 }
 

@@ -162,7 +162,7 @@ async fn drop_mid_body(response: Response) -> Response {
 }
 
 /// `*` matches any run of characters, including `/`.
-fn glob_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
     let mut parts = pattern.split('*');
     let first = parts.next().unwrap_or("");
     let Some(mut rest) = text.strip_prefix(first) else { return false };

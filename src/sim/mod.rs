@@ -3,5 +3,28 @@
 
 pub mod clock;
 pub mod faults;
+pub mod hubspot;
 pub mod server;
 pub mod stats;
+
+/// `hubsync sim <which>`: run one simulator standalone.
+#[derive(Debug, clap::Subcommand)]
+pub enum SimCommand {
+    /// A local HubSpot CRM API.
+    Hubspot(hubspot::SimArgs),
+}
+
+/// Why a standalone simulator stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum SimRunError {
+    #[error(transparent)]
+    Hubspot(#[from] hubspot::cli::SimError),
+}
+
+/// Runs the chosen simulator until SIGTERM or SIGINT.
+pub async fn run(which: SimCommand) -> Result<(), SimRunError> {
+    match which {
+        SimCommand::Hubspot(args) => hubspot::cli::run(args).await?,
+    }
+    Ok(())
+}

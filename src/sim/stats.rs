@@ -69,10 +69,18 @@ pub fn endpoint_of(request: &Request) -> String {
     format!("{} {route}", request.method())
 }
 
-/// Middleware that counts every request and its answer's status.
+/// A response extension a handler sets to say how many records it wrote; [`count`] adds it
+/// to the endpoint's `records_written`.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordsWritten(pub u64);
+
+/// Middleware that counts every request, its answer's status and the records it wrote.
 pub async fn count(State(stats): State<SimStats>, request: Request, next: Next) -> Response {
     let endpoint = endpoint_of(&request);
     let response = next.run(request).await;
     stats.record_response(&endpoint, response.status().as_u16());
+    if let Some(RecordsWritten(written)) = response.extensions().get::<RecordsWritten>() {
+        stats.record_written(&endpoint, *written);
+    }
     response
 }

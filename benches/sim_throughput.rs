@@ -1,0 +1,10 @@
+//! Simulator throughput: how fast each simulator serves batch writes with no rate limit, so
+//! it is never the bottleneck in hubsync's own benchmarks.
+
+mod hubspot;
+
+fn main() {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    runtime.block_on(hubspot::run());
+}

@@ -1,0 +1,106 @@
+//! `hubsync sim hubspot …`: runs the simulator standalone until SIGTERM or SIGINT, printing
+//! its base URL when ready and saving its state on the way out if asked.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use super::config::{RateProfile, SimConfig};
+use super::handle::HubspotSim;
+use super::persist::{self, PersistError};
+use super::store::Store;
+use crate::sim::clock::SimClock;
+
+/// Options of `hubsync sim hubspot`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimArgs {
+    /// Address to serve on, e.g. 127.0.0.1:8089 (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// A JSON seed file (format: see `sim::hubspot::persist`), applied to a fresh portal.
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+    /// A state file: loaded at start if it exists (instead of the seed), saved on shutdown.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// free, starter, professional, enterprise, unlimited, or custom:BURST:DAILY.
+    #[arg(long, default_value = "professional", value_parser = RateProfile::parse)]
+    pub profile: RateProfile,
+    /// An accepted bearer token; repeat for several apps. Default: `sim-token`.
+    #[arg(long = "token", value_name = "TOKEN")]
+    pub tokens: Vec<String>,
+    /// Milliseconds before a change becomes visible to search.
+    #[arg(long, default_value_t = 0)]
+    pub search_lag_ms: u64,
+    /// Merges keep the primary's id instead of minting a new one.
+    #[arg(long)]
+    pub merge_keeps_primary_id: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Persist(#[from] PersistError),
+    #[error("the simulator stopped with an error")]
+    Serve(#[source] std::io::Error),
+}
+
+impl SimArgs {
+    fn config(&self) -> SimConfig {
+        let mut config = SimConfig { rate: self.profile, ..SimConfig::default() };
+        if !self.tokens.is_empty() {
+            config = config.with_tokens(self.tokens.iter().cloned());
+        }
+        config.search_lag = Duration::from_millis(self.search_lag_ms);
+        config.merge_keeps_primary_id = self.merge_keeps_primary_id;
+        config
+    }
+
+    fn initial_store(
+        &self,
+        config: &mut SimConfig,
+        clock: &SimClock,
+    ) -> Result<Store, PersistError> {
+        if let Some(path) = self.state.as_ref().filter(|p| p.exists()) {
+            let store = persist::load(path)?;
+            config.portal_id = store.portal_id;
+            return Ok(store);
+        }
+        let Some(path) = &self.seed else { return Ok(Store::new(config.portal_id)) };
+        let seed = persist::read_seed(path)?;
+        config.portal_id = seed.portal_id.unwrap_or(config.portal_id);
+        let mut store = Store::new(config.portal_id);
+        persist::apply_seed(&mut store, seed, clock.now_millis())?;
+        Ok(store)
+    }
+}
+
+/// Serves until a signal, then saves the state file if one was given.
+pub async fn run(args: SimArgs) -> Result<(), SimError> {
+    let clock = SimClock::default();
+    let mut config = args.config();
+    let store = args.initial_store(&mut config, &clock)?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|source| SimError::Bind { addr: args.listen, source })?;
+    let shutdown = crate::shutdown::on_signals();
+    let sim = HubspotSim::serve(listener, config, store, clock, shutdown.clone());
+    println!("{}", sim.base_url());
+    tracing::info!(base_url = %sim.base_url(), "hubspot simulator ready");
+    shutdown.cancelled().await;
+    let state_file = args.state.clone();
+    let state = sim.stop().await.map_err(SimError::Serve)?;
+    if let Some(path) = state_file {
+        state.read_store(|store| persist::save(store, &path))?;
+        tracing::info!(path = %path.display(), "state saved");
+    }
+    Ok(())
+}

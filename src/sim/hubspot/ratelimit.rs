@@ -1,0 +1,187 @@
+//! Rate limits as HubSpot applies them: a rolling 10-second window per token, a daily budget
+//! per portal, and a separate per-second limit for search, all on the sim clock.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::SimState;
+use super::auth::Caller;
+use super::config::RateProfile;
+use super::error::rate_limited;
+
+const WINDOW_MS: i64 = 10_000;
+const DAY_MS: i64 = 86_400_000;
+
+#[derive(Debug, Default)]
+struct Usage {
+    windows: HashMap<String, VecDeque<i64>>,
+    day: i64,
+    daily: u32,
+    search: VecDeque<i64>,
+}
+
+/// What the budgets look like after a request, for the response headers.
+#[derive(Debug, Clone, Copy)]
+pub struct Remaining {
+    pub max: Option<u32>,
+    pub in_window: u32,
+    pub in_last_second: u32,
+    pub daily_max: Option<u32>,
+    pub daily_used: u32,
+}
+
+/// The simulator's request budgets.
+#[derive(Debug)]
+pub struct RateLimiter {
+    profile: RateProfile,
+    usage: Mutex<Usage>,
+}
+
+impl RateLimiter {
+    pub fn new(profile: RateProfile) -> Self {
+        RateLimiter { profile, usage: Mutex::new(Usage::default()) }
+    }
+
+    /// Spends one request of `token`'s burst budget and the daily budget, or names the
+    /// policy that refuses it.
+    pub fn spend(&self, token: &str, now: i64) -> Result<Remaining, (&'static str, Remaining)> {
+        let mut usage = self.usage.lock().expect("rate lock");
+        let day = now.div_euclid(DAY_MS);
+        if usage.day != day {
+            usage.day = day;
+            usage.daily = 0;
+        }
+        let daily = usage.daily;
+        let window = usage.windows.entry(token.to_string()).or_default();
+        while window.front().is_some_and(|t| *t <= now - WINDOW_MS) {
+            window.pop_front();
+        }
+        let over_daily = self.profile.daily.is_some_and(|max| daily >= max);
+        let over_burst = self.profile.per_ten_seconds.is_some_and(|max| window.len() as u32 >= max);
+        if !over_daily && !over_burst {
+            window.push_back(now);
+            usage.daily += 1;
+        }
+        let remaining = self.remaining(&usage, token, now);
+        match (over_daily, over_burst) {
+            (true, _) => Err(("DAILY", remaining)),
+            (_, true) => Err(("TEN_SECONDLY_ROLLING", remaining)),
+            _ => Ok(remaining),
+        }
+    }
+
+    fn remaining(&self, usage: &Usage, token: &str, now: i64) -> Remaining {
+        let window = usage.windows.get(token);
+        let in_window = window.map_or(0, |w| w.len() as u32);
+        let in_last_second =
+            window.map_or(0, |w| w.iter().rev().take_while(|t| **t > now - 1000).count() as u32);
+        Remaining {
+            max: self.profile.per_ten_seconds,
+            in_window,
+            in_last_second,
+            daily_max: self.profile.daily,
+            daily_used: usage.daily,
+        }
+    }
+
+    /// Spends one search request of the per-second search budget.
+    pub fn spend_search(&self, now: i64) -> bool {
+        let Some(max) = self.profile.search_per_second else { return true };
+        let mut usage = self.usage.lock().expect("rate lock");
+        while usage.search.front().is_some_and(|t| *t <= now - 1000) {
+            usage.search.pop_front();
+        }
+        if usage.search.len() as u32 >= max {
+            return false;
+        }
+        usage.search.push_back(now);
+        true
+    }
+}
+
+fn set(headers: &mut HeaderMap, name: &'static str, value: u32) {
+    headers.insert(name, HeaderValue::from(value));
+}
+
+/// The `X-HubSpot-RateLimit-*` headers; the daily pair is omitted for OAuth callers.
+fn add_headers(headers: &mut HeaderMap, left: &Remaining, oauth: bool) {
+    if let Some(max) = left.max {
+        set(headers, "x-hubspot-ratelimit-interval-milliseconds", WINDOW_MS as u32);
+        set(headers, "x-hubspot-ratelimit-max", max);
+        set(headers, "x-hubspot-ratelimit-remaining", max.saturating_sub(left.in_window));
+        set(headers, "x-hubspot-ratelimit-secondly", max / 10);
+        set(
+            headers,
+            "x-hubspot-ratelimit-secondly-remaining",
+            (max / 10).saturating_sub(left.in_last_second),
+        );
+    }
+    if let (Some(daily), false) = (left.daily_max, oauth) {
+        set(headers, "x-hubspot-ratelimit-daily", daily);
+        set(headers, "x-hubspot-ratelimit-daily-remaining", daily.saturating_sub(left.daily_used));
+    }
+}
+
+fn is_search(request: &Request) -> bool {
+    request.method() == Method::POST && request.uri().path().ends_with("/search")
+}
+
+/// Middleware: applies the budgets after authentication.
+pub async fn limit(State(state): State<SimState>, request: Request, next: Next) -> Response {
+    let Some(caller) = request.extensions().get::<Caller>().cloned() else {
+        return next.run(request).await;
+    };
+    let now = state.clock.now_millis();
+    if is_search(&request) {
+        if !state.limits.spend_search(now) {
+            return rate_limited("SECONDLY");
+        }
+        if state.config.strict.search_counts_toward_burst
+            && let Err((policy, _)) = state.limits.spend(&caller.token, now)
+        {
+            return rate_limited(policy);
+        }
+        return next.run(request).await;
+    }
+    match state.limits.spend(&caller.token, now) {
+        Ok(left) => {
+            let mut response = next.run(request).await;
+            add_headers(response.headers_mut(), &left, caller.oauth);
+            response
+        }
+        Err((policy, left)) => {
+            let mut response = rate_limited(policy);
+            add_headers(response.headers_mut(), &left, caller.oauth);
+            response
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ten_second_window_rolls() {
+        let limiter = RateLimiter::new(RateProfile::of(2, 100));
+        assert!(limiter.spend("t", 0).is_ok());
+        assert!(limiter.spend("t", 5_000).is_ok());
+        assert_eq!(limiter.spend("t", 9_999).unwrap_err().0, "TEN_SECONDLY_ROLLING");
+        assert!(limiter.spend("other", 9_999).is_ok());
+        assert!(limiter.spend("t", 10_000).is_ok());
+    }
+
+    #[test]
+    fn the_daily_budget_is_shared_and_resets_at_midnight() {
+        let limiter = RateLimiter::new(RateProfile::of(100, 2));
+        assert!(limiter.spend("a", 1).is_ok());
+        assert!(limiter.spend("b", 2).is_ok());
+        assert_eq!(limiter.spend("a", 3).unwrap_err().0, "DAILY");
+        assert!(limiter.spend("a", DAY_MS + 1).is_ok());
+    }
+}
