@@ -2,9 +2,11 @@
 //! it is never the bottleneck in hubsync's own benchmarks.
 
 mod hubspot;
+mod salesforce;
 
 fn main() {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     runtime.block_on(hubspot::run());
+    runtime.block_on(salesforce::run());
 }

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod faults;
 pub mod hubspot;
+pub mod salesforce;
 pub mod server;
 pub mod stats;
 
@@ -12,6 +13,8 @@ pub mod stats;
 pub enum SimCommand {
     /// A local HubSpot CRM API.
     Hubspot(hubspot::SimArgs),
+    /// A Salesforce REST API simulator.
+    Salesforce(salesforce::SimArgs),
 }
 
 /// Why a standalone simulator stopped with an error.
@@ -19,12 +22,17 @@ pub enum SimCommand {
 pub enum SimRunError {
     #[error(transparent)]
     Hubspot(#[from] hubspot::cli::SimError),
+    #[error(transparent)]
+    Salesforce(#[from] salesforce::SimError),
 }
 
 /// Runs the chosen simulator until SIGTERM or SIGINT.
 pub async fn run(which: SimCommand) -> Result<(), SimRunError> {
     match which {
         SimCommand::Hubspot(args) => hubspot::cli::run(args).await?,
+        SimCommand::Salesforce(args) => {
+            salesforce::run(args, crate::shutdown::on_signals()).await?;
+        }
     }
     Ok(())
 }

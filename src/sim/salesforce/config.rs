@@ -1,0 +1,136 @@
+//! How a Salesforce simulator is set up: credentials, limits, timeouts, the switches for
+//! behaviour the fact sheet leaves unconfirmed, and the seed file.
+
+use std::collections::HashMap;
+
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::schema::{CustomField, CustomObject};
+
+/// Everything a simulator starts from. `Default` is a strict simulator with the CLI's
+/// default credentials and a Developer Edition's daily allocation.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    /// PEM of the X.509 certificate JWT bearer assertions must be signed for; without one
+    /// the JWT bearer grant is refused.
+    pub jwt_certificate_pem: Option<String>,
+    /// How long an access token lives (Salesforce's default session timeout is 2 hours).
+    pub session_timeout: Duration,
+    /// UNCONFIRMED in the fact sheet: whether use extends a session. Strict default: no.
+    pub session_extends_on_activity: bool,
+    /// UNCONFIRMED: clock skew allowed on a JWT's `exp`. Strict default: none.
+    pub jwt_clock_skew: Duration,
+    /// Daily API requests (rolling 24 hours); past it, 403 `REQUEST_LIMIT_EXCEEDED`.
+    pub daily_api_limit: u64,
+    /// Collections need v42.0 and collection upserts v46.0, as on Salesforce; older
+    /// versions get 404. Strict default: enforced.
+    pub enforce_version_gates: bool,
+    /// How long deleted records stay in the recycle bin (UNCONFIRMED: ~15 days).
+    pub recycle_bin_retention: Duration,
+    /// Most ids `updated`/`deleted` return before `EXCEEDED_ID_LIMIT`.
+    pub replication_id_limit: usize,
+    /// Serve HTTPS with a self-signed certificate made at start.
+    pub tls: bool,
+    pub seed: Seed,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            client_id: "sim-client".into(),
+            client_secret: "sim-secret".into(),
+            jwt_certificate_pem: None,
+            session_timeout: Duration::hours(2),
+            session_extends_on_activity: false,
+            jwt_clock_skew: Duration::zero(),
+            daily_api_limit: 15_000,
+            enforce_version_gates: true,
+            recycle_bin_retention: Duration::days(15),
+            replication_id_limit: 600_000,
+            tls: false,
+            seed: Seed::default(),
+        }
+    }
+}
+
+/// The seed file (`--seed FILE`, JSON): custom objects, custom fields on any object, and
+/// records to create at start, in order. Example:
+///
+/// ```json
+/// {
+///   "customObjects": [
+///     {"name": "Foo__c", "fields": [{"name": "Ext__c", "type": "string", "externalId": true}]}
+///   ],
+///   "customFields": {
+///     "Contact": [{"name": "HubSpot_Id__c", "type": "string", "externalId": true, "unique": true}]
+///   },
+///   "records": {
+///     "Account": [{"Name": "Acme"}],
+///     "Contact": [{"LastName": "Ng", "AccountId": "@Account#0"}]
+///   }
+/// }
+/// ```
+///
+/// Field `type`s are describe's names (`string`, `textarea`, `email`, `phone`, `url`,
+/// `picklist`, `multipicklist`, `boolean`, `int`, `double`, `currency`, `percent`, `date`,
+/// `datetime`, `reference`); a field may also set `label`, `length`, `required`, `unique`,
+/// `picklistValues`, `restricted` and `referenceTo`. In records, `"@Object#N"` stands for the
+/// id of the N-th seeded record of that object (objects are seeded in the order User,
+/// Account, Contact, Lead, Opportunity, Case, Task, Event, then custom objects). Seeded
+/// records may set audit fields such as `CreatedDate` and `LastModifiedDate`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Seed {
+    #[serde(default)]
+    pub custom_objects: Vec<CustomObject>,
+    #[serde(default)]
+    pub custom_fields: HashMap<String, Vec<CustomField>>,
+    #[serde(default)]
+    pub records: HashMap<String, Vec<Map<String, Value>>>,
+}
+
+impl Seed {
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// Adds a custom field to `object`, for tests building a seed in code.
+    pub fn with_field(mut self, object: &str, field: CustomField) -> Self {
+        self.custom_fields.entry(object.to_string()).or_default().push(field);
+        self
+    }
+
+    /// An External ID text field `name` on `object`, unique when `unique`.
+    pub fn with_external_id(self, object: &str, name: &str, unique: bool) -> Self {
+        let field = CustomField::text(name).external_id(unique);
+        self.with_field(object, field)
+    }
+}
+
+impl CustomField {
+    /// A nillable text field of 255 characters.
+    pub fn text(name: &str) -> Self {
+        CustomField {
+            name: name.to_string(),
+            kind: super::schema::FieldType::String,
+            label: None,
+            length: None,
+            required: false,
+            external_id: false,
+            unique: false,
+            picklist_values: Vec::new(),
+            restricted: false,
+            reference_to: Vec::new(),
+        }
+    }
+
+    pub fn external_id(mut self, unique: bool) -> Self {
+        self.external_id = true;
+        self.unique = unique;
+        self
+    }
+}

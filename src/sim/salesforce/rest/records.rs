@@ -1,0 +1,263 @@
+//! Single-record sObject REST: describe, create, read, update, delete, read by external id
+//! and upsert by external id (201, 200 `created:false` on v46.0+ or 204 before, 300).
+
+use axum::body::Bytes;
+use axum::extract::{MatchedPath, Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{api_version, call_client, count_written, json_object, object};
+use crate::sim::salesforce::error::{SfError, json_response};
+use crate::sim::salesforce::ids;
+use crate::sim::salesforce::render;
+use crate::sim::salesforce::schema::{FieldDef, FieldType, ObjectDef, describe};
+use crate::sim::salesforce::state::SharedState;
+use crate::sim::salesforce::store::Upserted;
+
+type ObjectPath = Path<(String, String)>;
+type RecordPath = Path<(String, String, String)>;
+type ExternalPath = Path<(String, String, String, String)>;
+
+#[derive(serde::Deserialize)]
+pub struct FieldsParam {
+    fields: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct UpsertParams {
+    #[serde(default, rename = "updateOnly")]
+    update_only: bool,
+}
+
+/// `GET /sobjects/`.
+pub async fn global_describe(
+    State(state): State<SharedState>,
+    Path(version): Path<String>,
+) -> Response {
+    json_response(StatusCode::OK, &describe::global(&state.store().schema, &version))
+}
+
+/// `GET /sobjects/{T}/describe`.
+pub async fn describe_object(
+    State(state): State<SharedState>,
+    Path((v, t)): ObjectPath,
+) -> Result<Response, SfError> {
+    let object = object(&state, &t)?;
+    Ok(json_response(StatusCode::OK, &describe::object(&object, &v)))
+}
+
+/// `GET /sobjects/{T}/`: basic information.
+pub async fn basic_info(
+    State(state): State<SharedState>,
+    Path((v, t)): ObjectPath,
+) -> Result<Response, SfError> {
+    let object = object(&state, &t)?;
+    let body =
+        json!({ "objectDescribe": describe::object_summary(&object, &v), "recentItems": [] });
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// `POST /sobjects/{T}/`.
+pub async fn create(
+    State(state): State<SharedState>,
+    Path((_, t)): ObjectPath,
+    method: Method,
+    matched: MatchedPath,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, SfError> {
+    let object = object(&state, &t)?;
+    let input = json_object(&body)?;
+    let actor = state.api_actor(call_client(&headers));
+    let id = state.store().create(&object, &input, &actor, state.now())?;
+    count_written(&state, &method, &matched, 1);
+    Ok(json_response(StatusCode::CREATED, &json!({"id": id, "success": true, "errors": []})))
+}
+
+/// `POST /sobjects/{T}/Id` (v37.0+): a plain insert addressed as an upsert on `Id`.
+pub async fn create_via_id(
+    state: State<SharedState>,
+    Path((v, t, field)): RecordPath,
+    method: Method,
+    matched: MatchedPath,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, SfError> {
+    if !field.eq_ignore_ascii_case("Id") {
+        return Err(SfError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "HTTP Method 'POST' not allowed. Allowed are GET,PATCH,DELETE",
+        ));
+    }
+    create(state, Path((v, t)), method, matched, headers, body).await
+}
+
+/// The record id in a path, or Salesforce's answer to a segment that is not an id.
+fn record_id(segment: &str) -> Result<String, SfError> {
+    ids::normalize(segment).ok_or_else(|| SfError::no_such_external_id_field(segment))
+}
+
+/// The canonical names in a `fields=A,B` parameter.
+fn field_list(object: &ObjectDef, fields: Option<&str>) -> Result<Option<Vec<String>>, SfError> {
+    let Some(list) = fields.filter(|f| !f.trim().is_empty()) else { return Ok(None) };
+    let names = list.split(',').map(|name| {
+        let name = name.trim();
+        let def = object.field(name).ok_or_else(|| SfError::invalid_field(&object.name, name))?;
+        Ok(def.name.clone())
+    });
+    names.collect::<Result<Vec<_>, _>>().map(Some)
+}
+
+/// `GET /sobjects/{T}/{id}[?fields=]`.
+pub async fn read(
+    State(state): State<SharedState>,
+    Path((v, t, id)): RecordPath,
+    Query(params): Query<FieldsParam>,
+) -> Result<Response, SfError> {
+    let object = object(&state, &t)?;
+    let id = record_id(&id)?;
+    let fields = field_list(&object, params.fields.as_deref())?;
+    let store = state.store();
+    let record = store.live(&object, &id)?;
+    let body = render::record(&object, record, fields.as_deref(), &v);
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// `PATCH /sobjects/{T}/{id}`: 204.
+pub async fn update(
+    State(state): State<SharedState>,
+    Path((_, t, id)): RecordPath,
+    method: Method,
+    matched: MatchedPath,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, SfError> {
+    let object = object(&state, &t)?;
+    let id = record_id(&id)?;
+    let input = json_object(&body)?;
+    let actor = state.api_actor(call_client(&headers));
+    state.store().update(&object, &id, &input, &actor, state.now())?;
+    count_written(&state, &method, &matched, 1);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE /sobjects/{T}/{id}`: 204; the record goes to the recycle bin.
+pub async fn delete(
+    State(state): State<SharedState>,
+    Path((_, t, id)): RecordPath,
+    method: Method,
+    matched: MatchedPath,
+    headers: HeaderMap,
+) -> Result<Response, SfError> {
+    let object = object(&state, &t)?;
+    let id = record_id(&id)?;
+    let actor = state.api_actor(call_client(&headers));
+    state.store().delete(Some(&object), &id, &actor, state.now())?;
+    count_written(&state, &method, &matched, 1);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The External ID field named in a path (or `Id`), or 404 `NOT_FOUND`.
+pub fn external_field<'a>(object: &'a ObjectDef, name: &str) -> Result<&'a FieldDef, SfError> {
+    object
+        .field(name)
+        .filter(|f| f.external_id || f.kind == FieldType::Id)
+        .ok_or_else(|| SfError::no_such_external_id_field(name))
+}
+
+/// `GET /sobjects/{T}/{ExtField}/{value}`.
+pub async fn read_by_external_id(
+    State(state): State<SharedState>,
+    Path((v, t, field, value)): ExternalPath,
+    Query(params): Query<FieldsParam>,
+) -> Result<Response, SfError> {
+    let object = object(&state, &t)?;
+    let field = external_field(&object, &field)?;
+    let fields = field_list(&object, params.fields.as_deref())?;
+    let store = state.store();
+    let matches = store.find_indexed(&object.name, &field.name, &Value::String(value));
+    match matches.as_slice() {
+        [] => Err(SfError::not_found()),
+        [record] => Ok(json_response(
+            StatusCode::OK,
+            &render::record(&object, record, fields.as_deref(), &v),
+        )),
+        several => {
+            let urls: Vec<String> =
+                several.iter().map(|r| render::record_url(&v, &object.name, r.id())).collect();
+            Ok(json_response(StatusCode::MULTIPLE_CHOICES, &json!(urls)))
+        }
+    }
+}
+
+/// `PATCH /sobjects/{T}/{ExtField}/{value}`: upsert by external id.
+#[allow(clippy::too_many_arguments)]
+pub async fn upsert(
+    State(state): State<SharedState>,
+    Path((v, t, field, value)): ExternalPath,
+    Query(params): Query<UpsertParams>,
+    method: Method,
+    matched: MatchedPath,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, SfError> {
+    let object = object(&state, &t)?;
+    let field = external_field(&object, &field)?.clone();
+    if field.kind == FieldType::Id {
+        return Err(SfError::no_such_external_id_field(&field.name));
+    }
+    let input = json_object(&body)?;
+    check_body_key(&field, &input, &value)?;
+    let actor = state.api_actor(call_client(&headers));
+    let key = Value::String(value);
+    let mut store = state.store();
+    if params.update_only && store.find_indexed(&object.name, &field.name, &key).is_empty() {
+        return Err(SfError::not_found());
+    }
+    let outcome = store.upsert(&object, &field, &key, &input, &actor, state.now())?;
+    drop(store);
+    if !matches!(outcome, Upserted::Ambiguous(_)) {
+        count_written(&state, &method, &matched, 1);
+    }
+    Ok(upsert_response(&v, &object, outcome))
+}
+
+/// The body may repeat the external id only with the value in the URL.
+fn check_body_key(
+    field: &FieldDef,
+    input: &serde_json::Map<String, Value>,
+    value: &str,
+) -> Result<(), SfError> {
+    let repeated = input.iter().find(|(k, _)| k.eq_ignore_ascii_case(&field.name));
+    match repeated {
+        Some((_, Value::String(s))) if s.eq_ignore_ascii_case(value) => Ok(()),
+        Some(_) => {
+            let message =
+                format!("The external ID field {} in the body must match the URL", field.name);
+            Err(SfError::bad_request("INVALID_FIELD", message).with_fields(&[&field.name]))
+        }
+        None => Ok(()),
+    }
+}
+
+fn upsert_response(version: &str, object: &ObjectDef, outcome: Upserted) -> Response {
+    let modern = api_version(version).is_some_and(|v| v >= 46.0);
+    match outcome {
+        Upserted::Created(id) => {
+            let body = json!({"id": id, "success": true, "errors": [], "created": true});
+            json_response(StatusCode::CREATED, &body)
+        }
+        Upserted::Updated(id) if modern => {
+            let body = json!({"id": id, "success": true, "errors": [], "created": false});
+            json_response(StatusCode::OK, &body)
+        }
+        Upserted::Updated(_) => StatusCode::NO_CONTENT.into_response(),
+        Upserted::Ambiguous(ids) => {
+            let urls: Vec<String> =
+                ids.iter().map(|id| render::record_url(version, &object.name, id)).collect();
+            json_response(StatusCode::MULTIPLE_CHOICES, &json!(urls))
+        }
+    }
+}
