@@ -4,6 +4,7 @@ pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod connector;
 pub mod db;
 pub mod error_kind;
 pub mod metrics;

@@ -6,4 +6,5 @@ mod support;
 mod admin_server;
 mod cli;
 mod config_loading;
+mod connector_hubspot;
 mod migrations;

@@ -1,0 +1,3 @@
+//! Connector throughput (in progress).
+
+fn main() {}
