@@ -1,7 +1,9 @@
 //! Simulator throughput: how fast each simulator serves batch writes with no rate limit, so
 //! it is never the bottleneck in hubsync's own benchmarks.
 
+#[path = "sim_throughput/hubspot.rs"]
 mod hubspot;
+#[path = "sim_throughput/salesforce.rs"]
 mod salesforce;
 
 fn main() {

@@ -1,6 +1,7 @@
 //! hubsync's integration tests: one binary, the real app on port 0, a fresh database per
 //! test, and the simulators in-process.
 
+mod sim_hubspot;
 mod support;
 
 mod admin_server;

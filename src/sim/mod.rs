@@ -12,7 +12,7 @@ pub mod stats;
 #[derive(Debug, clap::Subcommand)]
 pub enum SimCommand {
     /// A local HubSpot CRM API.
-    Hubspot(hubspot::SimArgs),
+    Hubspot(Box<hubspot::SimArgs>),
     /// A Salesforce REST API simulator.
     Salesforce(salesforce::SimArgs),
 }
@@ -29,7 +29,7 @@ pub enum SimRunError {
 /// Runs the chosen simulator until SIGTERM or SIGINT.
 pub async fn run(which: SimCommand) -> Result<(), SimRunError> {
     match which {
-        SimCommand::Hubspot(args) => hubspot::cli::run(args).await?,
+        SimCommand::Hubspot(args) => hubspot::cli::run(*args).await?,
         SimCommand::Salesforce(args) => {
             salesforce::run(args, crate::shutdown::on_signals()).await?;
         }

@@ -11,6 +11,7 @@ use super::config::{RateProfile, SimConfig};
 use super::handle::HubspotSim;
 use super::persist::{self, PersistError};
 use super::store::Store;
+use super::webhooks::{RetrySchedule, Subscription, WebhookSettings};
 use crate::sim::clock::SimClock;
 
 /// Options of `hubsync sim hubspot`.
@@ -37,6 +38,19 @@ pub struct SimArgs {
     /// Merges keep the primary's id instead of minting a new one.
     #[arg(long)]
     pub merge_keeps_primary_id: bool,
+    /// Where webhook events are POSTed; without it no webhooks are sent.
+    #[arg(long, value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// The app's client secret that signs webhook requests.
+    #[arg(long, value_name = "SECRET", default_value = "sim-client-secret")]
+    pub webhook_secret: String,
+    /// A subscription: `TYPE`, `TYPE:PROPERTY` or `object.EVENT@TYPE_ID`, e.g.
+    /// `contact.propertyChange:email` or `object.creation@0-46`. Repeatable.
+    #[arg(long = "webhook-event", value_name = "SUBSCRIPTION")]
+    pub webhook_events: Vec<String>,
+    /// Multiplies HubSpot's retry schedule (1 minute … 6 hours), e.g. 0.001 for rehearsals.
+    #[arg(long, default_value_t = 1.0)]
+    pub webhook_retry_scale: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +78,16 @@ impl SimArgs {
         config
     }
 
+    /// The webhook settings the flags describe, if a target URL was given.
+    pub fn webhooks(&self) -> Option<WebhookSettings> {
+        let url = self.webhook_url.as_deref()?;
+        let subscriptions =
+            self.webhook_events.iter().zip(1..).map(|(spec, id)| subscription(id, spec)).collect();
+        let mut settings = WebhookSettings::new(url, &self.webhook_secret, subscriptions);
+        settings.retry = RetrySchedule::scaled(self.webhook_retry_scale);
+        Some(settings)
+    }
+
     fn initial_store(
         &self,
         config: &mut SimConfig,
@@ -83,6 +107,21 @@ impl SimArgs {
     }
 }
 
+fn subscription(id: u64, spec: &str) -> Subscription {
+    let (rest, object_type) = match spec.split_once('@') {
+        Some((rest, type_id)) => (rest, Some(type_id)),
+        None => (spec, None),
+    };
+    let (event_type, property) = match rest.split_once(':') {
+        Some((event_type, property)) => (event_type, Some(property)),
+        None => (rest, None),
+    };
+    let mut subscription = Subscription::new(id, event_type);
+    subscription.property_name = property.map(str::to_string);
+    subscription.object_type_id = object_type.map(str::to_string);
+    subscription
+}
+
 /// Serves until a signal, then saves the state file if one was given.
 pub async fn run(args: SimArgs) -> Result<(), SimError> {
     let clock = SimClock::default();
@@ -93,6 +132,7 @@ pub async fn run(args: SimArgs) -> Result<(), SimError> {
         .map_err(|source| SimError::Bind { addr: args.listen, source })?;
     let shutdown = crate::shutdown::on_signals();
     let sim = HubspotSim::serve(listener, config, store, clock, shutdown.clone());
+    sim.set_webhooks(args.webhooks());
     println!("{}", sim.base_url());
     tracing::info!(base_url = %sim.base_url(), "hubspot simulator ready");
     shutdown.cancelled().await;
@@ -103,4 +143,21 @@ pub async fn run(args: SimArgs) -> Result<(), SimError> {
         tracing::info!(path = %path.display(), "state saved");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_subscriptions_parse_from_their_flags() {
+        let property = subscription(1, "contact.propertyChange:email");
+        assert_eq!(property.event_type, "contact.propertyChange");
+        assert_eq!(property.property_name.as_deref(), Some("email"));
+        let generic = subscription(2, "object.creation@0-46");
+        assert_eq!(
+            (generic.event_type.as_str(), generic.object_type_id.as_deref()),
+            ("object.creation", Some("0-46"))
+        );
+    }
 }

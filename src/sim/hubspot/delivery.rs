@@ -29,7 +29,7 @@ async fn run(
     shutdown: CancellationToken,
 ) {
     let client = reqwest::Client::new();
-    let permits = Arc::new(Semaphore::new(10));
+    let mut limit: Option<(Arc<WebhookSettings>, Arc<Semaphore>)> = None;
     loop {
         let first = tokio::select! {
             _ = shutdown.cancelled() => return,
@@ -37,6 +37,7 @@ async fn run(
         };
         let Some(settings) = state.webhooks.current() else { continue };
         let events = gather(&mut rx, first, settings.linger).await;
+        let permits = concurrency(&mut limit, &settings);
         for chunk in events.chunks(settings.max_batch.clamp(1, 100)) {
             let job = Job {
                 state: state.clone(),
@@ -54,6 +55,21 @@ async fn run(
                     _ = job.deliver(events) => {}
                 }
             });
+        }
+    }
+}
+
+/// The semaphore bounding in-flight requests, renewed when the settings change.
+fn concurrency(
+    current: &mut Option<(Arc<WebhookSettings>, Arc<Semaphore>)>,
+    settings: &Arc<WebhookSettings>,
+) -> Arc<Semaphore> {
+    match current {
+        Some((known, permits)) if Arc::ptr_eq(known, settings) => permits.clone(),
+        _ => {
+            let permits = Arc::new(Semaphore::new(settings.max_concurrent.max(1)));
+            *current = Some((settings.clone(), permits.clone()));
+            permits
         }
     }
 }

@@ -21,7 +21,7 @@ pub struct ApiError {
     pub sub_category: Option<String>,
     pub message: String,
     pub details: Vec<Detail>,
-    pub context: Option<Value>,
+    pub context: Option<Box<Value>>,
 }
 
 impl ApiError {
@@ -53,7 +53,7 @@ impl ApiError {
     }
 
     pub fn with_context(mut self, context: Value) -> Self {
-        self.context = Some(context);
+        self.context = Some(Box::new(context));
         self
     }
 
@@ -98,7 +98,7 @@ impl ApiError {
             body["errors"] = json!(self.details_json());
         }
         if let Some(context) = &self.context {
-            body["context"] = context.clone();
+            body["context"] = (**context).clone();
         }
         body
     }

@@ -76,7 +76,7 @@ fn combine(
     for (name, entries) in &primary.history {
         let merged = history.entry(name.clone()).or_default();
         merged.extend(entries.iter().cloned());
-        merged.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+        merged.sort_by_key(|entry| std::cmp::Reverse(entry.timestamp));
     }
     if object.type_id == "0-1"
         && let (Some(lost), Some(kept)) = (secondary.get("email"), primary.get("email"))

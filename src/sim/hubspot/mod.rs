@@ -2,6 +2,7 @@
 //! with a test handle ([`HubspotSim`]) to read and change that state directly.
 
 mod assoc_api;
+mod assoc_links;
 pub mod associations;
 pub mod auth;
 mod batch;

@@ -304,7 +304,8 @@ pub fn defaults_for(type_id: &str, created: &str, modified: &str) -> Vec<Propert
             v.extend(plain(&["price", "quantity", "amount"], "number", g));
             v
         }
-        other => engagement_defaults(other, g),
+        "0-27" | "0-46" | "0-47" | "0-48" | "0-49" => engagement_defaults(type_id, g),
+        _ => Vec::new(),
     };
     defs.extend(extra);
     defs

@@ -358,3 +358,87 @@ pub async fn archive_group(
         Ok(StatusCode::NO_CONTENT.into_response())
     })
 }
+
+#[derive(Debug, Deserialize)]
+pub struct NameInputs {
+    inputs: Vec<NameRef>,
+    #[serde(default)]
+    archived: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NameRef {
+    name: String,
+}
+
+/// `POST …/batch/read`: the named properties; unknown names are 207 errors.
+pub async fn batch_read(
+    State(state): State<SimState>,
+    Path(segment): Path<String>,
+    Body(body): Body<NameInputs>,
+) -> ApiResult<Response> {
+    let now = state.clock.now_millis();
+    state.read_store(|store| {
+        let object = store.object_type(&segment)?;
+        let table = store.table(&object.type_id);
+        let (mut results, mut errors) = (Vec::new(), Vec::new());
+        for NameRef { name } in &body.inputs {
+            match table.properties.get(name).filter(|d| d.archived == body.archived) {
+                Some(def) => results.push(property_json(def)),
+                None => errors.push(missing_property(name).batch_item(json!({"name": [name]}))),
+            }
+        }
+        let (status, body) = super::batch::envelope(results, errors, now, StatusCode::OK);
+        Ok((status, axum::Json(body)).into_response())
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateInputs {
+    inputs: Vec<Value>,
+}
+
+/// `POST …/batch/create`: 201, or 207 with an error per refused definition.
+pub async fn batch_create(
+    State(state): State<SimState>,
+    Path(segment): Path<String>,
+    Body(body): Body<CreateInputs>,
+) -> ApiResult<Response> {
+    let now = state.clock.now_millis();
+    state.with_store(|store| {
+        let object = store.object_type(&segment)?;
+        let (mut results, mut errors) = (Vec::new(), Vec::new());
+        for raw in body.inputs {
+            let name = raw["name"].clone();
+            let made = parse_create(raw)
+                .and_then(|input| new_property(store.table(&object.type_id), input, now));
+            match made {
+                Ok(def) => {
+                    results.push(property_json(&def));
+                    store.table_mut(&object.type_id).properties.insert(def.name.clone(), def);
+                }
+                Err(err) => errors.push(err.batch_item(json!({"name": [name]}))),
+            }
+        }
+        let (status, body) = super::batch::envelope(results, errors, now, StatusCode::CREATED);
+        Ok((status, axum::Json(body)).into_response())
+    })
+}
+
+/// `POST …/batch/archive`: 204, even for names that are unknown or already archived.
+pub async fn batch_archive(
+    State(state): State<SimState>,
+    Path(segment): Path<String>,
+    Body(body): Body<NameInputs>,
+) -> ApiResult<Response> {
+    state.with_store(|store| {
+        let object = store.object_type(&segment)?;
+        let table = store.table_mut(&object.type_id);
+        for NameRef { name } in &body.inputs {
+            if let Some(def) = table.properties.get_mut(name).filter(|d| !d.hubspot_defined) {
+                def.archived = true;
+            }
+        }
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
+}

@@ -104,6 +104,9 @@ fn object_routes() -> Router<SimState> {
 fn property_routes() -> Router<SimState> {
     Router::new()
         .route("/{object_type}", get(props_api::list).post(props_api::create))
+        .route("/{object_type}/batch/read", post(props_api::batch_read))
+        .route("/{object_type}/batch/create", post(props_api::batch_create))
+        .route("/{object_type}/batch/archive", post(props_api::batch_archive))
         .route("/{object_type}/groups", get(props_api::list_groups).post(props_api::create_group))
         .route(
             "/{object_type}/groups/{group}",

@@ -239,7 +239,7 @@ fn add_kind_fields(event: &mut Value, change: &Change) {
         event["objectId"] = json!(change.object_id);
     }
     match &change.kind {
-        ChangeKind::Creation => event["changeFlag"] = json!("CREATED"),
+        ChangeKind::Creation => event["changeFlag"] = json!("NEW"),
         ChangeKind::PropertyChange { name, value } => {
             event["propertyName"] = json!(name);
             event["propertyValue"] = json!(value);

@@ -75,7 +75,29 @@ fn check_one(
     if object.type_id == "0-1" && name == "email" && !stored.is_empty() {
         check_email(&stored, blocked_emails)?;
     }
+    if name == "lifecyclestage" {
+        check_forward(def, current.and_then(|r| r.get(name)), &stored)?;
+    }
     Ok(stored)
+}
+
+/// `lifecyclestage` only moves forward; going back needs clearing it first.
+fn check_forward(
+    def: &super::properties::PropertyDef,
+    current: Option<&str>,
+    new: &str,
+) -> Result<(), (&'static str, String)> {
+    let rank = |value: &str| def.options.iter().position(|o| o.value == value);
+    match (current.and_then(rank), rank(new)) {
+        (Some(from), Some(to)) if to < from => Err((
+            "INVALID_OPTION",
+            format!(
+                "lifecyclestage can only move forward, from {} to {new} is backwards; clear it first",
+                current.unwrap_or_default()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn check_email(email: &str, blocked: &HashSet<String>) -> Result<(), (&'static str, String)> {
