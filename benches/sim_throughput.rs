@@ -1,6 +1,7 @@
 //! Simulator throughput: how fast each simulator serves batch writes with no rate limit, so
 //! it is never the bottleneck in hubsync's own benchmarks.
 
+// Bench targets are crate roots in `benches/`, so each simulator's part is named by path.
 #[path = "sim_throughput/hubspot.rs"]
 mod hubspot;
 #[path = "sim_throughput/salesforce.rs"]

@@ -2,6 +2,7 @@
 //! test, and the simulators in-process.
 
 mod sim_hubspot;
+mod sim_salesforce;
 mod support;
 
 mod admin_server;

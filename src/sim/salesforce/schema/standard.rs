@@ -26,10 +26,8 @@ fn owner() -> FieldDef {
 
 fn object(name: &str, prefix: &str, mergeable: bool, own: Vec<FieldDef>) -> ObjectDef {
     let mut fields = system_fields(mergeable);
-    if mergeable {
-        if let Some(master) = fields.iter_mut().find(|f| f.name == "MasterRecordId") {
-            master.reference_to = vec![name.to_string()];
-        }
+    if let Some(master) = fields.iter_mut().find(|f| f.name == "MasterRecordId") {
+        master.reference_to = vec![name.to_string()];
     }
     fields.extend(own);
     let mut def = ObjectDef::new(name, prefix, fields);

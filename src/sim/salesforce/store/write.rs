@@ -185,7 +185,7 @@ impl Store {
         let id = id.as_str().unwrap_or_default();
         let target = self.get(id).filter(|r| !r.is_deleted());
         let fits = target.is_some_and(|r| {
-            field.reference_to.is_empty() || field.reference_to.iter().any(|t| *t == r.object)
+            field.reference_to.is_empty() || field.reference_to.contains(&r.object)
         });
         if fits {
             return Ok(());
@@ -238,7 +238,9 @@ fn not_writable(field: &FieldDef, mode: &Mode) -> SfError {
 }
 
 fn fill_defaults(object: &ObjectDef, fields: &mut Map<String, Value>, actor: &Actor) {
-    for field in object.fields.iter().filter(|f| f.createable && f.defaulted_on_create) {
+    let defaulted =
+        |f: &&FieldDef| f.defaulted_on_create && (f.createable || f.kind == FieldType::Boolean);
+    for field in object.fields.iter().filter(defaulted) {
         let default = match field.kind {
             FieldType::Boolean => Value::Bool(false),
             FieldType::Picklist => {

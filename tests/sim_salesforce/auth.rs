@@ -1,0 +1,190 @@
+//! OAuth: client credentials, JWT bearer, sessions and their expiry.
+
+use chrono::Duration;
+use hubsync::sim::salesforce::{INTEGRATION_USERNAME, ORG_ID, SimConfig, sign_assertion};
+use serde_json::{Value, json};
+
+use super::{Answer, Sf, answer, test_config};
+
+const CERT: &str = include_str!("fixtures/jwt-cert.pem");
+const KEY: &str = include_str!("fixtures/jwt-key.pem");
+const OTHER_KEY: &str = include_str!("fixtures/other-key.pem");
+
+async fn token_request(sf: &Sf, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Answer {
+    let mut request = sf.http.post(sf.url("/services/oauth2/token")).form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    answer(request.send().await.unwrap()).await
+}
+
+async fn use_token(sf: &Sf, token: &str) -> u16 {
+    let response = sf.http.get(sf.url("/limits")).bearer_auth(token).send().await.unwrap();
+    response.status().as_u16()
+}
+
+#[tokio::test]
+async fn client_credentials_in_form_fields_return_a_token_that_works() {
+    let sf = Sf::start().await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "sim-client"),
+        ("client_secret", "sim-secret"),
+    ];
+    let answer = token_request(&sf, &form, None).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    for key in
+        ["access_token", "instance_url", "id", "token_type", "issued_at", "signature", "scope"]
+    {
+        assert!(answer.body[key].is_string(), "{key} in {}", answer.body);
+    }
+    assert_eq!(answer.body["instance_url"], sf.sim.base_url());
+    assert_eq!(answer.body["token_type"], "Bearer");
+    let id_url = answer.body["id"].as_str().unwrap();
+    assert!(
+        id_url.ends_with(&format!("/id/{ORG_ID}/{}", sf.sim.integration_user_id())),
+        "{id_url}"
+    );
+    assert!(answer.body["issued_at"].as_str().unwrap().parse::<i64>().unwrap() > 1_600_000_000_000);
+    assert!(answer.body.get("refresh_token").is_none());
+    assert_eq!(use_token(&sf, answer.body["access_token"].as_str().unwrap()).await, 200);
+}
+
+#[tokio::test]
+async fn client_credentials_in_http_basic_return_a_token() {
+    let sf = Sf::start().await;
+    let answer = token_request(
+        &sf,
+        &[("grant_type", "client_credentials")],
+        Some(("sim-client", "sim-secret")),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}
+
+#[tokio::test]
+async fn wrong_client_credentials_answer_an_oauth_error_object() {
+    let sf = Sf::start().await;
+    let wrong = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "sim-client"),
+        ("client_secret", "nope"),
+    ];
+    let answer = token_request(&sf, &wrong, None).await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.body["error"], "invalid_client");
+    assert!(answer.body["error_description"].is_string());
+    let unknown =
+        token_request(&sf, &[("grant_type", "client_credentials")], Some(("who", "sim-secret")))
+            .await;
+    assert_eq!(unknown.body["error"], "invalid_client_id");
+    let grant = token_request(&sf, &[("grant_type", "password")], None).await;
+    assert_eq!(grant.body["error"], "unsupported_grant_type");
+}
+
+#[tokio::test]
+async fn a_request_without_a_valid_token_answers_401_invalid_session_id() {
+    let sf = Sf::start().await;
+    let response = sf.http.get(sf.url("/sobjects")).send().await.unwrap();
+    let missing = answer(response).await;
+    assert_eq!((missing.status, missing.error_code()), (401, "INVALID_SESSION_ID"));
+    assert_eq!(missing.body[0]["message"], "Session expired or invalid");
+    assert_eq!(use_token(&sf, "00Dforged!AQxyz").await, 401);
+}
+
+#[tokio::test]
+async fn a_token_expires_after_the_session_timeout() {
+    let config = SimConfig { session_timeout: Duration::minutes(30), ..test_config() };
+    let sf = Sf::start_with(config).await;
+    sf.sim.clock().advance(Duration::minutes(29));
+    assert_eq!(use_token(&sf, &sf.token).await, 200);
+    sf.sim.clock().advance(Duration::minutes(2));
+    assert_eq!(use_token(&sf, &sf.token).await, 401, "use does not extend a session by default");
+}
+
+#[tokio::test]
+async fn with_the_switch_on_use_extends_a_session() {
+    let config = SimConfig {
+        session_timeout: Duration::minutes(30),
+        session_extends_on_activity: true,
+        ..test_config()
+    };
+    let sf = Sf::start_with(config).await;
+    sf.sim.clock().advance(Duration::minutes(20));
+    assert_eq!(use_token(&sf, &sf.token).await, 200);
+    sf.sim.clock().advance(Duration::minutes(20));
+    assert_eq!(use_token(&sf, &sf.token).await, 200);
+}
+
+#[tokio::test]
+async fn forced_expiry_makes_every_token_answer_invalid_session_id() {
+    let sf = Sf::start().await;
+    assert_eq!(use_token(&sf, &sf.token).await, 200);
+    sf.sim.expire_tokens();
+    assert_eq!(use_token(&sf, &sf.token).await, 401);
+    assert_eq!(use_token(&sf, &sf.sim.access_token()).await, 200, "a new token works");
+}
+
+fn jwt_config() -> SimConfig {
+    SimConfig { jwt_certificate_pem: Some(CERT.to_string()), ..test_config() }
+}
+
+fn claims(sf: &Sf, exp_in: Duration) -> Value {
+    json!({
+        "iss": "sim-client",
+        "sub": INTEGRATION_USERNAME,
+        "aud": "https://login.salesforce.com",
+        "exp": (sf.sim.clock().now() + exp_in).timestamp(),
+    })
+}
+
+async fn jwt_grant(sf: &Sf, assertion: &str) -> Answer {
+    let form =
+        [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion)];
+    token_request(sf, &form, None).await
+}
+
+#[tokio::test]
+async fn a_jwt_signed_for_the_configured_certificate_returns_a_token() {
+    let sf = Sf::start_with(jwt_config()).await;
+    let assertion = sign_assertion(KEY, &claims(&sf, Duration::minutes(3))).unwrap();
+    let answer = jwt_grant(&sf, &assertion).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(use_token(&sf, answer.body["access_token"].as_str().unwrap()).await, 200);
+    let mut own = claims(&sf, Duration::minutes(3));
+    own["aud"] = json!(sf.sim.base_url());
+    assert_eq!(jwt_grant(&sf, &sign_assertion(KEY, &own).unwrap()).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_jwt_that_is_forged_expired_for_another_audience_or_user_is_refused() {
+    let sf = Sf::start_with(jwt_config()).await;
+    let forged = sign_assertion(OTHER_KEY, &claims(&sf, Duration::minutes(3))).unwrap();
+    let expired = sign_assertion(KEY, &claims(&sf, Duration::minutes(-1))).unwrap();
+    let mut audience = claims(&sf, Duration::minutes(3));
+    audience["aud"] = json!("https://evil.example");
+    let mut user = claims(&sf, Duration::minutes(3));
+    user["sub"] = json!("nobody@example.com");
+    for assertion in [
+        forged,
+        expired,
+        sign_assertion(KEY, &audience).unwrap(),
+        sign_assertion(KEY, &user).unwrap(),
+        "a.b.c".to_string(),
+    ] {
+        let answer = jwt_grant(&sf, &assertion).await;
+        assert_eq!(
+            (answer.status, answer.body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{}",
+            answer.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_a_configured_certificate_the_jwt_grant_is_refused() {
+    let sf = Sf::start().await;
+    let assertion = sign_assertion(KEY, &claims(&sf, Duration::minutes(3))).unwrap();
+    assert_eq!(jwt_grant(&sf, &assertion).await.body["error"], "invalid_grant");
+}

@@ -1,0 +1,195 @@
+//! sObject Collections: create, update, upsert, delete and retrieve up to 200 records.
+
+use serde_json::{Value, json};
+
+use super::Sf;
+
+fn contact(last: &str) -> Value {
+    json!({"attributes": {"type": "Contact"}, "LastName": last})
+}
+
+#[tokio::test]
+async fn a_collections_create_answers_per_record_results_in_request_order() {
+    let sf = Sf::start().await;
+    let body = json!({"records": [
+        contact("A"),
+        {"attributes": {"type": "Contact"}, "FirstName": "no last name"},
+        {"attributes": {"type": "Account"}, "Name": "Acme"},
+    ]});
+    let answer = sf.post("/composite/sobjects", body).await;
+    assert_eq!(answer.status, 200);
+    let results = answer.body.as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0]["success"], true);
+    assert!(results[0]["id"].as_str().unwrap().starts_with("003"));
+    assert_eq!(results[1]["success"], false);
+    assert_eq!(results[1]["errors"][0]["statusCode"], "REQUIRED_FIELD_MISSING");
+    assert_eq!(results[1]["errors"][0]["fields"], json!(["LastName"]));
+    assert!(results[2]["id"].as_str().unwrap().starts_with("001"));
+    assert_eq!(sf.sim.count("Contact", false), 1);
+}
+
+#[tokio::test]
+async fn all_or_none_rolls_back_every_record_when_one_fails() {
+    let sf = Sf::start().await;
+    let existing = sf.contact("Keep").await;
+    let body = json!({"allOrNone": true, "records": [
+        contact("A"),
+        {"attributes": {"type": "Contact"}, "Title": "no last name"},
+        contact("C"),
+    ]});
+    let results = sf.post("/composite/sobjects", body).await.body;
+    let codes: Vec<&str> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["errors"][0]["statusCode"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+            "REQUIRED_FIELD_MISSING",
+            "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+        ]
+    );
+    assert_eq!(sf.sim.count("Contact", true), 1);
+    let update = json!({"allOrNone": true, "records": [
+        {"attributes": {"type": "Contact"}, "id": existing, "Title": "changed"},
+        {"attributes": {"type": "Contact"}, "id": existing, "Nope__c": 1},
+    ]});
+    sf.patch("/composite/sobjects", update).await;
+    assert_eq!(
+        sf.sim.record(&existing).unwrap()["Title"],
+        Value::Null,
+        "the first update was rolled back"
+    );
+}
+
+#[tokio::test]
+async fn a_collections_upsert_creates_and_updates_by_external_id() {
+    let sf = Sf::start().await;
+    let id = sf.create("Contact", json!({"LastName": "Old", "HubSpot_Id__c": "h1"})).await;
+    let body = json!({"allOrNone": false, "records": [
+        {"attributes": {"type": "Contact"}, "HubSpot_Id__c": "h1", "LastName": "New"},
+        {"attributes": {"type": "Contact"}, "HubSpot_Id__c": "h2", "LastName": "Two"},
+    ]});
+    let answer = sf.patch("/composite/sobjects/Contact/HubSpot_Id__c", body).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body[0], json!({"id": id, "success": true, "errors": [], "created": false}));
+    assert_eq!(answer.body[1]["created"], true);
+    assert_eq!(sf.sim.record(&id).unwrap()["LastName"], "New");
+    assert_eq!(sf.sim.find("Contact", "HubSpot_Id__c", "h2").len(), 1);
+}
+
+#[tokio::test]
+async fn a_collections_upsert_with_a_repeated_key_fails_those_records_only() {
+    let sf = Sf::start().await;
+    let body = json!({"records": [
+        {"attributes": {"type": "Contact"}, "HubSpot_Id__c": "h1", "LastName": "A"},
+        {"attributes": {"type": "Contact"}, "HubSpot_Id__c": "H1", "LastName": "B"},
+        {"attributes": {"type": "Contact"}, "HubSpot_Id__c": "h3", "LastName": "C"},
+        {"attributes": {"type": "Contact"}, "LastName": "no key"},
+    ]});
+    let results = sf.patch("/composite/sobjects/Contact/HubSpot_Id__c", body).await.body;
+    assert_eq!(results[0]["errors"][0]["statusCode"], "DUPLICATE_EXTERNAL_ID");
+    assert_eq!(results[1]["errors"][0]["statusCode"], "DUPLICATE_EXTERNAL_ID");
+    assert_eq!(results[2]["success"], true);
+    assert_eq!(results[3]["errors"][0]["statusCode"], "REQUIRED_FIELD_MISSING");
+}
+
+#[tokio::test]
+async fn a_collections_upsert_on_a_non_unique_key_held_twice_fails_that_record() {
+    let sf = Sf::start().await;
+    sf.create("Account", json!({"Name": "A", "Legacy_Id__c": "L"})).await;
+    sf.create("Account", json!({"Name": "B", "Legacy_Id__c": "L"})).await;
+    let body =
+        json!({"records": [{"attributes": {"type": "Account"}, "Legacy_Id__c": "L", "Name": "C"}]});
+    let results = sf.patch("/composite/sobjects/Account/Legacy_Id__c", body).await.body;
+    assert_eq!(results[0]["success"], false);
+}
+
+#[tokio::test]
+async fn more_than_200_records_are_refused_whole() {
+    let sf = Sf::start().await;
+    let records: Vec<Value> = (0..201).map(|i| contact(&format!("C{i}"))).collect();
+    let answer = sf.post("/composite/sobjects", json!({"records": records})).await;
+    assert_eq!((answer.status, answer.error_code()), (400, "EXCEEDED_ID_LIMIT"));
+    assert_eq!(sf.sim.count("Contact", true), 0);
+}
+
+#[tokio::test]
+async fn a_collections_update_changes_records_by_id() {
+    let sf = Sf::start().await;
+    let a = sf.contact("A").await;
+    let body = json!({"records": [
+        {"attributes": {"type": "Contact"}, "id": a, "Title": "T"},
+        {"attributes": {"type": "Contact"}, "Title": "no id"},
+    ]});
+    let results = sf.patch("/composite/sobjects", body).await.body;
+    assert_eq!(results[0], json!({"id": a, "success": true, "errors": []}));
+    assert_eq!(results[1]["errors"][0]["statusCode"], "MISSING_ARGUMENT");
+    assert_eq!(sf.sim.record(&a).unwrap()["Title"], "T");
+}
+
+#[tokio::test]
+async fn a_collections_delete_removes_records_and_reports_each_one() {
+    let sf = Sf::start().await;
+    let a = sf.contact("A").await;
+    let b = sf.contact("B").await;
+    sf.sim.delete_as_user(&b).unwrap();
+    let results = sf.delete(&format!("/composite/sobjects?ids={a},{b}")).await.body;
+    assert_eq!(results[0]["success"], true);
+    assert_eq!(results[1]["errors"][0]["statusCode"], "ENTITY_IS_DELETED");
+    assert_eq!(sf.sim.count("Contact", false), 0);
+    let c = sf.contact("C").await;
+    let rolled = sf.delete(&format!("/composite/sobjects?ids={c},{b}&allOrNone=true")).await.body;
+    assert_eq!(rolled[0]["errors"][0]["statusCode"], "ALL_OR_NONE_OPERATION_ROLLED_BACK");
+    assert_eq!(sf.sim.record(&c).unwrap()["IsDeleted"], false);
+}
+
+#[tokio::test]
+async fn retrieve_returns_records_in_id_order_with_null_for_unknown_ids() {
+    let sf = Sf::start().await;
+    let a = sf.contact("A").await;
+    let b = sf.contact("B").await;
+    let missing = hubsync::sim::salesforce::ids::make("003", 999_999);
+    let got =
+        sf.get(&format!("/composite/sobjects/Contact?ids={b},{missing},{a}&fields=LastName")).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body[0]["LastName"], "B");
+    assert_eq!(got.body[1], Value::Null);
+    assert_eq!(got.body[2]["LastName"], "A");
+    let posted = sf
+        .post("/composite/sobjects/Contact", json!({"ids": [a], "fields": ["Id", "LastName"]}))
+        .await;
+    assert_eq!(posted.body[0]["Id"], a.as_str());
+    let bad = sf.post("/composite/sobjects/Contact", json!({"ids": [a], "fields": ["Nope"]})).await;
+    assert_eq!((bad.status, bad.error_code()), (400, "INVALID_FIELD"));
+}
+
+#[tokio::test]
+async fn collections_need_api_v42_and_collection_upserts_v46() {
+    let sf = Sf::start().await;
+    let body = json!({"records": [contact("A")]});
+    assert_eq!(sf.post("/services/data/v41.0/composite/sobjects", body.clone()).await.status, 404);
+    let upsert = json!({"records": [{"attributes": {"type": "Contact"}, "HubSpot_Id__c": "h", "LastName": "A"}]});
+    assert_eq!(
+        sf.patch("/services/data/v45.0/composite/sobjects/Contact/HubSpot_Id__c", upsert)
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn records_written_are_counted_per_endpoint() {
+    let sf = Sf::start().await;
+    let records: Vec<Value> = (0..3).map(|i| contact(&format!("C{i}"))).collect();
+    sf.post("/composite/sobjects", json!({"records": records})).await;
+    let stats = sf.sim.stats().snapshot();
+    let entry = &stats["POST /services/data/{v}/composite/sobjects"];
+    assert_eq!(entry.requests, 1);
+    assert_eq!(entry.records_written, 3);
+    assert_eq!(entry.by_status[&200], 1);
+}

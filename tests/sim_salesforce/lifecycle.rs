@@ -1,0 +1,131 @@
+//! What happens to records over time: audit fields, the echo marker, merges, the recycle
+//! bin, undelete, system changes, and edits "as a Salesforce user".
+
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use super::Sf;
+
+#[tokio::test]
+async fn the_echo_marker_records_the_calling_client_and_a_user_edit_clears_it() {
+    let sf = Sf::start().await;
+    let created = sf
+        .call_with(
+            reqwest::Method::POST,
+            "/sobjects/Contact",
+            Some(json!({"LastName": "Ng"})),
+            &[("Sforce-Call-Options", "client=hubsync-test, defaultNamespace=x")],
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let rows = sf.rows("SELECT Id, LastModifiedByClient, LastModifiedById FROM Contact WHERE LastModifiedByClient = 'hubsync-test'").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["LastModifiedById"], sf.sim.integration_user_id());
+    sf.sim.edit_as_user(&id, json!({"Title": "CEO"})).unwrap();
+    let record = sf.sim.record(&id).unwrap();
+    assert_eq!(record["LastModifiedByClient"], Value::Null);
+    assert_eq!(record["LastModifiedById"], sf.sim.admin_user_id());
+    sf.patch(&format!("/sobjects/Contact/{id}"), json!({"Title": "CTO"})).await;
+    assert_eq!(sf.sim.record(&id).unwrap()["LastModifiedByClient"], Value::Null, "no client named");
+}
+
+#[tokio::test]
+async fn the_echo_marker_is_read_only() {
+    let sf = Sf::start().await;
+    let answer = sf
+        .post("/sobjects/Contact", json!({"LastName": "Ng", "LastModifiedByClient": "forged"}))
+        .await;
+    assert_eq!(answer.error_code(), "INVALID_FIELD_FOR_INSERT_UPDATE");
+}
+
+#[tokio::test]
+async fn a_merge_deletes_the_losers_with_master_record_id_and_reparents_their_children() {
+    let sf = Sf::start().await;
+    sf.sim.clock().freeze();
+    let master = sf.create("Account", json!({"Name": "Winner"})).await;
+    let loser = sf.create("Account", json!({"Name": "Loser"})).await;
+    let child = sf.create("Contact", json!({"LastName": "Kid", "AccountId": loser})).await;
+    let before = sf.sim.record(&master).unwrap()["SystemModstamp"].clone();
+    sf.sim.clock().advance(Duration::seconds(10));
+    sf.sim.merge(&master, &[&loser]).unwrap();
+    let merged = sf.sim.record(&loser).unwrap();
+    assert_eq!(merged["IsDeleted"], true);
+    assert_eq!(merged["MasterRecordId"], master.as_str());
+    assert_eq!(sf.sim.record(&child).unwrap()["AccountId"], master.as_str());
+    assert!(sf.sim.record(&master).unwrap()["SystemModstamp"].as_str() > before.as_str());
+    assert_eq!(
+        sf.get(&format!("/sobjects/Account/{loser}")).await.error_code(),
+        "ENTITY_IS_DELETED"
+    );
+}
+
+#[tokio::test]
+async fn objects_that_cannot_merge_refuse_a_merge() {
+    let sf = Sf::start().await;
+    let close = "2024-01-01";
+    let a = sf
+        .create("Opportunity", json!({"Name": "A", "StageName": "Prospecting", "CloseDate": close}))
+        .await;
+    let b = sf
+        .create("Opportunity", json!({"Name": "B", "StageName": "Prospecting", "CloseDate": close}))
+        .await;
+    assert!(sf.sim.merge(&a, &[&b]).is_err());
+}
+
+#[tokio::test]
+async fn an_undeleted_record_is_live_again() {
+    let sf = Sf::start().await;
+    let id = sf.create("Contact", json!({"LastName": "Ng", "HubSpot_Id__c": "h1"})).await;
+    sf.delete(&format!("/sobjects/Contact/{id}")).await;
+    assert!(
+        sf.sim.find("Contact", "HubSpot_Id__c", "h1").is_empty(),
+        "deleted records leave the index"
+    );
+    sf.sim.undelete(&id).unwrap();
+    assert_eq!(sf.get(&format!("/sobjects/Contact/{id}")).await.status, 200);
+    assert_eq!(sf.sim.find("Contact", "HubSpot_Id__c", "h1").len(), 1);
+}
+
+#[tokio::test]
+async fn a_system_change_moves_only_system_modstamp() {
+    let sf = Sf::start().await;
+    sf.sim.clock().freeze();
+    let id = sf.contact("Ng").await;
+    sf.sim.clock().advance(Duration::minutes(1));
+    sf.sim.touch_system(&id).unwrap();
+    let record = sf.sim.record(&id).unwrap();
+    assert!(record["LastModifiedDate"].as_str() < record["SystemModstamp"].as_str());
+}
+
+#[tokio::test]
+async fn seeded_records_may_carry_back_dated_audit_fields() {
+    let sf = Sf::start().await;
+    let id = sf
+        .sim
+        .seed("Contact", json!({"LastName": "Old", "CreatedDate": "2020-01-01T00:00:00Z", "LastModifiedDate": "2020-02-01T00:00:00.000+0000"}))
+        .unwrap();
+    let record = sf.sim.record(&id).unwrap();
+    assert_eq!(record["CreatedDate"], "2020-01-01T00:00:00.000+0000");
+    assert_eq!(record["LastModifiedDate"], "2020-02-01T00:00:00.000+0000");
+    assert!(record["SystemModstamp"].as_str() >= record["LastModifiedDate"].as_str());
+}
+
+#[tokio::test]
+async fn user_edits_follow_salesforce_validation() {
+    let sf = Sf::start().await;
+    let id = sf.sim.create_as_user("Contact", json!({"LastName": "Ng"})).unwrap();
+    let err = sf.sim.edit_as_user(&id, json!({"LastName": null})).unwrap_err();
+    assert_eq!(err.code, "REQUIRED_FIELD_MISSING");
+}
+
+#[tokio::test]
+async fn the_recycle_bin_is_emptied_after_its_retention() {
+    let sf = Sf::start().await;
+    let id = sf.contact("Ng").await;
+    sf.sim.delete_as_user(&id).unwrap();
+    sf.sim.clock().advance(Duration::days(14));
+    assert_eq!(sf.sim.purge_recycle_bin(), 0);
+    sf.sim.clock().advance(Duration::days(2));
+    assert_eq!(sf.sim.purge_recycle_bin(), 1);
+    assert!(sf.sim.record(&id).is_none());
+}

@@ -1,0 +1,101 @@
+//! The daily API allocation, its header, `/limits`, and injected faults.
+
+use std::time::{Duration, Instant};
+
+use hubsync::sim::faults::{Fault, Trigger};
+use hubsync::sim::salesforce::{SimConfig, fault};
+use serde_json::json;
+
+use super::{Sf, test_config};
+
+#[tokio::test]
+async fn every_data_answer_carries_sforce_limit_info() {
+    let sf = Sf::start().await;
+    let first = sf.get("/sobjects").await;
+    assert_eq!(first.header("sforce-limit-info"), Some("api-usage=1/15000"));
+    let second = sf.get("/sobjects/Nope/describe").await;
+    assert_eq!(second.header("sforce-limit-info"), Some("api-usage=2/15000"));
+    assert_eq!(sf.sim.api_usage(), 2);
+}
+
+#[tokio::test]
+async fn past_the_daily_allocation_requests_get_403_request_limit_exceeded() {
+    let config = SimConfig { daily_api_limit: 3, ..test_config() };
+    let mut sf = Sf::start_with(config).await;
+    for _ in 0..3 {
+        assert_eq!(sf.get("/limits").await.status, 200);
+    }
+    let refused = sf.get("/limits").await;
+    assert_eq!((refused.status, refused.error_code()), (403, "REQUEST_LIMIT_EXCEEDED"));
+    assert_eq!(refused.header("sforce-limit-info"), Some("api-usage=3/3"));
+    sf.sim.clock().advance(chrono::Duration::hours(25));
+    sf.token = sf.sim.access_token();
+    assert_eq!(sf.get("/limits").await.status, 200, "the allocation rolls over 24 hours");
+}
+
+#[tokio::test]
+async fn the_limits_resource_reports_remaining_requests() {
+    let sf = Sf::start().await;
+    sf.sim.set_api_usage(100);
+    let answer = sf.get("/limits/").await;
+    assert_eq!(answer.body["DailyApiRequests"], json!({"Max": 15000, "Remaining": 14899}));
+}
+
+#[tokio::test]
+async fn injected_salesforce_faults_answer_with_salesforce_bodies() {
+    let sf = Sf::start().await;
+    let cases = [
+        (fault::unavailable(), 503, "SERVER_UNAVAILABLE"),
+        (fault::server_error(), 500, "UNKNOWN_EXCEPTION"),
+        (fault::unable_to_lock_row(), 400, "UNABLE_TO_LOCK_ROW"),
+        (fault::request_limit_exceeded(), 403, "REQUEST_LIMIT_EXCEEDED"),
+        (fault::session_expired(), 401, "INVALID_SESSION_ID"),
+    ];
+    let body = json!({"records": [{"attributes": {"type": "Contact"}, "LastName": "A"}]});
+    for (injected, status, code) in cases {
+        sf.sim.inject("/services/data/*/composite/sobjects", injected, Trigger::Next(1));
+        let answer = sf.post("/composite/sobjects", body.clone()).await;
+        assert_eq!((answer.status, answer.error_code()), (status, code));
+        assert!(answer.header("content-type").unwrap().starts_with("application/json"));
+    }
+    assert_eq!(sf.sim.count("Contact", true), 0, "faulted requests wrote nothing");
+    assert_eq!(sf.post("/composite/sobjects", body).await.status, 200, "the faults were used up");
+    let stats = sf.sim.stats().snapshot();
+    assert_eq!(stats["POST /services/data/{v}/composite/sobjects"].by_status[&503], 1);
+}
+
+#[tokio::test]
+async fn faults_hit_only_the_matching_endpoint_and_method() {
+    let sf = Sf::start().await;
+    let rule = hubsync::sim::faults::FaultRule::new(
+        "/services/data/*/query",
+        fault::unavailable(),
+        Trigger::Next(5),
+    )
+    .method("GET");
+    sf.sim.faults().add(rule);
+    assert_eq!(sf.get("/sobjects").await.status, 200);
+    assert_eq!(sf.query("SELECT Id FROM Contact", false).await.status, 503);
+}
+
+#[tokio::test]
+async fn an_injected_delay_slows_the_answer() {
+    let sf = Sf::start().await;
+    sf.sim.inject("*/limits", Fault::Delay(Duration::from_millis(300)), Trigger::Next(1));
+    let started = Instant::now();
+    assert_eq!(sf.get("/limits").await.status, 200);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn a_dropped_connection_cuts_the_body_short() {
+    let sf = Sf::start().await;
+    sf.sim.inject("*/sobjects", Fault::DropMidBody, Trigger::Next(1));
+    let sent = sf.http.get(sf.url("/sobjects")).bearer_auth(&sf.token).send().await;
+    let body = match sent {
+        Ok(response) => response.bytes().await.map(|_| ()),
+        Err(err) => Err(err),
+    };
+    assert!(body.is_err(), "the connection is cut before the whole body arrives");
+    assert_eq!(sf.get("/sobjects").await.status, 200);
+}

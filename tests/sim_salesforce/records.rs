@@ -1,0 +1,275 @@
+//! Single-record REST: create, read, update, delete, and upsert by external id.
+
+use serde_json::{Value, json};
+
+use super::{Sf, V};
+
+#[tokio::test]
+async fn creating_a_record_answers_201_with_its_id() {
+    let sf = Sf::start().await;
+    let answer =
+        sf.post("/sobjects/Account", json!({"Name": "Acme", "NumberOfEmployees": 12})).await;
+    assert_eq!(answer.status, 201);
+    assert_eq!(answer.body["success"], true);
+    assert_eq!(answer.body["errors"], json!([]));
+    let id = answer.body["id"].as_str().unwrap();
+    let read = sf.get(&format!("/sobjects/Account/{id}")).await;
+    assert_eq!(read.body["Name"], "Acme");
+    assert_eq!(read.body["NumberOfEmployees"], 12);
+    assert_eq!(read.body["IsDeleted"], false);
+    assert_eq!(read.body["attributes"]["type"], "Account");
+    assert_eq!(read.body["attributes"]["url"], format!("/services/data/{V}/sobjects/Account/{id}"));
+    assert_eq!(read.body["OwnerId"], sf.sim.integration_user_id());
+}
+
+#[tokio::test]
+async fn reading_with_fields_returns_only_those_fields() {
+    let sf = Sf::start().await;
+    let id =
+        sf.create("Contact", json!({"LastName": "Ng", "FirstName": "Al", "Title": "CTO"})).await;
+    let read = sf.get(&format!("/sobjects/Contact/{id}?fields=FirstName,Title")).await;
+    let keys: Vec<&String> = read.body.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert_eq!(read.body["Title"], "CTO");
+    let bad = sf.get(&format!("/sobjects/Contact/{id}?fields=Nope")).await;
+    assert_eq!((bad.status, bad.error_code()), (400, "INVALID_FIELD"));
+}
+
+#[tokio::test]
+async fn updating_answers_204_and_moves_last_modified_date_and_system_modstamp() {
+    let sf = Sf::start().await;
+    sf.sim.clock().freeze();
+    let id = sf.contact("Ng").await;
+    let before = sf.get(&format!("/sobjects/Contact/{id}")).await.body;
+    sf.sim.clock().advance(chrono::Duration::minutes(5));
+    let answer =
+        sf.patch(&format!("/sobjects/Contact/{id}"), json!({"Title": "CEO", "Email": null})).await;
+    assert_eq!(answer.status, 204);
+    let after = sf.get(&format!("/sobjects/Contact/{id}")).await.body;
+    assert_eq!(after["Title"], "CEO");
+    assert_eq!(after["CreatedDate"], before["CreatedDate"]);
+    assert!(after["LastModifiedDate"].as_str() > before["LastModifiedDate"].as_str());
+    assert_eq!(after["LastModifiedDate"], after["SystemModstamp"]);
+    let stamp = after["SystemModstamp"].as_str().unwrap();
+    assert!(stamp.len() == 28 && stamp.ends_with("+0000"), "{stamp}");
+}
+
+#[tokio::test]
+async fn null_clears_a_field_on_update() {
+    let sf = Sf::start().await;
+    let id = sf.create("Contact", json!({"LastName": "Ng", "Title": "CTO"})).await;
+    sf.patch(&format!("/sobjects/Contact/{id}"), json!({"Title": null})).await;
+    assert_eq!(sf.get(&format!("/sobjects/Contact/{id}")).await.body["Title"], Value::Null);
+}
+
+#[tokio::test]
+async fn deleting_answers_204_and_the_record_then_answers_entity_is_deleted() {
+    let sf = Sf::start().await;
+    let id = sf.contact("Ng").await;
+    assert_eq!(sf.delete(&format!("/sobjects/Contact/{id}")).await.status, 204);
+    let read = sf.get(&format!("/sobjects/Contact/{id}")).await;
+    assert_eq!((read.status, read.error_code()), (404, "ENTITY_IS_DELETED"));
+    let again = sf.delete(&format!("/sobjects/Contact/{id}")).await;
+    assert_eq!(again.error_code(), "ENTITY_IS_DELETED");
+    let update = sf.patch(&format!("/sobjects/Contact/{id}"), json!({"Title": "x"})).await;
+    assert_eq!(update.error_code(), "ENTITY_IS_DELETED");
+    assert_eq!(sf.sim.record(&id).unwrap()["IsDeleted"], true);
+}
+
+#[tokio::test]
+async fn a_well_formed_unknown_id_answers_404_not_found() {
+    let sf = Sf::start().await;
+    let missing = hubsync::sim::salesforce::ids::make("003", 999_999);
+    let answer = sf.get(&format!("/sobjects/Contact/{missing}")).await;
+    assert_eq!((answer.status, answer.error_code()), (404, "NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn a_path_segment_that_is_not_an_id_answers_not_found_naming_it() {
+    let sf = Sf::start().await;
+    let answer = sf.get("/sobjects/Contact/banana").await;
+    assert_eq!((answer.status, answer.error_code()), (404, "NOT_FOUND"));
+    assert!(answer.body[0]["message"].as_str().unwrap().contains("banana"));
+}
+
+#[tokio::test]
+async fn a_missing_required_field_answers_required_field_missing() {
+    let sf = Sf::start().await;
+    let answer = sf.post("/sobjects/Lead", json!({"FirstName": "Al"})).await;
+    assert_eq!((answer.status, answer.error_code()), (400, "REQUIRED_FIELD_MISSING"));
+    assert_eq!(answer.body[0]["fields"], json!(["LastName", "Company"]));
+}
+
+#[tokio::test]
+async fn an_unknown_field_answers_invalid_field() {
+    let sf = Sf::start().await;
+    let answer = sf.post("/sobjects/Contact", json!({"LastName": "Ng", "Shoe__c": 9})).await;
+    assert_eq!((answer.status, answer.error_code()), (400, "INVALID_FIELD"));
+}
+
+#[tokio::test]
+async fn field_values_are_checked_against_their_types() {
+    let sf = Sf::start().await;
+    let cases = [
+        (json!({"Name": "A", "NumberOfEmployees": "many"}), "JSON_PARSER_ERROR"),
+        (json!({"Name": "A", "NumberOfEmployees": 1.5}), "JSON_PARSER_ERROR"),
+        (json!({"Name": "x".repeat(256)}), "STRING_TOO_LONG"),
+        (json!({"Name": "A", "ParentId": "not-an-id"}), "MALFORMED_ID"),
+    ];
+    for (body, code) in cases {
+        let answer = sf.post("/sobjects/Account", body.clone()).await;
+        assert_eq!((answer.status, answer.error_code()), (400, code), "{body}");
+    }
+    let email = sf.post("/sobjects/Contact", json!({"LastName": "Ng", "Email": "nope"})).await;
+    assert_eq!(email.error_code(), "INVALID_EMAIL_ADDRESS");
+    let date = sf.post("/sobjects/Contact", json!({"LastName": "Ng", "Birthdate": "May 1"})).await;
+    assert_eq!(date.error_code(), "JSON_PARSER_ERROR");
+}
+
+#[tokio::test]
+async fn a_value_outside_a_restricted_picklist_is_refused() {
+    let sf = Sf::start().await;
+    let answer = sf.post("/sobjects/Foo__c", json!({"Name": "f", "Colour__c": "Green"})).await;
+    assert_eq!(
+        (answer.status, answer.error_code()),
+        (400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST")
+    );
+    assert_eq!(
+        sf.post("/sobjects/Foo__c", json!({"Name": "f", "Colour__c": "Red"})).await.status,
+        201
+    );
+    let open = sf.post("/sobjects/Account", json!({"Name": "A", "Industry": "Space Mining"})).await;
+    assert_eq!(open.status, 201, "an unrestricted picklist takes any value");
+}
+
+#[tokio::test]
+async fn defaulted_fields_are_filled_on_create() {
+    let sf = Sf::start().await;
+    let id = sf.create("Lead", json!({"LastName": "Lee", "Company": "Co"})).await;
+    let lead = sf.get(&format!("/sobjects/Lead/{id}")).await.body;
+    assert_eq!(lead["Status"], "Open - Not Contacted");
+    assert_eq!(lead["IsConverted"], false);
+}
+
+#[tokio::test]
+async fn a_duplicate_unique_value_answers_duplicate_value() {
+    let sf = Sf::start().await;
+    let first = sf.create("Contact", json!({"LastName": "A", "HubSpot_Id__c": "h1"})).await;
+    let answer =
+        sf.post("/sobjects/Contact", json!({"LastName": "B", "HubSpot_Id__c": "H1"})).await;
+    assert_eq!((answer.status, answer.error_code()), (400, "DUPLICATE_VALUE"));
+    assert!(answer.body[0]["message"].as_str().unwrap().contains(&first));
+}
+
+#[tokio::test]
+async fn a_read_only_field_cannot_be_written() {
+    let sf = Sf::start().await;
+    let answer = sf
+        .post(
+            "/sobjects/Contact",
+            json!({"LastName": "A", "SystemModstamp": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!((answer.status, answer.error_code()), (400, "INVALID_FIELD_FOR_INSERT_UPDATE"));
+}
+
+#[tokio::test]
+async fn a_reference_to_a_missing_record_answers_invalid_cross_reference_key() {
+    let sf = Sf::start().await;
+    let contact = sf.contact("Ng").await;
+    let answer = sf.post("/sobjects/Contact", json!({"LastName": "A", "AccountId": contact})).await;
+    assert_eq!((answer.status, answer.error_code()), (400, "INVALID_CROSS_REFERENCE_KEY"));
+}
+
+#[tokio::test]
+async fn an_upsert_creates_with_201_then_updates_with_200_and_created_false() {
+    let sf = Sf::start().await;
+    let created = sf.patch("/sobjects/Contact/HubSpot_Id__c/h-1", json!({"LastName": "Ng"})).await;
+    assert_eq!(created.status, 201);
+    assert_eq!(created.body["created"], true);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let updated = sf.patch("/sobjects/Contact/HubSpot_Id__c/h-1", json!({"Title": "CTO"})).await;
+    assert_eq!(updated.status, 200);
+    assert_eq!(updated.body, json!({"id": id, "success": true, "errors": [], "created": false}));
+    let read = sf.get(&format!("/sobjects/Contact/{id}")).await.body;
+    assert_eq!(
+        (read["HubSpot_Id__c"].as_str(), read["Title"].as_str()),
+        (Some("h-1"), Some("CTO"))
+    );
+}
+
+#[tokio::test]
+async fn an_upsert_update_before_v46_answers_204_with_no_body() {
+    let sf = Sf::start().await;
+    sf.patch("/sobjects/Contact/HubSpot_Id__c/h-1", json!({"LastName": "Ng"})).await;
+    let old = sf
+        .patch("/services/data/v45.0/sobjects/Contact/HubSpot_Id__c/h-1", json!({"Title": "x"}))
+        .await;
+    assert_eq!(old.status, 204);
+}
+
+#[tokio::test]
+async fn an_upsert_matching_two_records_answers_300_and_writes_nothing() {
+    let sf = Sf::start().await;
+    let a = sf.create("Account", json!({"Name": "A", "Legacy_Id__c": "L1"})).await;
+    let b = sf.create("Account", json!({"Name": "B", "Legacy_Id__c": "L1"})).await;
+    let answer = sf.patch("/sobjects/Account/Legacy_Id__c/L1", json!({"Name": "C"})).await;
+    assert_eq!(answer.status, 300);
+    let urls = answer.body.as_array().unwrap();
+    assert!(urls.iter().any(|u| u.as_str().unwrap().ends_with(&a)));
+    assert!(urls.iter().any(|u| u.as_str().unwrap().ends_with(&b)));
+    assert_eq!(sf.rows("SELECT Id FROM Account WHERE Name = 'C'").await.len(), 0);
+    assert_eq!(sf.get("/sobjects/Account/Legacy_Id__c/L1").await.status, 300);
+}
+
+#[tokio::test]
+async fn an_upsert_on_a_field_that_is_not_an_external_id_answers_404() {
+    let sf = Sf::start().await;
+    let answer = sf.patch("/sobjects/Contact/Email/a@b.co", json!({"LastName": "Ng"})).await;
+    assert_eq!((answer.status, answer.error_code()), (404, "NOT_FOUND"));
+    assert!(answer.body[0]["message"].as_str().unwrap().contains("Email"));
+}
+
+#[tokio::test]
+async fn an_update_only_upsert_of_a_missing_key_answers_404_and_creates_nothing() {
+    let sf = Sf::start().await;
+    let answer = sf
+        .patch("/sobjects/Contact/HubSpot_Id__c/nope?updateOnly=true", json!({"LastName": "Ng"}))
+        .await;
+    assert_eq!(answer.status, 404);
+    assert_eq!(sf.sim.count("Contact", true), 0);
+}
+
+#[tokio::test]
+async fn reading_by_external_id_returns_the_record() {
+    let sf = Sf::start().await;
+    let id = sf.create("Contact", json!({"LastName": "Ng", "HubSpot_Id__c": "h-9"})).await;
+    let answer = sf.get("/sobjects/Contact/HubSpot_Id__c/H-9?fields=LastName").await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body["LastName"], "Ng");
+    assert!(answer.body["attributes"]["url"].as_str().unwrap().ends_with(&id));
+    assert_eq!(sf.get("/sobjects/Contact/HubSpot_Id__c/none").await.status, 404);
+}
+
+#[tokio::test]
+async fn posting_to_the_id_field_path_inserts_a_record() {
+    let sf = Sf::start().await;
+    let answer = sf.post("/sobjects/Contact/Id", json!({"LastName": "Ng"})).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_json_object_answers_json_parser_error() {
+    let sf = Sf::start().await;
+    let response = sf
+        .http
+        .post(sf.url("/sobjects/Contact"))
+        .bearer_auth(&sf.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    let answer = super::answer(response).await;
+    assert_eq!((answer.status, answer.error_code()), (400, "JSON_PARSER_ERROR"));
+}
