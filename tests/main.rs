@@ -9,4 +9,5 @@ mod admin_server;
 mod cli;
 mod config_loading;
 mod connector_hubspot;
+mod connector_salesforce;
 mod migrations;

@@ -37,9 +37,7 @@ impl ConnectorError {
     /// The one classification retries follow.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            ConnectorError::Network { .. } | ConnectorError::Timeout { .. } => {
-                ErrorKind::Transient
-            }
+            ConnectorError::Network { .. } | ConnectorError::Timeout { .. } => ErrorKind::Transient,
             ConnectorError::Api { status, code, .. } => classify(*status, code),
             ConnectorError::RateLimited { .. } | ConnectorError::OutOfDailyBudget { .. } => {
                 ErrorKind::RateLimited

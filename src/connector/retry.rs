@@ -44,7 +44,11 @@ impl RetryPolicy {
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the policy gives up.
-    pub async fn run<T, F, Fut>(&self, api: &'static str, mut attempt: F) -> Result<T, ConnectorError>
+    pub async fn run<T, F, Fut>(
+        &self,
+        api: &'static str,
+        mut attempt: F,
+    ) -> Result<T, ConnectorError>
     where
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, ConnectorError>>,

@@ -202,11 +202,22 @@ pub enum RetryReason {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ItemResult {
     /// Written (or read); `created` where the API says whether it was new.
-    Success { id: String, created: Option<bool> },
+    Success {
+        id: String,
+        created: Option<bool>,
+    },
     /// Try again later, after `wait` if the API named one.
-    Retryable { reason: RetryReason, wait: Option<Duration>, message: String },
+    Retryable {
+        reason: RetryReason,
+        wait: Option<Duration>,
+        message: String,
+    },
     /// The API refused it; the same input fails the same way.
-    Permanent { code: String, message: String, field: Option<String> },
+    Permanent {
+        code: String,
+        message: String,
+        field: Option<String>,
+    },
     NotFound,
 }
 

@@ -79,7 +79,7 @@ async fn updates_and_archives_report_per_item_and_an_unknown_id_is_not_found() {
     assert!(results[0].is_success());
     assert_eq!(results[1], ItemResult::NotFound);
     assert_eq!(sim.record("contacts", id.parse().unwrap()).unwrap().properties["firstname"], "Ann");
-    let archived = hubspot.archive_batch("contacts", &[id.clone()]).await.unwrap();
+    let archived = hubspot.archive_batch("contacts", std::slice::from_ref(&id)).await.unwrap();
     assert!(archived[0].is_success());
     assert_eq!(sim.count("contacts"), 0);
 }

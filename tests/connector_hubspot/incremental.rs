@@ -34,7 +34,8 @@ async fn drain(
 
 async fn lagging_sim(lag: Duration) -> HubspotSim {
     crate::support::init_test_log();
-    let config = SimConfig { rate: RateProfile::UNLIMITED, search_lag: lag, ..SimConfig::default() };
+    let config =
+        SimConfig { rate: RateProfile::UNLIMITED, search_lag: lag, ..SimConfig::default() };
     HubspotSim::start(config).await.unwrap()
 }
 

@@ -86,9 +86,11 @@ async fn associations_are_created_read_and_removed_in_batches() {
     let company = sim.seed("companies", json!({"name": "Acme"})).unwrap().to_string();
     let hubspot = connector(&sim, generous());
     let link = AssociationLink { from_id: contact.clone(), to_id: company.clone(), label: None };
-    let created = hubspot.create_associations("contacts", "companies", &[link.clone()]).await;
+    let created =
+        hubspot.create_associations("contacts", "companies", std::slice::from_ref(&link)).await;
     assert!(created.unwrap()[0].is_success());
-    let read = hubspot.read_associations("contacts", "companies", &[contact.clone()]).await;
+    let read =
+        hubspot.read_associations("contacts", "companies", std::slice::from_ref(&contact)).await;
     let read = read.unwrap();
     assert!(read[0].links.iter().any(|l| l.to_id == company));
     let removed = hubspot.remove_associations("contacts", "companies", &[link]).await.unwrap();

@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use hubsync::connector::{Connector, ItemResult, RetryReason};
 use hubsync::connector::retry::RetryPolicy;
+use hubsync::connector::{Connector, ItemResult, RetryReason};
 use hubsync::sim::faults::{Fault, FaultRule, Trigger};
 use hubsync::sim::hubspot::RateProfile;
 use serde_json::json;

@@ -21,8 +21,13 @@ struct Receiver {
     events: Mutex<Vec<WebhookEvent>>,
 }
 
-async fn receive(State(receiver): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let request = WebhookRequest { method: "POST", url: &receiver.url, headers: &headers, body: &body };
+async fn receive(
+    State(receiver): State<Arc<Receiver>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let request =
+        WebhookRequest { method: "POST", url: &receiver.url, headers: &headers, body: &body };
     match receiver.verifier.verify(&request, chrono::Utc::now()) {
         Ok(events) => {
             receiver.events.lock().unwrap().extend(events);

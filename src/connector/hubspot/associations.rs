@@ -20,7 +20,8 @@ pub async fn read(
     ids: &[String],
 ) -> Result<Vec<AssociationSet>, ConnectorError> {
     let mut links: HashMap<String, Vec<AssociationLink>> = HashMap::new();
-    let mut pending: Vec<(String, Option<String>)> = ids.iter().map(|id| (id.clone(), None)).collect();
+    let mut pending: Vec<(String, Option<String>)> =
+        ids.iter().map(|id| (id.clone(), None)).collect();
     while !pending.is_empty() {
         let chunk: Vec<_> = pending.drain(..pending.len().min(CHUNK)).collect();
         let inputs: Vec<Value> = chunk
@@ -42,7 +43,10 @@ pub async fn read(
     }
     Ok(ids
         .iter()
-        .map(|id| AssociationSet { from_id: id.clone(), links: links.remove(id).unwrap_or_default() })
+        .map(|id| AssociationSet {
+            from_id: id.clone(),
+            links: links.remove(id).unwrap_or_default(),
+        })
         .collect())
 }
 
@@ -125,7 +129,8 @@ fn link_results(
     let answer = match outcome {
         Ok(answer) => answer,
         Err(err) if err.kind() == crate::error_kind::ErrorKind::Permanent => {
-            let result = ItemResult::permanent(err.code().unwrap_or("ERROR"), err.to_string(), None);
+            let result =
+                ItemResult::permanent(err.code().unwrap_or("ERROR"), err.to_string(), None);
             return Ok(vec![result; batch.len()]);
         }
         Err(err) => return Err(err),

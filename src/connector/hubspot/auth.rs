@@ -11,7 +11,6 @@ use tokio::sync::Mutex;
 use crate::config::HubspotAuth;
 use crate::connector::{Clock, ConnectorError};
 
-
 /// Refresh this long before the token's stated expiry.
 const REFRESH_MARGIN: Duration = Duration::from_secs(120);
 
@@ -146,7 +145,8 @@ impl OAuth {
         if let Some(rotated) = token.refresh_token {
             *self.refresh_token.lock().await = SecretString::from(rotated);
         }
-        ::metrics::counter!(crate::metrics::CONNECTOR_REAUTH, "connector" => "hubspot").increment(1);
+        ::metrics::counter!(crate::metrics::CONNECTOR_REAUTH, "connector" => "hubspot")
+            .increment(1);
         tracing::debug!(expires_in = token.expires_in, "hubspot access token refreshed");
         let lifetime = chrono::Duration::seconds(token.expires_in as i64);
         Ok(Issued { token: SecretString::from(token.access_token), expires_at: now + lifetime })

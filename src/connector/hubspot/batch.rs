@@ -13,7 +13,6 @@ use super::response::{self, text};
 use crate::connector::{ConnectorError, ItemResult, RetryReason, UpdateItem, UpsertItem};
 use crate::error_kind::ErrorKind;
 
-
 pub const BATCH_SIZE: usize = 100;
 
 type Results = Vec<(usize, ItemResult)>;
@@ -74,7 +73,11 @@ pub struct ApiRequestMapping {
     map: Box<dyn Fn(&ApiResponse) -> Results + Send + Sync>,
 }
 
-async fn run_chunks<F>(client: &Client, len: usize, send: F) -> Result<Vec<ItemResult>, ConnectorError>
+async fn run_chunks<F>(
+    client: &Client,
+    len: usize,
+    send: F,
+) -> Result<Vec<ItemResult>, ConnectorError>
 where
     F: Fn(&[usize]) -> ApiRequestMapping + Sync,
 {

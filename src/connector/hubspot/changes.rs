@@ -60,7 +60,8 @@ pub async fn read_changes(
     if cursor.resume.as_deref() == Some(TIE) {
         return tie_page(client, object, cursor.modified_ms, &cursor.id, &properties).await;
     }
-    let upper = ((client.clock)() - chrono::Duration::from_std(lag).expect("lag")).timestamp_millis();
+    let upper =
+        ((client.clock)() - chrono::Duration::from_std(lag).expect("lag")).timestamp_millis();
     let lower = match cursor.resume.as_deref() {
         Some(DONE) => cursor.modified_ms + 1,
         _ => cursor.modified_ms,
@@ -73,7 +74,7 @@ pub async fn read_changes(
         vec![request::filter(property, "GTE", lower), request::filter(property, "LTE", upper)];
     let body = request::search_body(filters, property, &properties, PAGE);
     let (mut records, full) = search(client, object, body).await?;
-    records.sort_by(|a, b| (millis(a), id_key(&a.id)).cmp(&(millis(b), id_key(&b.id))));
+    records.sort_by_key(|r| (millis(r), id_key(&r.id)));
     let fresh = || records.iter().filter(|r| !cursor.covers(millis(r), &r.id)).cloned();
     if !full {
         return Ok(deliver(fresh().collect(), cursor, false));
@@ -114,13 +115,11 @@ async fn tie_page(
     properties: &[String],
 ) -> Result<ChangePage, ConnectorError> {
     let property = modified_property(object);
-    let filters = vec![
-        request::filter(property, "EQ", at),
-        request::filter("hs_object_id", "GT", after),
-    ];
+    let filters =
+        vec![request::filter(property, "EQ", at), request::filter("hs_object_id", "GT", after)];
     let body = request::search_body(filters, "hs_object_id", properties, PAGE);
     let (mut records, full) = search(client, object, body).await?;
-    records.sort_by(|a, b| id_key(&a.id).cmp(&id_key(&b.id)));
+    records.sort_by_key(|r| id_key(&r.id));
     let last = records.last().map_or(after.to_string(), |r| r.id.clone());
     let resume = if full { TIE } else { DONE };
     let next = ChangeCursor { modified_ms: at, id: last, resume: Some(resume.into()) };

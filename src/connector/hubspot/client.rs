@@ -15,7 +15,6 @@ use super::request::{ApiRequest, Paths};
 use crate::connector::retry::RetryPolicy;
 use crate::connector::{Clock, ConnectorError};
 
-
 /// A successful answer.
 #[derive(Debug)]
 pub struct ApiResponse {
@@ -90,8 +89,10 @@ impl Client {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         self.limits.observe(&headers);
-        let bytes =
-            response.bytes().await.map_err(|source| ConnectorError::Network { api: "hubspot", source })?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|source| ConnectorError::Network { api: "hubspot", source })?;
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         match status {
             200..=299 => Ok(ApiResponse { body }),

@@ -15,7 +15,6 @@ use reqwest::header::HeaderMap;
 use crate::config::HubspotRateLimit;
 use crate::connector::ConnectorError;
 
-
 const WINDOW: Duration = Duration::from_secs(10);
 
 /// A limiter that never lets more than `max` requests into any rolling `window`: a steady
@@ -172,7 +171,8 @@ impl HubspotLimits {
             "SECONDLY" => Duration::from_secs(1),
             _ => WINDOW,
         };
-        let wait = retry_after.map_or(wait, |hint| hint.clamp(Duration::from_millis(100), wait * 6));
+        let wait =
+            retry_after.map_or(wait, |hint| hint.clamp(Duration::from_millis(100), wait * 6));
         if policy != "SECONDLY" {
             self.hold_for(wait);
         }
@@ -207,7 +207,8 @@ impl HubspotLimits {
 }
 
 fn mark_out_of_budget() {
-    ::metrics::gauge!(crate::metrics::CONNECTOR_OUT_OF_DAILY_BUDGET, "connector" => "hubspot").set(1.0);
+    ::metrics::gauge!(crate::metrics::CONNECTOR_OUT_OF_DAILY_BUDGET, "connector" => "hubspot")
+        .set(1.0);
 }
 
 fn header_u32(headers: &HeaderMap, name: &str) -> Option<u32> {
@@ -221,11 +222,10 @@ pub fn next_midnight(now: DateTime<Utc>, timezone: Tz) -> DateTime<Utc> {
     match timezone.from_local_datetime(&midnight) {
         chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t.to_utc(),
         // a midnight skipped by a clock change: the day starts an hour later
-        chrono::LocalResult::None => {
-            (timezone.from_local_datetime(&(midnight + chrono::Duration::hours(1))))
-                .earliest()
-                .map_or(now + chrono::Duration::days(1), |t| t.to_utc())
-        }
+        chrono::LocalResult::None => (timezone
+            .from_local_datetime(&(midnight + chrono::Duration::hours(1))))
+        .earliest()
+        .map_or(now + chrono::Duration::days(1), |t| t.to_utc()),
     }
 }
 

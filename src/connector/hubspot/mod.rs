@@ -7,8 +7,8 @@ mod batch;
 mod changes;
 mod client;
 pub mod limits;
-pub mod request;
 mod reads;
+pub mod request;
 pub mod response;
 pub mod webhook;
 
@@ -63,7 +63,10 @@ pub struct HubspotConnector {
 impl HubspotConnector {
     /// Builds a connector; its limits are shared with every connector of the same app and
     /// base URL in this process.
-    pub fn new(settings: &HubspotSettings, options: HubspotOptions) -> Result<Self, ConnectorError> {
+    pub fn new(
+        settings: &HubspotSettings,
+        options: HubspotOptions,
+    ) -> Result<Self, ConnectorError> {
         let timezone: Tz = settings.account_timezone.parse().map_err(|_| {
             ConnectorError::Setup(format!("unknown time zone `{}`", settings.account_timezone))
         })?;

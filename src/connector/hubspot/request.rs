@@ -24,7 +24,13 @@ impl ApiRequest {
     }
 
     pub fn post(path: String, body: Value) -> Self {
-        ApiRequest { method: Method::POST, path, query: Vec::new(), body: Some(body), search: false }
+        ApiRequest {
+            method: Method::POST,
+            path,
+            query: Vec::new(),
+            body: Some(body),
+            search: false,
+        }
     }
 
     pub fn query(mut self, name: &str, value: impl Into<String>) -> Self {

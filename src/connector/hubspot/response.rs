@@ -42,8 +42,11 @@ pub fn item_error(error: &Value) -> ItemResult {
         return ItemResult::NotFound;
     }
     if matches!(category, "RATE_LIMITS" | "LOCKED" | "INTERNAL_ERROR") {
-        let reason =
-            if category == "RATE_LIMITS" { RetryReason::RateLimited } else { RetryReason::ServerError };
+        let reason = if category == "RATE_LIMITS" {
+            RetryReason::RateLimited
+        } else {
+            RetryReason::ServerError
+        };
         return ItemResult::Retryable { reason, wait: None, message };
     }
     let detail = &error["errors"][0];
@@ -81,9 +84,9 @@ pub fn map_batch(
         .collect();
     let mut found: HashMap<usize, ItemResult> = HashMap::new();
     for result in body["results"].as_array().into_iter().flatten() {
-        let Some(index) = key_of(result).and_then(|key| {
-            by_key.get(&key).or_else(|| by_key.get(&key.to_lowercase())).copied()
-        }) else {
+        let Some(index) = key_of(result)
+            .and_then(|key| by_key.get(&key).or_else(|| by_key.get(&key.to_lowercase())).copied())
+        else {
             continue;
         };
         let id = text(&result["id"]).unwrap_or_default();

@@ -14,8 +14,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-
-
 /// Why a webhook request was refused; each answers 401 except `Malformed` (400).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
@@ -126,8 +124,8 @@ impl WebhookVerifier {
         signature: &str,
         now: DateTime<Utc>,
     ) -> Result<(), WebhookError> {
-        let timestamp = header(request.headers, "x-hubspot-request-timestamp")
-            .ok_or(WebhookError::Stale)?;
+        let timestamp =
+            header(request.headers, "x-hubspot-request-timestamp").ok_or(WebhookError::Stale)?;
         let millis: i64 = timestamp.trim().parse().map_err(|_| WebhookError::Stale)?;
         let age = (now.timestamp_millis() - millis).abs();
         if age > self.window.as_millis() as i64 {
@@ -140,7 +138,12 @@ impl WebhookVerifier {
     }
 
     /// Refuses a signature seen before, forgetting those older than the window.
-    fn remember(&self, signature: &str, millis: i64, now: DateTime<Utc>) -> Result<(), WebhookError> {
+    fn remember(
+        &self,
+        signature: &str,
+        millis: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), WebhookError> {
         let mut seen = self.seen.lock().expect("replay lock");
         let horizon = now.timestamp_millis() - 2 * self.window.as_millis() as i64;
         seen.retain(|_, at| *at >= horizon);
@@ -182,8 +185,18 @@ pub fn v1_signature(secret: &str, body: &[u8]) -> String {
 /// Decodes only the escapes HubSpot decodes before signing.
 pub fn decode_uri(url: &str) -> String {
     const DECODED: [(&str, &str); 12] = [
-        ("%3A", ":"), ("%2F", "/"), ("%3F", "?"), ("%40", "@"), ("%21", "!"), ("%24", "$"),
-        ("%27", "'"), ("%28", "("), ("%29", ")"), ("%2A", "*"), ("%2C", ","), ("%3B", ";"),
+        ("%3A", ":"),
+        ("%2F", "/"),
+        ("%3F", "?"),
+        ("%40", "@"),
+        ("%21", "!"),
+        ("%24", "$"),
+        ("%27", "'"),
+        ("%28", "("),
+        ("%29", ")"),
+        ("%2A", "*"),
+        ("%2C", ","),
+        ("%3B", ";"),
     ];
     let mut out = String::with_capacity(url.len());
     let mut rest = url;
@@ -228,9 +241,21 @@ pub enum WebhookEventKind {
     Deletion,
     PrivacyDeletion,
     Restore,
-    PropertyChange { name: String, value: Option<String> },
-    AssociationChange { association_type: String, from_id: u64, to_id: u64, removed: bool },
-    Merge { primary_id: u64, merged_ids: Vec<u64>, new_id: Option<u64> },
+    PropertyChange {
+        name: String,
+        value: Option<String>,
+    },
+    AssociationChange {
+        association_type: String,
+        from_id: u64,
+        to_id: u64,
+        removed: bool,
+    },
+    Merge {
+        primary_id: u64,
+        merged_ids: Vec<u64>,
+        new_id: Option<u64>,
+    },
     /// A subscription type hubsync does not act on, kept by name.
     Other(String),
 }

@@ -65,10 +65,9 @@ impl Sessions {
         now: DateTime<Utc>,
     ) -> Result<Arc<Session>, ConnectorError> {
         let _single_flight = self.fetching.lock().await;
-        if let Some(current) = self.current.read().await.clone() {
-            if stale.is_none_or(|stale| !Arc::ptr_eq(stale, &current)) {
-                return Ok(current);
-            }
+        let current = self.current.read().await.clone();
+        if let Some(current) = current.filter(|c| stale.is_none_or(|s| !Arc::ptr_eq(s, c))) {
+            return Ok(current);
         }
         let session = Arc::new(self.log_in(http, now).await?);
         *self.current.write().await = Some(session.clone());
@@ -77,7 +76,11 @@ impl Sessions {
         Ok(session)
     }
 
-    async fn log_in(&self, http: &reqwest::Client, now: DateTime<Utc>) -> Result<Session, ConnectorError> {
+    async fn log_in(
+        &self,
+        http: &reqwest::Client,
+        now: DateTime<Utc>,
+    ) -> Result<Session, ConnectorError> {
         let form = grant_form(&self.auth, &self.login_url, now)?;
         let body = serde_urlencoded::to_string(&form).expect("a form encodes");
         let response = http
@@ -98,9 +101,11 @@ impl Sessions {
             );
             return Err(ConnectorError::Auth { api: "salesforce", message });
         }
-        let token: TokenResponse = serde_json::from_str(&text).map_err(|err| {
-            ConnectorError::Malformed { api: "salesforce", message: format!("token response: {err}") }
-        })?;
+        let token: TokenResponse =
+            serde_json::from_str(&text).map_err(|err| ConnectorError::Malformed {
+                api: "salesforce",
+                message: format!("token response: {err}"),
+            })?;
         tracing::debug!(instance_url = %token.instance_url, "salesforce session started");
         Ok(Session {
             access_token: SecretString::from(token.access_token),
@@ -138,14 +143,19 @@ pub fn grant_form(
 }
 
 /// A compact JWT signed RS256 with a PKCS#8 PEM private key.
-pub fn sign_rs256(private_key_pem: &str, claims: &serde_json::Value) -> Result<String, ConnectorError> {
+pub fn sign_rs256(
+    private_key_pem: &str,
+    claims: &serde_json::Value,
+) -> Result<String, ConnectorError> {
     use rustls_pki_types::PrivatePkcs8KeyDer;
     use rustls_pki_types::pem::PemObject;
     let bad_key = |err: &dyn std::fmt::Display| {
         ConnectorError::Setup(format!("salesforce JWT private key: {err}"))
     };
-    let der = PrivatePkcs8KeyDer::from_pem_slice(private_key_pem.as_bytes()).map_err(|e| bad_key(&e))?;
-    let pair = ring::signature::RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).map_err(|e| bad_key(&e))?;
+    let der =
+        PrivatePkcs8KeyDer::from_pem_slice(private_key_pem.as_bytes()).map_err(|e| bad_key(&e))?;
+    let pair =
+        ring::signature::RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).map_err(|e| bad_key(&e))?;
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256"}"#);
     let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
     let signed = format!("{header}.{payload}");

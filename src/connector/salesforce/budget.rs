@@ -42,7 +42,11 @@ impl Budget {
         } else if usage.max > 0 && usage.used as f64 >= self.fraction * usage.max as f64 {
             let until = now + PAUSE;
             usage.paused_until = Some(until);
-            tracing::warn!(used = usage.used, max = usage.max, "salesforce share of the daily allocation spent");
+            tracing::warn!(
+                used = usage.used,
+                max = usage.max,
+                "salesforce share of the daily allocation spent"
+            );
             return Err(paused(until, now));
         }
         usage.used += 1;

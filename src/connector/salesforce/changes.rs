@@ -60,7 +60,9 @@ pub async fn read_changes(
     overlap: Duration,
 ) -> Result<ChangePage, ConnectorError> {
     let request = match &cursor.resume {
-        Some(locator) => SfRequest { absolute: true, ..SfRequest::new(Method::GET, locator.clone()) },
+        Some(locator) => {
+            SfRequest { absolute: true, ..SfRequest::new(Method::GET, locator.clone()) }
+        }
         None => {
             let from = DateTime::<Utc>::from_timestamp_millis(cursor.modified_ms)
                 .unwrap_or_default()

@@ -72,7 +72,11 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, request: &SfRequest, session: &Session) -> Result<Value, ConnectorError> {
+    async fn attempt(
+        &self,
+        request: &SfRequest,
+        session: &Session,
+    ) -> Result<Value, ConnectorError> {
         self.budget.spend((self.clock)())?;
         let sent = tokio::time::timeout(self.timeout, self.send(request, session)).await;
         let outcome = match sent {

@@ -67,7 +67,11 @@ fn call_failure(err: ConnectorError, n: usize) -> Result<Vec<ItemResult>, Connec
 }
 
 /// Sends one call for `n` records and reads the per-record array.
-async fn send(client: &Client, request: SfRequest, n: usize) -> Result<Vec<ItemResult>, ConnectorError> {
+async fn send(
+    client: &Client,
+    request: SfRequest,
+    n: usize,
+) -> Result<Vec<ItemResult>, ConnectorError> {
     match client.call(&request).await {
         Ok(Value::Array(items)) if items.len() == n => Ok(items.iter().map(item_result).collect()),
         Ok(other) => Err(ConnectorError::Malformed {
@@ -161,9 +165,15 @@ mod tests {
     #[test]
     fn collection_items_map_to_success_lock_retries_permanent_and_not_found() {
         let ok = json!({"id": "003x", "success": true, "errors": [], "created": true});
-        assert_eq!(item_result(&ok), ItemResult::Success { id: "003x".into(), created: Some(true) });
+        assert_eq!(
+            item_result(&ok),
+            ItemResult::Success { id: "003x".into(), created: Some(true) }
+        );
         let lock = json!({"success": false, "errors": [{"statusCode": "UNABLE_TO_LOCK_ROW", "message": "m"}]});
-        assert!(matches!(item_result(&lock), ItemResult::Retryable { reason: RetryReason::Lock, .. }));
+        assert!(matches!(
+            item_result(&lock),
+            ItemResult::Retryable { reason: RetryReason::Lock, .. }
+        ));
         let bad = json!({"success": false, "errors": [{"statusCode": "REQUIRED_FIELD_MISSING",
             "message": "Required fields are missing: [LastName]", "fields": ["LastName"]}]});
         assert_eq!(

@@ -71,7 +71,8 @@ impl SalesforceConnector {
             .pool_max_idle_per_host(options.concurrency)
             .build()
             .map_err(|err| ConnectorError::Setup(format!("http client: {err}")))?;
-        let marker = settings.client_name.clone().unwrap_or(format!("hubsync-{}", options.instance));
+        let marker =
+            settings.client_name.clone().unwrap_or(format!("hubsync-{}", options.instance));
         let client = Client {
             http,
             version: settings.api_version.clone(),
@@ -83,7 +84,11 @@ impl SalesforceConnector {
             call_options: format!("client={marker}"),
             clock: options.clock,
         };
-        Ok(SalesforceConnector { client, delivered: Delivered::default(), overlap: options.overlap })
+        Ok(SalesforceConnector {
+            client,
+            delivered: Delivered::default(),
+            overlap: options.overlap,
+        })
     }
 
     async fn set_lookups(

@@ -23,7 +23,9 @@ pub async fn query_all_pages(client: &Client, soql: String) -> Result<Vec<Value>
         let body = client.call(&request).await?;
         rows.extend(body["records"].as_array().cloned().unwrap_or_default());
         match body["nextRecordsUrl"].as_str().filter(|_| body["done"] == false) {
-            Some(next) => request = SfRequest { absolute: true, ..SfRequest::new(Method::GET, next) },
+            Some(next) => {
+                request = SfRequest { absolute: true, ..SfRequest::new(Method::GET, next) }
+            }
             None => return Ok(rows),
         }
     }
@@ -236,7 +238,11 @@ pub async fn read_associations(
 }
 
 /// The lookup values to write for links (`to_id`, or null to remove).
-pub fn lookup_updates(field: &str, links: &[AssociationLink], remove: bool) -> Vec<(String, Value)> {
+pub fn lookup_updates(
+    field: &str,
+    links: &[AssociationLink],
+    remove: bool,
+) -> Vec<(String, Value)> {
     links
         .iter()
         .map(|link| {

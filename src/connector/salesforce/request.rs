@@ -60,11 +60,13 @@ pub fn soql_string(text: &str) -> String {
 }
 
 fn select_list(object: &str, fields: &[String], system: &[&str]) -> String {
-    let mut names: Vec<String> = system.iter().map(|s| s.to_string()).collect();
+    let mut names: Vec<String> = Vec::new();
+    let mut wanted: Vec<String> = system.iter().map(|s| s.to_string()).collect();
     if mergeable(object) && system.contains(&"IsDeleted") {
-        names.push("MasterRecordId".into());
+        wanted.push("MasterRecordId".into());
     }
-    for field in fields {
+    wanted.extend(fields.iter().cloned());
+    for field in &wanted {
         if !names.iter().any(|n| n.eq_ignore_ascii_case(field)) {
             names.push(field.clone());
         }

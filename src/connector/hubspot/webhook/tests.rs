@@ -84,8 +84,7 @@ fn a_replayed_request_is_refused_the_second_time() {
 fn a_tampered_body_is_refused() {
     let headers = v3_headers(V3_VECTOR, "1700000000000");
     let tampered = BODY.replace("\"objectId\":123", "\"objectId\":124");
-    let outcome =
-        verifier().verify(&request(&headers, tampered.as_bytes()), at(1_700_000_000_000));
+    let outcome = verifier().verify(&request(&headers, tampered.as_bytes()), at(1_700_000_000_000));
     assert_eq!(outcome.unwrap_err(), WebhookError::BadSignature);
 }
 
@@ -136,7 +135,10 @@ fn property_changes_merges_and_generic_object_events_parse() {
         events[1].kind,
         WebhookEventKind::Merge { primary_id: 7, merged_ids: vec![8], new_id: Some(9) }
     );
-    assert_eq!((events[2].object_type.as_str(), &events[2].kind), ("0-3", &WebhookEventKind::Deletion));
+    assert_eq!(
+        (events[2].object_type.as_str(), &events[2].kind),
+        ("0-3", &WebhookEventKind::Deletion)
+    );
 }
 
 #[test]
