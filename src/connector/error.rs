@@ -74,6 +74,7 @@ fn classify(status: u16, code: &str) -> ErrorKind {
     match (status, code) {
         (_, "UNABLE_TO_LOCK_ROW" | "SERVER_UNAVAILABLE") => ErrorKind::Transient,
         (_, "REQUEST_LIMIT_EXCEEDED") => ErrorKind::RateLimited,
+        (_, "DELETES_PURGED") => ErrorKind::NeedsOperator,
         (401, _) | (403, "MISSING_SCOPES") => ErrorKind::NeedsOperator,
         (408 | 423 | 477, _) | (500..=599, _) => ErrorKind::Transient,
         (429, _) => ErrorKind::RateLimited,

@@ -67,6 +67,49 @@ impl ObjectDescription {
     pub fn field(&self, name: &str) -> Option<&FieldDescription> {
         self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))
     }
+
+    /// Checks a mapped field against the API: that it exists, can be written when hubsync
+    /// writes it, has the expected kind, and accepts each of `values` (for enumerations).
+    pub fn check(&self, mapped: &MappedField) -> Vec<FieldProblem> {
+        let Some(field) = self.field(&mapped.name) else {
+            return vec![FieldProblem::Missing];
+        };
+        let mut problems = Vec::new();
+        if mapped.written && field.read_only {
+            problems.push(FieldProblem::ReadOnly);
+        }
+        if mapped.kind.as_ref().is_some_and(|kind| *kind != field.kind) {
+            problems.push(FieldProblem::Kind { actual: field.kind.clone() });
+        }
+        let enumerated = matches!(field.kind, FieldKind::Enumeration | FieldKind::MultiEnumeration);
+        for value in mapped.values.iter().filter(|_| enumerated) {
+            if !field.options.iter().any(|o| o.active && o.value == *value) {
+                problems.push(FieldProblem::UnknownOption(value.clone()));
+            }
+        }
+        problems
+    }
+}
+
+/// How a sync rule uses a field, to check against [`ObjectDescription`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedField {
+    pub name: String,
+    /// hubsync writes this field on this side.
+    pub written: bool,
+    /// The kind the mapping's transform expects, if it cares.
+    pub kind: Option<FieldKind>,
+    /// Values a value map sends to this field.
+    pub values: Vec<String>,
+}
+
+/// What is wrong with a mapped field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldProblem {
+    Missing,
+    ReadOnly,
+    Kind { actual: FieldKind },
+    UnknownOption(String),
 }
 
 /// A record as read.
@@ -312,6 +355,43 @@ mod tests {
         let cursor = ChangeCursor { modified_ms: 5, id: "9".into(), resume: None };
         assert!(cursor.covers(5, "8") && cursor.covers(4, "100"));
         assert!(!cursor.covers(5, "10") && !cursor.covers(6, "1"));
+    }
+
+    #[test]
+    fn a_mapping_is_checked_for_existence_writability_kind_and_picklist_values() {
+        let field = |name: &str, kind: FieldKind, read_only: bool| FieldDescription {
+            name: name.into(),
+            label: name.into(),
+            kind,
+            api_type: String::new(),
+            options: vec![FieldOption { value: "Open".into(), label: "Open".into(), active: true }],
+            read_only,
+            required: false,
+            unique: false,
+        };
+        let object = ObjectDescription {
+            name: "Lead".into(),
+            fields: vec![
+                field("Status", FieldKind::Enumeration, false),
+                field("CreatedDate", FieldKind::DateTime, true),
+            ],
+        };
+        let mapped = |name: &str, kind: Option<FieldKind>, values: &[&str]| MappedField {
+            name: name.into(),
+            written: true,
+            kind,
+            values: values.iter().map(|v| v.to_string()).collect(),
+        };
+        assert!(object.check(&mapped("status", None, &["Open"])).is_empty());
+        assert_eq!(
+            object.check(&mapped("Status", None, &["Closed"])),
+            vec![FieldProblem::UnknownOption("Closed".into())]
+        );
+        assert_eq!(object.check(&mapped("Nope", None, &[])), vec![FieldProblem::Missing]);
+        assert_eq!(
+            object.check(&mapped("CreatedDate", Some(FieldKind::Date), &[])),
+            vec![FieldProblem::ReadOnly, FieldProblem::Kind { actual: FieldKind::DateTime }]
+        );
     }
 
     #[test]

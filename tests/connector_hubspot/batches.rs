@@ -83,3 +83,17 @@ async fn updates_and_archives_report_per_item_and_an_unknown_id_is_not_found() {
     assert!(archived[0].is_success());
     assert_eq!(sim.count("contacts"), 0);
 }
+
+#[tokio::test]
+async fn the_date_versioned_api_path_works_like_v3() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    add_unique_property(&sim);
+    let mut settings = settings(&sim, generous());
+    settings.path_version = "2026-03".into();
+    let hubspot = HubspotConnector::new(&settings, options(&sim)).unwrap();
+    let results = hubspot.upsert_batch("contacts", "ext_id", &contacts(3)).await.unwrap();
+    assert!(results.iter().all(ItemResult::is_success));
+    assert!(hubspot.describe("contacts").await.unwrap().field("ext_id").is_some());
+    let paths = sim.stats().snapshot();
+    assert!(paths.keys().all(|p| p.contains("2026-03")), "{paths:?}");
+}

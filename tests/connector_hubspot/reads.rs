@@ -98,3 +98,27 @@ async fn associations_are_created_read_and_removed_in_batches() {
     let read = hubspot.read_associations("contacts", "companies", &[contact]).await.unwrap();
     assert!(read[0].links.is_empty());
 }
+
+#[tokio::test]
+async fn custom_object_types_are_discovered_from_the_schemas_api() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    let egg = json!({
+        "name": "vendor",
+        "labels": {"singular": "Vendor", "plural": "Vendors"},
+        "properties": [{"name": "vendor_id", "label": "Vendor id", "type": "string",
+                        "fieldType": "text", "hasUniqueValue": true}],
+        "requiredProperties": ["vendor_id"],
+        "associatedObjects": ["CONTACT"],
+        "primaryDisplayProperty": "vendor_id"
+    });
+    let url = format!("{}/crm/v3/schemas", sim.base_url());
+    let created = reqwest::Client::new().post(url).bearer_auth(sim.token()).json(&egg).send();
+    assert_eq!(created.await.unwrap().status(), 201);
+    let hubspot = connector(&sim, generous());
+    let objects = hubspot.custom_objects().await.unwrap();
+    assert_eq!(objects.len(), 1);
+    assert!(objects[0].type_id.starts_with("2-"));
+    assert_eq!(objects[0].required, vec!["vendor_id".to_string()]);
+    let described = hubspot.describe(&objects[0].type_id).await.unwrap();
+    assert!(described.field("vendor_id").unwrap().unique);
+}

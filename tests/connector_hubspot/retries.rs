@@ -72,3 +72,17 @@ async fn a_client_error_is_never_retried() {
     assert_eq!(err.kind(), hubsync::error_kind::ErrorKind::NeedsOperator);
     assert_eq!(sim.stats().total_requests(), 1);
 }
+
+#[tokio::test]
+async fn a_request_that_times_out_is_sent_again() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    add_unique_property(&sim);
+    let slow = Fault::Delay(Duration::from_secs(3));
+    sim.inject(FaultRule::new(UPSERT, slow, Trigger::Next(1)));
+    let mut settings = settings(&sim, generous());
+    settings.request_timeout = Duration::from_secs(1);
+    let hubspot = HubspotConnector::new(&settings, options(&sim)).unwrap();
+    let results = hubspot.upsert_batch("contacts", "ext_id", &contacts(4)).await.unwrap();
+    assert!(results.iter().all(ItemResult::is_success));
+    assert_eq!(sim.count("contacts"), 4, "the slow first attempt also landed; upsert made it safe");
+}

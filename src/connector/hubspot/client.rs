@@ -1,5 +1,6 @@
-//! Sending HubSpot requests in the fixed order: rate limit → concurrency → retry → timeout
-//! → send, and turning answers into results or classified errors.
+//! Sending HubSpot requests — concurrency → retry → (rate limit → timeout → send) per
+//! attempt — and turning answers into results or classified errors. The limiter sits
+//! inside the retry loop because every attempt is a request that spends HubSpot's quota.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -23,6 +23,7 @@ use tokio::sync::Semaphore;
 use self::auth::Credentials;
 use self::client::Client;
 use self::limits::HubspotLimits;
+pub use self::reads::CustomObject;
 use self::request::Paths;
 use super::retry::RetryPolicy;
 use super::{
@@ -87,6 +88,11 @@ impl HubspotConnector {
             clock: options.clock,
         };
         Ok(HubspotConnector { client, lag: options.search_safety_lag })
+    }
+
+    /// The portal's custom object types (schema discovery).
+    pub async fn custom_objects(&self) -> Result<Vec<CustomObject>, ConnectorError> {
+        reads::schemas(&self.client).await
     }
 
     /// The limits this connector spends (shared process-wide).

@@ -165,6 +165,37 @@ pub async fn owners(client: &Client) -> Result<Vec<Owner>, ConnectorError> {
     }
 }
 
+/// A custom object type the portal defines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomObject {
+    /// `2-123456`: usable as `{objectType}` in every path.
+    pub type_id: String,
+    pub name: String,
+    pub fully_qualified_name: String,
+    pub required: Vec<String>,
+}
+
+/// The portal's custom object schemas.
+pub async fn schemas(client: &Client) -> Result<Vec<CustomObject>, ConnectorError> {
+    let answer = client.call(&ApiRequest::get("/crm-object-schemas/v3/schemas".into())).await?;
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)).collect()
+    };
+    Ok(answer.body["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|schema| {
+            Some(CustomObject {
+                type_id: schema["objectTypeId"].as_str()?.to_string(),
+                name: schema["name"].as_str().unwrap_or_default().to_string(),
+                fully_qualified_name: schema["fullyQualifiedName"].as_str()?.to_string(),
+                required: strings(&schema["requiredProperties"]),
+            })
+        })
+        .collect())
+}
+
 /// Fields from the properties API; required flags for HubSpot's standard objects.
 pub async fn describe(client: &Client, object: &str) -> Result<ObjectDescription, ConnectorError> {
     let answer = client.call(&ApiRequest::get(client.paths.properties(object))).await?;

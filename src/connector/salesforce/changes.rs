@@ -42,11 +42,8 @@ fn change(row: &Value) -> Option<Change> {
         (Some(true), None) => ChangeKind::Delete,
         _ => ChangeKind::Upsert,
     };
-    let record = (kind == ChangeKind::Upsert).then_some(record.clone()).or(None);
-    let (id, modified_at) = match &record {
-        Some(r) => (r.id.clone(), r.modified_at),
-        None => (row["Id"].as_str()?.to_string(), super::sobject::modstamp(row)?),
-    };
+    let (id, modified_at) = (record.id.clone(), record.modified_at);
+    let record = (kind == ChangeKind::Upsert).then_some(record);
     Some(Change { id, kind, modified_at, record })
 }
 

@@ -1,5 +1,6 @@
-//! Sending Salesforce requests: budget → concurrency → retry → timeout → send, with the
-//! echo marker on every call and one shared re-authentication on `INVALID_SESSION_ID`.
+//! Sending Salesforce requests — concurrency → retry → (budget → timeout → send) per
+//! attempt, since every attempt spends the org's allocation — with the echo marker on
+//! every call and one shared re-authentication on `INVALID_SESSION_ID`.
 
 use std::sync::Arc;
 use std::time::Duration;
