@@ -151,3 +151,30 @@ async fn an_association_batch_read_over_1000_inputs_is_refused() {
         .await;
     assert_eq!(reply.status, 400);
 }
+
+#[tokio::test]
+async fn an_association_batch_read_pages_at_five_hundred_per_record() {
+    let sim = Sim::start().await;
+    let company = sim.create("companies", json!({"name": "Big"})).await;
+    let company_id: u64 = company.parse().unwrap();
+    for i in 0..501 {
+        let contact = sim.sim.seed("contacts", json!({"firstname": format!("p{i}")})).unwrap();
+        sim.sim.associate(("companies", company_id), ("contacts", contact), None).unwrap();
+    }
+    let first = sim
+        .post(
+            "/crm/v4/associations/companies/contacts/batch/read",
+            json!({"inputs": [{"id": company}]}),
+        )
+        .await;
+    assert_eq!(first.body["results"][0]["to"].as_array().unwrap().len(), 500);
+    let after = first.body["results"][0]["paging"]["next"]["after"].as_str().unwrap().to_string();
+    let next = sim
+        .post(
+            "/crm/v4/associations/companies/contacts/batch/read",
+            json!({"inputs": [{"id": company, "after": after}]}),
+        )
+        .await;
+    assert_eq!(next.body["results"][0]["to"].as_array().unwrap().len(), 1);
+    assert!(next.body["results"][0].get("paging").is_none());
+}

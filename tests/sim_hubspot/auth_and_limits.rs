@@ -45,7 +45,13 @@ async fn an_oauth_refresh_issues_a_token_that_expires_with_401_expired_authentic
     assert_eq!(body["expires_in"], json!(1800));
     assert_eq!(body["token_type"], json!("bearer"));
     sim.token = body["access_token"].as_str().unwrap().to_string();
+    let info = sim.get(&format!("/oauth/v1/access-tokens/{}", sim.token)).await;
+    assert_eq!(
+        (info.body["expires_in"].as_i64(), info.body["app_id"].as_u64()),
+        (Some(1800), Some(54322))
+    );
     let ok = sim.get("/crm/v3/objects/contacts").await;
+    assert!(ok.header("x-hubspot-correlation-id").is_some());
     assert_eq!(ok.status, 200);
     assert!(ok.header("x-hubspot-ratelimit-daily").is_none(), "OAuth calls get no daily headers");
     sim.sim.clock().advance(chrono::Duration::seconds(1805));

@@ -21,7 +21,8 @@ fn start(state: &std::path::Path, seed: Option<&std::path::Path>) -> (std::proce
 }
 
 fn terminate(mut child: std::process::Child) {
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let kill = format!("kill -TERM {}", child.id());
+    Command::new("sh").args(["-c", &kill]).status().unwrap();
     assert!(child.wait().unwrap().success(), "a SIGTERM stops it cleanly");
 }
 

@@ -9,6 +9,7 @@ mod fidelity;
 mod merge;
 mod objects;
 mod search;
+mod shapes;
 mod webhooks;
 
 use hubsync::sim::hubspot::{HubspotSim, RateProfile, SimConfig};

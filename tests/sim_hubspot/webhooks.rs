@@ -252,7 +252,7 @@ async fn chaos_can_hold_a_batch_back_so_a_later_one_overtakes_it() {
     let (receiver, url) = receiver(vec![]).await;
     let mut first = settings(&url, vec![Subscription::new(1, "company.creation")]);
     first.chaos.out_of_order_fraction = 1.0;
-    first.chaos.delay = Duration::from_millis(300);
+    first.chaos.delay = Duration::from_millis(600);
     sim.sim.set_webhooks(Some(first));
     let early = sim.create("companies", json!({"name": "early"})).await;
     tokio::time::sleep(Duration::from_millis(60)).await;
@@ -275,4 +275,54 @@ async fn a_restore_by_a_user_emits_a_restore_event() {
     until(&receiver, 1).await;
     assert_eq!(events(&receiver)[0]["objectId"], json!(id.parse::<u64>().unwrap()));
     assert_eq!(sim.get(&format!("/crm/v3/objects/contacts/{id}")).await.status, 200);
+}
+
+#[tokio::test]
+async fn webhooks_can_be_configured_over_http_with_the_developer_key() {
+    let sim = Sim::start().await;
+    let (receiver, url) = receiver(vec![]).await;
+    let key = "hapikey=sim-developer-key";
+    let base = "/webhooks/v3/777";
+    assert_eq!(
+        sim.get(&format!("{base}/settings")).await.status,
+        401,
+        "a bearer token is not enough"
+    );
+    assert_eq!(sim.get(&format!("{base}/settings?{key}")).await.status, 404);
+    let put = sim
+        .put(
+            &format!("{base}/settings?{key}"),
+            json!({"targetUrl": url, "throttling": {"maxConcurrentRequests": 5}}),
+        )
+        .await;
+    assert_eq!(
+        (put.status, put.body["throttling"]["maxConcurrentRequests"].as_u64()),
+        (200, Some(5))
+    );
+    let created = sim
+        .post(&format!("{base}/subscriptions?{key}"), json!({"eventType": "company.creation"}))
+        .await;
+    assert_eq!((created.status, created.body["active"].as_bool()), (201, Some(false)));
+    let id = created.body["id"].as_str().unwrap().to_string();
+    sim.create("companies", json!({"name": "paused"})).await;
+    let activated =
+        sim.patch(&format!("{base}/subscriptions/{id}?{key}"), json!({"active": true})).await;
+    assert_eq!(activated.body["active"], json!(true));
+    let company = sim.create("companies", json!({"name": "heard"})).await;
+    until(&receiver, 1).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let all = events(&receiver);
+    assert_eq!(all.len(), 1, "only the change after activation is heard");
+    assert_eq!(
+        (all[0]["objectId"].as_u64(), all[0]["appId"].as_u64()),
+        (company.parse().ok(), Some(777))
+    );
+    let (headers, body) = receiver.got.lock().unwrap()[0].clone();
+    assert_eq!(
+        headers["x-hubspot-signature"].to_str().unwrap(),
+        signature::v1("sim-client-secret", &body)
+    );
+    let listed = sim.get(&format!("{base}/subscriptions?{key}")).await;
+    assert_eq!(listed.body["results"].as_array().unwrap().len(), 1);
+    assert_eq!(sim.delete(&format!("{base}/subscriptions/{id}?{key}")).await.status, 204);
 }

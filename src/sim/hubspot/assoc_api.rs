@@ -247,11 +247,43 @@ fn targets_json(store: &Store, from: &ObjectType, id: u64, to: &ObjectType) -> V
         .collect()
 }
 
+#[derive(Debug, Deserialize)]
+pub struct ReadInput {
+    #[serde(deserialize_with = "IdRef::text")]
+    id: String,
+    after: Option<String>,
+}
+
+const READ_PAGE: usize = 500;
+
+fn no_associations(from: &ObjectType, to: &ObjectType, id: &str) -> Value {
+    let message = format!("No {} is associated with {} {id}.", to.singular, from.singular);
+    let mut err = ApiError::not_found(message);
+    err.sub_category = Some("crm.associations.NO_ASSOCIATIONS_FOUND".into());
+    err.batch_item(json!({"fromObjectId": [id]}))
+}
+
+/// One input's page of targets (500 at most), with `paging` when more remain.
+fn read_one(store: &Store, from: &ObjectType, to: &ObjectType, input: &ReadInput) -> Option<Value> {
+    let id = input.id.parse::<u64>().ok().and_then(|id| store.table(&from.type_id).resolve(id))?;
+    let targets = targets_json(store, from, id, to);
+    let skip = input.after.as_deref().and_then(|a| a.parse::<usize>().ok()).unwrap_or(0);
+    if targets.is_empty() {
+        return None;
+    }
+    let page: Vec<Value> = targets.iter().skip(skip).take(READ_PAGE).cloned().collect();
+    let mut result = json!({"from": {"id": input.id}, "to": page});
+    if skip + READ_PAGE < targets.len() {
+        result["paging"] = json!({"next": {"after": (skip + READ_PAGE).to_string()}});
+    }
+    Some(result)
+}
+
 /// `POST …/batch/read`: at most 1,000 inputs; records without associations are errors.
 pub async fn batch_read(
     State(state): State<SimState>,
     Path((from, to)): Path<(String, String)>,
-    Body(body): Body<Inputs<IdRef>>,
+    Body(body): Body<Inputs<ReadInput>>,
 ) -> ApiResult<Response> {
     check_size(body.inputs.len(), 1000)?;
     let now = state.clock.now_millis();
@@ -259,18 +291,9 @@ pub async fn batch_read(
         let (from, to) = pair(store, &from, &to)?;
         let (mut results, mut errors) = (Vec::new(), Vec::new());
         for input in &body.inputs {
-            let id =
-                input.id.parse::<u64>().ok().and_then(|id| store.table(&from.type_id).resolve(id));
-            let targets = id.map(|id| targets_json(store, &from, id, &to)).unwrap_or_default();
-            if targets.is_empty() {
-                let mut err = ApiError::not_found(format!(
-                    "No {} is associated with {} {}.",
-                    to.singular, from.singular, input.id
-                ));
-                err.sub_category = Some("crm.associations.NO_ASSOCIATIONS_FOUND".into());
-                errors.push(err.batch_item(json!({"fromObjectId": [input.id]})));
-            } else {
-                results.push(json!({"from": {"id": input.id}, "to": targets}));
+            match read_one(store, &from, &to, input) {
+                Some(result) => results.push(result),
+                None => errors.push(no_associations(&from, &to, &input.id)),
             }
         }
         let (status, body) = envelope(results, errors, now, StatusCode::OK);

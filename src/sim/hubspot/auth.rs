@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -135,6 +135,24 @@ pub async fn token(
         "hub_id": state.config.portal_id,
         "user_id": 1,
         "scopes": ["crm.objects.contacts.read", "crm.objects.contacts.write"],
+    }))
+    .into_response()
+}
+
+/// `GET /oauth/v1/access-tokens/{token}`: what an issued access token is for and how long
+/// it has left; 404 for tokens the simulator never issued.
+pub async fn token_info(State(state): State<SimState>, Path(token): Path<String>) -> Response {
+    let Some(issued) = state.auth.lookup(&token) else {
+        let mut response = oauth_error("NOT_FOUND", "access token not found");
+        *response.status_mut() = StatusCode::NOT_FOUND;
+        return response;
+    };
+    let left = (issued.expires_at - state.clock.now_millis()).max(0) / 1000;
+    Json(json!({
+        "token": token, "user": "sim-user@example.com", "hub_domain": "sim.hubspot.local",
+        "scopes": ["crm.objects.contacts.read", "crm.objects.contacts.write"],
+        "hub_id": state.config.portal_id, "app_id": issued.app_id, "expires_in": left,
+        "user_id": 1, "token_type": "access",
     }))
     .into_response()
 }

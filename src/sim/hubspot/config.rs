@@ -86,7 +86,8 @@ pub struct SearchCaps {
 pub struct Strictness {
     /// Current docs: 5 groups, 6 per group, 18 in all (an older changelog said 5/10/25).
     pub search_caps: SearchCaps,
-    /// A search `limit` over 200 is refused (400) rather than clamped.
+    /// A `limit` over the maximum (search 200, list 100, list with history 50) is refused
+    /// (400) rather than clamped.
     pub reject_oversized_limits: bool,
     /// Search requests also spend the 10-second and daily budgets.
     pub search_counts_toward_burst: bool,
@@ -131,6 +132,8 @@ pub struct SimConfig {
     pub strict: Strictness,
     /// Seed for the simulator's random choices (webhook chaos, jitter).
     pub seed: u64,
+    /// The developer API key (`hapikey`) the webhook settings API accepts.
+    pub developer_api_key: String,
 }
 
 impl Default for SimConfig {
@@ -150,6 +153,7 @@ impl Default for SimConfig {
             merge_keeps_primary_id: false,
             strict: Strictness::default(),
             seed: 0x5eed,
+            developer_api_key: "sim-developer-key".into(),
         }
     }
 }

@@ -1,5 +1,29 @@
 //! The test handle: start the simulator on a listener, then seed records, edit them "as a
 //! HubSpot user", steer the clock, inject faults, configure webhooks and read counts.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use hubsync::sim::faults::{Fault, FaultRule, Trigger};
+//! use hubsync::sim::hubspot::{HubspotSim, RateProfile, SimConfig, Subscription, WebhookSettings};
+//! use serde_json::json;
+//!
+//! let config = SimConfig { rate: RateProfile::UNLIMITED, ..SimConfig::default() };
+//! let sim = HubspotSim::start(config).await?;
+//! // Point a client at sim.base_url() with the bearer token sim.token() ("sim-token").
+//! let id = sim.seed("contacts", json!({"email": "ann@example.com"}))?;
+//! sim.clock().freeze();
+//! sim.edit_as_user("contacts", id, json!({"firstname": "Ann"}), 7)?;
+//! sim.clock().advance(chrono::Duration::seconds(30));
+//! let fault = Fault::Respond { status: 502, body: json!({}), headers: vec![] };
+//! sim.inject(FaultRule::new("/crm/v3/objects/*/batch/*", fault, Trigger::Next(1)));
+//! let hooks = vec![Subscription::new(1, "contact.propertyChange").property("email")];
+//! sim.set_webhooks(Some(WebhookSettings::new("http://127.0.0.1:9/hooks", "secret", hooks)));
+//! let written = sim.stats().total_written();
+//! # let _ = written;
+//! sim.stop().await?;
+//! # Ok(())
+//! # }
+//! ```
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -8,6 +8,7 @@ pub mod auth;
 mod batch;
 pub mod cli;
 pub mod config;
+mod defaults;
 mod delivery;
 pub mod error;
 pub mod events;
@@ -28,6 +29,7 @@ pub mod signature;
 pub mod store;
 pub mod types;
 pub mod webhooks;
+mod webhooks_api;
 mod write;
 
 use std::sync::{Arc, Mutex, MutexGuard};

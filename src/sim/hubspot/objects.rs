@@ -63,13 +63,15 @@ fn read_json(store: &Store, object: &ObjectType, id: u64, projection: &Projectio
     body
 }
 
-fn list_limit(params: &Params) -> ApiResult<usize> {
+/// `limit` defaults to 10; over 100 (50 with history) is refused, or clamped when the
+/// strictness switch is off.
+fn list_limit(params: &Params, reject_oversized: bool) -> ApiResult<usize> {
     let limit = params.number("limit")?.unwrap_or(10);
     let max = if params.get("propertiesWithHistory").is_some() { 50 } else { 100 };
-    if limit > max {
+    if limit > max && reject_oversized {
         return Err(ApiError::validation(format!("limit must be at most {max}, was {limit}")));
     }
-    Ok(limit.max(1))
+    Ok(limit.clamp(1, max))
 }
 
 /// `GET /crm/v3/objects/{type}`: pages in id order; `after` is the next id.
@@ -78,7 +80,7 @@ pub async fn list(
     Path(segment): Path<String>,
     params: Params,
 ) -> ApiResult<Response> {
-    let limit = list_limit(&params)?;
+    let limit = list_limit(&params, state.config.strict.reject_oversized_limits)?;
     let after: u64 = params
         .get("after")
         .map_or(Ok(0), |a| a.parse())

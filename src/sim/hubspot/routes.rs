@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::{
-    SimState, assoc_api, auth, batch, merge, objects, owners, props_api, ratelimit, schemas, search,
+    SimState, assoc_api, auth, batch, merge, objects, owners, props_api, ratelimit, schemas,
+    search, webhooks_api,
 };
 use crate::sim::faults;
 use crate::sim::stats::{self, RecordsWritten};
@@ -171,12 +172,43 @@ pub fn router(state: SimState) -> Router {
         .nest("/crm/v4/objects", record_association_routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), ratelimit::limit))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
-    let oauth = Router::new().route("/oauth/v1/token", post(auth::token));
+    let webhooks = Router::new()
+        .route(
+            "/webhooks/v3/{app_id}/settings",
+            get(webhooks_api::read_settings)
+                .put(webhooks_api::put_settings)
+                .delete(webhooks_api::delete_settings),
+        )
+        .route(
+            "/webhooks/v3/{app_id}/subscriptions",
+            get(webhooks_api::list_subscriptions).post(webhooks_api::create_subscription),
+        )
+        .route(
+            "/webhooks/v3/{app_id}/subscriptions/{id}",
+            get(webhooks_api::read_subscription)
+                .patch(webhooks_api::update_subscription)
+                .delete(webhooks_api::delete_subscription),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), webhooks_api::developer_key));
+    let oauth = Router::new()
+        .route("/oauth/v1/token", post(auth::token))
+        .route("/oauth/v1/access-tokens/{token}", get(auth::token_info));
     api.merge(oauth)
+        .merge(webhooks)
         .route_layer(middleware::from_fn_with_state(state.faults.clone(), faults::inject))
         .route_layer(middleware::from_fn_with_state(state.stats.clone(), stats::count))
         .fallback(not_found)
+        .layer(middleware::map_response(correlation_id))
         .with_state(state)
+}
+
+/// Every answer carries an `X-HubSpot-Correlation-Id`, as HubSpot's do.
+async fn correlation_id(mut response: Response) -> Response {
+    let id = uuid::Uuid::new_v4().to_string();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-hubspot-correlation-id", value);
+    }
+    response
 }
 
 async fn not_found() -> ApiError {

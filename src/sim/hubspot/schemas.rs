@@ -37,7 +37,7 @@ pub struct SchemaEgg {
 }
 
 fn system_properties(group: &str) -> Vec<PropertyDef> {
-    let mut defs = super::properties::defaults_for("2-0", "hs_createdate", "hs_lastmodifieddate");
+    let mut defs = super::defaults::defaults_for("2-0", "hs_createdate", "hs_lastmodifieddate");
     for def in &mut defs {
         def.group_name = group.to_string();
     }
@@ -85,19 +85,7 @@ pub fn create_schema(store: &mut Store, egg: SchemaEgg, now: i64) -> ApiResult<S
     let number = store.next_schema_id;
     let type_id = format!("2-{number}");
     let table = build_table(&egg, now)?;
-    let mut object = ObjectType::custom(
-        type_id.clone(),
-        egg.name.clone(),
-        store.portal_id,
-        egg.required_properties.clone(),
-    );
-    object.default_properties = egg
-        .primary_display_property
-        .iter()
-        .chain(&egg.secondary_display_properties)
-        .cloned()
-        .collect();
-    object.query_properties = egg.searchable_properties.clone();
+    let object = object_type(&type_id, store.portal_id, &egg);
     let targets = egg
         .associated_objects
         .iter()
@@ -110,7 +98,21 @@ pub fn create_schema(store: &mut Store, egg: SchemaEgg, now: i64) -> ApiResult<S
         store.associations.define(&type_id, &target.type_id, None, None, name, "USER_DEFINED");
     }
     store.types.add(object);
-    let meta = SchemaMeta {
+    store.schemas.insert(type_id.clone(), meta(number, egg, now));
+    Ok(type_id)
+}
+
+fn object_type(type_id: &str, portal_id: u64, egg: &SchemaEgg) -> ObjectType {
+    let required = egg.required_properties.clone();
+    let mut object = ObjectType::custom(type_id.into(), egg.name.clone(), portal_id, required);
+    let display = egg.primary_display_property.iter().chain(&egg.secondary_display_properties);
+    object.default_properties = display.cloned().collect();
+    object.query_properties = egg.searchable_properties.clone();
+    object
+}
+
+fn meta(number: u64, egg: SchemaEgg, now: i64) -> SchemaMeta {
+    SchemaMeta {
         id: number.to_string(),
         labels: egg.labels,
         primary_display_property: egg.primary_display_property,
@@ -120,9 +122,7 @@ pub fn create_schema(store: &mut Store, egg: SchemaEgg, now: i64) -> ApiResult<S
         created_at: now,
         updated_at: now,
         archived: false,
-    };
-    store.schemas.insert(type_id.clone(), meta);
-    Ok(type_id)
+    }
 }
 
 fn schema_json(store: &Store, type_id: &str) -> Value {

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::associations::Associations;
+use super::defaults;
 use super::error::{ApiError, ApiResult};
 use super::events::Change;
-use super::properties::{self, PropertyDef};
+use super::properties::PropertyDef;
 use super::search_index::SearchIndex;
 use super::types::{ObjectType, TypeRegistry};
 
@@ -176,10 +177,10 @@ impl Store {
         let mut tables = HashMap::new();
         for t in types.all() {
             let defs =
-                properties::defaults_for(&t.type_id, &t.created_property, &t.modified_property);
+                defaults::defaults_for(&t.type_id, &t.created_property, &t.modified_property);
             tables.insert(
                 t.type_id.clone(),
-                ObjectTable::with_properties(defs, properties::group_of(&t.type_id)),
+                ObjectTable::with_properties(defs, defaults::group_of(&t.type_id)),
             );
         }
         Store {

@@ -163,7 +163,9 @@ impl Webhooks {
     }
 
     pub fn configure(&self, settings: Option<WebhookSettings>) {
-        let active = settings.as_ref().is_some_and(|s| s.subscriptions.iter().any(|s| s.active));
+        let active = settings
+            .as_ref()
+            .is_some_and(|s| !s.target_url.is_empty() && s.subscriptions.iter().any(|s| s.active));
         *self.settings.lock().expect("webhook lock") = settings.map(Arc::new);
         self.active.store(active, Ordering::Relaxed);
     }
@@ -197,22 +199,10 @@ impl Webhooks {
         types: &TypeRegistry,
     ) -> Option<Value> {
         let object = types.get(&change.type_id)?;
-        let (prefix, name) = subscription.event_type.split_once('.')?;
-        let generic = prefix == "object";
-        let type_matches = if generic {
-            subscription.object_type_id.as_deref() == Some(change.type_id.as_str())
-        } else {
-            object.legacy_webhooks && prefix == object.singular
-        };
-        if !type_matches || name != change.kind.event_name() {
+        if !hears(subscription, change, object) {
             return None;
         }
-        if let (ChangeKind::PropertyChange { name, .. }, Some(wanted)) =
-            (&change.kind, &subscription.property_name)
-            && name != wanted
-        {
-            return None;
-        }
+        let generic = subscription.event_type.starts_with("object.");
         let mut event = json!({
             "eventId": self.next_event_id.fetch_add(1, Ordering::Relaxed),
             "subscriptionId": subscription.id,
@@ -232,6 +222,23 @@ impl Webhooks {
         add_kind_fields(&mut event, change);
         Some(event)
     }
+}
+
+/// Whether a subscription hears about a change: the right object type (legacy per-object or
+/// generic `object.*` with its type id), the right event, and for property changes the
+/// right property.
+fn hears(subscription: &Subscription, change: &Change, object: &super::types::ObjectType) -> bool {
+    let Some((prefix, event)) = subscription.event_type.split_once('.') else { return false };
+    let type_matches = if prefix == "object" {
+        subscription.object_type_id.as_deref() == Some(change.type_id.as_str())
+    } else {
+        object.legacy_webhooks && prefix == object.singular
+    };
+    let property_matches = match (&change.kind, &subscription.property_name) {
+        (ChangeKind::PropertyChange { name, .. }, Some(wanted)) => name == wanted,
+        _ => true,
+    };
+    type_matches && event == change.kind.event_name() && property_matches
 }
 
 fn add_kind_fields(event: &mut Value, change: &Change) {
