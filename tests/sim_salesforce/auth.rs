@@ -188,3 +188,22 @@ async fn without_a_configured_certificate_the_jwt_grant_is_refused() {
     let assertion = sign_assertion(KEY, &claims(&sf, Duration::minutes(3))).unwrap();
     assert_eq!(jwt_grant(&sf, &assertion).await.body["error"], "invalid_grant");
 }
+
+#[tokio::test]
+async fn the_identity_url_of_a_token_names_its_user() {
+    let sf = Sf::start().await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "sim-client"),
+        ("client_secret", "sim-secret"),
+    ];
+    let token = token_request(&sf, &form, None).await.body;
+    let id_url = token["id"].as_str().unwrap();
+    let access = token["access_token"].as_str().unwrap();
+    let identity = answer(sf.http.get(id_url).bearer_auth(access).send().await.unwrap()).await;
+    assert_eq!(identity.status, 200);
+    assert_eq!(identity.body["username"], INTEGRATION_USERNAME);
+    assert_eq!(identity.body["organization_id"], ORG_ID);
+    let anonymous = answer(sf.http.get(id_url).send().await.unwrap()).await;
+    assert_eq!(anonymous.status, 401);
+}

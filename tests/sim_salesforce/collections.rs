@@ -193,3 +193,43 @@ async fn records_written_are_counted_per_endpoint() {
     assert_eq!(entry.records_written, 3);
     assert_eq!(entry.by_status[&200], 1);
 }
+
+#[tokio::test]
+async fn a_record_a_validation_rule_rejects_fails_alone_in_its_batch() {
+    let sf = Sf::start().await;
+    sf.sim.reject_records("Contact", "LastName", json!("Bad"), "Last name may not be Bad").unwrap();
+    let body = json!({"records": [contact("Good"), contact("bad"), contact("Fine")]});
+    let results = sf.post("/composite/sobjects", body).await.body;
+    assert_eq!(results[0]["success"], true);
+    assert_eq!(results[1]["errors"][0]["statusCode"], "FIELD_CUSTOM_VALIDATION_EXCEPTION");
+    assert_eq!(results[1]["errors"][0]["message"], "Last name may not be Bad");
+    assert_eq!(results[2]["success"], true);
+    sf.sim.clear_record_faults();
+    assert_eq!(sf.post("/sobjects/Contact", json!({"LastName": "Bad"})).await.status, 201);
+}
+
+#[tokio::test]
+async fn locked_rows_fail_the_next_writes_with_unable_to_lock_row_then_clear() {
+    let sf = Sf::start().await;
+    sf.sim.lock_rows("Contact", 2).unwrap();
+    let body = json!({"records": [
+        {"attributes": {"type": "Contact"}, "HubSpot_Id__c": "a", "LastName": "A"},
+        {"attributes": {"type": "Contact"}, "HubSpot_Id__c": "b", "LastName": "B"},
+        {"attributes": {"type": "Contact"}, "HubSpot_Id__c": "c", "LastName": "C"},
+    ]});
+    let results = sf.patch("/composite/sobjects/Contact/HubSpot_Id__c", body.clone()).await.body;
+    let codes: Vec<_> =
+        results.as_array().unwrap().iter().map(|r| r["errors"][0]["statusCode"].clone()).collect();
+    assert_eq!(codes, [json!("UNABLE_TO_LOCK_ROW"), json!("UNABLE_TO_LOCK_ROW"), Value::Null]);
+    let retried = sf.patch("/composite/sobjects/Contact/HubSpot_Id__c", body).await.body;
+    assert!(retried.as_array().unwrap().iter().all(|r| r["success"] == true), "{retried}");
+    assert_eq!(sf.sim.count("Contact", false), 3);
+}
+
+#[tokio::test]
+async fn a_malformed_parameter_answers_a_json_error() {
+    let sf = Sf::start().await;
+    let a = sf.contact("A").await;
+    let answer = sf.delete(&format!("/composite/sobjects?ids={a}&allOrNone=maybe")).await;
+    assert_eq!((answer.status, answer.error_code()), (400, "INVALID_QUERY_PARAMETER"));
+}

@@ -149,3 +149,10 @@ async fn the_version_list_is_served_without_a_session() {
     assert_eq!(answer.status, 200);
     assert!(answer.body.as_array().unwrap().iter().any(|v| v["version"] == "59.0"));
 }
+
+#[tokio::test]
+async fn an_unsupported_method_answers_405_with_a_json_error() {
+    let sf = Sf::start().await;
+    let answer = sf.call(reqwest::Method::PUT, "/sobjects/Account/describe", None).await;
+    assert_eq!((answer.status, answer.error_code()), (405, "METHOD_NOT_ALLOWED"));
+}

@@ -273,3 +273,34 @@ async fn a_body_that_is_not_a_json_object_answers_json_parser_error() {
     let answer = super::answer(response).await;
     assert_eq!((answer.status, answer.error_code()), (400, "JSON_PARSER_ERROR"));
 }
+
+#[tokio::test]
+async fn an_update_with_if_unmodified_since_before_the_last_change_answers_412() {
+    let sf = Sf::start().await;
+    sf.sim.clock().freeze();
+    let id = sf.contact("Ng").await;
+    let created = sf.sim.clock().now();
+    sf.sim.clock().advance(chrono::Duration::minutes(5));
+    sf.sim.edit_as_user(&id, json!({"Title": "changed in the UI"})).unwrap();
+    let stale = created.to_rfc2822();
+    let path = format!("/sobjects/Contact/{id}");
+    let answer = sf
+        .call_with(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"Title": "mine"})),
+            &[("If-Unmodified-Since", &stale)],
+        )
+        .await;
+    assert_eq!(answer.status, 412);
+    let fresh = sf.sim.clock().now().to_rfc2822();
+    let answer = sf
+        .call_with(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"Title": "mine"})),
+            &[("If-Unmodified-Since", &fresh)],
+        )
+        .await;
+    assert_eq!(answer.status, 204);
+}

@@ -342,10 +342,10 @@ async fn query_all_pages_continue_at_the_query_locator_path() {
     assert_eq!(first.body["totalSize"], 250);
     let next = first.body["nextRecordsUrl"].as_str().unwrap();
     assert!(next.contains("/query/"), "{next}");
-    let second = sf.get(next).await;
-    assert_eq!(second.body["records"].as_array().unwrap().len(), 50);
     let as_query_all = next.replace("/query/", "/queryAll/");
-    assert_eq!(sf.get(&as_query_all).await.status, 200);
+    assert_eq!(sf.get(&as_query_all).await.body["records"].as_array().unwrap().len(), 50);
+    let again = sf.get(next).await;
+    assert_eq!(again.error_code(), "INVALID_QUERY_LOCATOR", "a cursor closes after its last page");
 }
 
 #[tokio::test]

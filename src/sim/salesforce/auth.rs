@@ -190,6 +190,28 @@ fn issue_response(state: &SfState, user_id: &str) -> Response {
     json_response(StatusCode::OK, &body)
 }
 
+/// `GET /id/{orgId}/{userId}`: the identity of a user of this org.
+pub async fn identity(
+    State(state): State<SharedState>,
+    axum::extract::Path((org, user)): axum::extract::Path<(String, String)>,
+) -> Result<Response, SfError> {
+    let store = state.store();
+    let found = store.get(&user).filter(|u| u.object == "User" && org == ORG_ID);
+    let user = found.ok_or_else(SfError::not_found)?;
+    let base = state.base_url();
+    let body = json!({
+        "id": format!("{base}/id/{ORG_ID}/{}", user.id()),
+        "user_id": user.id(),
+        "organization_id": ORG_ID,
+        "username": user.get("Username"),
+        "email": user.get("Email"),
+        "last_name": user.get("LastName"),
+        "active": user.get("IsActive"),
+        "urls": { "rest": format!("{base}/services/data/v{{version}}/") },
+    });
+    Ok(json_response(StatusCode::OK, &body))
+}
+
 /// Base64 of HMAC-SHA256 over the identity URL and issue time, keyed by the client secret.
 fn sign(secret: &str, text: &str) -> String {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());

@@ -15,7 +15,7 @@ use super::persist::{self, PersistError};
 use super::render;
 use super::routes;
 use super::state::{SfState, SharedState};
-use super::store::StoreSnapshot;
+use super::store::{RecordRule, StoreSnapshot};
 use super::tls::{self, TlsError};
 use crate::sim::clock::SimClock;
 use crate::sim::faults::{Fault, FaultPlan, FaultRule, Trigger};
@@ -162,6 +162,47 @@ impl SalesforceSim {
         let mut usage = self.state.usage.lock().expect("usage lock");
         usage.reset();
         usage.add(self.state.now(), used);
+    }
+
+    /// A validation rule: writes of `object` records whose `field` holds `value` fail with
+    /// 400 `FIELD_CUSTOM_VALIDATION_EXCEPTION` and `message`, until [`Self::clear_record_faults`].
+    pub fn reject_records(
+        &self,
+        object: &str,
+        field: &str,
+        value: Value,
+        message: &str,
+    ) -> Result<(), SfError> {
+        let object = self.object(object)?;
+        let field =
+            object.field(field).ok_or_else(|| SfError::invalid_field(&object.name, field))?;
+        let error = SfError::bad_request("FIELD_CUSTOM_VALIDATION_EXCEPTION", message)
+            .with_fields(&[&field.name]);
+        let when = Some((field.name.clone(), value));
+        self.state.store().add_rule(RecordRule {
+            object: object.name.clone(),
+            when,
+            error,
+            remaining: None,
+        });
+        Ok(())
+    }
+
+    /// The next `writes` record writes to `object` fail with `UNABLE_TO_LOCK_ROW`, each on its
+    /// own (in a collections call, its batch-mates are written).
+    pub fn lock_rows(&self, object: &str, writes: u32) -> Result<(), SfError> {
+        let object = self.object(object)?;
+        let message = "unable to obtain exclusive access to this record or 1 records";
+        let error = SfError::bad_request("UNABLE_TO_LOCK_ROW", message);
+        let rule =
+            RecordRule { object: object.name.clone(), when: None, error, remaining: Some(writes) };
+        self.state.store().add_rule(rule);
+        Ok(())
+    }
+
+    /// Removes every rule set by [`Self::reject_records`] and [`Self::lock_rows`].
+    pub fn clear_record_faults(&self) {
+        self.state.store().clear_rules();
     }
 
     /// Creates a record as seeding does: audit and read-only fields may be set.

@@ -22,7 +22,9 @@ pub fn router(state: SharedState) -> Router {
     let inner = Router::new()
         .merge(data_routes(state.clone()))
         .merge(public_routes(state.clone()))
+        .merge(identity_routes(state.clone()))
         .fallback(|| async { SfError::not_found() })
+        .method_not_allowed_fallback(|| async { method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     let normalized = NormalizePathLayer::trim_trailing_slash().layer(inner);
     Router::new().fallback_service(normalized)
@@ -32,6 +34,21 @@ fn public_routes(state: SharedState) -> Router {
     Router::new()
         .route("/services/data", get(rest::versions))
         .route("/services/oauth2/token", post(auth::token))
+        .route_layer(from_fn_with_state(state.faults.clone(), faults::inject))
+        .route_layer(from_fn_with_state(state.stats.clone(), stats::count))
+        .with_state(state)
+}
+
+fn method_not_allowed() -> SfError {
+    let message = "HTTP method not allowed on this resource";
+    SfError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", message)
+}
+
+/// The identity URL a token response names: who the token acts as.
+fn identity_routes(state: SharedState) -> Router {
+    Router::new()
+        .route("/id/{org}/{user}", get(auth::identity))
+        .route_layer(from_fn_with_state(state.clone(), auth::require_session))
         .route_layer(from_fn_with_state(state.faults.clone(), faults::inject))
         .route_layer(from_fn_with_state(state.stats.clone(), stats::count))
         .with_state(state)

@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::{MatchedPath, Path, Query, State};
+use axum::extract::{MatchedPath, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::records::external_field;
-use super::{api_version, call_client, count_written, json_object, object};
+use super::{Params, api_version, call_client, count_written, json_object, object};
 use crate::sim::salesforce::error::{SfError, json_response};
 use crate::sim::salesforce::ids;
 use crate::sim::salesforce::render;
@@ -296,7 +296,7 @@ pub struct DeleteParams {
 pub async fn delete(
     State(state): State<SharedState>,
     Path(version): Path<String>,
-    Query(params): Query<DeleteParams>,
+    Params(params): Params<DeleteParams>,
     method: Method,
     matched: MatchedPath,
     headers: HeaderMap,
@@ -339,7 +339,7 @@ pub struct RetrieveParams {
 pub async fn retrieve_get(
     State(state): State<SharedState>,
     Path((version, t)): Path<(String, String)>,
-    Query(params): Query<RetrieveParams>,
+    Params(params): Params<RetrieveParams>,
 ) -> Result<Response, SfError> {
     let split = |s: Option<String>| -> Vec<String> {
         s.unwrap_or_default()

@@ -17,6 +17,28 @@ use super::error::{SfError, json_response};
 use super::schema::ObjectDef;
 use super::state::SfState;
 
+/// Query-string parameters; a malformed one gets Salesforce's JSON error array rather than
+/// axum's plain-text rejection.
+pub struct Params<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Params<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = SfError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, SfError> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(query).map(Params).map_err(|err| {
+            SfError::bad_request("INVALID_QUERY_PARAMETER", format!("invalid parameter: {err}"))
+        })
+    }
+}
+
 /// The `vNN.N` segment as a number, e.g. 59.0.
 pub fn api_version(segment: &str) -> Option<f64> {
     let number = segment.strip_prefix('v')?;

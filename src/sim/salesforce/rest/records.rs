@@ -2,18 +2,20 @@
 //! and upsert by external id (201, 200 `created:false` on v46.0+ or 204 before, 300).
 
 use axum::body::Bytes;
-use axum::extract::{MatchedPath, Path, Query, State};
+use axum::extract::{MatchedPath, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use chrono::DateTime;
 use serde_json::{Value, json};
 
-use super::{api_version, call_client, count_written, json_object, object};
+use super::{Params, api_version, call_client, count_written, json_object, object};
 use crate::sim::salesforce::error::{SfError, json_response};
 use crate::sim::salesforce::ids;
 use crate::sim::salesforce::render;
 use crate::sim::salesforce::schema::{FieldDef, FieldType, ObjectDef, describe};
 use crate::sim::salesforce::state::SharedState;
-use crate::sim::salesforce::store::Upserted;
+use crate::sim::salesforce::store::{Record, Upserted};
+use crate::sim::salesforce::value::parse_datetime;
 
 type ObjectPath = Path<(String, String)>;
 type RecordPath = Path<(String, String, String)>;
@@ -114,7 +116,7 @@ fn field_list(object: &ObjectDef, fields: Option<&str>) -> Result<Option<Vec<Str
 pub async fn read(
     State(state): State<SharedState>,
     Path((v, t, id)): RecordPath,
-    Query(params): Query<FieldsParam>,
+    Params(params): Params<FieldsParam>,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
     let id = record_id(&id)?;
@@ -138,9 +140,28 @@ pub async fn update(
     let id = record_id(&id)?;
     let input = json_object(&body)?;
     let actor = state.api_actor(call_client(&headers));
-    state.store().update(&object, &id, &input, &actor, state.now())?;
+    let mut store = state.store();
+    check_unmodified_since(&headers, store.live(&object, &id)?)?;
+    store.update(&object, &id, &input, &actor, state.now())?;
+    drop(store);
     count_written(&state, &method, &matched, 1);
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `If-Unmodified-Since` (RFC 1123): 412 if the record changed after that instant.
+fn check_unmodified_since(headers: &HeaderMap, record: &Record) -> Result<(), SfError> {
+    let Some(since) = headers.get("if-unmodified-since").and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let since = DateTime::parse_from_rfc2822(since).map_err(|_| {
+        SfError::bad_request("INVALID_HEADER_TYPE", "If-Unmodified-Since must be an RFC 1123 date")
+    })?;
+    let modified = record.get("LastModifiedDate").as_str().and_then(parse_datetime);
+    if modified.is_some_and(|at| at.timestamp() > since.timestamp()) {
+        let message = format!("The requested resource has been modified since {since}");
+        return Err(SfError::new(StatusCode::PRECONDITION_FAILED, "PRECONDITION_FAILED", message));
+    }
+    Ok(())
 }
 
 /// `DELETE /sobjects/{T}/{id}`: 204; the record goes to the recycle bin.
@@ -171,7 +192,7 @@ pub fn external_field<'a>(object: &'a ObjectDef, name: &str) -> Result<&'a Field
 pub async fn read_by_external_id(
     State(state): State<SharedState>,
     Path((v, t, field, value)): ExternalPath,
-    Query(params): Query<FieldsParam>,
+    Params(params): Params<FieldsParam>,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
     let field = external_field(&object, &field)?;
@@ -197,7 +218,7 @@ pub async fn read_by_external_id(
 pub async fn upsert(
     State(state): State<SharedState>,
     Path((v, t, field, value)): ExternalPath,
-    Query(params): Query<UpsertParams>,
+    Params(params): Params<UpsertParams>,
     method: Method,
     matched: MatchedPath,
     headers: HeaderMap,

@@ -1,13 +1,13 @@
 //! Data replication: `GET /sobjects/{T}/updated/` and `/deleted/` over a `start`–`end`
 //! window, with Salesforce's window rules and id limit.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::{Value, json};
 
-use super::object;
+use super::{Params, object};
 use crate::sim::salesforce::error::{SfError, json_response};
 use crate::sim::salesforce::state::{SfState, SharedState};
 use crate::sim::salesforce::value::{format_datetime, parse_datetime};
@@ -64,7 +64,7 @@ fn check_id_limit(state: &SfState, n: usize) -> Result<(), SfError> {
 pub async fn updated(
     State(state): State<SharedState>,
     Path((_, t)): Path<(String, String)>,
-    Query(params): Query<Window>,
+    Params(params): Params<Window>,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
     let (start, end) = window(&state, &params)?;
@@ -91,7 +91,7 @@ pub async fn updated(
 pub async fn deleted(
     State(state): State<SharedState>,
     Path((_, t)): Path<(String, String)>,
-    Query(params): Query<Window>,
+    Params(params): Params<Window>,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
     let (start, end) = window(&state, &params)?;

@@ -20,7 +20,8 @@ use super::state::{SfState, SharedState};
 /// Rows per page: Salesforce's default, and the bounds it applies to `batchSize`.
 const DEFAULT_BATCH: usize = 2000;
 const MIN_BATCH: usize = 200;
-/// How long a cursor lives (v56.0+: two days).
+/// How long a cursor lives (v56.0+: two days). A cursor whose last page has been served is
+/// closed at once.
 const CURSOR_LIFETIME: Duration = Duration::days(2);
 
 struct Cursor {
@@ -103,12 +104,17 @@ pub async fn more(
     let invalid = || SfError::bad_request("INVALID_QUERY_LOCATOR", "invalid query locator");
     let (base, offset) = locator.rsplit_once('-').ok_or_else(invalid)?;
     let offset: usize = offset.parse().map_err(|_| invalid())?;
-    let cursors = state.cursors.lock().expect("cursor lock");
+    let mut cursors = state.cursors.lock().expect("cursor lock");
     let (rows, batch) = cursors.get(base, state.now()).ok_or_else(invalid)?;
-    drop(cursors);
     if offset >= rows.len() {
         return Err(invalid());
     }
+    if offset + batch >= rows.len() {
+        // The last page: clients never go back, and a long rehearsal must not keep every
+        // result set it ever paged through for two days.
+        cursors.open.remove(base);
+    }
+    drop(cursors);
     Ok(page(&version, &rows, offset, batch, Some(base)))
 }
 

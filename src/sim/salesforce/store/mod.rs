@@ -2,6 +2,7 @@
 //! with an undo log so an all-or-none batch can be rolled back.
 
 mod lifecycle;
+mod rules;
 mod write;
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,6 +16,7 @@ use super::ids;
 use super::schema::{ObjectDef, Schema};
 use super::value::index_key;
 
+pub use rules::RecordRule;
 pub use write::{Actor, Upserted};
 
 /// One record: its object's canonical name and its field values by canonical field name,
@@ -64,6 +66,7 @@ pub struct Store {
     tables: HashMap<String, Table>,
     next_sequence: u64,
     undo: Option<Vec<Undo>>,
+    rules: Vec<RecordRule>,
 }
 
 /// What persistence saves: every record and the id sequence.
@@ -76,7 +79,7 @@ pub struct StoreSnapshot {
 impl Store {
     pub fn new(schema: Arc<Schema>) -> Self {
         let tables = schema.objects().iter().map(|o| (o.name.clone(), Table::default())).collect();
-        Store { schema, tables, next_sequence: 1, undo: None }
+        Store { schema, tables, next_sequence: 1, undo: None, rules: Vec::new() }
     }
 
     pub fn object(&self, name: &str) -> Option<Arc<ObjectDef>> {

@@ -44,6 +44,7 @@ impl Store {
         let mut fields = self.checked_fields(object, input, actor, Mode::Create)?;
         fill_defaults(object, &mut fields, actor);
         check_required(object, &fields)?;
+        self.check_rules(&object.name, &fields)?;
         let id = self.next_id(&object.key_prefix);
         self.check_unique(object, &fields, &id)?;
         fields.insert("Id".into(), Value::String(id.clone()));
@@ -82,6 +83,7 @@ impl Store {
             record.fields.insert(name, value);
         }
         check_required(object, &record.fields)?;
+        self.check_rules(&object.name, &record.fields)?;
         self.check_unique(object, &record.fields, record.id())?;
         touch(&mut record, actor, now);
         self.put(record);
