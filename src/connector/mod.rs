@@ -21,6 +21,28 @@ pub fn system_clock() -> Clock {
     std::sync::Arc::new(Utc::now)
 }
 
+/// Builds the connector a config entry describes, with default tuning; `instance` names
+/// this hubsync in Salesforce's echo marker when the entry sets no `client_name`.
+pub fn from_settings(
+    settings: &crate::config::ConnectorSettings,
+    instance: &str,
+) -> Result<std::sync::Arc<dyn Connector>, ConnectorError> {
+    use crate::config::ConnectorSettings;
+    Ok(match settings {
+        ConnectorSettings::Hubspot(hubspot) => std::sync::Arc::new(hubspot::HubspotConnector::new(
+            hubspot,
+            hubspot::HubspotOptions::default(),
+        )?),
+        ConnectorSettings::Salesforce(salesforce) => {
+            let options = salesforce::SalesforceOptions {
+                instance: instance.to_string(),
+                ..Default::default()
+            };
+            std::sync::Arc::new(salesforce::SalesforceConnector::new(salesforce, options)?)
+        }
+    })
+}
+
 /// One side of a sync. Object names are the API's own (`contacts`, `Contact`); field names
 /// likewise. Batch calls accept any number of items and split them into the API's batch
 /// size; results come back one per item, in input order, and a bad item never fails its

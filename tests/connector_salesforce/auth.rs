@@ -51,3 +51,16 @@ async fn wrong_credentials_need_an_operator() {
     assert!(matches!(err, ConnectorError::Auth { .. }), "{err:?}");
     assert_eq!(err.kind(), hubsync::error_kind::ErrorKind::NeedsOperator);
 }
+
+#[tokio::test]
+async fn a_config_entry_builds_a_connector_that_marks_writes_with_the_instance_name() {
+    let sim = sim().await;
+    let mut settings = settings(&sim);
+    settings.client_name = None;
+    let entry = hubsync::config::ConnectorSettings::Salesforce(settings);
+    let connector = hubsync::connector::from_settings(&entry, "replica-a").unwrap();
+    assert_eq!(connector.api(), "salesforce");
+    connector.upsert_batch("Contact", KEY_FIELD, &contacts(1)).await.unwrap();
+    let record = &sim.find("Contact", KEY_FIELD, "hs-0")[0];
+    assert_eq!(record[hubsync::sim::salesforce::ECHO_FIELD], "hubsync-replica-a");
+}

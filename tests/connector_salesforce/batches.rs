@@ -85,3 +85,20 @@ async fn updates_and_deletes_report_per_record() {
     assert!(deleted[0].is_success());
     assert_eq!(sim.count("Contact", false), 0);
 }
+
+#[tokio::test]
+async fn records_that_could_not_lock_their_row_are_sent_again_on_their_own() {
+    let sim = sim().await;
+    sim.lock_rows("Contact", 3).unwrap();
+    let results = connector(&sim).upsert_batch("Contact", KEY_FIELD, &contacts(50)).await.unwrap();
+    assert!(results.iter().all(ItemResult::is_success), "{results:?}");
+    assert_eq!(sim.count("Contact", false), 50);
+    let calls: u64 = sim
+        .stats()
+        .snapshot()
+        .iter()
+        .filter(|(endpoint, _)| endpoint.starts_with("PATCH") && endpoint.contains("composite"))
+        .map(|(_, s)| s.requests)
+        .sum();
+    assert_eq!(calls, 2, "one call for all 50, one more for the 3 locked rows");
+}
