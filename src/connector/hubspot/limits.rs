@@ -264,6 +264,18 @@ mod tests {
     }
 
     #[test]
+    fn a_retry_after_is_honoured_but_clamped_and_each_policy_has_its_own_wait() {
+        let limits = HubspotLimits::new(&HubspotRateLimit::default(), chrono_tz::UTC);
+        let now = Utc::now();
+        let wait = |policy, hint| limits.on_rate_limited(policy, hint, now).unwrap();
+        assert_eq!(wait("TEN_SECONDLY_ROLLING", None), Duration::from_secs(10));
+        assert_eq!(wait("SECONDLY", None), Duration::from_secs(1));
+        assert_eq!(wait("SECONDLY", Some(Duration::from_secs(3))), Duration::from_secs(3));
+        let huge = Some(Duration::from_secs(86_400));
+        assert_eq!(wait("TEN_SECONDLY_ROLLING", huge), Duration::from_secs(60));
+    }
+
+    #[test]
     fn headers_correct_the_burst_limit_and_the_daily_remaining() {
         let limits = HubspotLimits::new(&HubspotRateLimit::default(), chrono_tz::UTC);
         let mut headers = HeaderMap::new();
