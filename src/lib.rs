@@ -5,6 +5,7 @@ pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod connector;
 pub mod db;
 pub mod error_kind;
 pub mod ingest;

@@ -7,6 +7,14 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 pub const BUILD_INFO: &str = "hubsync_build_info";
 pub const DATABASE_READY: &str = "hubsync_database_ready";
 pub const READYZ_FAILURES: &str = "hubsync_readyz_failures_total";
+pub const CONNECTOR_REQUESTS: &str = "hubsync_connector_requests_total";
+pub const CONNECTOR_RETRIES: &str = "hubsync_connector_retries_total";
+pub const CONNECTOR_RATE_LIMITED: &str = "hubsync_connector_rate_limited_total";
+pub const CONNECTOR_OUT_OF_DAILY_BUDGET: &str = "hubsync_connector_out_of_daily_budget";
+pub const CONNECTOR_DAILY_REMAINING: &str = "hubsync_connector_daily_remaining";
+pub const CONNECTOR_ITEM_RESULTS: &str = "hubsync_connector_item_results_total";
+pub const CONNECTOR_REAUTH: &str = "hubsync_connector_reauthentications_total";
+pub const CONNECTOR_WEBHOOKS_REFUSED: &str = "hubsync_connector_webhooks_refused_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -33,5 +41,41 @@ fn describe() {
         "1 when the database is reachable and fully migrated, else 0."
     );
     metrics::describe_counter!(READYZ_FAILURES, "Readiness probes answered 503, by reason.");
+    describe_connectors();
     metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+}
+
+fn describe_connectors() {
+    metrics::describe_counter!(
+        CONNECTOR_REQUESTS,
+        "HTTP requests sent to a CRM API, by connector and outcome (ok, or the error kind)."
+    );
+    metrics::describe_counter!(
+        CONNECTOR_RETRIES,
+        "Connector requests retried after a failure, by connector and error kind."
+    );
+    metrics::describe_counter!(
+        CONNECTOR_RATE_LIMITED,
+        "429 answers and limit refusals received from a CRM API, by connector and policy."
+    );
+    metrics::describe_gauge!(
+        CONNECTOR_OUT_OF_DAILY_BUDGET,
+        "1 while a connector has stopped spending until its daily budget resets, else 0."
+    );
+    metrics::describe_gauge!(
+        CONNECTOR_DAILY_REMAINING,
+        "Requests the connector may still spend today (HubSpot daily budget, Salesforce share)."
+    );
+    metrics::describe_counter!(
+        CONNECTOR_ITEM_RESULTS,
+        "Per-item results of batch writes, by connector and outcome."
+    );
+    metrics::describe_counter!(
+        CONNECTOR_REAUTH,
+        "Access tokens fetched again (refresh before expiry, or after a rejected token)."
+    );
+    metrics::describe_counter!(
+        CONNECTOR_WEBHOOKS_REFUSED,
+        "Webhook requests refused by signature verification, by reason."
+    );
 }

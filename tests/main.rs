@@ -1,8 +1,6 @@
 //! hubsync's integration tests: one binary, the real app on port 0, a fresh database per
 //! test, and the simulators in-process.
 
-mod sim_hubspot;
-mod sim_salesforce;
 mod support;
 
 mod admin_api;
@@ -10,6 +8,10 @@ mod admin_server;
 mod cli;
 mod cli_journal;
 mod config_loading;
+mod connector_hubspot;
+mod connector_salesforce;
 mod journal_store;
 mod migrations;
 mod reconcile_stores;
+mod sim_hubspot;
+mod sim_salesforce;

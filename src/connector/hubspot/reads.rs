@@ -1,0 +1,258 @@
+//! Reads: records by id or unique value (batch/read), the full listing for backfills,
+//! archived records for delete detection, owners, and property discovery.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::client::Client;
+use super::request::{self, ApiRequest, modified_property};
+use super::response::{self, text};
+use crate::connector::{
+    ConnectorError, Deleted, FieldDescription, FieldKind, FieldOption, Lookup, ObjectDescription,
+    Owner, ReadResult, Record, RecordPage, parse_time,
+};
+
+/// The properties to ask for: the caller's, plus the id and last-modified ones.
+pub fn wanted(object: &str, fields: &[String]) -> Vec<String> {
+    let mut all: Vec<String> = fields.to_vec();
+    for extra in ["hs_object_id", modified_property(object)] {
+        if !all.iter().any(|f| f == extra) {
+            all.push(extra.to_string());
+        }
+    }
+    all
+}
+
+pub async fn read_batch(
+    client: &Client,
+    object: &str,
+    lookup: &Lookup,
+    keys: &[String],
+    fields: &[String],
+) -> Result<Vec<ReadResult>, ConnectorError> {
+    let id_property = match lookup {
+        Lookup::Id => None,
+        Lookup::Unique(property) => Some(property.as_str()),
+    };
+    let mut properties = wanted(object, fields);
+    if let Some(property) = id_property.filter(|p| !properties.iter().any(|f| f == p)) {
+        properties.push(property.to_string());
+    }
+    let mut found: HashMap<String, Record> = HashMap::new();
+    for chunk in keys.chunks(super::batch::BATCH_SIZE) {
+        for record in read_records(client, object, chunk, &properties, id_property, false).await? {
+            let key = match id_property {
+                None => record.id.clone(),
+                Some(p) => record.properties.get(p).and_then(text).unwrap_or_default(),
+            };
+            found.insert(key.to_lowercase(), record);
+        }
+    }
+    Ok(keys
+        .iter()
+        .map(|key| match found.get(&key.to_lowercase()) {
+            Some(record) => ReadResult::Found(record.clone()),
+            None => ReadResult::NotFound,
+        })
+        .collect())
+}
+
+/// `batch/read` of up to 100 keys; missing keys are simply absent.
+pub async fn read_records(
+    client: &Client,
+    object: &str,
+    keys: &[String],
+    properties: &[String],
+    id_property: Option<&str>,
+    archived: bool,
+) -> Result<Vec<Record>, ConnectorError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let path = format!("{}/batch/read", client.paths.objects(object));
+    let body = request::read_body(keys, properties, id_property);
+    let request = ApiRequest::post(path, body).query("archived", archived.to_string());
+    let answer = client.call(&request).await?;
+    let modified = modified_property(object);
+    Ok(answer.body["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| response::record(r, modified))
+        .collect())
+}
+
+/// One page of ids from the list endpoint (`properties` kept to the id so the query string
+/// stays short), and the cursor of the next page.
+async fn list_ids(
+    client: &Client,
+    object: &str,
+    after: Option<&str>,
+    archived: bool,
+) -> Result<(Vec<Value>, Option<String>), ConnectorError> {
+    let mut request = ApiRequest::get(client.paths.objects(object))
+        .query("limit", "100")
+        .query("properties", "hs_object_id")
+        .query("archived", archived.to_string());
+    if let Some(after) = after {
+        request = request.query("after", after);
+    }
+    let answer = client.call(&request).await?;
+    let results = answer.body["results"].as_array().cloned().unwrap_or_default();
+    let next = answer.body["paging"]["next"]["after"].as_str().map(str::to_string);
+    Ok((results, next))
+}
+
+/// A full backfill page: ids from the list endpoint, then their properties by batch/read.
+pub async fn read_all(
+    client: &Client,
+    object: &str,
+    page: Option<&str>,
+    fields: &[String],
+) -> Result<RecordPage, ConnectorError> {
+    let (results, next) = list_ids(client, object, page, false).await?;
+    let ids: Vec<String> = results.iter().filter_map(|r| text(&r["id"])).collect();
+    let properties = wanted(object, fields);
+    let mut records = read_records(client, object, &ids, &properties, None, false).await?;
+    let order: HashMap<&String, usize> = ids.iter().enumerate().map(|(i, id)| (id, i)).collect();
+    records.sort_by_key(|r| order.get(&r.id).copied().unwrap_or(usize::MAX));
+    Ok(RecordPage { records, next })
+}
+
+/// Records archived at or after `since`, from the archived listing.
+pub async fn read_deletes(
+    client: &Client,
+    object: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<Deleted>, ConnectorError> {
+    let mut deleted = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let (results, next) = list_ids(client, object, after.as_deref(), true).await?;
+        for result in &results {
+            let at = result["archivedAt"].as_str().and_then(parse_time);
+            if let (Some(id), Some(at)) = (text(&result["id"]), at.filter(|at| *at >= since)) {
+                deleted.push(Deleted { id, deleted_at: at });
+            }
+        }
+        match next {
+            Some(next) => after = Some(next),
+            None => return Ok(deleted),
+        }
+    }
+}
+
+pub async fn owners(client: &Client) -> Result<Vec<Owner>, ConnectorError> {
+    let mut owners = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut request = ApiRequest::get(client.paths.owners()).query("limit", "100");
+        if let Some(after) = &after {
+            request = request.query("after", after.clone());
+        }
+        let answer = client.call(&request).await?;
+        for owner in answer.body["results"].as_array().into_iter().flatten() {
+            let Some(id) = text(&owner["id"]) else { continue };
+            let email = owner["email"].as_str().map(str::to_string);
+            owners.push(Owner { id, email, active: !owner["archived"].as_bool().unwrap_or(false) });
+        }
+        match answer.body["paging"]["next"]["after"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => return Ok(owners),
+        }
+    }
+}
+
+/// A custom object type the portal defines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomObject {
+    /// `2-123456`: usable as `{objectType}` in every path.
+    pub type_id: String,
+    pub name: String,
+    pub fully_qualified_name: String,
+    pub required: Vec<String>,
+}
+
+/// The portal's custom object schemas.
+pub async fn schemas(client: &Client) -> Result<Vec<CustomObject>, ConnectorError> {
+    let answer = client.call(&ApiRequest::get("/crm-object-schemas/v3/schemas".into())).await?;
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)).collect()
+    };
+    Ok(answer.body["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|schema| {
+            Some(CustomObject {
+                type_id: schema["objectTypeId"].as_str()?.to_string(),
+                name: schema["name"].as_str().unwrap_or_default().to_string(),
+                fully_qualified_name: schema["fullyQualifiedName"].as_str()?.to_string(),
+                required: strings(&schema["requiredProperties"]),
+            })
+        })
+        .collect())
+}
+
+/// Fields from the properties API; required flags for HubSpot's standard objects.
+pub async fn describe(client: &Client, object: &str) -> Result<ObjectDescription, ConnectorError> {
+    let answer = client.call(&ApiRequest::get(client.paths.properties(object))).await?;
+    let required = required_on_create(object);
+    let fields = answer.body["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| field(p, &required))
+        .collect();
+    Ok(ObjectDescription { name: object.to_string(), fields })
+}
+
+fn field(property: &Value, required: &[&str]) -> Option<FieldDescription> {
+    let name = property["name"].as_str()?.to_string();
+    let api_type = property["type"].as_str().unwrap_or("string").to_string();
+    let field_type = property["fieldType"].as_str().unwrap_or_default();
+    let kind = match (api_type.as_str(), field_type) {
+        ("enumeration", "checkbox") => FieldKind::MultiEnumeration,
+        ("enumeration", "booleancheckbox") | ("bool", _) => FieldKind::Bool,
+        ("enumeration", _) => FieldKind::Enumeration,
+        ("number", _) => FieldKind::Number,
+        ("date", _) => FieldKind::Date,
+        ("datetime", _) => FieldKind::DateTime,
+        ("string" | "phone_number", _) => FieldKind::Text,
+        (other, _) => FieldKind::Other(other.to_string()),
+    };
+    let options = property["options"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| FieldOption {
+            value: o["value"].as_str().unwrap_or_default().to_string(),
+            label: o["label"].as_str().unwrap_or_default().to_string(),
+            active: !o["hidden"].as_bool().unwrap_or(false),
+        })
+        .collect();
+    let read_only = property["modificationMetadata"]["readOnlyValue"].as_bool().unwrap_or(false)
+        || property["calculated"].as_bool().unwrap_or(false);
+    Some(FieldDescription {
+        required: required.contains(&name.as_str()),
+        label: property["label"].as_str().unwrap_or(&name).to_string(),
+        unique: property["hasUniqueValue"].as_bool().unwrap_or(false) || name == "email",
+        name,
+        kind,
+        api_type,
+        options,
+        read_only,
+    })
+}
+
+/// HubSpot's required-on-create properties for its standard objects (fact sheet §4).
+fn required_on_create(object: &str) -> Vec<&'static str> {
+    match object {
+        "deals" | "deal" | "0-3" => vec!["dealname", "dealstage", "pipeline"],
+        "tickets" | "ticket" | "0-5" => vec!["subject", "hs_pipeline_stage", "hs_pipeline"],
+        "notes" | "tasks" | "meetings" | "calls" | "emails" => vec!["hs_timestamp"],
+        _ => Vec::new(),
+    }
+}

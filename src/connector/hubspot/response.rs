@@ -1,0 +1,153 @@
+//! Reading HubSpot answers: records, and batch results (200 or 207) matched back to their
+//! inputs as one result per item.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::connector::{ItemResult, Properties, Record, RetryReason, parse_time};
+
+/// A `SimplePublicObject` as a [`Record`]; `modified` names the last-modified property.
+pub fn record(value: &Value, modified: &str) -> Option<Record> {
+    let id = text(&value["id"])?;
+    let properties: Properties = value["properties"]
+        .as_object()
+        .map(|map| map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let modified_at = properties
+        .get(modified)
+        .and_then(Value::as_str)
+        .and_then(parse_time)
+        .or_else(|| value["updatedAt"].as_str().and_then(parse_time))
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    let archived = value["archived"].as_bool().unwrap_or(false);
+    Some(Record { id, properties, modified_at, archived })
+}
+
+/// A JSON string or number as text (HubSpot prints ids both ways).
+pub fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// One batch item error as a per-item result.
+pub fn item_error(error: &Value) -> ItemResult {
+    let category = error["category"].as_str().unwrap_or("ERROR");
+    let message = error["message"].as_str().unwrap_or_default().to_string();
+    if category == "OBJECT_NOT_FOUND" {
+        return ItemResult::NotFound;
+    }
+    if matches!(category, "RATE_LIMITS" | "LOCKED" | "INTERNAL_ERROR") {
+        let reason = if category == "RATE_LIMITS" {
+            RetryReason::RateLimited
+        } else {
+            RetryReason::ServerError
+        };
+        return ItemResult::Retryable { reason, wait: None, message };
+    }
+    let detail = &error["errors"][0];
+    let code = detail["code"].as_str().unwrap_or(category);
+    let field = detail["context"]["propertyName"][0]
+        .as_str()
+        .or_else(|| error["context"]["propertyName"][0].as_str())
+        .map(str::to_string);
+    ItemResult::permanent(code, message, field)
+}
+
+/// Which input an error item belongs to: its `objectWriteTraceId`, else its `id`.
+fn error_index(error: &Value, by_key: &HashMap<String, usize>) -> Option<usize> {
+    let context = &error["context"];
+    if let Some(trace) = context["objectWriteTraceId"][0].as_str() {
+        return trace.parse().ok();
+    }
+    let id = context["id"][0].as_str().or_else(|| context["ids"][0].as_str())?;
+    by_key.get(id).or_else(|| by_key.get(&id.to_lowercase())).copied()
+}
+
+/// Maps a batch answer onto its inputs. `indexes` are the inputs' positions in the caller's
+/// list and `keys` how results name them (the unique value, or the id); `key_of` reads that
+/// key from a result.
+pub fn map_batch(
+    body: &Value,
+    indexes: &[usize],
+    keys: &[String],
+    key_of: impl Fn(&Value) -> Option<String>,
+) -> Vec<(usize, ItemResult)> {
+    let by_key: HashMap<String, usize> = keys
+        .iter()
+        .zip(indexes)
+        .flat_map(|(key, index)| [(key.clone(), *index), (key.to_lowercase(), *index)])
+        .collect();
+    let mut found: HashMap<usize, ItemResult> = HashMap::new();
+    for result in body["results"].as_array().into_iter().flatten() {
+        let Some(index) = key_of(result)
+            .and_then(|key| by_key.get(&key).or_else(|| by_key.get(&key.to_lowercase())).copied())
+        else {
+            continue;
+        };
+        let id = text(&result["id"]).unwrap_or_default();
+        found.insert(index, ItemResult::Success { id, created: result["new"].as_bool() });
+    }
+    for error in body["errors"].as_array().into_iter().flatten() {
+        if let Some(index) = error_index(error, &by_key) {
+            found.entry(index).or_insert_with(|| item_error(error));
+        }
+    }
+    indexes
+        .iter()
+        .map(|index| {
+            let result = found.remove(index).unwrap_or_else(|| ItemResult::Retryable {
+                reason: RetryReason::ServerError,
+                wait: None,
+                message: "HubSpot returned no result for this input".into(),
+            });
+            (*index, result)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_207_maps_each_input_to_its_own_result() {
+        let body = json!({
+            "status": "COMPLETE",
+            "results": [{"id": "11", "new": true, "properties": {"ext": "a"}}],
+            "numErrors": 1,
+            "errors": [{
+                "status": "error", "category": "VALIDATION_ERROR",
+                "message": "Property values were not valid",
+                "context": {"objectWriteTraceId": ["4"]},
+                "errors": [{"code": "INVALID_INTEGER", "context": {"propertyName": ["age"]}}]
+            }]
+        });
+        let keys = ["a".to_string(), "b".to_string()];
+        let mapped = map_batch(&body, &[3, 4], &keys, |r| text(&r["properties"]["ext"]));
+        assert_eq!(mapped[0], (3, ItemResult::Success { id: "11".into(), created: Some(true) }));
+        assert_eq!(
+            mapped[1],
+            (
+                4,
+                ItemResult::Permanent {
+                    code: "INVALID_INTEGER".into(),
+                    message: "Property values were not valid".into(),
+                    field: Some("age".into())
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn an_input_with_no_result_is_retryable_rather_than_lost() {
+        let mapped = map_batch(&json!({"results": []}), &[0], &["x".into()], |_| None);
+        assert!(matches!(mapped[0].1, ItemResult::Retryable { .. }));
+    }
+}

@@ -1,0 +1,253 @@
+//! Reads: by Id or External ID, a full listing, `getDeleted` as the delete safety net,
+//! owners (users), describe, and associations as lookup fields.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::client::{Client, SfRequest};
+use super::request::{all_soql, where_in_soql};
+use super::sobject::record;
+use crate::connector::{
+    AssociationLink, AssociationSet, ConnectorError, Deleted, FieldDescription, FieldKind,
+    FieldOption, Lookup, ObjectDescription, Owner, ReadResult, Record, RecordPage, parse_time,
+};
+
+/// Rows of a SOQL query, following its locators to the end.
+pub async fn query_all_pages(client: &Client, soql: String) -> Result<Vec<Value>, ConnectorError> {
+    let mut rows = Vec::new();
+    let mut request = SfRequest::new(Method::GET, "/query").query("q", soql);
+    loop {
+        let body = client.call(&request).await?;
+        rows.extend(body["records"].as_array().cloned().unwrap_or_default());
+        match body["nextRecordsUrl"].as_str().filter(|_| body["done"] == false) {
+            Some(next) => {
+                request = SfRequest { absolute: true, ..SfRequest::new(Method::GET, next) }
+            }
+            None => return Ok(rows),
+        }
+    }
+}
+
+pub async fn read_batch(
+    client: &Client,
+    object: &str,
+    lookup: &Lookup,
+    keys: &[String],
+    fields: &[String],
+) -> Result<Vec<ReadResult>, ConnectorError> {
+    let field = match lookup {
+        Lookup::Id => "Id",
+        Lookup::Unique(field) => field.as_str(),
+    };
+    let mut found: HashMap<String, Record> = HashMap::new();
+    for chunk in keys.chunks(200) {
+        for row in query_all_pages(client, where_in_soql(object, fields, field, chunk)).await? {
+            let key = row[field].as_str().map(str::to_lowercase);
+            if let (Some(key), Some(record)) = (key, record(&row)) {
+                found.insert(key, record);
+            }
+        }
+    }
+    Ok(keys
+        .iter()
+        .map(|key| {
+            let key = key.to_lowercase();
+            // 15- and 18-character ids name the same record
+            let hit = found.get(&key).or_else(|| {
+                found.iter().find(|(k, _)| field == "Id" && k.starts_with(&key)).map(|(_, r)| r)
+            });
+            hit.map_or(ReadResult::NotFound, |r| ReadResult::Found(r.clone()))
+        })
+        .collect())
+}
+
+/// A backfill page: every live record in Id order; `page` is the query locator.
+pub async fn read_all(
+    client: &Client,
+    object: &str,
+    page: Option<&str>,
+    fields: &[String],
+) -> Result<RecordPage, ConnectorError> {
+    let request = match page {
+        Some(locator) => SfRequest { absolute: true, ..SfRequest::new(Method::GET, locator) },
+        None => SfRequest::new(Method::GET, "/query").query("q", all_soql(object, fields)),
+    };
+    let body = client.call(&request).await?;
+    let records = body["records"].as_array().into_iter().flatten().filter_map(record).collect();
+    let next = body["nextRecordsUrl"].as_str().filter(|_| body["done"] == false);
+    Ok(RecordPage { records, next: next.map(str::to_string) })
+}
+
+/// `getDeleted` from `since` (clamped to the 15 days Salesforce keeps) to now.
+pub async fn read_deletes(
+    client: &Client,
+    object: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<Deleted>, ConnectorError> {
+    let now = (client.clock)();
+    let start = since.max(now - Duration::days(15));
+    let end = now.max(start + Duration::minutes(2));
+    let request = SfRequest::new(Method::GET, format!("/sobjects/{object}/deleted/"))
+        .query("start", start.to_rfc3339_opts(SecondsFormat::Secs, false))
+        .query("end", end.to_rfc3339_opts(SecondsFormat::Secs, false));
+    let body = client.call(&request).await?;
+    let earliest = body["earliestDateAvailable"].as_str().and_then(parse_time);
+    if earliest.is_some_and(|earliest| earliest > since) {
+        return Err(ConnectorError::Api {
+            api: "salesforce",
+            status: 200,
+            code: "DELETES_PURGED".into(),
+            message: format!("deletes before {earliest:?} are no longer available: re-sync"),
+            wait: None,
+        });
+    }
+    Ok(body["deletedRecords"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            let id = d["id"].as_str()?.to_string();
+            Some(Deleted { id, deleted_at: d["deletedDate"].as_str().and_then(parse_time)? })
+        })
+        .collect())
+}
+
+pub async fn owners(client: &Client) -> Result<Vec<Owner>, ConnectorError> {
+    let rows = query_all_pages(client, "SELECT Id, Email, IsActive FROM User".into()).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            Some(Owner {
+                id: row["Id"].as_str()?.to_string(),
+                email: row["Email"].as_str().map(str::to_string),
+                active: row["IsActive"].as_bool().unwrap_or(true),
+            })
+        })
+        .collect())
+}
+
+pub async fn describe(client: &Client, object: &str) -> Result<ObjectDescription, ConnectorError> {
+    let request = SfRequest::new(Method::GET, format!("/sobjects/{object}/describe"));
+    let body = client.call(&request).await?;
+    let fields = body["fields"].as_array().into_iter().flatten().filter_map(field).collect();
+    let name = body["name"].as_str().unwrap_or(object).to_string();
+    Ok(ObjectDescription { name, fields })
+}
+
+fn field(field: &Value) -> Option<FieldDescription> {
+    let name = field["name"].as_str()?.to_string();
+    let api_type = field["type"].as_str().unwrap_or("string").to_string();
+    let kind = match api_type.as_str() {
+        "string" | "textarea" | "email" | "phone" | "url" | "id" | "encryptedstring" => {
+            FieldKind::Text
+        }
+        "int" | "double" | "currency" | "percent" | "long" => FieldKind::Number,
+        "boolean" => FieldKind::Bool,
+        "date" => FieldKind::Date,
+        "datetime" => FieldKind::DateTime,
+        "picklist" | "combobox" => FieldKind::Enumeration,
+        "multipicklist" => FieldKind::MultiEnumeration,
+        "reference" => FieldKind::Reference,
+        other => FieldKind::Other(other.to_string()),
+    };
+    let flag = |name: &str| field[name].as_bool().unwrap_or(false);
+    let options = field["picklistValues"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| FieldOption {
+            value: p["value"].as_str().unwrap_or_default().to_string(),
+            label: p["label"].as_str().unwrap_or_default().to_string(),
+            active: p["active"].as_bool().unwrap_or(true),
+        })
+        .collect();
+    Some(FieldDescription {
+        label: field["label"].as_str().unwrap_or(&name).to_string(),
+        read_only: !flag("updateable") && !flag("createable"),
+        required: flag("createable") && !flag("nillable") && !flag("defaultedOnCreate"),
+        unique: flag("externalId") || flag("unique"),
+        name,
+        kind,
+        api_type,
+        options,
+    })
+}
+
+/// The lookup field on `from` that points at `to`: the link's label, else the first.
+pub async fn lookup_field(
+    client: &Client,
+    from: &str,
+    to: &str,
+    label: Option<&str>,
+) -> Result<String, ConnectorError> {
+    if let Some(label) = label {
+        return Ok(label.to_string());
+    }
+    let request = SfRequest::new(Method::GET, format!("/sobjects/{from}/describe"));
+    let body = client.call(&request).await?;
+    body["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| {
+            let targets = f["referenceTo"].as_array().cloned().unwrap_or_default();
+            f["updateable"] == true && targets.iter().any(|t| t.as_str() == Some(to))
+        })
+        .and_then(|f| f["name"].as_str().map(str::to_string))
+        .ok_or_else(|| ConnectorError::Unsupported {
+            api: "salesforce",
+            what: format!("a link from {from} to {to}: no writable lookup field"),
+        })
+}
+
+/// Associations read through the lookup field.
+pub async fn read_associations(
+    client: &Client,
+    from: &str,
+    to: &str,
+    ids: &[String],
+) -> Result<Vec<AssociationSet>, ConnectorError> {
+    let field = lookup_field(client, from, to, None).await?;
+    let mut links: HashMap<String, String> = HashMap::new();
+    for chunk in ids.chunks(200) {
+        let soql = where_in_soql(from, std::slice::from_ref(&field), "Id", chunk);
+        for row in query_all_pages(client, soql).await? {
+            if let (Some(id), Some(target)) = (row["Id"].as_str(), row[&field].as_str()) {
+                links.insert(id.to_string(), target.to_string());
+            }
+        }
+    }
+    Ok(ids
+        .iter()
+        .map(|id| AssociationSet {
+            from_id: id.clone(),
+            links: links
+                .get(id)
+                .map(|to_id| AssociationLink {
+                    from_id: id.clone(),
+                    to_id: to_id.clone(),
+                    label: Some(field.clone()),
+                })
+                .into_iter()
+                .collect(),
+        })
+        .collect())
+}
+
+/// The lookup values to write for links (`to_id`, or null to remove).
+pub fn lookup_updates(
+    field: &str,
+    links: &[AssociationLink],
+    remove: bool,
+) -> Vec<(String, Value)> {
+    links
+        .iter()
+        .map(|link| {
+            let value = if remove { Value::Null } else { json!(link.to_id) };
+            (link.from_id.clone(), json!({ field: value }))
+        })
+        .collect()
+}

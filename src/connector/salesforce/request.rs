@@ -1,0 +1,135 @@
+//! Building Salesforce requests: collection bodies and SOQL, as pure functions tested
+//! without a network.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::connector::{Properties, UpdateItem, UpsertItem};
+
+/// Records per collection call.
+pub const COLLECTION_SIZE: usize = 200;
+
+fn record(object: &str, properties: &Properties) -> Map<String, Value> {
+    let mut record = Map::new();
+    record.insert("attributes".into(), json!({ "type": object }));
+    for (name, value) in properties {
+        record.insert(name.clone(), value.clone());
+    }
+    record
+}
+
+/// `PATCH /composite/sobjects/{object}/{key_field}` with `allOrNone=false`.
+pub fn upsert_body(object: &str, key_field: &str, items: &[&UpsertItem]) -> Value {
+    let records: Vec<Value> = items
+        .iter()
+        .map(|item| {
+            let mut record = record(object, &item.properties);
+            record.insert(key_field.to_string(), Value::String(item.key.clone()));
+            Value::Object(record)
+        })
+        .collect();
+    json!({ "allOrNone": false, "records": records })
+}
+
+/// `PATCH /composite/sobjects`: each record names its type and id.
+pub fn update_body(object: &str, items: &[&UpdateItem]) -> Value {
+    let records: Vec<Value> = items
+        .iter()
+        .map(|item| {
+            let mut record = record(object, &item.properties);
+            record.insert("id".into(), Value::String(item.id.clone()));
+            Value::Object(record)
+        })
+        .collect();
+    json!({ "allOrNone": false, "records": records })
+}
+
+/// Objects whose losers of a merge keep `MasterRecordId`.
+pub fn mergeable(object: &str) -> bool {
+    ["account", "contact", "lead", "case"].contains(&object.to_ascii_lowercase().as_str())
+}
+
+/// A SOQL datetime literal, floored to the second (SOQL literals carry no fractions).
+pub fn soql_datetime(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A quoted SOQL string.
+pub fn soql_string(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+fn select_list(object: &str, fields: &[String], system: &[&str]) -> String {
+    let mut names: Vec<String> = Vec::new();
+    let mut wanted: Vec<String> = system.iter().map(|s| s.to_string()).collect();
+    if mergeable(object) && system.contains(&"IsDeleted") {
+        wanted.push("MasterRecordId".into());
+    }
+    wanted.extend(fields.iter().cloned());
+    for field in &wanted {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(field)) {
+            names.push(field.clone());
+        }
+    }
+    names.join(", ")
+}
+
+/// The change query for `queryAll`: deletes and merges included, in (SystemModstamp, Id)
+/// order, from `since`.
+pub fn changes_soql(object: &str, fields: &[String], since: DateTime<Utc>) -> String {
+    let select = select_list(object, fields, &["Id", "IsDeleted", "SystemModstamp"]);
+    format!(
+        "SELECT {select} FROM {object} WHERE SystemModstamp >= {} ORDER BY SystemModstamp, Id",
+        soql_datetime(since)
+    )
+}
+
+/// Every live record, in Id order, for a backfill.
+pub fn all_soql(object: &str, fields: &[String]) -> String {
+    let select = select_list(object, fields, &["Id", "SystemModstamp"]);
+    format!("SELECT {select} FROM {object} ORDER BY Id")
+}
+
+/// Records whose `field` is one of `values`.
+pub fn where_in_soql(object: &str, fields: &[String], field: &str, values: &[String]) -> String {
+    let select = select_list(object, fields, &["Id", "SystemModstamp", field]);
+    let list: Vec<String> = values.iter().map(|v| soql_string(v)).collect();
+    format!("SELECT {select} FROM {object} WHERE {field} IN ({})", list.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upsert_names_the_type_the_external_id_and_partial_success() {
+        let item = UpsertItem {
+            key: "hs-1".into(),
+            properties: [("LastName".to_string(), json!("Ng"))].into(),
+        };
+        let body = upsert_body("Contact", "HubSpot_Id__c", &[&item]);
+        assert_eq!(
+            body,
+            json!({"allOrNone": false, "records": [
+                {"attributes": {"type": "Contact"}, "HubSpot_Id__c": "hs-1", "LastName": "Ng"}
+            ]})
+        );
+    }
+
+    #[test]
+    fn the_change_query_reads_deletes_and_merges_in_timestamp_then_id_order() {
+        let since = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.678Z").unwrap().to_utc();
+        let soql = changes_soql("Contact", &["Email".into(), "Id".into()], since);
+        assert_eq!(
+            soql,
+            "SELECT Id, IsDeleted, SystemModstamp, MasterRecordId, Email FROM Contact \
+             WHERE SystemModstamp >= 2026-01-02T03:04:05Z ORDER BY SystemModstamp, Id"
+        );
+        assert!(!changes_soql("Opportunity", &[], since).contains("MasterRecordId"));
+    }
+
+    #[test]
+    fn quoted_values_cannot_break_out_of_a_soql_string() {
+        assert_eq!(soql_string(r"o'brien\x"), r"'o\'brien\\x'");
+    }
+}

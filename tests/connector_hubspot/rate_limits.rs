@@ -1,0 +1,110 @@
+//! Rate limits: the limiter keeps under the portal's quotas, and each 429 policy is
+//! honoured when one still arrives.
+
+use std::sync::Arc;
+
+use chrono::Duration as ChronoDuration;
+use futures_util::future::join_all;
+use hubsync::connector::{ChangeCursor, Connector, ConnectorError, Lookup};
+use hubsync::sim::hubspot::RateProfile;
+use serde_json::json;
+
+use super::*;
+
+fn limits(burst: u32, daily: u32, search: u32) -> HubspotRateLimit {
+    HubspotRateLimit {
+        tier: HubspotTier::Professional,
+        burst_per_10s: Some(burst),
+        daily: Some(daily),
+        search_per_second: Some(search),
+    }
+}
+
+async fn read_one(hubspot: &HubspotConnector, id: &str) -> Result<(), ConnectorError> {
+    hubspot.read_batch("contacts", &Lookup::Id, &[id.to_string()], &[]).await.map(|_| ())
+}
+
+#[tokio::test]
+async fn the_limiter_never_causes_a_429_when_it_is_the_only_client() {
+    let sim = sim(RateProfile::of(20, 100_000)).await;
+    let id = sim.seed("contacts", json!({"email": "a@x.com"})).unwrap().to_string();
+    let hubspot = Arc::new(connector(&sim, limits(20, 100_000, 5)));
+    let calls = (0..40).map(|_| read_one(&hubspot, &id));
+    assert!(join_all(calls).await.iter().all(Result::is_ok));
+    assert_eq!(sim.stats().total_with_status(429), 0);
+    assert_eq!(sim.stats().total_requests(), 40);
+}
+
+#[tokio::test]
+async fn a_ten_secondly_429_waits_for_the_window_and_the_headers_correct_the_limiter() {
+    let sim = sim(RateProfile::of(20, 100_000)).await;
+    let id = sim.seed("contacts", json!({"email": "a@x.com"})).unwrap().to_string();
+    // configured as if the portal allowed far more than it does
+    let mut options = options(&sim);
+    options.concurrency = 30;
+    let hubspot = HubspotConnector::new(&settings(&sim, limits(1_000, 100_000, 5)), options);
+    let hubspot = hubspot.unwrap();
+    let results = join_all((0..30).map(|_| read_one(&hubspot, &id))).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert!(sim.stats().total_with_status(429) > 0, "the portal pushed back");
+    assert_eq!(hubspot.budget().requests_per_second, 2.0, "corrected to 20 per 10 s");
+}
+
+#[tokio::test]
+async fn a_secondly_search_429_waits_about_a_second_and_the_poll_goes_on() {
+    let sim = sim(RateProfile { per_ten_seconds: None, daily: None, search_per_second: Some(3) });
+    let sim = sim.await;
+    let mut options = options(&sim);
+    options.concurrency = 12;
+    let hubspot = HubspotConnector::new(&settings(&sim, limits(100_000, 100_000, 100)), options);
+    let hubspot = hubspot.unwrap();
+    let start = ChangeCursor::start();
+    let polls = (0..12).map(|_| hubspot.read_changes("contacts", &start, &[]));
+    let results = join_all(polls).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert!(sim.stats().total_with_status(429) > 0);
+}
+
+/// Another integration of the same account spends `n` requests of the shared daily budget.
+async fn spent_elsewhere(sim: &hubsync::sim::hubspot::HubspotSim, n: usize) {
+    let http = reqwest::Client::new();
+    for _ in 0..n {
+        let url = format!("{}/crm/v3/owners", sim.base_url());
+        http.get(url).bearer_auth(sim.token()).send().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_daily_429_stops_spending_until_midnight_in_the_accounts_time_zone() {
+    let sim = sim(RateProfile::of(100, 5)).await;
+    sim.clock().freeze();
+    let noon = chrono::DateTime::parse_from_rfc3339("2026-05-04T12:00:00Z").unwrap().to_utc();
+    sim.clock().set(noon);
+    let id = sim.seed("contacts", json!({"email": "a@x.com"})).unwrap().to_string();
+    let hubspot = connector(&sim, limits(100, 1_000, 5));
+    spent_elsewhere(&sim, 5).await;
+    let spent = read_one(&hubspot, &id).await.unwrap_err();
+    assert!(matches!(spent, ConnectorError::OutOfDailyBudget { .. }), "{spent:?}");
+    assert_eq!(sim.stats().total_with_status(429), 1);
+    assert!(hubspot.budget().paused_until.is_some(), "visible as out of daily budget");
+    let before = sim.stats().total_requests();
+    let refused = read_one(&hubspot, &id).await.unwrap_err();
+    assert!(matches!(refused, ConnectorError::OutOfDailyBudget { .. }));
+    assert_eq!(sim.stats().total_requests(), before, "nothing more was spent");
+    sim.clock().advance(ChronoDuration::hours(12) + ChronoDuration::seconds(1));
+    read_one(&hubspot, &id).await.expect("the budget is back after midnight");
+    assert!(hubspot.budget().paused_until.is_none());
+}
+
+#[tokio::test]
+async fn the_daily_remaining_header_stops_spending_before_a_429() {
+    let sim = sim(RateProfile::of(100, 3)).await;
+    let id = sim.seed("contacts", json!({"email": "a@x.com"})).unwrap().to_string();
+    let hubspot = connector(&sim, limits(100, 1_000, 5));
+    for _ in 0..3 {
+        read_one(&hubspot, &id).await.unwrap();
+    }
+    let refused = read_one(&hubspot, &id).await.unwrap_err();
+    assert!(matches!(refused, ConnectorError::OutOfDailyBudget { .. }));
+    assert_eq!(sim.stats().total_with_status(429), 0);
+}

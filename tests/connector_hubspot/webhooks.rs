@@ -1,0 +1,88 @@
+//! Webhooks the simulator delivers, verified by the connector's verifier: signed events
+//! are accepted and typed, a receiver with the wrong secret refuses them.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use hubsync::connector::hubspot::webhook::{
+    WebhookEvent, WebhookEventKind, WebhookRequest, WebhookVerifier,
+};
+use hubsync::sim::hubspot::{RateProfile, Subscription, WebhookSettings};
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::*;
+
+struct Receiver {
+    url: String,
+    verifier: WebhookVerifier,
+    events: Mutex<Vec<WebhookEvent>>,
+}
+
+async fn receive(
+    State(receiver): State<Arc<Receiver>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let request =
+        WebhookRequest { method: "POST", url: &receiver.url, headers: &headers, body: &body };
+    match receiver.verifier.verify(&request, chrono::Utc::now()) {
+        Ok(events) => {
+            receiver.events.lock().unwrap().extend(events);
+            StatusCode::NO_CONTENT
+        }
+        Err(err) => StatusCode::from_u16(err.status()).unwrap(),
+    }
+}
+
+async fn start_receiver(secret: &str) -> Arc<Receiver> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hubspot/webhooks", listener.local_addr().unwrap());
+    let verifier = WebhookVerifier::new(SecretString::from(secret));
+    let receiver = Arc::new(Receiver { url, verifier, events: Mutex::new(Vec::new()) });
+    let app = axum::Router::new()
+        .route("/hubspot/webhooks", axum::routing::post(receive))
+        .with_state(receiver.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    receiver
+}
+
+fn subscribe(sim: &hubsync::sim::hubspot::HubspotSim, url: &str, secret: &str) {
+    let subscription = Subscription::new(1, "contact.propertyChange").property("firstname");
+    sim.set_webhooks(Some(WebhookSettings::new(url, secret, vec![subscription])));
+}
+
+#[tokio::test]
+async fn a_signed_delivery_is_accepted_and_parsed_into_a_property_change() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    let receiver = start_receiver("app-secret").await;
+    subscribe(&sim, &receiver.url, "app-secret");
+    let id = sim.seed("contacts", json!({"email": "a@x.com"})).unwrap();
+    sim.edit_as_user("contacts", id, json!({"firstname": "Ann"}), 7).unwrap();
+    let log = sim
+        .wait_for_deliveries(Duration::from_secs(5), |log| log.iter().any(|d| d.status.is_some()))
+        .await;
+    assert_eq!(log[0].status, Some(204), "{log:?}");
+    let events = receiver.events.lock().unwrap().clone();
+    assert_eq!(events[0].object_id, id);
+    assert_eq!(
+        events[0].kind,
+        WebhookEventKind::PropertyChange { name: "firstname".into(), value: Some("Ann".into()) }
+    );
+}
+
+#[tokio::test]
+async fn a_delivery_signed_with_another_secret_is_refused_with_401() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    let receiver = start_receiver("our-secret").await;
+    subscribe(&sim, &receiver.url, "someone-elses-secret");
+    let id = sim.seed("contacts", json!({"email": "a@x.com"})).unwrap();
+    sim.edit_as_user("contacts", id, json!({"firstname": "Ann"}), 7).unwrap();
+    let log = sim
+        .wait_for_deliveries(Duration::from_secs(5), |log| log.iter().any(|d| d.status.is_some()))
+        .await;
+    assert_eq!(log[0].status, Some(401));
+    assert!(receiver.events.lock().unwrap().is_empty());
+}
