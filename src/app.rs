@@ -42,6 +42,12 @@ impl App {
         let addr = settings.admin.listen;
         let listener =
             TcpListener::bind(addr).await.map_err(|source| AppError::Bind { addr, source })?;
+        App::with_listener(settings, listener)
+    }
+
+    /// Like [`App::build`] on a listener the caller already bound, e.g. so a test knows the
+    /// port before it writes the webhook URL into the settings.
+    pub fn with_listener(settings: Settings, listener: TcpListener) -> Result<App, AppError> {
         let pool = db::lazy_pool(&settings.database)?;
         Ok(App { settings: Arc::new(settings), pool, listener })
     }
@@ -70,7 +76,9 @@ impl App {
             open_probes: settings.admin.open_probes,
             max_body_bytes: settings.admin.max_body_bytes.get() as usize,
         };
-        let server = tasks.spawn(serve_admin(listener, state, shutdown.clone()));
+        let doorbell = crate::journal::Doorbell::new(pool.clone());
+        let routes = http_routes(&settings, state, &pool, &doorbell);
+        let server = tasks.spawn(serve_admin(listener, routes, shutdown.clone()));
         let started = start_database(&settings, &pool, &shutdown).await;
         if started.is_ok() && !shutdown.is_cancelled() {
             spawn_workers(&tasks, &settings, &pool, &shutdown);
@@ -134,12 +142,27 @@ async fn drain(settings: &Settings, tasks: TaskTracker) {
     }
 }
 
+/// The admin API, and the webhook receivers that are configured.
+fn http_routes(
+    settings: &Settings,
+    admin: AdminState,
+    pool: &PgPool,
+    doorbell: &crate::journal::Doorbell,
+) -> axum::Router {
+    let mut routes = admin::router(admin);
+    if let Some(hook) = &settings.webhooks.hubspot {
+        let state = crate::ingest::webhook::WebhookState::new(hook, pool.clone(), doorbell.clone());
+        routes = routes.merge(crate::ingest::webhook::router(state));
+    }
+    routes
+}
+
 async fn serve_admin(
     listener: TcpListener,
-    state: AdminState,
+    routes: axum::Router,
     shutdown: CancellationToken,
 ) -> Result<(), AppError> {
-    axum::serve(listener, admin::router(state))
+    axum::serve(listener, routes)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await
         .map_err(AppError::Serve)

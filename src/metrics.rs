@@ -15,6 +15,8 @@ pub const CONNECTOR_DAILY_REMAINING: &str = "hubsync_connector_daily_remaining";
 pub const CONNECTOR_ITEM_RESULTS: &str = "hubsync_connector_item_results_total";
 pub const CONNECTOR_REAUTH: &str = "hubsync_connector_reauthentications_total";
 pub const CONNECTOR_WEBHOOKS_REFUSED: &str = "hubsync_connector_webhooks_refused_total";
+pub const CHANGES_INGESTED: &str = "hubsync_changes_ingested_total";
+pub const WEBHOOK_QUARANTINED: &str = "hubsync_webhook_quarantined_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -42,6 +44,7 @@ fn describe() {
     );
     metrics::describe_counter!(READYZ_FAILURES, "Readiness probes answered 503, by reason.");
     describe_connectors();
+    describe_ingest();
     metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }
 
@@ -76,6 +79,18 @@ fn describe_connectors() {
     );
     metrics::describe_counter!(
         CONNECTOR_WEBHOOKS_REFUSED,
-        "Webhook requests refused by signature verification, by reason."
+        "Webhook requests refused (unsigned, bad_signature, stale, replayed, v1_disabled, \
+         too_large), by reason."
+    );
+}
+
+fn describe_ingest() {
+    metrics::describe_counter!(
+        CHANGES_INGESTED,
+        "Changes newly appended to the journal, by side, object and path (poll, webhook, backfill)."
+    );
+    metrics::describe_counter!(
+        WEBHOOK_QUARANTINED,
+        "Correctly signed webhook bodies that could not be parsed, kept for operators."
     );
 }

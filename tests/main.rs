@@ -15,3 +15,4 @@ mod migrations;
 mod reconcile_stores;
 mod sim_hubspot;
 mod sim_salesforce;
+mod webhook_receiver;

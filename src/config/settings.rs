@@ -19,6 +19,8 @@ pub struct Settings {
     pub shutdown: ShutdownSettings,
     pub journal: JournalSettings,
     #[serde(default)]
+    pub webhooks: WebhookSettings,
+    #[serde(default)]
     pub connectors: BTreeMap<String, ConnectorSettings>,
     #[serde(default)]
     pub sync: Vec<SyncRule>,
@@ -80,6 +82,45 @@ pub struct AdminToken {
 pub enum TokenScope {
     Read,
     Operate,
+}
+
+/// Push receivers on the daemon's HTTP server.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// `POST /webhooks/hubspot`; off unless configured.
+    #[serde(default)]
+    pub hubspot: Option<HubspotWebhookSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubspotWebhookSettings {
+    /// The HubSpot connector whose portal sends these events.
+    #[serde(default = "default_hubspot")]
+    pub connector: String,
+    /// The exact URL HubSpot calls (scheme, host, path, query). Signatures are checked
+    /// against it, never against the Host header a proxy may rewrite.
+    pub public_url: String,
+    /// The app's client secret, which signs every request.
+    pub client_secret: super::Secret,
+    /// The previous secret, still accepted while a rotation is under way.
+    #[serde(default)]
+    pub previous_client_secret: Option<super::Secret>,
+    /// Accept v1 signatures (older apps; no timestamp, so no replay window).
+    #[serde(default)]
+    pub accept_v1: bool,
+    /// Larger bodies get 413. HubSpot sends at most 100 events per request.
+    #[serde(default = "default_webhook_body")]
+    pub max_body_bytes: NonZeroU32,
+}
+
+fn default_hubspot() -> String {
+    "hubspot".into()
+}
+
+fn default_webhook_body() -> NonZeroU32 {
+    NonZeroU32::new(1 << 20).expect("non-zero")
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

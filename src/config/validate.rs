@@ -141,6 +141,7 @@ pub(super) fn validate(settings: &mut Settings, origins: &Origins<'_>) -> Result
             }
         }
     }
+    check_webhooks(&mut check, settings);
     check_sync_rules(&mut check, settings);
     if check.problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(check.problems)) }
 }
@@ -211,6 +212,24 @@ fn check_admin_tokens(check: &mut Checker<'_>, tokens: &mut [super::settings::Ad
             check.fail(&format!("admin.tokens[{i}].token"), "must be at least 16 characters");
         }
     }
+}
+
+fn check_webhooks(check: &mut Checker<'_>, settings: &mut Settings) {
+    let Some(hook) = settings.webhooks.hubspot.as_mut() else { return };
+    match settings.connectors.get(&hook.connector) {
+        Some(ConnectorSettings::Hubspot(_)) => {}
+        _ => check.fail(
+            "webhooks.hubspot.connector",
+            format!("no hubspot connector is named `{}`", hook.connector),
+        ),
+    }
+    check.url("webhooks.hubspot.public_url", &hook.public_url, &["http", "https"]);
+    check.secret("webhooks.hubspot.client_secret", &mut hook.client_secret);
+    if let Some(previous) = hook.previous_client_secret.as_mut() {
+        check.secret("webhooks.hubspot.previous_client_secret", previous);
+    }
+    let max = hook.max_body_bytes.get().into();
+    check.range("webhooks.hubspot.max_body_bytes", max, 1024, 64 << 20);
 }
 
 fn check_hubspot(check: &mut Checker<'_>, name: &str, hs: &mut HubspotSettings) {

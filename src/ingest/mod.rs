@@ -2,3 +2,5 @@
 //! journal, and the poll cursors that move in the same transaction.
 
 pub mod cursor;
+pub mod hubspot_events;
+pub mod webhook;

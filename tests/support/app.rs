@@ -73,6 +73,21 @@ pub async fn spawn_app() -> TestApp {
 /// The app with the given settings, not waiting for readiness.
 pub async fn start(settings: Settings, db: Option<TestDatabase>) -> TestApp {
     let app = App::build(settings).await.expect("app builds");
+    run(app, db)
+}
+
+/// The app on a listener the test bound, ready when this returns.
+pub async fn start_on(
+    listener: tokio::net::TcpListener,
+    settings: Settings,
+    db: TestDatabase,
+) -> TestApp {
+    let app = run(App::with_listener(settings, listener).expect("app builds"), Some(db));
+    app.wait_until_ready().await;
+    app
+}
+
+fn run(app: App, db: Option<TestDatabase>) -> TestApp {
     let addr = app.admin_addr();
     let pool = app.pool().clone();
     let shutdown = CancellationToken::new();

@@ -40,7 +40,8 @@ impl WebhookError {
         }
     }
 
-    fn reason(&self) -> &'static str {
+    /// A stable name for logs and metrics.
+    pub fn reason(&self) -> &'static str {
         match self {
             WebhookError::Unsigned => "unsigned",
             WebhookError::BadSignature => "bad_signature",
@@ -60,9 +61,10 @@ pub struct WebhookRequest<'a> {
     pub body: &'a [u8],
 }
 
-/// Checks signatures with the app's client secret.
+/// Checks signatures with the app's client secret, and during a rotation with the previous
+/// one too.
 pub struct WebhookVerifier {
-    secret: SecretString,
+    secrets: Vec<SecretString>,
     window: Duration,
     accept_v1: bool,
     seen: Mutex<HashMap<String, i64>>,
@@ -72,7 +74,7 @@ impl WebhookVerifier {
     /// v3 only, with HubSpot's five-minute window.
     pub fn new(client_secret: SecretString) -> Self {
         WebhookVerifier {
-            secret: client_secret,
+            secrets: vec![client_secret],
             window: Duration::from_secs(300),
             accept_v1: false,
             seen: Mutex::new(HashMap::new()),
@@ -85,19 +87,30 @@ impl WebhookVerifier {
         self
     }
 
+    /// Also accepts signatures made with `previous`, while a secret rotation is under way.
+    pub fn also_accept(mut self, previous: SecretString) -> Self {
+        self.secrets.push(previous);
+        self
+    }
+
     /// Verifies the request at `now` and parses its events.
     pub fn verify(
         &self,
         request: &WebhookRequest<'_>,
         now: DateTime<Utc>,
     ) -> Result<Vec<WebhookEvent>, WebhookError> {
-        let outcome = self.check(request, now).and_then(|()| parse_events(request.body));
-        if let Err(err) = &outcome {
-            tracing::warn!(reason = err.reason(), "webhook refused");
-            ::metrics::counter!(crate::metrics::CONNECTOR_WEBHOOKS_REFUSED, "reason" => err.reason())
-                .increment(1);
-        }
-        outcome
+        self.authenticate(request, now)?;
+        parse_events(request.body).inspect_err(count_refusal)
+    }
+
+    /// Checks the signature and timestamp only, counting and logging a refusal. A receiver
+    /// that keeps signed-but-unparseable bodies calls this, then [`parse_events`].
+    pub fn authenticate(
+        &self,
+        request: &WebhookRequest<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), WebhookError> {
+        self.check(request, now).inspect_err(count_refusal)
     }
 
     fn check(&self, request: &WebhookRequest<'_>, now: DateTime<Utc>) -> Result<(), WebhookError> {
@@ -107,11 +120,12 @@ impl WebhookVerifier {
         let version = header(request.headers, "x-hubspot-signature-version");
         match (header(request.headers, "x-hubspot-signature"), version) {
             (Some(signature), Some("v1") | None) if self.accept_v1 => {
-                let expected = v1_signature(self.secret.expose_secret(), request.body);
-                match constant_time_eq(expected.as_bytes(), signature.to_lowercase().as_bytes()) {
-                    true => Ok(()),
-                    false => Err(WebhookError::BadSignature),
-                }
+                let signature = signature.to_lowercase();
+                let matches = self.secrets.iter().any(|secret| {
+                    let expected = v1_signature(secret.expose_secret(), request.body);
+                    constant_time_eq(expected.as_bytes(), signature.as_bytes())
+                });
+                if matches { Ok(()) } else { Err(WebhookError::BadSignature) }
             }
             (Some(_), _) => Err(WebhookError::V1Disabled),
             (None, _) => Err(WebhookError::Unsigned),
@@ -132,8 +146,12 @@ impl WebhookVerifier {
             return Err(WebhookError::Stale);
         }
         let provided = STANDARD.decode(signature.trim()).map_err(|_| WebhookError::BadSignature)?;
-        let mac = v3_mac(self.secret.expose_secret(), request, timestamp);
-        mac.verify_slice(&provided).map_err(|_| WebhookError::BadSignature)?;
+        let matches = self.secrets.iter().any(|secret| {
+            v3_mac(secret.expose_secret(), request, timestamp).verify_slice(&provided).is_ok()
+        });
+        if !matches {
+            return Err(WebhookError::BadSignature);
+        }
         self.remember(signature, millis, now)
     }
 
@@ -152,6 +170,12 @@ impl WebhookVerifier {
             None => Ok(()),
         }
     }
+}
+
+fn count_refusal(err: &WebhookError) {
+    tracing::warn!(reason = err.reason(), "webhook refused");
+    ::metrics::counter!(crate::metrics::CONNECTOR_WEBHOOKS_REFUSED, "reason" => err.reason())
+        .increment(1);
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

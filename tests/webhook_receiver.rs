@@ -1,0 +1,215 @@
+//! The HubSpot webhook receiver, fed by the HubSpot simulator's real signed deliveries and by
+//! hand-made forgeries: events are journalled once, refusals touch nothing.
+
+use std::time::Duration;
+
+use hubsync::connector::hubspot::webhook::{v1_signature, v3_signature};
+use hubsync::journal::{self, ChangeKind, JournalFilter};
+use hubsync::sim::hubspot::{
+    Chaos, HubspotSim, RetrySchedule, SimConfig, Subscription, WebhookSettings,
+};
+use serde_json::json;
+
+use crate::support::app::{TestApp, start_on, test_settings_with_file};
+use crate::support::database::TestDatabase;
+
+const SECRET: &str = "webhook-client-secret";
+const PREVIOUS: &str = "webhook-previous-secret";
+
+struct Setup {
+    app: TestApp,
+    url: String,
+}
+
+async fn receiver(extra: &str) -> Setup {
+    let db = TestDatabase::create().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhooks/hubspot", listener.local_addr().unwrap());
+    let file = format!(
+        "[connectors.hubspot]\nkind = \"hubspot\"\n\
+         auth = {{ method = \"private_app\", token = {{ env = \"HS_TOKEN\" }} }}\n\
+         [webhooks.hubspot]\npublic_url = \"{url}\"\n\
+         client_secret = {{ env = \"HS_SECRET\" }}\n{extra}"
+    );
+    let env = [("HS_TOKEN", "sim-token"), ("HS_SECRET", SECRET), ("HS_PREVIOUS", PREVIOUS)];
+    let settings = test_settings_with_file(&db.url, Some(&file), &env);
+    Setup { app: start_on(listener, settings, db).await, url }
+}
+
+fn deliveries_to(url: &str, chaos: Chaos) -> WebhookSettings {
+    let subscriptions = vec![
+        Subscription::new(1, "contact.creation"),
+        Subscription::new(2, "contact.propertyChange").property("firstname"),
+        Subscription::new(3, "contact.deletion"),
+        Subscription::new(4, "contact.merge"),
+        Subscription::new(5, "contact.restore"),
+    ];
+    let mut settings = WebhookSettings::new(url, SECRET, subscriptions);
+    settings.retry = RetrySchedule::scaled(0.0001);
+    settings.linger = Duration::from_millis(5);
+    settings.max_batch = 3;
+    settings.chaos = chaos;
+    settings
+}
+
+async fn rows(app: &TestApp) -> Vec<journal::JournalRow> {
+    journal::query(&app.pool, &JournalFilter::default(), 1000).await.unwrap()
+}
+
+async fn wait_for_rows(app: &TestApp, count: usize) -> Vec<journal::JournalRow> {
+    for _ in 0..500 {
+        let rows = rows(app).await;
+        if rows.len() >= count {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("journal has {} rows, wanted {count}", rows(app).await.len());
+}
+
+#[tokio::test]
+async fn signed_deliveries_from_hubspot_reach_the_journal_as_their_own_kinds() {
+    let setup = receiver("").await;
+    let sim = HubspotSim::start(SimConfig::default()).await.unwrap();
+    sim.set_webhooks(Some(deliveries_to(&setup.url, Chaos::default())));
+    let first =
+        sim.create_as_user("contacts", json!({"email": "a@x.com", "firstname": "Ann"}), 7).unwrap();
+    let second = sim.create_as_user("contacts", json!({"email": "b@x.com"}), 7).unwrap();
+    sim.edit_as_user("contacts", first, json!({"firstname": "Anne"}), 7).unwrap();
+    sim.archive_as_user("contacts", second, 7).unwrap();
+    sim.restore_as_user("contacts", second, 7).unwrap();
+    let survivor = sim.merge_as_user("contacts", first, second, 7).unwrap();
+
+    let rows = wait_for_rows(&setup.app, 7).await;
+    let kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
+    for kind in ["upsert", "delete", "restore", "merge"] {
+        assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
+    }
+    let renamed = |r: &&journal::JournalRow| {
+        r.properties.get("firstname").and_then(|p| p.value.as_deref()) == Some("Anne")
+    };
+    assert!(rows.iter().any(|r| renamed(&r)), "the rename is journalled with its value");
+    let merges: Vec<_> = rows.iter().filter(|r| r.kind.as_str() == "merge").collect();
+    assert!(merges.iter().all(|r| r.kind == ChangeKind::Merge { into: survivor.to_string() }));
+    assert!(rows.iter().all(|r| r.source == "webhook" && r.object_type == "contacts"));
+    sim.stop().await.unwrap();
+    setup.app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn duplicate_and_out_of_order_deliveries_are_journalled_once_each() {
+    let setup = receiver("").await;
+    let sim = HubspotSim::start(SimConfig::default()).await.unwrap();
+    let chaos = Chaos { duplicate_fraction: 0.5, out_of_order_fraction: 0.5, ..Chaos::default() };
+    sim.set_webhooks(Some(deliveries_to(&setup.url, chaos)));
+    sim.clock().freeze();
+    let id = sim.create_as_user("contacts", json!({"email": "a@x.com"}), 7).unwrap();
+    for n in 0..20 {
+        sim.clock().advance(chrono::Duration::milliseconds(10));
+        sim.edit_as_user("contacts", id, json!({"firstname": format!("v{n}")}), 7).unwrap();
+    }
+    sim.wait_for_deliveries(Duration::from_secs(10), |d| {
+        d.iter().filter(|d| d.duplicate).count() > 0
+    })
+    .await;
+    let rows = wait_for_rows(&setup.app, 21).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rows_after = self::rows(&setup.app).await;
+    assert_eq!(rows_after.len(), 21, "each event once; first saw {}", rows.len());
+    let mut by_time: Vec<_> =
+        rows_after.iter().filter(|r| r.properties.contains_key("firstname")).collect();
+    by_time.sort_by_key(|r| (r.occurred_at, r.id));
+    let last = by_time.last().unwrap();
+    assert_eq!(
+        last.properties["firstname"].value.as_deref(),
+        Some("v19"),
+        "occurred_at keeps source order"
+    );
+    sim.stop().await.unwrap();
+    setup.app.stop().await.unwrap();
+}
+
+fn event_body() -> String {
+    json!([{"eventId": 1, "subscriptionId": 2, "portalId": 62515, "appId": 54321,
+            "occurredAt": chrono::Utc::now().timestamp_millis(), "subscriptionType": "contact.creation",
+            "attemptNumber": 0, "objectId": 123, "changeSource": "CRM_UI"}])
+    .to_string()
+}
+
+async fn post(setup: &Setup, body: &str, headers: &[(&str, String)]) -> u16 {
+    let mut request = setup.app.http.post(&setup.url).body(body.to_string());
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+fn v3_headers(secret: &str, url: &str, body: &str, millis: i64) -> Vec<(&'static str, String)> {
+    let timestamp = millis.to_string();
+    let signature = v3_signature(secret, "POST", url, body.as_bytes(), &timestamp);
+    vec![("X-HubSpot-Signature-v3", signature), ("X-HubSpot-Request-Timestamp", timestamp)]
+}
+
+#[tokio::test]
+async fn forged_stale_replayed_unsigned_and_oversized_requests_are_refused_and_change_nothing() {
+    let setup = receiver("max_body_bytes = 4096\n").await;
+    let body = event_body();
+    let now = chrono::Utc::now().timestamp_millis();
+    let forged = v3_headers("not-the-secret", &setup.url, &body, now);
+    assert_eq!(post(&setup, &body, &forged).await, 401);
+    let stale = v3_headers(SECRET, &setup.url, &body, now - 301_000);
+    assert_eq!(post(&setup, &body, &stale).await, 401);
+    let future = v3_headers(SECRET, &setup.url, &body, now + 301_000);
+    assert_eq!(post(&setup, &body, &future).await, 401);
+    assert_eq!(post(&setup, &body, &[]).await, 401);
+    let tampered = v3_headers(SECRET, &setup.url, &body, now);
+    assert_eq!(post(&setup, &body.replace("123", "124"), &tampered).await, 401);
+    let other_host = v3_headers(SECRET, "http://evil.example/webhooks/hubspot", &body, now);
+    assert_eq!(post(&setup, &body, &other_host).await, 401);
+    let v1 = vec![("X-HubSpot-Signature", v1_signature(SECRET, body.as_bytes()))];
+    assert_eq!(post(&setup, &body, &v1).await, 401, "v1 only when configured");
+    let huge = "x".repeat(5000);
+    assert_eq!(post(&setup, &huge, &v3_headers(SECRET, &setup.url, &huge, now)).await, 413);
+    assert!(rows(&setup.app).await.is_empty());
+
+    let good = v3_headers(SECRET, &setup.url, &body, now);
+    assert_eq!(post(&setup, &body, &good).await, 200);
+    assert_eq!(post(&setup, &body, &good).await, 401, "a replayed request is refused");
+    assert_eq!(rows(&setup.app).await.len(), 1);
+    let metrics = setup.app.get("/metrics").await.text().await.unwrap();
+    for reason in ["bad_signature", "stale", "unsigned", "v1_disabled", "too_large", "replayed"] {
+        assert!(metrics.contains(&format!("reason=\"{reason}\"")), "{reason} not counted");
+    }
+    setup.app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn during_a_rotation_the_previous_secret_is_accepted_and_v1_when_configured() {
+    let setup =
+        receiver("previous_client_secret = { env = \"HS_PREVIOUS\" }\naccept_v1 = true\n").await;
+    let body = event_body();
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(post(&setup, &body, &v3_headers(PREVIOUS, &setup.url, &body, now)).await, 200);
+    let other = body.replace("\"eventId\":1", "\"eventId\":2");
+    let v1 = vec![("X-HubSpot-Signature", v1_signature(SECRET, other.as_bytes()))];
+    assert_eq!(post(&setup, &other, &v1).await, 200);
+    assert_eq!(rows(&setup.app).await.len(), 2);
+    setup.app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_signed_body_that_does_not_parse_is_quarantined_with_200() {
+    let setup = receiver("").await;
+    let body = "[{\"eventId\": \"not a number\"}]";
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(post(&setup, body, &v3_headers(SECRET, &setup.url, body, now)).await, 200);
+    let kept: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("select reason, body from hubsync.webhook_quarantine")
+            .fetch_all(&setup.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].1, body.as_bytes());
+    assert!(rows(&setup.app).await.is_empty());
+    setup.app.stop().await.unwrap();
+}
