@@ -11,8 +11,8 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::SimState;
-use super::signature;
 use super::webhooks::{Delivery, WebhookSettings};
+use crate::connector::hubspot::webhook::{v1_signature, v3_signature};
 
 /// Starts the delivery worker; it stops when `shutdown` fires.
 pub fn spawn(state: SimState, shutdown: CancellationToken) {
@@ -160,11 +160,11 @@ impl Job {
                 "user-agent",
                 "HubSpot Connect 2.0 (http://dev.hubspot.com/) - WebhooksExecutorDaemon",
             )
-            .header("x-hubspot-signature", signature::v1(secret, body.as_bytes()))
+            .header("x-hubspot-signature", v1_signature(secret, body.as_bytes()))
             .header("x-hubspot-signature-version", "v1")
             .header(
                 "x-hubspot-signature-v3",
-                signature::v3(secret, "POST", url, body.as_bytes(), timestamp),
+                v3_signature(secret, "POST", url, body.as_bytes(), &timestamp.to_string()),
             )
             .header("x-hubspot-request-timestamp", timestamp.to_string())
             .body(body.to_string());

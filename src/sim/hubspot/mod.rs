@@ -25,7 +25,6 @@ mod routes;
 mod schemas;
 mod search;
 mod search_index;
-pub mod signature;
 pub mod store;
 pub mod types;
 pub mod webhooks;
