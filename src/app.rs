@@ -27,6 +27,8 @@ pub enum AppError {
     Serve(#[source] std::io::Error),
     #[error(transparent)]
     Database(#[from] DbError),
+    #[error("cannot set up a connector")]
+    Connector(#[from] crate::connector::ConnectorError),
 }
 
 pub struct App {
@@ -79,9 +81,11 @@ impl App {
         let doorbell = crate::journal::Doorbell::new(pool.clone());
         let routes = http_routes(&settings, state, &pool, &doorbell);
         let server = tasks.spawn(serve_admin(listener, routes, shutdown.clone()));
-        let started = start_database(&settings, &pool, &shutdown).await;
+        let mut started = start_database(&settings, &pool, &shutdown).await;
         if started.is_ok() && !shutdown.is_cancelled() {
-            spawn_workers(&tasks, &settings, &pool, &shutdown);
+            started = spawn_workers(&tasks, &settings, &pool, &doorbell, &shutdown);
+        }
+        if started.is_ok() && !shutdown.is_cancelled() {
             ready.store(true, Ordering::Release);
             tracing::info!(admin = %admin_addr, "hubsync is ready");
         }
@@ -122,8 +126,12 @@ fn spawn_workers(
     tasks: &TaskTracker,
     settings: &Settings,
     pool: &PgPool,
+    doorbell: &crate::journal::Doorbell,
     shutdown: &CancellationToken,
-) {
+) -> Result<(), AppError> {
+    for poller in crate::ingest::plan::pollers(settings, pool, doorbell)? {
+        tasks.spawn(poller.run(shutdown.clone()));
+    }
     let journal = &settings.journal;
     tasks.spawn(crate::journal::retention::run(
         pool.clone(),
@@ -132,6 +140,7 @@ fn spawn_workers(
         journal.prune_interval,
         shutdown.clone(),
     ));
+    Ok(())
 }
 
 /// Waits for tasks to finish, at most the configured grace period.

@@ -282,7 +282,7 @@ mod cursors {
         CursorKey { connector: "hubspot", object_type: "contacts", stream: "changes" };
 
     fn position(second: u32, id: &str) -> Cursor {
-        Cursor { timestamp: at(second), id: id.into() }
+        Cursor { timestamp: at(second), id: id.into(), token: None }
     }
 
     #[tokio::test]

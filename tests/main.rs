@@ -12,6 +12,7 @@ mod connector_hubspot;
 mod connector_salesforce;
 mod journal_store;
 mod migrations;
+mod pollers;
 mod reconcile_stores;
 mod sim_hubspot;
 mod sim_salesforce;

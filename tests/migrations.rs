@@ -83,7 +83,7 @@ async fn the_migrate_command_applies_then_reports_up_to_date() {
     let db = TestDatabase::create().await;
     let first = run(hubsync().arg("migrate").env("DATABASE_URL", &db.url));
     assert!(first.status.success(), "{}", text(&first.stderr));
-    assert!(text(&first.stdout).starts_with("applied 3 migration(s)"), "{}", text(&first.stdout));
+    assert!(text(&first.stdout).starts_with("applied 4 migration(s)"), "{}", text(&first.stdout));
     let second = run(hubsync().arg("migrate").env("DATABASE_URL", &db.url));
     assert!(second.status.success(), "{}", text(&second.stderr));
     assert!(text(&second.stdout).starts_with("schema is up to date"), "{}", text(&second.stdout));

@@ -18,6 +18,7 @@ pub struct Settings {
     pub admin: AdminSettings,
     pub shutdown: ShutdownSettings,
     pub journal: JournalSettings,
+    pub ingest: IngestSettings,
     #[serde(default)]
     pub webhooks: WebhookSettings,
     #[serde(default)]
@@ -82,6 +83,15 @@ pub struct AdminToken {
 pub enum TokenScope {
     Read,
     Operate,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSettings {
+    /// Each poller (one per connector and object in the sync rules) reads changes this often;
+    /// it keeps reading without pause while the source has more.
+    #[serde(with = "super::duration")]
+    pub poll_interval: Duration,
 }
 
 /// Push receivers on the daemon's HTTP server.

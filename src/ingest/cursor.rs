@@ -11,12 +11,14 @@ use sqlx::PgExecutor;
 pub struct Cursor {
     pub timestamp: DateTime<Utc>,
     pub id: String,
+    /// The connector's own paging state at this position, opaque here.
+    pub token: Option<String>,
 }
 
 impl Cursor {
     /// The start of time: a poller from here is a full backfill.
     pub fn origin() -> Cursor {
-        Cursor { timestamp: DateTime::<Utc>::UNIX_EPOCH, id: String::new() }
+        Cursor { timestamp: DateTime::<Utc>::UNIX_EPOCH, id: String::new(), token: None }
     }
 }
 
@@ -44,8 +46,8 @@ pub struct CursorKey<'a> {
 
 /// The stored position, or the origin if this cursor has never moved.
 pub async fn load<'e>(executor: impl PgExecutor<'e>, key: CursorKey<'_>) -> sqlx::Result<Cursor> {
-    let row: Option<(DateTime<Utc>, String)> = sqlx::query_as(
-        "select position_ts, position_id from hubsync.cursors
+    let row: Option<(DateTime<Utc>, String, Option<String>)> = sqlx::query_as(
+        "select position_ts, position_id, token from hubsync.cursors
          where connector = $1 and object_type = $2 and stream = $3",
     )
     .bind(key.connector)
@@ -53,39 +55,43 @@ pub async fn load<'e>(executor: impl PgExecutor<'e>, key: CursorKey<'_>) -> sqlx
     .bind(key.stream)
     .fetch_optional(executor)
     .await?;
-    Ok(row.map_or_else(Cursor::origin, |(timestamp, id)| Cursor { timestamp, id }))
+    Ok(row.map_or_else(Cursor::origin, |(timestamp, id, token)| Cursor { timestamp, id, token }))
 }
 
-/// Moves the cursor to `to` unless it already stands further; returns where it stands.
+/// Moves the cursor to `to` unless it already stands further; returns where it stands. At
+/// the same position only the token is updated.
 pub async fn advance<'e>(
     executor: impl PgExecutor<'e>,
     key: CursorKey<'_>,
     to: &Cursor,
 ) -> sqlx::Result<Cursor> {
-    let (timestamp, id): (DateTime<Utc>, String) = sqlx::query_as(ADVANCE_SQL)
-        .bind(key.connector)
-        .bind(key.object_type)
-        .bind(key.stream)
-        .bind(to.timestamp)
-        .bind(&to.id)
-        .fetch_one(executor)
-        .await?;
-    Ok(Cursor { timestamp, id })
+    let (timestamp, id, token): (DateTime<Utc>, String, Option<String>) =
+        sqlx::query_as(ADVANCE_SQL)
+            .bind(key.connector)
+            .bind(key.object_type)
+            .bind(key.stream)
+            .bind(to.timestamp)
+            .bind(&to.id)
+            .bind(&to.token)
+            .fetch_one(executor)
+            .await?;
+    Ok(Cursor { timestamp, id, token })
 }
 
 /// Upserts only a forward move; when the stored cursor is ahead, the update does nothing
 /// and the stored position is returned instead.
 const ADVANCE_SQL: &str = "
 with moved as (
-    insert into hubsync.cursors as c (connector, object_type, stream, position_ts, position_id)
-    values ($1, $2, $3, $4, $5)
+    insert into hubsync.cursors as c
+        (connector, object_type, stream, position_ts, position_id, token)
+    values ($1, $2, $3, $4, $5, $6)
     on conflict (connector, object_type, stream) do update
         set position_ts = excluded.position_ts, position_id = excluded.position_id,
-            updated_at = now()
+            token = excluded.token, updated_at = now()
         where (c.position_ts, length(c.position_id), c.position_id)
-            < (excluded.position_ts, length(excluded.position_id), excluded.position_id)
-    returning position_ts, position_id)
-select position_ts, position_id from moved
+            <= (excluded.position_ts, length(excluded.position_id), excluded.position_id)
+    returning position_ts, position_id, token)
+select position_ts, position_id, token from moved
 union all
-select position_ts, position_id from hubsync.cursors
+select position_ts, position_id, token from hubsync.cursors
 where connector = $1 and object_type = $2 and stream = $3 and not exists (select 1 from moved)";

@@ -2,5 +2,11 @@
 //! journal, and the poll cursors that move in the same transaction.
 
 pub mod cursor;
+mod error;
 pub mod hubspot_events;
+pub mod lock;
+pub mod plan;
+pub mod poller;
 pub mod webhook;
+
+pub use error::IngestError;

@@ -1,0 +1,250 @@
+//! Pollers against both simulators: a page and its cursor commit together, a crash between
+//! read and commit loses nothing and records nothing twice, deletes and merges arrive as
+//! their own kinds, and with two replicas exactly one polls.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hubsync::config::Side;
+use hubsync::connector::Connector;
+use hubsync::ingest::lock::PollerLock;
+use hubsync::ingest::poller::{PollOutcome, Poller, PollerSpec};
+use hubsync::journal::{self, ChangeKind, Doorbell, JournalFilter, JournalRow};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::support::database::TestDatabase;
+
+async fn migrated() -> (TestDatabase, PgPool) {
+    let db = TestDatabase::create().await;
+    let pool = PgPool::connect(&db.url).await.unwrap();
+    hubsync::db::migrate(&pool).await.unwrap();
+    (db, pool)
+}
+
+fn poller(
+    pool: &PgPool,
+    api: Arc<dyn Connector>,
+    side: Side,
+    object: &str,
+    fields: &[&str],
+) -> Poller {
+    let spec = PollerSpec {
+        connector: if side == Side::Hubspot { "hubspot" } else { "salesforce" }.into(),
+        side,
+        object: object.into(),
+        fields: fields.iter().map(|f| f.to_string()).collect(),
+        interval: Duration::from_millis(50),
+    };
+    Poller::new(spec, api, pool.clone(), Doorbell::new(pool.clone()))
+}
+
+async fn rows(pool: &PgPool) -> Vec<JournalRow> {
+    let mut rows = journal::query(pool, &JournalFilter::default(), 10_000).await.unwrap();
+    rows.reverse();
+    rows
+}
+
+async fn drain(poller: &Poller) -> u64 {
+    let mut total = 0;
+    loop {
+        let PollOutcome { appended, more, .. } = poller.run_once().await.unwrap();
+        total += appended;
+        if !more {
+            return total;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_salesforce_page_and_its_cursor_commit_together_and_the_next_poll_sees_only_new_changes()
+{
+    let (_db, pool) = migrated().await;
+    let sim = crate::connector_salesforce::sim().await;
+    for i in 0..30 {
+        sim.seed("Contact", json!({"LastName": format!("Name {i}")})).unwrap();
+    }
+    let api: Arc<dyn Connector> = Arc::new(crate::connector_salesforce::connector(&sim));
+    let poller = poller(&pool, api, Side::External, "Contact", &["LastName"]);
+    assert_eq!(drain(&poller).await, 30);
+    assert_eq!(drain(&poller).await, 0, "nothing new, nothing twice");
+
+    let first = rows(&pool).await[0].record_id.clone();
+    sim.clock().advance(chrono::Duration::seconds(2));
+    sim.edit_as_user(&first, json!({"LastName": "Renamed"})).unwrap();
+    sim.clock().advance(chrono::Duration::seconds(120));
+    assert_eq!(drain(&poller).await, 1);
+    let last = rows(&pool).await.pop().unwrap();
+    assert_eq!(last.record_id, first);
+    assert_eq!(last.properties["LastName"].value.as_deref(), Some("Renamed"));
+    assert!(last.source == "poll" && last.side == Side::External);
+}
+
+#[tokio::test]
+async fn a_crash_between_reading_a_page_and_committing_it_loses_nothing_and_records_nothing_twice()
+{
+    let (_db, pool) = migrated().await;
+    let sim = crate::connector_hubspot::sim(hubsync::sim::hubspot::RateProfile::UNLIMITED).await;
+    for i in 0..12 {
+        sim.seed("contacts", json!({"email": format!("c{i}@x.com")})).unwrap();
+    }
+    sim.clock().advance(chrono::Duration::seconds(60));
+    let api: Arc<dyn Connector> =
+        Arc::new(crate::connector_hubspot::connector(&sim, crate::connector_hubspot::generous()));
+    let poller = poller(&pool, api, Side::Hubspot, "contacts", &["email"]);
+
+    let page = poller.read_page().await.unwrap();
+    assert_eq!(page.changes.len(), 12);
+    drop(page); // the process dies before the commit
+    assert!(rows(&pool).await.is_empty());
+
+    assert_eq!(drain(&poller).await, 12, "after the restart the same changes are read again");
+    let page = poller.read_page().await.unwrap();
+    poller.commit_page(&page).await.unwrap();
+    assert_eq!(rows(&pool).await.len(), 12, "a page committed twice is recorded once");
+}
+
+#[tokio::test]
+async fn deletes_and_merges_on_salesforce_reach_the_journal_as_their_own_kinds() {
+    let (_db, pool) = migrated().await;
+    let sim = crate::connector_salesforce::sim().await;
+    let keep = sim.seed("Contact", json!({"LastName": "Keep"})).unwrap();
+    let merged = sim.seed("Contact", json!({"LastName": "Merged"})).unwrap();
+    let gone = sim.seed("Contact", json!({"LastName": "Gone"})).unwrap();
+    let api: Arc<dyn Connector> = Arc::new(crate::connector_salesforce::connector(&sim));
+    let poller = poller(&pool, api, Side::External, "Contact", &["LastName"]);
+    drain(&poller).await;
+    sim.clock().advance(chrono::Duration::seconds(2));
+    sim.delete_as_user(&gone).unwrap();
+    sim.merge(&keep, &[merged.as_str()]).unwrap();
+    sim.clock().advance(chrono::Duration::seconds(120));
+    drain(&poller).await;
+    let rows = rows(&pool).await;
+    let kind_of = |id: &str| rows.iter().rev().find(|r| r.record_id == id).map(|r| r.kind.clone());
+    assert_eq!(kind_of(&gone), Some(ChangeKind::Delete));
+    assert_eq!(kind_of(&merged), Some(ChangeKind::Merge { into: keep.clone() }));
+}
+
+#[tokio::test]
+async fn an_archived_hubspot_record_is_caught_by_the_delete_poll() {
+    let (_db, pool) = migrated().await;
+    let sim = crate::connector_hubspot::sim(hubsync::sim::hubspot::RateProfile::UNLIMITED).await;
+    let id = sim.seed("contacts", json!({"email": "gone@x.com"})).unwrap();
+    let api: Arc<dyn Connector> =
+        Arc::new(crate::connector_hubspot::connector(&sim, crate::connector_hubspot::generous()));
+    let poller = poller(&pool, api, Side::Hubspot, "contacts", &["email"]);
+    sim.archive_as_user("contacts", id, 7).unwrap();
+    assert_eq!(poller.poll_deletes().await.unwrap(), 1);
+    assert_eq!(poller.poll_deletes().await.unwrap(), 0, "a delete is journalled once");
+    let rows = rows(&pool).await;
+    assert_eq!(
+        (rows[0].record_id.clone(), rows[0].kind.clone()),
+        (id.to_string(), ChangeKind::Delete)
+    );
+}
+
+#[tokio::test]
+async fn with_two_replicas_one_holds_the_poller_lock_and_the_other_takes_over_when_it_dies() {
+    let (_db, pool) = migrated().await;
+    let mut first = PollerLock::new(pool.clone(), "hubspot", "contacts");
+    let mut second = PollerLock::new(pool.clone(), "hubspot", "contacts");
+    assert!(first.hold().await);
+    assert!(!second.hold().await, "only one replica polls");
+    assert!(first.hold().await, "the holder keeps it");
+
+    let pid = first.backend_pid().await.unwrap();
+    sqlx::query("select pg_terminate_backend($1)").bind(pid).execute(&pool).await.unwrap();
+    let mut taken = false;
+    for _ in 0..50 {
+        if second.hold().await {
+            taken = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(taken, "the other replica takes over once the holder's connection dies");
+    assert!(!first.hold().await, "the old holder does not get it back while it is held");
+}
+
+#[test]
+fn the_example_config_runs_one_poller_per_connector_and_object_with_every_field_it_reads() {
+    let sources = hubsync::config::ConfigSources {
+        file: Some("config/example.toml".into()),
+        env: [("HUBSPOT_TOKEN", "x"), ("SF_CLIENT_SECRET", "y")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    let settings = hubsync::config::load(&sources).unwrap();
+    let specs = hubsync::ingest::plan::specs(&settings);
+    let names: Vec<String> =
+        specs.iter().map(|s| format!("{}/{}", s.connector, s.object)).collect();
+    assert_eq!(
+        names,
+        [
+            "hubspot/companies",
+            "hubspot/contacts",
+            "hubspot/deals",
+            "salesforce/Account",
+            "salesforce/Contact",
+            "salesforce/Opportunity"
+        ]
+    );
+    let contacts = &specs[1];
+    for field in ["email", "firstname", "lifecyclestage", "salesforce_contact_id"] {
+        assert!(contacts.fields.contains(&field.to_string()), "{field} in {:?}", contacts.fields);
+    }
+}
+
+#[tokio::test]
+async fn the_daemon_polls_both_sides_of_a_sync_rule_into_the_journal() {
+    let hubspot =
+        crate::connector_hubspot::sim(hubsync::sim::hubspot::RateProfile::UNLIMITED).await;
+    let salesforce = crate::connector_salesforce::sim().await;
+    // modified two minutes ago, beyond the connector's search safety lag behind real time
+    hubspot.clock().advance(chrono::Duration::seconds(-120));
+    hubspot.seed("contacts", json!({"email": "ann@x.com", "firstname": "Ann"})).unwrap();
+    hubspot.clock().advance(chrono::Duration::seconds(120));
+    salesforce.seed("Contact", json!({"LastName": "Lee", "Email": "lee@x.com"})).unwrap();
+    let config = format!(
+        r#"
+[ingest]
+poll_interval = "100ms"
+
+[connectors.hubspot]
+kind = "hubspot"
+base_url = "{hs}"
+auth = {{ method = "private_app", token = {{ env = "HS_TOKEN" }} }}
+rate_limit = {{ tier = "enterprise", burst_per_10s = 250, daily = 5000000, search_per_second = 50 }}
+
+[connectors.salesforce]
+kind = "salesforce"
+login_url = "{sf}"
+auth = {{ method = "client_credentials", client_id = "sim-client", client_secret = {{ env = "SF_SECRET" }} }}
+
+[[sync]]
+name = "contacts"
+hubspot_object = "contacts"
+external_connector = "salesforce"
+external_object = "Contact"
+keys = {{ external_id_field = "HubSpot_Id__c" }}
+fields = [{{ hubspot = "email", external = "Email" }}, {{ hubspot = "firstname", external = "FirstName" }}]
+"#,
+        hs = hubspot.base_url(),
+        sf = salesforce.base_url()
+    );
+    let env = [("HS_TOKEN", "sim-token"), ("SF_SECRET", "sim-secret")];
+    let app = crate::support::app::spawn_app_with(&config, &env).await;
+    let mut sides = Vec::new();
+    for _ in 0..200 {
+        let rows = rows(&app.pool).await;
+        sides = rows.iter().map(|r| (r.side, r.object_type.clone())).collect::<Vec<_>>();
+        if sides.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(sides.contains(&(Side::Hubspot, "contacts".to_string())), "{sides:?}");
+    assert!(sides.contains(&(Side::External, "Contact".to_string())), "{sides:?}");
+    app.stop().await.unwrap();
+}
