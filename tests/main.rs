@@ -5,6 +5,7 @@ mod support;
 
 mod admin_api;
 mod admin_server;
+mod backfill;
 mod cli;
 mod cli_journal;
 mod config_loading;

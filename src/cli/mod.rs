@@ -1,5 +1,6 @@
 //! The command line: `hubsync [--config FILE] <command>`, and what each command does.
 
+mod backfill;
 mod journal;
 mod table;
 
@@ -38,6 +39,8 @@ pub enum Command {
     Migrate,
     /// Validate the configuration and print it, secrets redacted.
     CheckConfig,
+    /// Read every record of an object into the journal; resumable.
+    Backfill(backfill::BackfillArgs),
     /// Read and steer the change journal.
     Journal {
         #[command(subcommand)]
@@ -70,6 +73,8 @@ pub enum CliError {
     App(#[from] crate::app::AppError),
     #[error(transparent)]
     Journal(#[from] crate::journal::JournalError),
+    #[error(transparent)]
+    Ingest(#[from] crate::ingest::IngestError),
     #[error("{0} not found")]
     NotFound(String),
     #[error("{0}")]
@@ -89,6 +94,10 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         Command::CheckConfig => check_config(&settings),
         Command::Migrate => migrate(&settings).await,
         Command::Run => run(settings).await,
+        Command::Backfill(args) => {
+            backfill::run(&settings, &connect(&settings).await?, args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Journal { command } => {
             journal::run(&connect(&settings).await?, command).await?;
             Ok(ExitCode::SUCCESS)

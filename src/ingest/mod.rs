@@ -1,6 +1,7 @@
 //! Ingest: pollers, the webhook receiver and backfill, which only ever append to the
 //! journal, and the poll cursors that move in the same transaction.
 
+pub mod backfill;
 pub mod cursor;
 mod error;
 pub mod hubspot_events;

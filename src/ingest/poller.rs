@@ -112,16 +112,7 @@ impl Poller {
     }
 
     fn announce(&self, appended: u64, path: Arrival) {
-        if appended == 0 {
-            return;
-        }
-        self.doorbell.ring();
-        let labels = [
-            ("side", side_name(self.spec.side).to_string()),
-            ("object", self.spec.object.clone()),
-            ("path", path.as_str().to_string()),
-        ];
-        metrics::counter!(CHANGES_INGESTED, &labels).increment(appended);
+        announce(&self.spec, &self.doorbell, appended, path);
     }
 
     fn change(&self, change: &connector::Change) -> NewChange {
@@ -132,22 +123,13 @@ impl Poller {
                 (ChangeKind::Merge { into: into.clone() }, BTreeMap::new())
             }
         };
-        let ms = change.modified_at.timestamp_millis();
-        let dedup_key = format!(
-            "poll:{}:{}:{}:{}:{ms}",
-            self.spec.connector,
-            self.spec.object,
-            change.id,
-            kind.as_str()
-        );
+        let dedup_key = change_key(&self.spec, &change.id, &kind, change.modified_at);
         self.new_change(&change.id, kind, properties, change.modified_at, dedup_key)
     }
 
     fn deletion(&self, deleted: &connector::Deleted) -> NewChange {
-        let ms = deleted.deleted_at.timestamp_millis();
-        let (connector, object) = (&self.spec.connector, &self.spec.object);
-        let dedup_key = format!("poll:{connector}:{object}:{}:delete:{ms}", deleted.id);
         let kind = ChangeKind::Delete;
+        let dedup_key = change_key(&self.spec, &deleted.id, &kind, deleted.deleted_at);
         self.new_change(&deleted.id, kind, BTreeMap::new(), deleted.deleted_at, dedup_key)
     }
 
@@ -172,17 +154,12 @@ impl Poller {
         }
     }
 
-    /// The record's requested fields, each stamped with the record's modification time.
     fn properties(&self, change: &connector::Change) -> BTreeMap<String, PropertyChange> {
-        let Some(record) = &change.record else { return BTreeMap::new() };
-        record
-            .properties
-            .iter()
-            .map(|(name, value)| {
-                let value = (!is_blank(value)).then(|| as_text(value));
-                (name.clone(), PropertyChange { value, timestamp: Some(record.modified_at) })
-            })
-            .collect()
+        change.record.as_ref().map(record_properties).unwrap_or_default()
+    }
+
+    pub fn spec(&self) -> &PollerSpec {
+        &self.spec
     }
 
     /// Polls until `shutdown`: while this replica holds the poller's lock, drains the change
@@ -216,6 +193,39 @@ impl Poller {
             tracing::warn!(error = %crate::error_kind::report(&err), "delete poll failed; will retry");
         }
     }
+}
+
+/// Wakes consumers and counts newly journalled changes.
+pub(super) fn announce(spec: &PollerSpec, doorbell: &Doorbell, appended: u64, path: Arrival) {
+    if appended == 0 {
+        return;
+    }
+    doorbell.ring();
+    let labels = [
+        ("side", side_name(spec.side).to_string()),
+        ("object", spec.object.clone()),
+        ("path", path.as_str().to_string()),
+    ];
+    metrics::counter!(CHANGES_INGESTED, &labels).increment(appended);
+}
+
+/// The dedup key of an observed change: object, id, kind and modification time. Polls and
+/// backfills build it the same way, so a change seen by both is journalled once.
+pub fn change_key(spec: &PollerSpec, id: &str, kind: &ChangeKind, at: DateTime<Utc>) -> String {
+    let ms = at.timestamp_millis();
+    format!("change:{}:{}:{id}:{}:{ms}", spec.connector, spec.object, kind.as_str())
+}
+
+/// A record's fields, each stamped with the record's modification time.
+pub fn record_properties(record: &connector::Record) -> BTreeMap<String, PropertyChange> {
+    record
+        .properties
+        .iter()
+        .map(|(name, value)| {
+            let value = (!is_blank(value)).then(|| as_text(value));
+            (name.clone(), PropertyChange { value, timestamp: Some(record.modified_at) })
+        })
+        .collect()
 }
 
 fn side_name(side: Side) -> &'static str {

@@ -1,0 +1,160 @@
+//! `hubsync backfill`: reads every record of an object into the journal, resumably, with a
+//! progress bar on a terminal and log lines otherwise.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::PgPool;
+
+use super::CliError;
+use crate::config::{Settings, Side};
+use crate::connector;
+use crate::ingest::backfill::{Backfill, Checkpoint};
+use crate::ingest::plan;
+use crate::ingest::poller::PollerSpec;
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// A [[sync]] block's name, or an object on either side (`contacts`, `Contact`).
+    #[arg(long)]
+    pub object: String,
+    #[arg(long, value_enum, default_value_t = SideChoice::Both)]
+    pub side: SideChoice,
+    /// Only records modified at or after this RFC 3339 time or age (`30days`).
+    #[arg(long, value_parser = crate::journal::parse_when)]
+    pub since: Option<DateTime<Utc>>,
+    /// Start over instead of resuming from the last checkpoint.
+    #[arg(long)]
+    pub restart: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SideChoice {
+    Hubspot,
+    External,
+    Both,
+}
+
+pub async fn run(settings: &Settings, pool: &PgPool, args: BackfillArgs) -> Result<(), CliError> {
+    let specs = chosen(settings, &args)?;
+    for spec in specs {
+        let config = &settings.connectors[&spec.connector];
+        let api = connector::from_settings(config, &settings.instance.id)
+            .map_err(crate::ingest::IngestError::from)?;
+        let backfill = Backfill::new(spec, api, pool.clone(), args.since);
+        if args.restart {
+            backfill.restart().await?;
+        }
+        drive(&backfill).await?;
+    }
+    Ok(())
+}
+
+/// The pollers' specs the arguments name.
+fn chosen(settings: &Settings, args: &BackfillArgs) -> Result<Vec<PollerSpec>, CliError> {
+    let rules: Vec<_> = settings
+        .sync
+        .iter()
+        .filter(|r| [&r.name, &r.hubspot_object, &r.external_object].contains(&&args.object))
+        .collect();
+    if rules.is_empty() {
+        let known: Vec<_> = settings.sync.iter().map(|r| r.name.as_str()).collect();
+        return Err(CliError::Usage(format!(
+            "backfill: no [[sync]] block names object `{}`; configured: {}",
+            args.object,
+            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+        )));
+    }
+    let wanted = |spec: &PollerSpec| {
+        let side_ok = match args.side {
+            SideChoice::Both => true,
+            SideChoice::Hubspot => spec.side == Side::Hubspot,
+            SideChoice::External => spec.side == Side::External,
+        };
+        side_ok
+            && rules.iter().any(|r| match spec.side {
+                Side::Hubspot => {
+                    r.hubspot_connector == spec.connector && r.hubspot_object == spec.object
+                }
+                Side::External => {
+                    r.external_connector == spec.connector && r.external_object == spec.object
+                }
+            })
+    };
+    Ok(plan::specs(settings).into_iter().filter(wanted).collect())
+}
+
+async fn drive(backfill: &Backfill) -> Result<(), CliError> {
+    let spec = backfill.spec();
+    let name = format!("{}/{}", spec.connector, spec.object);
+    if backfill.checkpoint().await? == Checkpoint::Complete {
+        println!("backfill {name}: already complete (use --restart to read everything again)");
+        return Ok(());
+    }
+    let progress = Progress::new(&name);
+    let (mut read, mut appended) = (0usize, 0u64);
+    loop {
+        let page = backfill.next_page().await?;
+        read += page.read;
+        appended += page.appended;
+        progress.update(read, appended);
+        if page.done {
+            break;
+        }
+    }
+    let elapsed = progress.finish();
+    let rate = read as f64 / elapsed.as_secs_f64().max(0.001);
+    println!(
+        "backfill {name}: {read} records read, {appended} newly journalled in {:.1} s ({rate:.0} records/s)",
+        elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A progress bar with records per second on a terminal; a log line every few seconds
+/// otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+    name: String,
+    started: Instant,
+    last_log: std::cell::Cell<Instant>,
+}
+
+impl Progress {
+    fn new(name: &str) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            let style = ProgressStyle::with_template(
+                "{spinner} {prefix}: {pos} records read ({per_sec}), {msg} [{elapsed_precise}]",
+            )
+            .expect("a valid template");
+            bar.set_style(style);
+            bar.set_prefix(name.to_string());
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        let now = Instant::now();
+        Progress { bar, name: name.to_string(), started: now, last_log: std::cell::Cell::new(now) }
+    }
+
+    fn update(&self, read: usize, appended: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(read as u64);
+            bar.set_message(format!("{appended} journalled"));
+        } else if self.last_log.get().elapsed() >= Duration::from_secs(5) {
+            self.last_log.set(Instant::now());
+            let rate = read as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+            tracing::info!(backfill = %self.name, read, appended, rate = rate.round(), "backfill progress");
+        }
+    }
+
+    fn finish(&self) -> Duration {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        self.started.elapsed()
+    }
+}

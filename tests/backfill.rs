@@ -1,0 +1,115 @@
+//! Backfill: every record into the journal, resumable after a kill, and never twice beside
+//! the pollers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hubsync::config::Side;
+use hubsync::connector::Connector;
+use hubsync::ingest::backfill::{Backfill, Checkpoint};
+use hubsync::ingest::poller::{Poller, PollerSpec};
+use hubsync::journal::{self, Doorbell, JournalFilter};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::support::binary::{hubsync, run, text};
+use crate::support::database::TestDatabase;
+
+fn spec() -> PollerSpec {
+    PollerSpec {
+        connector: "hubspot".into(),
+        side: Side::Hubspot,
+        object: "contacts".into(),
+        fields: vec!["email".into()],
+        interval: Duration::from_secs(1),
+    }
+}
+
+async fn count(pool: &PgPool) -> usize {
+    journal::query(pool, &JournalFilter::default(), 100_000).await.unwrap().len()
+}
+
+async fn setup(
+    records: usize,
+) -> (TestDatabase, PgPool, hubsync::sim::hubspot::HubspotSim, Arc<dyn Connector>) {
+    let db = TestDatabase::create().await;
+    let pool = PgPool::connect(&db.url).await.unwrap();
+    hubsync::db::migrate(&pool).await.unwrap();
+    let sim = crate::connector_hubspot::sim(hubsync::sim::hubspot::RateProfile::UNLIMITED).await;
+    sim.clock().advance(chrono::Duration::seconds(-120));
+    for i in 0..records {
+        sim.seed("contacts", json!({"email": format!("c{i}@x.com")})).unwrap();
+    }
+    sim.clock().advance(chrono::Duration::seconds(120));
+    let api: Arc<dyn Connector> =
+        Arc::new(crate::connector_hubspot::connector(&sim, crate::connector_hubspot::generous()));
+    (db, pool, sim, api)
+}
+
+#[tokio::test]
+async fn a_killed_backfill_resumes_from_its_checkpoint_and_records_nothing_twice() {
+    let (_db, pool, _sim, api) = setup(250).await;
+    let first = Backfill::new(spec(), api.clone(), pool.clone(), None);
+    let page = first.next_page().await.unwrap();
+    assert!(!page.done && page.appended > 0);
+    assert!(matches!(first.checkpoint().await.unwrap(), Checkpoint::At(_)));
+    drop(first); // killed mid-run
+
+    let resumed = Backfill::new(spec(), api.clone(), pool.clone(), None);
+    while !resumed.next_page().await.unwrap().done {}
+    assert_eq!(count(&pool).await, 250, "every record once");
+    assert_eq!(resumed.checkpoint().await.unwrap(), Checkpoint::Complete);
+    assert_eq!(resumed.next_page().await.unwrap().read, 0, "a complete backfill reads nothing");
+}
+
+#[tokio::test]
+async fn a_backfill_beside_the_poller_journals_each_change_once() {
+    let (_db, pool, _sim, api) = setup(120).await;
+    let poller = Poller::new(spec(), api.clone(), pool.clone(), Doorbell::new(pool.clone()));
+    while poller.run_once().await.unwrap().more {}
+    assert_eq!(count(&pool).await, 120);
+    let backfill = Backfill::new(spec(), api, pool.clone(), None);
+    while !backfill.next_page().await.unwrap().done {}
+    assert_eq!(count(&pool).await, 120, "the same changes are not journalled again");
+}
+
+// The binary runs blocking on a test thread while the simulator serves on another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backfill_command_reads_an_object_and_names_an_unknown_one() {
+    let (db, pool, sim, _api) = setup(40).await;
+    let config = format!(
+        "[connectors.hubspot]\nkind = \"hubspot\"\nbase_url = \"{}\"\n\
+         auth = {{ method = \"private_app\", token = {{ env = \"HS_TOKEN\" }} }}\n\
+         [connectors.salesforce]\nkind = \"salesforce\"\nlogin_url = \"http://127.0.0.1:1\"\n\
+         auth = {{ method = \"client_credentials\", client_id = \"x\", client_secret = {{ env = \"SF\" }} }}\n\
+         [[sync]]\nname = \"people\"\nhubspot_object = \"contacts\"\nexternal_connector = \"salesforce\"\n\
+         external_object = \"Contact\"\nkeys = {{ external_id_field = \"HubSpot_Id__c\" }}\n",
+        sim.base_url()
+    );
+    let file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    std::fs::write(file.path(), config).unwrap();
+    let backfill = |object: &str| {
+        run(hubsync()
+            .args(["--config", file.path().to_str().unwrap(), "backfill", "--object", object])
+            .args(["--side", "hubspot"])
+            .env("DATABASE_URL", &db.url)
+            .env("HS_TOKEN", "sim-token")
+            .env("SF", "sim-secret"))
+    };
+    let output = backfill("people");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("backfill hubspot/contacts: 40 records read, 40 newly journalled"),
+        "{stdout}"
+    );
+    assert_eq!(count(&pool).await, 40);
+    let again = backfill("contacts");
+    assert!(text(&again.stdout).contains("already complete"), "{}", text(&again.stdout));
+    let unknown = backfill("tickets");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        text(&unknown.stderr)
+            .contains("no [[sync]] block names object `tickets`; configured: people")
+    );
+}
