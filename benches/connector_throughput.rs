@@ -76,6 +76,8 @@ async fn hubspot() {
         rate_limit: HubspotRateLimit { tier: HubspotTier::Professional, ..Default::default() },
         account_timezone: "UTC".into(),
         request_timeout: Duration::from_secs(30),
+        search_safety_lag: Duration::from_secs(30),
+        concurrency: 8,
     };
     let connector = HubspotConnector::new(&settings, HubspotOptions::default()).expect("connector");
     let (written, elapsed) =
@@ -104,6 +106,8 @@ async fn salesforce() {
         daily_budget_fraction: 0.8,
         client_name: None,
         request_timeout: Duration::from_secs(30),
+        overlap: Duration::from_secs(60),
+        concurrency: 8,
     };
     let connector =
         SalesforceConnector::new(&settings, SalesforceOptions::default()).expect("connector");

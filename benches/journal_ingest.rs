@@ -1,5 +1,6 @@
 //! Journal ingest throughput: `journal::append` in 100-change batches against a plain
-//! `COPY` of the same rows into the same table.
+//! `COPY` of the same rows into the same table, and the webhook receiver end to end:
+//! signed 100-event requests through the real daemon, with each answer's latency.
 //!
 //! Run: `cargo bench --bench journal_ingest`. It uses DATABASE_URL's server (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`), creating and dropping its own database.
@@ -32,6 +33,126 @@ async fn run() {
         "journal append: {append:.0} changes/s (target ≥ 50000; plain COPY of the same rows: {copy:.0} rows/s)"
     );
     println!("journal copy baseline: {copy:.0} rows/s (reference ≈ 120000)");
+    let (events, p99) = webhook_ingest(&server).await;
+    println!("webhook ingest: {events:.0} events/s (target ≥ 10000)");
+    println!("webhook answer p99: {:.1} ms (target < 100)", p99.as_secs_f64() * 1000.0);
+}
+
+const REQUESTS: usize = 1_000;
+const EVENTS_PER_REQUEST: usize = 100;
+/// HubSpot's default concurrency per installing account.
+const SENDERS: usize = 10;
+const SECRET: &str = "bench-client-secret";
+
+/// Runs the daemon with the webhook receiver, sends signed requests from `SENDERS` tasks,
+/// and returns events per second and the 99th-percentile answer time.
+async fn webhook_ingest(server: &str) -> (f64, Duration) {
+    let (url, drop_db) = fresh_database(server, "webhook").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/webhooks/hubspot", listener.local_addr().unwrap());
+    let settings = webhook_settings(&url, &endpoint);
+    let app = hubsync::app::App::with_listener(settings, listener).unwrap();
+    let pool = app.pool().clone();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let daemon = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    wait_ready(&endpoint).await;
+    let started = Instant::now();
+    let mut latencies = send_all(&endpoint).await;
+    let elapsed = started.elapsed();
+    let stored: i64 =
+        sqlx::query_scalar("select count(*) from hubsync.journal").fetch_one(&pool).await.unwrap();
+    assert_eq!(stored as usize, REQUESTS * EVENTS_PER_REQUEST, "every event journalled");
+    shutdown.cancel();
+    daemon.await.unwrap().unwrap();
+    drop_db.await;
+    latencies.sort();
+    let p99 = latencies[latencies.len() * 99 / 100];
+    (rate(REQUESTS * EVENTS_PER_REQUEST, elapsed), p99)
+}
+
+fn webhook_settings(database_url: &str, endpoint: &str) -> hubsync::config::Settings {
+    let file = format!(
+        "[connectors.hubspot]\nkind = \"hubspot\"\n\
+         auth = {{ method = \"private_app\", token = {{ env = \"HS_TOKEN\" }} }}\n\
+         [webhooks.hubspot]\npublic_url = \"{endpoint}\"\nclient_secret = {{ env = \"HS_SECRET\" }}\n"
+    );
+    let path = std::env::temp_dir().join(format!("hubsync-bench-{}.toml", uuid::Uuid::new_v4()));
+    std::fs::write(&path, file).unwrap();
+    let env = [
+        ("DATABASE_URL", database_url),
+        ("HS_TOKEN", "unused"),
+        ("HS_SECRET", SECRET),
+        ("HUBSYNC__DATABASE__MAX_CONNECTIONS", "20"),
+    ];
+    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let sources = hubsync::config::ConfigSources { file: Some(path.clone()), env };
+    let settings = hubsync::config::load(&sources).unwrap();
+    std::fs::remove_file(path).ok();
+    settings
+}
+
+async fn wait_ready(endpoint: &str) {
+    let ready = endpoint.replace("/webhooks/hubspot", "/readyz");
+    for _ in 0..200 {
+        if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the daemon did not become ready");
+}
+
+/// Each sender posts its share of the requests one after another, timing each answer.
+async fn send_all(endpoint: &str) -> Vec<Duration> {
+    let client = reqwest::Client::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for sender in 0..SENDERS {
+        let (client, endpoint) = (client.clone(), endpoint.to_string());
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            for n in (sender..REQUESTS).step_by(SENDERS) {
+                let body = events_body(n);
+                let timestamp = chrono::Utc::now().timestamp_millis().to_string();
+                let signature = hubsync::connector::hubspot::webhook::v3_signature(
+                    SECRET,
+                    "POST",
+                    &endpoint,
+                    body.as_bytes(),
+                    &timestamp,
+                );
+                let sent = Instant::now();
+                let answer = client
+                    .post(&endpoint)
+                    .header("content-type", "application/json")
+                    .header("X-HubSpot-Signature-v3", signature)
+                    .header("X-HubSpot-Request-Timestamp", timestamp)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(answer.status(), 200);
+                latencies.push(sent.elapsed());
+            }
+            latencies
+        });
+    }
+    tasks.join_all().await.into_iter().flatten().collect()
+}
+
+fn events_body(request: usize) -> String {
+    let now = chrono::Utc::now().timestamp_millis();
+    let events: Vec<serde_json::Value> = (0..EVENTS_PER_REQUEST)
+        .map(|i| {
+            let event = request * EVENTS_PER_REQUEST + i;
+            serde_json::json!({
+                "eventId": event, "subscriptionId": 7, "portalId": 62515, "appId": 54321,
+                "occurredAt": now, "subscriptionType": "contact.propertyChange",
+                "attemptNumber": 0, "objectId": 100_000 + event, "propertyName": "email",
+                "propertyValue": format!("user{event}@example.com"), "changeSource": "CRM_UI"
+            })
+        })
+        .collect();
+    serde_json::Value::Array(events).to_string()
 }
 
 type Job = fn(

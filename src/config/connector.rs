@@ -41,6 +41,12 @@ pub struct HubspotSettings {
     pub account_timezone: String,
     #[serde(default = "default_request_timeout", with = "super::duration")]
     pub request_timeout: Duration,
+    /// Incremental reads stay this far behind now: HubSpot's search index lags writes.
+    #[serde(default = "default_search_safety_lag", with = "super::duration")]
+    pub search_safety_lag: Duration,
+    /// Requests in flight at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -124,6 +130,13 @@ pub struct SalesforceSettings {
     pub client_name: Option<String>,
     #[serde(default = "default_request_timeout", with = "super::duration")]
     pub request_timeout: Duration,
+    /// Each poll starts this far before its cursor, to catch transactions that committed
+    /// late; the overlap is deduplicated.
+    #[serde(default = "default_overlap", with = "super::duration")]
+    pub overlap: Duration,
+    /// Requests in flight at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -168,4 +181,16 @@ fn default_budget_fraction() -> f64 {
 
 fn default_request_timeout() -> Duration {
     Duration::from_secs(30)
+}
+
+fn default_search_safety_lag() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn default_overlap() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn default_concurrency() -> usize {
+    8
 }

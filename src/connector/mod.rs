@@ -29,13 +29,19 @@ pub fn from_settings(
 ) -> Result<std::sync::Arc<dyn Connector>, ConnectorError> {
     use crate::config::ConnectorSettings;
     Ok(match settings {
-        ConnectorSettings::Hubspot(hubspot) => std::sync::Arc::new(hubspot::HubspotConnector::new(
-            hubspot,
-            hubspot::HubspotOptions::default(),
-        )?),
+        ConnectorSettings::Hubspot(settings) => {
+            let options = hubspot::HubspotOptions {
+                search_safety_lag: settings.search_safety_lag,
+                concurrency: settings.concurrency,
+                ..Default::default()
+            };
+            std::sync::Arc::new(hubspot::HubspotConnector::new(settings, options)?)
+        }
         ConnectorSettings::Salesforce(salesforce) => {
             let options = salesforce::SalesforceOptions {
                 instance: instance.to_string(),
+                overlap: salesforce.overlap,
+                concurrency: salesforce.concurrency,
                 ..Default::default()
             };
             std::sync::Arc::new(salesforce::SalesforceConnector::new(salesforce, options)?)

@@ -34,6 +34,8 @@ pub fn settings(sim: &HubspotSim, rate: HubspotRateLimit) -> HubspotSettings {
         rate_limit: rate,
         account_timezone: "UTC".into(),
         request_timeout: Duration::from_secs(10),
+        search_safety_lag: Duration::from_secs(30),
+        concurrency: 8,
     }
 }
 

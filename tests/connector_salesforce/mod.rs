@@ -41,6 +41,8 @@ pub fn settings(sim: &SalesforceSim) -> SalesforceSettings {
         daily_budget_fraction: 0.8,
         client_name: Some("hubsync-test".into()),
         request_timeout: Duration::from_secs(10),
+        overlap: Duration::from_secs(60),
+        concurrency: 8,
     }
 }
 
