@@ -8,12 +8,16 @@ use crate::support::database::TestDatabase;
 const TOKEN: &str = "pat-na1-11111111-2222-3333-4444-555555555555";
 const SF_SECRET: &str = "sf-client-secret-0123456789";
 
+/// The example config, its secrets from the environment, and its CRMs moved to a local
+/// port where nothing listens: tests never reach out to the real APIs.
 fn example_config() -> std::process::Command {
     let mut command = hubsync();
     command
         .args(["--config", "config/example.toml"])
         .env("HUBSPOT_TOKEN", TOKEN)
-        .env("SF_CLIENT_SECRET", SF_SECRET);
+        .env("SF_CLIENT_SECRET", SF_SECRET)
+        .env("HUBSYNC__CONNECTORS__HUBSPOT__BASE_URL", "http://127.0.0.1:9")
+        .env("HUBSYNC__CONNECTORS__SALESFORCE__LOGIN_URL", "http://127.0.0.1:9");
     command
 }
 

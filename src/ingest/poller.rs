@@ -168,7 +168,11 @@ impl Poller {
         let mut lock = PollerLock::new(self.pool.clone(), &self.spec.connector, &self.spec.object);
         while !shutdown.is_cancelled() {
             if lock.hold().await {
-                self.poll_until_caught_up(&shutdown).await;
+                // a poll cut short commits nothing: its page is read again next time
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = self.poll_until_caught_up(&shutdown) => {}
+                }
             }
             tokio::select! {
                 _ = shutdown.cancelled() => {}
