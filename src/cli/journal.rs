@@ -137,7 +137,7 @@ fn row_cells(row: &JournalRow) -> Vec<String> {
     vec![
         row.id.to_string(),
         row.received_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-        side_name(row.side).to_string(),
+        Side::as_str(row.side).to_string(),
         row.object_type.clone(),
         row.record_id.clone(),
         row.kind.as_str().to_string(),
@@ -178,7 +178,7 @@ fn describe(row: &JournalRow) -> String {
     let mut out = format!(
         "journal row {}\n  change:    {} {} {} `{}` ({})\n  occurred:  {}\n  received:  {} by {}\n  status:    {} after {} attempt(s){}\n",
         row.id,
-        side_name(row.side),
+        Side::as_str(row.side),
         row.connector,
         row.object_type,
         row.record_id,
@@ -273,13 +273,6 @@ fn confirm(action: OperatorAction, count: usize) -> Result<bool, CliError> {
     let mut answer = String::new();
     stdin.lock().read_line(&mut answer).ok();
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
-}
-
-fn side_name(side: Side) -> &'static str {
-    match side {
-        Side::Hubspot => "hubspot",
-        Side::External => "external",
-    }
 }
 
 fn parse_status(text: &str) -> Result<Status, String> {

@@ -112,6 +112,16 @@ pub enum Side {
     External,
 }
 
+impl Side {
+    /// `hubspot` or `external`, as the journal, metrics and the CLI spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Hubspot => "hubspot",
+            Side::External => "external",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Predicate {

@@ -206,7 +206,7 @@ pub(super) fn announce(spec: &PollerSpec, doorbell: &Doorbell, appended: u64, pa
     }
     doorbell.ring();
     let labels = [
-        ("side", side_name(spec.side).to_string()),
+        ("side", Side::as_str(spec.side).to_string()),
         ("object", spec.object.clone()),
         ("path", path.as_str().to_string()),
     ];
@@ -230,11 +230,4 @@ pub fn record_properties(record: &connector::Record) -> BTreeMap<String, Propert
             (name.clone(), PropertyChange { value, timestamp: Some(record.modified_at) })
         })
         .collect()
-}
-
-fn side_name(side: Side) -> &'static str {
-    match side {
-        Side::Hubspot => "hubspot",
-        Side::External => "external",
-    }
 }

@@ -133,13 +133,6 @@ impl Status {
     }
 }
 
-pub(super) fn side_str(side: Side) -> &'static str {
-    match side {
-        Side::Hubspot => "hubspot",
-        Side::External => "external",
-    }
-}
-
 /// A change to append.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewChange {
@@ -172,7 +165,7 @@ pub(super) struct Columns {
 impl From<&[NewChange]> for Columns {
     fn from(changes: &[NewChange]) -> Self {
         Columns {
-            side: changes.iter().map(|c| side_str(c.side)).collect(),
+            side: changes.iter().map(|c| Side::as_str(c.side)).collect(),
             connector: changes.iter().map(|c| c.connector.clone()).collect(),
             object_type: changes.iter().map(|c| c.object_type.clone()).collect(),
             record_id: changes.iter().map(|c| c.record_id.clone()).collect(),

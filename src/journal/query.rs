@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
 
-use super::change::{JournalRow, ROW_COLUMNS, RawRow, Status, convert, side_str};
+use super::change::{JournalRow, ROW_COLUMNS, RawRow, Status, convert};
 use super::error::JournalError;
 use crate::config::Side;
 
@@ -34,7 +34,7 @@ impl JournalFilter {
             sql.push(" and id = any(").push_bind(self.ids.clone()).push(")");
         }
         if let Some(side) = self.side {
-            sql.push(" and side = ").push_bind(side_str(side));
+            sql.push(" and side = ").push_bind(Side::as_str(side));
         }
         if let Some(object) = &self.object_type {
             sql.push(" and object_type = ").push_bind(object.clone());

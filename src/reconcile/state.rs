@@ -41,7 +41,7 @@ pub async fn save<'e>(
     link_id: i64,
     entries: &[(Side, String, Known)],
 ) -> sqlx::Result<()> {
-    let sides: Vec<&str> = entries.iter().map(|(side, ..)| side_name(*side)).collect();
+    let sides: Vec<&str> = entries.iter().map(|(side, ..)| Side::as_str(*side)).collect();
     let fields: Vec<&str> = entries.iter().map(|(_, field, _)| field.as_str()).collect();
     let values: Vec<String> = entries.iter().map(|(.., known)| known.value.to_string()).collect();
     let value_at: Vec<DateTime<Utc>> = entries.iter().map(|(.., k)| k.value_at).collect();
@@ -66,13 +66,6 @@ pub async fn save<'e>(
     .execute(executor)
     .await?;
     Ok(())
-}
-
-fn side_name(side: Side) -> &'static str {
-    match side {
-        Side::Hubspot => "hubspot",
-        Side::External => "external",
-    }
 }
 
 /// Values are stored as JSON text, so a number stays a number.
