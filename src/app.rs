@@ -129,8 +129,12 @@ fn spawn_workers(
     doorbell: &crate::journal::Doorbell,
     shutdown: &CancellationToken,
 ) -> Result<(), AppError> {
-    for poller in crate::ingest::plan::pollers(settings, pool, doorbell)? {
+    let ingest = crate::ingest::plan::tasks(settings, pool, doorbell)?;
+    for poller in ingest.pollers {
         tasks.spawn(poller.run(shutdown.clone()));
+    }
+    for sweep in ingest.sweeps {
+        tasks.spawn(sweep.run(settings.ingest.sweep_interval, shutdown.clone()));
     }
     let journal = &settings.journal;
     tasks.spawn(crate::journal::retention::run(

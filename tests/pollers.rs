@@ -248,3 +248,51 @@ fields = [{{ hubspot = "email", external = "Email" }}, {{ hubspot = "firstname",
     assert!(sides.contains(&(Side::External, "Contact".to_string())), "{sides:?}");
     app.stop().await.unwrap();
 }
+
+mod drift_sweep {
+    use hubsync::ingest::sweep::{Sweep, SweepOutcome};
+
+    use super::*;
+
+    fn spec() -> PollerSpec {
+        PollerSpec {
+            connector: "hubspot".into(),
+            side: Side::Hubspot,
+            object: "contacts".into(),
+            fields: vec!["email".into()],
+            interval: Duration::from_secs(1),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sweep_journals_records_the_feed_missed_and_linked_records_that_are_gone() {
+        let (_db, pool) = migrated().await;
+        let sim =
+            crate::connector_hubspot::sim(hubsync::sim::hubspot::RateProfile::UNLIMITED).await;
+        let ids: Vec<u64> = (0..30)
+            .map(|i| sim.seed("contacts", json!({"email": format!("c{i}@x.com")})).unwrap())
+            .collect();
+        let api: Arc<dyn Connector> = Arc::new(crate::connector_hubspot::connector(
+            &sim,
+            crate::connector_hubspot::generous(),
+        ));
+        let sweep = Sweep::new(spec(), api, pool.clone(), vec!["contacts".into()]);
+
+        let first = sweep.run_once().await.unwrap();
+        assert_eq!(first, SweepOutcome { live: 30, missed: 30, vanished: 0 });
+        assert!(rows(&pool).await.iter().all(|r| r.source == "sweep"));
+        assert_eq!(
+            sweep.run_once().await.unwrap().missed,
+            0,
+            "what is known is not journalled again"
+        );
+
+        let gone = ids[3].to_string();
+        hubsync::reconcile::links::link(&pool, "contacts", &gone, "003GONE").await.unwrap();
+        sim.archive_as_user("contacts", ids[3], 7).unwrap();
+        let after = sweep.run_once().await.unwrap();
+        assert_eq!(after, SweepOutcome { live: 29, missed: 0, vanished: 1 });
+        let last = rows(&pool).await.pop().unwrap();
+        assert_eq!((last.record_id, last.kind), (gone, ChangeKind::Delete));
+    }
+}

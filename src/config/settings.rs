@@ -92,6 +92,9 @@ pub struct IngestSettings {
     /// it keeps reading without pause while the source has more.
     #[serde(with = "super::duration")]
     pub poll_interval: Duration,
+    /// How often the drift sweep compares each side's full id set with what hubsync knows.
+    #[serde(with = "super::duration")]
+    pub sweep_interval: Duration,
 }
 
 /// Push receivers on the daemon's HTTP server.

@@ -178,6 +178,8 @@ fn check_core(check: &mut Checker<'_>, settings: &Settings) {
     check.range("admin.max_body_bytes", settings.admin.max_body_bytes.get().into(), 1024, 16 << 20);
     let poll = settings.ingest.poll_interval;
     check.duration("ingest.poll_interval", poll, Duration::from_millis(50), secs(86_400));
+    let sweep = settings.ingest.sweep_interval;
+    check.duration("ingest.sweep_interval", sweep, secs(1), secs(30 * 86_400));
     let journal = &settings.journal;
     check.range("journal.max_attempts", journal.max_attempts.get().into(), 1, 1000);
     check.duration("journal.lease", journal.lease, secs(5), secs(3600));

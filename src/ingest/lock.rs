@@ -12,7 +12,12 @@ pub struct PollerLock {
 
 impl PollerLock {
     pub fn new(pool: PgPool, connector: &str, object: &str) -> Self {
-        PollerLock { pool, name: format!("hubsync-poller:{connector}:{object}"), held: None }
+        PollerLock::named(pool, format!("hubsync-poller:{connector}:{object}"))
+    }
+
+    /// A lock for any one-replica-at-a-time task, by name.
+    pub fn named(pool: PgPool, name: String) -> Self {
+        PollerLock { pool, name, held: None }
     }
 
     /// Whether this replica holds the lock now: keeps it if its connection is alive, else

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use super::poller::{Poller, PollerSpec};
+use super::sweep::Sweep;
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{self, Connector, ConnectorError};
 use crate::journal::Doorbell;
@@ -58,14 +59,20 @@ fn fields_read(rule: &SyncRule, side: Side) -> Vec<String> {
     fields
 }
 
-/// Builds the connectors the specs need and a poller for each spec.
-pub fn pollers(
+/// The ingest tasks of a configuration, sharing one connector per config entry.
+pub struct IngestTasks {
+    pub pollers: Vec<Poller>,
+    pub sweeps: Vec<Sweep>,
+}
+
+/// Builds the connectors the specs need, a poller for each spec, and its drift sweep.
+pub fn tasks(
     settings: &Settings,
     pool: &PgPool,
     doorbell: &Doorbell,
-) -> Result<Vec<Poller>, ConnectorError> {
+) -> Result<IngestTasks, ConnectorError> {
     let mut built: BTreeMap<String, Arc<dyn Connector>> = BTreeMap::new();
-    let mut pollers = Vec::new();
+    let mut tasks = IngestTasks { pollers: Vec::new(), sweeps: Vec::new() };
     for spec in specs(settings) {
         let api = match built.get(&spec.connector) {
             Some(api) => api.clone(),
@@ -76,7 +83,22 @@ pub fn pollers(
                 api
             }
         };
-        pollers.push(Poller::new(spec, api, pool.clone(), doorbell.clone()));
+        let names = sync_names(settings, &spec);
+        tasks.sweeps.push(Sweep::new(spec.clone(), api.clone(), pool.clone(), names));
+        tasks.pollers.push(Poller::new(spec, api, pool.clone(), doorbell.clone()));
     }
-    Ok(pollers)
+    Ok(tasks)
+}
+
+/// The `[[sync]]` blocks that read this spec's side and object.
+pub fn sync_names(settings: &Settings, spec: &PollerSpec) -> Vec<String> {
+    let reads = |rule: &&SyncRule| match spec.side {
+        Side::Hubspot => {
+            rule.hubspot_connector == spec.connector && rule.hubspot_object == spec.object
+        }
+        Side::External => {
+            rule.external_connector == spec.connector && rule.external_object == spec.object
+        }
+    };
+    settings.sync.iter().filter(reads).map(|rule| rule.name.clone()).collect()
 }
