@@ -296,3 +296,52 @@ mod drift_sweep {
         assert_eq!((last.record_id, last.kind), (gone, ChangeKind::Delete));
     }
 }
+
+#[tokio::test]
+async fn a_salesforce_record_undeleted_from_the_recycle_bin_is_journalled_as_a_restore() {
+    let (_db, pool) = migrated().await;
+    let sim = crate::connector_salesforce::sim().await;
+    let id = sim.seed("Contact", json!({"LastName": "Back"})).unwrap();
+    let api: Arc<dyn Connector> = Arc::new(crate::connector_salesforce::connector(&sim));
+    let poller = poller(&pool, api, Side::External, "Contact", &["LastName"]);
+    drain(&poller).await;
+    sim.clock().advance(chrono::Duration::seconds(2));
+    sim.delete_as_user(&id).unwrap();
+    sim.clock().advance(chrono::Duration::seconds(120));
+    drain(&poller).await;
+    sim.clock().advance(chrono::Duration::seconds(2));
+    sim.undelete(&id).unwrap();
+    sim.clock().advance(chrono::Duration::seconds(120));
+    drain(&poller).await;
+    let kinds: Vec<ChangeKind> =
+        rows(&pool).await.into_iter().filter(|r| r.record_id == id).map(|r| r.kind).collect();
+    assert_eq!(kinds, [ChangeKind::Upsert, ChangeKind::Delete, ChangeKind::Restore]);
+}
+
+#[tokio::test]
+async fn a_hubspot_update_still_invisible_to_search_is_caught_by_a_later_poll() {
+    let (_db, pool) = migrated().await;
+    let config = hubsync::sim::hubspot::SimConfig {
+        rate: hubsync::sim::hubspot::RateProfile::UNLIMITED,
+        search_lag: Duration::from_secs(3),
+        ..Default::default()
+    };
+    let sim = hubsync::sim::hubspot::HubspotSim::start(config).await.unwrap();
+    sim.clock().freeze();
+    let id = sim.seed("contacts", json!({"email": "lag@x.com", "firstname": "Old"})).unwrap();
+    sim.clock().advance(chrono::Duration::seconds(60));
+    let api: Arc<dyn Connector> =
+        Arc::new(crate::connector_hubspot::connector(&sim, crate::connector_hubspot::generous()));
+    let poller = poller(&pool, api, Side::Hubspot, "contacts", &["firstname"]);
+    drain(&poller).await;
+    sim.edit_as_user("contacts", id, json!({"firstname": "New"}), 7).unwrap();
+    drain(&poller).await; // the index has not caught up: nothing yet, and the cursor stays behind
+    sim.clock().advance(chrono::Duration::seconds(60));
+    drain(&poller).await;
+    let last = rows(&pool).await.pop().unwrap();
+    assert_eq!(
+        last.properties["firstname"].value.as_deref(),
+        Some("New"),
+        "the lagged update is caught"
+    );
+}

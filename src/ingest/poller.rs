@@ -73,7 +73,8 @@ impl Poller {
 
     /// Appends the page and moves the cursor past it, in one transaction.
     pub async fn commit_page(&self, page: &ChangePage) -> Result<u64, IngestError> {
-        let changes: Vec<NewChange> = page.changes.iter().map(|c| self.change(c)).collect();
+        let mut changes: Vec<NewChange> = page.changes.iter().map(|c| self.change(c)).collect();
+        self.mark_restores(&mut changes).await?;
         let next = Cursor {
             timestamp: DateTime::from_timestamp_millis(page.next.modified_ms).unwrap_or_default(),
             id: page.next.id.clone(),
@@ -85,6 +86,33 @@ impl Poller {
         tx.commit().await?;
         self.announce(appended, Arrival::Poll);
         Ok(appended)
+    }
+
+    /// A record seen again after its last journalled change was a delete has been restored
+    /// (undeleted from the recycle bin, or un-archived): journal it as a restore.
+    async fn mark_restores(&self, changes: &mut [NewChange]) -> Result<(), IngestError> {
+        let upserts: Vec<String> = changes
+            .iter()
+            .filter(|c| c.kind == ChangeKind::Upsert)
+            .map(|c| c.record_id.clone())
+            .collect();
+        if upserts.is_empty() {
+            return Ok(());
+        }
+        let deleted: Vec<String> = sqlx::query_scalar(LAST_DELETED_SQL)
+            .bind(&self.spec.connector)
+            .bind(&self.spec.object)
+            .bind(&upserts)
+            .fetch_all(&self.pool)
+            .await?;
+        for change in changes.iter_mut().filter(|c| deleted.contains(&c.record_id)) {
+            if change.kind == ChangeKind::Upsert {
+                change.kind = ChangeKind::Restore;
+                change.dedup_key =
+                    change_key(&self.spec, &change.record_id, &change.kind, change.occurred_at);
+            }
+        }
+        Ok(())
     }
 
     /// One step: read a page and commit it.
@@ -198,6 +226,14 @@ impl Poller {
         }
     }
 }
+
+/// Of the ids `$3`, those whose latest journalled change is a delete.
+const LAST_DELETED_SQL: &str = "
+select record_id from (
+    select distinct on (record_id) record_id, kind from hubsync.journal
+    where connector = $1 and object_type = $2 and record_id = any($3)
+    order by record_id, occurred_at desc, id desc) latest
+where kind = 'delete'";
 
 /// Wakes consumers and counts newly journalled changes.
 pub(super) fn announce(spec: &PollerSpec, doorbell: &Doorbell, appended: u64, path: Arrival) {
