@@ -113,3 +113,20 @@ async fn the_backfill_command_reads_an_object_and_names_an_unknown_one() {
             .contains("no [[sync]] block names object `tickets`; configured: people")
     );
 }
+
+#[tokio::test]
+async fn both_connectors_count_live_records_so_the_progress_bar_has_an_eta() {
+    let (_db, pool, _sim, api) = setup(40).await;
+    let backfill = Backfill::new(spec(), api.clone(), pool.clone(), None);
+    assert_eq!(backfill.expected_total().await, Some(40));
+    let since = Some(chrono::Utc::now());
+    assert_eq!(Backfill::new(spec(), api, pool, since).expected_total().await, None);
+
+    let salesforce = crate::connector_salesforce::sim().await;
+    let ids: Vec<String> = (0..30)
+        .map(|i| salesforce.seed("Contact", json!({"LastName": format!("N{i}")})).unwrap())
+        .collect();
+    salesforce.delete_as_user(&ids[0]).unwrap();
+    let connector = crate::connector_salesforce::connector(&salesforce);
+    assert_eq!(connector.count("Contact").await.unwrap(), Some(29), "deleted rows do not count");
+}

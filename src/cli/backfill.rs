@@ -94,7 +94,8 @@ async fn drive(backfill: &Backfill) -> Result<(), CliError> {
         println!("backfill {name}: already complete (use --restart to read everything again)");
         return Ok(());
     }
-    let progress = Progress::new(&name);
+    let total = backfill.expected_total().await;
+    let progress = Progress::new(&name, total);
     let (mut read, mut appended) = (0usize, 0u64);
     loop {
         let page = backfill.next_page().await?;
@@ -119,25 +120,34 @@ async fn drive(backfill: &Backfill) -> Result<(), CliError> {
 struct Progress {
     bar: Option<ProgressBar>,
     name: String,
+    total: Option<u64>,
     started: Instant,
     last_log: std::cell::Cell<Instant>,
 }
 
 impl Progress {
-    fn new(name: &str) -> Self {
+    /// With a known total the bar shows its share done and an ETA; without, a spinner.
+    fn new(name: &str, total: Option<u64>) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new_spinner();
-            let style = ProgressStyle::with_template(
-                "{spinner} {prefix}: {pos} records read ({per_sec}), {msg} [{elapsed_precise}]",
-            )
-            .expect("a valid template");
+            let (bar, template) = match total {
+                Some(total) => (
+                    ProgressBar::new(total),
+                    "{prefix}: [{bar:30}] {pos}/{len} records ({per_sec}, ETA {eta}), {msg}",
+                ),
+                None => (
+                    ProgressBar::new_spinner(),
+                    "{spinner} {prefix}: {pos} records read ({per_sec}), {msg} [{elapsed_precise}]",
+                ),
+            };
+            let style = ProgressStyle::with_template(template).expect("a valid template");
             bar.set_style(style);
             bar.set_prefix(name.to_string());
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
         let now = Instant::now();
-        Progress { bar, name: name.to_string(), started: now, last_log: std::cell::Cell::new(now) }
+        let last_log = std::cell::Cell::new(now);
+        Progress { bar, name: name.to_string(), total, started: now, last_log }
     }
 
     fn update(&self, read: usize, appended: u64) {
@@ -146,8 +156,11 @@ impl Progress {
             bar.set_message(format!("{appended} journalled"));
         } else if self.last_log.get().elapsed() >= Duration::from_secs(5) {
             self.last_log.set(Instant::now());
-            let rate = read as f64 / self.started.elapsed().as_secs_f64().max(0.001);
-            tracing::info!(backfill = %self.name, read, appended, rate = rate.round(), "backfill progress");
+            let elapsed = self.started.elapsed().as_secs_f64().max(0.001);
+            let rate = read as f64 / elapsed;
+            let eta_s =
+                self.total.map(|t| ((t as f64 - read as f64).max(0.0) / rate.max(0.001)).round());
+            tracing::info!(backfill = %self.name, read, appended, total = self.total, rate = rate.round(), eta_s, "backfill progress");
         }
     }
 

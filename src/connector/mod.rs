@@ -147,4 +147,8 @@ pub trait Connector: Send + Sync {
 
     /// Everyone records can be assigned to.
     async fn owners(&self) -> Result<Vec<Owner>, ConnectorError>;
+
+    /// How many live records the object has, where the API can say cheaply; for progress
+    /// and ETAs, never for correctness.
+    async fn count(&self, object: &str) -> Result<Option<u64>, ConnectorError>;
 }

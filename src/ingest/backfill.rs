@@ -71,6 +71,21 @@ impl Backfill {
         })
     }
 
+    /// How many records the source says it holds, for the progress bar's ETA; `None` when
+    /// it cannot say, or when `--since` makes the total meaningless.
+    pub async fn expected_total(&self) -> Option<u64> {
+        if self.since.is_some() {
+            return None;
+        }
+        match self.api.count(&self.spec.object).await {
+            Ok(total) => total,
+            Err(err) => {
+                tracing::debug!(error = %err, "no record count; progress shows no ETA");
+                None
+            }
+        }
+    }
+
     /// Forgets the checkpoint, so the next page starts from the beginning.
     pub async fn restart(&self) -> Result<(), IngestError> {
         sqlx::query(

@@ -205,7 +205,7 @@ async fn malformed_queries_answer_400_malformed_query() {
 async fn unsupported_soql_is_refused_naming_what_is_unsupported() {
     let sf = people().await;
     for (soql, named) in [
-        ("SELECT COUNT() FROM Contact", "COUNT()"),
+        ("SELECT COUNT(Id) FROM Contact", "COUNT()"),
         ("SELECT Account.Name FROM Contact", "Account.Name"),
         ("SELECT Id FROM Contact WHERE CreatedDate = LAST_N_DAYS:7", "LAST_N_DAYS"),
         ("SELECT Id FROM Contact WHERE AccountId IN (SELECT Id FROM Account)", "subquery"),
@@ -375,4 +375,14 @@ async fn a_cursor_expires_after_two_days() {
     sf.token = sf.sim.access_token();
     let next = first.body["nextRecordsUrl"].as_str().unwrap();
     assert_eq!(sf.get(next).await.error_code(), "INVALID_QUERY_LOCATOR");
+}
+
+#[tokio::test]
+async fn count_answers_the_number_of_matching_rows_with_no_records() {
+    let sf = people().await;
+    let answer = sf.query("SELECT COUNT() FROM Contact WHERE Title != null", false).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body["totalSize"], 3);
+    assert_eq!(answer.body["records"], json!([]));
+    assert_eq!(answer.body["done"], true);
 }

@@ -48,6 +48,15 @@ async fn search(
     Ok((records, more))
 }
 
+/// The number of live records, from a one-result search's `total`.
+pub async fn count(client: &Client, object: &str) -> Result<Option<u64>, ConnectorError> {
+    let body = serde_json::json!({ "limit": 1, "properties": ["hs_object_id"] });
+    let mut request = ApiRequest::post(format!("{}/search", client.paths.objects(object)), body);
+    request.search = true;
+    let answer = client.call(&request).await?;
+    Ok(answer.body["total"].as_u64())
+}
+
 /// One page of changes after `cursor`, never newer than `now - lag`.
 pub async fn read_changes(
     client: &Client,

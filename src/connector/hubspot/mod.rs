@@ -215,4 +215,8 @@ impl Connector for HubspotConnector {
     async fn owners(&self) -> Result<Vec<Owner>, ConnectorError> {
         reads::owners(&self.client).await
     }
+
+    async fn count(&self, object: &str) -> Result<Option<u64>, ConnectorError> {
+        changes::count(&self.client, object).await
+    }
 }

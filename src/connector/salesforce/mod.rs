@@ -227,4 +227,8 @@ impl Connector for SalesforceConnector {
     async fn owners(&self) -> Result<Vec<Owner>, ConnectorError> {
         reads::owners(&self.client).await
     }
+
+    async fn count(&self, object: &str) -> Result<Option<u64>, ConnectorError> {
+        reads::count(&self.client, object).await
+    }
 }

@@ -31,6 +31,13 @@ pub async fn query_all_pages(client: &Client, soql: String) -> Result<Vec<Value>
     }
 }
 
+/// The number of live records: `SELECT COUNT() FROM object`.
+pub async fn count(client: &Client, object: &str) -> Result<Option<u64>, ConnectorError> {
+    let soql = format!("SELECT COUNT() FROM {object}");
+    let body = client.call(&SfRequest::new(Method::GET, "/query").query("q", soql)).await?;
+    Ok(body["totalSize"].as_u64())
+}
+
 pub async fn read_batch(
     client: &Client,
     object: &str,

@@ -88,6 +88,10 @@ fn start(
     let soql = soql.ok_or_else(|| SfError::malformed_query("the q parameter is required"))?;
     let parsed = parser::parse(&soql)?;
     let rows = eval::run(&state.store(), &parsed, all_rows, version)?;
+    if parsed.count {
+        let body = json!({ "totalSize": rows.len(), "done": true, "records": [] });
+        return Ok(json_response(StatusCode::OK, &body));
+    }
     let batch = batch_size(headers)?;
     let rows = Arc::new(rows);
     let now = state.now();

@@ -6,6 +6,8 @@ use super::lexer::{Token, tokenize};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
+    /// `SELECT COUNT() FROM …`: only the number of matching rows is answered.
+    pub count: bool,
     pub fields: Vec<String>,
     pub object: String,
     pub filter: Option<Cond>,
@@ -108,14 +110,26 @@ impl Parser {
 
     fn query(&mut self) -> Result<Query, SfError> {
         self.expect("SELECT")?;
-        let fields = self.field_list()?;
+        let count = self.count_rows();
+        let fields = if count { Vec::new() } else { self.field_list()? };
         self.expect("FROM")?;
         let object = self.name()?;
         let filter = if self.eat("WHERE") { Some(self.condition()?) } else { None };
         let order = if self.eat("ORDER") { self.order_by()? } else { Vec::new() };
         let limit = if self.eat("LIMIT") { Some(self.count()?) } else { None };
         let offset = if self.eat("OFFSET") { Some(self.count()?) } else { None };
-        Ok(Query { fields, object, filter, order, limit, offset })
+        Ok(Query { count, fields, object, filter, order, limit, offset })
+    }
+
+    /// Eats `COUNT()` (no argument: the row count), if that is what the select list is.
+    fn count_rows(&mut self) -> bool {
+        let found = self.peek().is_some_and(|t| t.is("COUNT"))
+            && matches!(self.tokens.get(self.at + 1), Some(Token::Open))
+            && matches!(self.tokens.get(self.at + 2), Some(Token::Close));
+        if found {
+            self.at += 3;
+        }
+        found
     }
 
     /// A field or object name; relationship paths (`Account.Name`) are not supported.
@@ -314,6 +328,12 @@ mod tests {
     }
 
     #[test]
+    fn count_without_an_argument_asks_for_the_row_count() {
+        let q = parse("SELECT COUNT() FROM Contact WHERE LastName != null").unwrap();
+        assert!(q.count && q.fields.is_empty() && q.filter.is_some());
+    }
+
+    #[test]
     fn mixing_and_with_or_without_parentheses_is_refused() {
         let err = parse("SELECT Id FROM Contact WHERE A = 1 AND B = 2 OR C = 3").unwrap_err();
         assert_eq!(err.code, "MALFORMED_QUERY");
@@ -322,7 +342,7 @@ mod tests {
     #[test]
     fn unsupported_features_are_named() {
         for (soql, named) in [
-            ("SELECT COUNT() FROM Contact", "COUNT()"),
+            ("SELECT COUNT(Id) FROM Contact", "COUNT()"),
             ("SELECT Account.Name FROM Contact", "Account.Name"),
             ("SELECT Id FROM Contact GROUP BY Id", "GROUP"),
             ("SELECT Id FROM Contact WHERE CreatedDate = TODAY", "TODAY"),
