@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::error::IngestError;
-use super::poller::{PollerSpec, announce, change_key, record_properties};
+use super::poller::{PollerSpec, announce, record_properties};
 use crate::connector::{Connector, Record};
 use crate::journal::{self, Arrival, ChangeKind, Doorbell, NewChange};
 
@@ -144,17 +144,8 @@ impl Backfill {
     }
 
     fn change(&self, record: &Record) -> NewChange {
-        let kind = ChangeKind::Upsert;
-        NewChange {
-            side: self.spec.side,
-            connector: self.spec.connector.clone(),
-            object_type: self.spec.object.clone(),
-            record_id: record.id.clone(),
-            dedup_key: change_key(&self.spec, &record.id, &kind, record.modified_at),
-            kind,
-            properties: record_properties(record),
-            occurred_at: record.modified_at,
-            source: Arrival::Backfill,
-        }
+        let properties = record_properties(record);
+        let at = record.modified_at;
+        self.spec.observed(&record.id, ChangeKind::Upsert, properties, at, Arrival::Backfill)
     }
 }

@@ -30,6 +30,31 @@ pub struct PollerSpec {
     pub interval: Duration,
 }
 
+impl PollerSpec {
+    /// A change to record `id` observed on this spec's side and object, keyed by
+    /// [`change_key`] so every path that sees the same change journals it once.
+    pub fn observed(
+        &self,
+        id: &str,
+        kind: ChangeKind,
+        properties: BTreeMap<String, PropertyChange>,
+        occurred_at: DateTime<Utc>,
+        source: Arrival,
+    ) -> NewChange {
+        NewChange {
+            side: self.side,
+            connector: self.connector.clone(),
+            object_type: self.object.clone(),
+            record_id: id.to_string(),
+            dedup_key: change_key(self, id, &kind, occurred_at),
+            kind,
+            properties,
+            occurred_at,
+            source,
+        }
+    }
+}
+
 /// What one step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PollOutcome {
@@ -151,35 +176,12 @@ impl Poller {
                 (ChangeKind::Merge { into: into.clone() }, BTreeMap::new())
             }
         };
-        let dedup_key = change_key(&self.spec, &change.id, &kind, change.modified_at);
-        self.new_change(&change.id, kind, properties, change.modified_at, dedup_key)
+        self.spec.observed(&change.id, kind, properties, change.modified_at, Arrival::Poll)
     }
 
     fn deletion(&self, deleted: &connector::Deleted) -> NewChange {
-        let kind = ChangeKind::Delete;
-        let dedup_key = change_key(&self.spec, &deleted.id, &kind, deleted.deleted_at);
-        self.new_change(&deleted.id, kind, BTreeMap::new(), deleted.deleted_at, dedup_key)
-    }
-
-    fn new_change(
-        &self,
-        id: &str,
-        kind: ChangeKind,
-        properties: BTreeMap<String, PropertyChange>,
-        occurred_at: DateTime<Utc>,
-        dedup_key: String,
-    ) -> NewChange {
-        NewChange {
-            side: self.spec.side,
-            connector: self.spec.connector.clone(),
-            object_type: self.spec.object.clone(),
-            record_id: id.to_string(),
-            kind,
-            properties,
-            occurred_at,
-            source: Arrival::Poll,
-            dedup_key,
-        }
+        let (kind, at) = (ChangeKind::Delete, deleted.deleted_at);
+        self.spec.observed(&deleted.id, kind, BTreeMap::new(), at, Arrival::Poll)
     }
 
     fn properties(&self, change: &connector::Change) -> BTreeMap<String, PropertyChange> {

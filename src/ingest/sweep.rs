@@ -130,25 +130,14 @@ impl Sweep {
         properties: BTreeMap<String, journal::PropertyChange>,
         at: chrono::DateTime<Utc>,
     ) -> NewChange {
-        let day = at.format("%Y-%m-%d");
-        let dedup_key = match kind {
+        let mut change = self.spec.observed(id, kind, properties, at, Arrival::Sweep);
+        if change.kind == ChangeKind::Delete {
             // a vanished record is journalled once a day at most while it stays gone
-            ChangeKind::Delete => {
-                format!("sweep:{}:{}:{id}:delete:{day}", self.spec.connector, self.spec.object)
-            }
-            _ => super::poller::change_key(&self.spec, id, &kind, at),
-        };
-        NewChange {
-            side: self.spec.side,
-            connector: self.spec.connector.clone(),
-            object_type: self.spec.object.clone(),
-            record_id: id.to_string(),
-            kind,
-            properties,
-            occurred_at: at,
-            source: Arrival::Sweep,
-            dedup_key,
+            let day = at.format("%Y-%m-%d");
+            let (connector, object) = (&self.spec.connector, &self.spec.object);
+            change.dedup_key = format!("sweep:{connector}:{object}:{id}:delete:{day}");
         }
+        change
     }
 }
 
