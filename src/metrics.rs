@@ -17,6 +17,15 @@ pub const CONNECTOR_REAUTH: &str = "hubsync_connector_reauthentications_total";
 pub const CONNECTOR_WEBHOOKS_REFUSED: &str = "hubsync_connector_webhooks_refused_total";
 pub const CHANGES_INGESTED: &str = "hubsync_changes_ingested_total";
 pub const WEBHOOK_QUARANTINED: &str = "hubsync_webhook_quarantined_total";
+pub const DECISIONS: &str = "hubsync_reconciler_decisions_total";
+pub const CONFLICTS: &str = "hubsync_conflicts_total";
+pub const WRITES: &str = "hubsync_writes_total";
+pub const WRITE_BATCHES: &str = "hubsync_write_batches_total";
+pub const SYNC_LAG: &str = "hubsync_sync_lag_seconds";
+pub const PAUSED: &str = "hubsync_sync_paused";
+pub const JOURNAL_DEPTH: &str = "hubsync_journal_depth";
+pub const OUTBOX_DEPTH: &str = "hubsync_outbox_depth";
+pub const OLDEST_PENDING_AGE: &str = "hubsync_oldest_pending_age_seconds";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -45,6 +54,7 @@ fn describe() {
     metrics::describe_counter!(READYZ_FAILURES, "Readiness probes answered 503, by reason.");
     describe_connectors();
     describe_ingest();
+    describe_sync();
     metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }
 
@@ -92,5 +102,34 @@ fn describe_ingest() {
     metrics::describe_counter!(
         WEBHOOK_QUARANTINED,
         "Correctly signed webhook bodies that could not be parsed, kept for operators."
+    );
+}
+
+fn describe_sync() {
+    metrics::describe_counter!(
+        DECISIONS,
+        "Journal rows the reconciler settled, by sync block and decision (queued, echo, stale, \
+         unchanged, out_of_scope, conflict_held, …)."
+    );
+    metrics::describe_counter!(
+        CONFLICTS,
+        "Same-field conflicts, by sync block and outcome (hubspot, external: the winner; held)."
+    );
+    metrics::describe_counter!(
+        WRITES,
+        "Outbox items settled by the writer, by target side, object, operation and outcome \
+         (done, retry, failed, dead)."
+    );
+    metrics::describe_counter!(WRITE_BATCHES, "Batches the writer sent, by target side and object.");
+    metrics::describe_histogram!(
+        SYNC_LAG,
+        "Seconds from a change at its source to its write landing on the other side, by target side."
+    );
+    metrics::describe_gauge!(PAUSED, "1 while a sync block's writes are paused, by sync block.");
+    metrics::describe_gauge!(JOURNAL_DEPTH, "Journal rows pending or processing.");
+    metrics::describe_gauge!(OUTBOX_DEPTH, "Outbox items pending or processing.");
+    metrics::describe_gauge!(
+        OLDEST_PENDING_AGE,
+        "Age in seconds of the oldest journal row still pending."
     );
 }
