@@ -129,12 +129,16 @@ fn spawn_workers(
     doorbell: &crate::journal::Doorbell,
     shutdown: &CancellationToken,
 ) -> Result<(), AppError> {
-    let ingest = crate::ingest::plan::tasks(settings, pool, doorbell)?;
+    let connectors = crate::ingest::plan::connectors(settings)?;
+    let ingest = crate::ingest::plan::tasks(settings, pool, doorbell, &connectors);
     for poller in ingest.pollers {
         tasks.spawn(poller.run(shutdown.clone()));
     }
     for sweep in ingest.sweeps {
         tasks.spawn(sweep.run(settings.ingest.sweep_interval, shutdown.clone()));
+    }
+    if !settings.sync.is_empty() {
+        spawn_sync(tasks, settings, pool, doorbell, connectors, shutdown);
     }
     let journal = &settings.journal;
     tasks.spawn(crate::journal::retention::run(
@@ -145,6 +149,33 @@ fn spawn_workers(
         shutdown.clone(),
     ));
     Ok(())
+}
+
+/// The reconciler and the writer, sharing the ingest's connectors.
+fn spawn_sync(
+    tasks: &TaskTracker,
+    settings: &Settings,
+    pool: &PgPool,
+    doorbell: &crate::journal::Doorbell,
+    connectors: std::collections::BTreeMap<String, Arc<dyn crate::connector::Connector>>,
+    shutdown: &CancellationToken,
+) {
+    use crate::journal::{Doorbell, Waker};
+    let poll = settings.journal.poll_interval;
+    let sources = Arc::new(crate::reconcile::gather::Sources::new(settings, connectors.clone()));
+    let reconciler = crate::reconcile::Reconciler::new(settings, pool.clone(), sources);
+    let writer = crate::writer::Writer::new(settings, pool.clone(), connectors);
+    let (journal_bell, outbox_bell) =
+        (doorbell.clone(), Doorbell::on(pool.clone(), crate::writer::outbox::CHANNEL));
+    let (reconciler_stop, writer_stop) = (shutdown.clone(), shutdown.clone());
+    tasks.spawn(async move {
+        let waker = Waker::connect(&journal_bell, poll).await;
+        reconciler.run(waker, reconciler_stop).await
+    });
+    tasks.spawn(async move {
+        let waker = Waker::connect(&outbox_bell, poll).await;
+        writer.run(waker, writer_stop).await
+    });
 }
 
 /// Waits for tasks to finish, at most the configured grace period.

@@ -15,3 +15,4 @@ pub mod reconcile;
 pub mod shutdown;
 pub mod sim;
 pub mod telemetry;
+pub mod writer;

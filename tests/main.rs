@@ -18,3 +18,4 @@ mod reconcile_stores;
 mod sim_hubspot;
 mod sim_salesforce;
 mod webhook_receiver;
+mod sync;

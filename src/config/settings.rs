@@ -19,6 +19,8 @@ pub struct Settings {
     pub shutdown: ShutdownSettings,
     pub journal: JournalSettings,
     pub ingest: IngestSettings,
+    pub reconciler: ReconcilerSettings,
+    pub writer: WriterSettings,
     #[serde(default)]
     pub webhooks: WebhookSettings,
     #[serde(default)]
@@ -155,6 +157,50 @@ pub struct JournalSettings {
     pub prune_interval: Duration,
     /// Rows deleted per pruning statement.
     pub prune_batch: NonZeroU32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcilerSettings {
+    /// Journal rows claimed and decided together.
+    pub batch: NonZeroU32,
+    /// Check the sync rules against the live schemas (describe) before syncing.
+    pub validate_schemas: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriterSettings {
+    /// How long the writer waits for a batch to fill before sending a partial one.
+    #[serde(with = "super::duration")]
+    pub fill_wait: Duration,
+    /// Outbox items claimed per round.
+    pub claim: NonZeroU32,
+    /// Batches in flight at once, across connectors.
+    pub concurrency: NonZeroU32,
+    /// How long claimed items are held before another replica may take them.
+    #[serde(with = "super::duration")]
+    pub lease: Duration,
+    /// A write that keeps failing transiently is dead after this many attempts.
+    pub max_attempts: NonZeroU32,
+    /// An association waits this long for both of its records to be linked.
+    #[serde(with = "super::duration")]
+    pub link_wait: Duration,
+    pub blast_radius: BlastRadiusSettings,
+}
+
+/// Pauses a sync block whose writes would delete or overwrite too much of an object.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlastRadiusSettings {
+    pub enabled: bool,
+    /// The share of the target object's records (0..1) that may be deleted or overwritten
+    /// within `window`.
+    pub max_share: f64,
+    #[serde(with = "super::duration")]
+    pub window: Duration,
+    /// Below this many deletes and overwrites in the window, the guard never trips.
+    pub min_records: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -120,6 +120,18 @@ impl Side {
             Side::External => "external",
         }
     }
+
+    /// The side across the pair.
+    pub fn other(self) -> Side {
+        match self {
+            Side::Hubspot => Side::External,
+            Side::External => Side::Hubspot,
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Side> {
+        [Side::Hubspot, Side::External].into_iter().find(|side| side.as_str() == text)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

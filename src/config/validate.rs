@@ -180,6 +180,7 @@ fn check_core(check: &mut Checker<'_>, settings: &Settings) {
     check.duration("ingest.poll_interval", poll, Duration::from_millis(50), secs(86_400));
     let sweep = settings.ingest.sweep_interval;
     check.duration("ingest.sweep_interval", sweep, secs(1), secs(30 * 86_400));
+    check_sync_tuning(check, settings);
     let journal = &settings.journal;
     check.range("journal.max_attempts", journal.max_attempts.get().into(), 1, 1000);
     check.duration("journal.lease", journal.lease, secs(5), secs(3600));
@@ -198,6 +199,24 @@ fn check_core(check: &mut Checker<'_>, settings: &Settings) {
         Duration::from_millis(100),
         secs(600),
     );
+}
+
+fn check_sync_tuning(check: &mut Checker<'_>, settings: &Settings) {
+    let ms = Duration::from_millis;
+    check.range("reconciler.batch", settings.reconciler.batch.get().into(), 1, 10_000);
+    let writer = &settings.writer;
+    check.duration("writer.fill_wait", writer.fill_wait, Duration::ZERO, ms(10_000));
+    check.range("writer.claim", writer.claim.get().into(), 1, 100_000);
+    check.range("writer.concurrency", writer.concurrency.get().into(), 1, 64);
+    check.duration("writer.lease", writer.lease, ms(5_000), ms(3_600_000));
+    check.range("writer.max_attempts", writer.max_attempts.get().into(), 1, 1000);
+    check.duration("writer.link_wait", writer.link_wait, ms(1_000), ms(7 * 86_400_000));
+    let guard = &writer.blast_radius;
+    if !(guard.max_share > 0.0 && guard.max_share <= 1.0) {
+        let got = guard.max_share;
+        check.fail("writer.blast_radius.max_share", &format!("must be in (0, 1], got {got}"));
+    }
+    check.duration("writer.blast_radius.window", guard.window, ms(1_000), ms(7 * 86_400_000));
 }
 
 fn check_admin_tokens(check: &mut Checker<'_>, tokens: &mut [super::settings::AdminToken]) {

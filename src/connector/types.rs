@@ -215,6 +215,9 @@ pub enum Lookup {
     Id,
     /// By a unique field's value.
     Unique(String),
+    /// By a field that need not be unique, such as a contact's email or a company's domain
+    /// (a natural key); compared case-insensitively, and the oldest matching record wins.
+    Field(String),
 }
 
 /// One record to upsert: the unique key's value and the fields to set.

@@ -56,7 +56,29 @@ fn fields_read(rule: &SyncRule, side: Side) -> Vec<String> {
     };
     fields.extend(key_fields.into_iter().flatten());
     fields.extend(properties_read(&rule.filter, side));
+    if side == Side::External {
+        // associations are carried as the external record's lookup fields
+        fields.extend(rule.associations.iter().map(|a| a.external_field.clone()));
+    }
     fields
+}
+
+/// One connector per config entry named by the sync rules, shared by every task of the
+/// process so each account's rate budget is spent once.
+pub fn connectors(
+    settings: &Settings,
+) -> Result<BTreeMap<String, Arc<dyn Connector>>, ConnectorError> {
+    let mut built: BTreeMap<String, Arc<dyn Connector>> = BTreeMap::new();
+    for rule in &settings.sync {
+        for name in [&rule.hubspot_connector, &rule.external_connector] {
+            if built.contains_key(name) {
+                continue;
+            }
+            let Some(config) = settings.connectors.get(name) else { continue };
+            built.insert(name.clone(), connector::from_settings(config, &settings.instance.id)?);
+        }
+    }
+    Ok(built)
 }
 
 /// The ingest tasks of a configuration, sharing one connector per config entry.
@@ -70,24 +92,16 @@ pub fn tasks(
     settings: &Settings,
     pool: &PgPool,
     doorbell: &Doorbell,
-) -> Result<IngestTasks, ConnectorError> {
-    let mut built: BTreeMap<String, Arc<dyn Connector>> = BTreeMap::new();
+    built: &BTreeMap<String, Arc<dyn Connector>>,
+) -> IngestTasks {
     let mut tasks = IngestTasks { pollers: Vec::new(), sweeps: Vec::new() };
     for spec in specs(settings) {
-        let api = match built.get(&spec.connector) {
-            Some(api) => api.clone(),
-            None => {
-                let config = &settings.connectors[&spec.connector];
-                let api = connector::from_settings(config, &settings.instance.id)?;
-                built.insert(spec.connector.clone(), api.clone());
-                api
-            }
-        };
+        let Some(api) = built.get(&spec.connector).cloned() else { continue };
         let names = sync_names(settings, &spec);
         tasks.sweeps.push(Sweep::new(spec.clone(), api.clone(), pool.clone(), names));
         tasks.pollers.push(Poller::new(spec, api, pool.clone(), doorbell.clone()));
     }
-    Ok(tasks)
+    tasks
 }
 
 /// The `[[sync]]` blocks that read this spec's side and object.

@@ -136,3 +136,56 @@ pub async fn fail<'e>(
     .await?;
     Ok((done.rows_affected() == 1).then_some(status))
 }
+
+/// Settles many rows this worker holds in one statement: `(id, outcome, reason)`. Rows
+/// whose lease was lost are left alone. Returns how many were settled.
+pub async fn complete_many<'e>(
+    executor: impl PgExecutor<'e>,
+    worker: &str,
+    settled: &[(i64, Completion, &str)],
+) -> Result<u64, JournalError> {
+    let ids: Vec<i64> = settled.iter().map(|(id, ..)| *id).collect();
+    let statuses: Vec<&str> = settled.iter().map(|(_, c, _)| c.status().as_str()).collect();
+    let reasons: Vec<&str> = settled.iter().map(|(.., reason)| *reason).collect();
+    let done = sqlx::query(
+        "with settled as (
+             update hubsync.journal j set status = u.status, reason = u.reason,
+                 claimed_by = null, lease_until = null, error_kind = null, updated_at = now()
+             from unnest($1::bigint[], $2::text[], $3::text[]) as u(id, status, reason)
+             where j.id = u.id and j.claimed_by = $4 and j.status = 'processing'
+             returning j.id, j.attempts, j.status, j.reason)
+         insert into hubsync.journal_attempts (journal_id, attempt, worker, outcome, message)
+         select id, attempts, $4, status, reason from settled",
+    )
+    .bind(ids)
+    .bind(statuses)
+    .bind(reasons)
+    .bind(worker)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Hands rows back unprocessed, due again after `delay`, without spending an attempt: the
+/// record is waiting for something else (a write in flight) to settle first.
+pub async fn release<'e>(
+    executor: impl PgExecutor<'e>,
+    worker: &str,
+    ids: &[i64],
+    delay: Duration,
+    reason: &str,
+) -> Result<u64, JournalError> {
+    let done = sqlx::query(
+        "update hubsync.journal set status = 'pending', reason = $3,
+             attempts = greatest(attempts - 1, 0), claimed_by = null, lease_until = null,
+             next_attempt_at = now() + make_interval(secs => $4), updated_at = now()
+         where id = any($1) and claimed_by = $2 and status = 'processing'",
+    )
+    .bind(ids)
+    .bind(worker)
+    .bind(reason)
+    .bind(delay.as_secs_f64())
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -18,13 +18,21 @@ const NOTIFY_EVERY: Duration = Duration::from_millis(25);
 #[derive(Clone)]
 pub struct Doorbell {
     pool: PgPool,
+    channel: &'static str,
     local: Arc<Notify>,
     queued: Arc<AtomicBool>,
 }
 
 impl Doorbell {
+    /// The journal's doorbell.
     pub fn new(pool: PgPool) -> Self {
-        Doorbell { pool, local: Arc::new(Notify::new()), queued: Arc::new(AtomicBool::new(false)) }
+        Doorbell::on(pool, super::CHANNEL)
+    }
+
+    /// A doorbell on another Postgres channel, e.g. the outbox's.
+    pub fn on(pool: PgPool, channel: &'static str) -> Self {
+        let (local, queued) = (Arc::new(Notify::new()), Arc::new(AtomicBool::new(false)));
+        Doorbell { pool, channel, local, queued }
     }
 
     /// Wakes this process's consumers now, and other replicas' within [`NOTIFY_EVERY`].
@@ -33,11 +41,11 @@ impl Doorbell {
         if self.queued.swap(true, Ordering::AcqRel) {
             return;
         }
-        let (pool, queued) = (self.pool.clone(), self.queued.clone());
+        let (pool, queued, channel) = (self.pool.clone(), self.queued.clone(), self.channel);
         tokio::spawn(async move {
             tokio::time::sleep(NOTIFY_EVERY).await;
             queued.store(false, Ordering::Release);
-            let sent = sqlx::query("select pg_notify($1, '')").bind(super::CHANNEL).execute(&pool);
+            let sent = sqlx::query("select pg_notify($1, '')").bind(channel).execute(&pool);
             if let Err(err) = sent.await {
                 tracing::debug!(error = %err, "journal notify failed; consumers will poll");
             }
@@ -49,6 +57,7 @@ impl Doorbell {
 /// or after the poll interval at the latest.
 pub struct Waker {
     pool: PgPool,
+    channel: &'static str,
     local: Arc<Notify>,
     listener: Option<PgListener>,
     poll_interval: Duration,
@@ -58,8 +67,9 @@ impl Waker {
     /// Starts listening at once, so no append after this returns goes unnoticed.
     pub async fn connect(doorbell: &Doorbell, poll_interval: Duration) -> Self {
         let pool = doorbell.pool.clone();
-        let mut waker =
-            Waker { pool, local: doorbell.local.clone(), listener: None, poll_interval };
+        let local = doorbell.local.clone();
+        let channel = doorbell.channel;
+        let mut waker = Waker { pool, channel, local, listener: None, poll_interval };
         waker.listener = waker.listen().await;
         waker
     }
@@ -94,7 +104,7 @@ impl Waker {
 
     async fn listen(&self) -> Option<PgListener> {
         let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
-        listener.listen(super::CHANNEL).await.ok()?;
+        listener.listen(self.channel).await.ok()?;
         Some(listener)
     }
 }

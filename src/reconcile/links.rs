@@ -79,3 +79,110 @@ pub async fn redirect_hubspot<'e>(
     .fetch_optional(executor)
     .await
 }
+
+/// The links of many records at once: `(sync_name, side, record_id)` triples.
+pub async fn find_many<'e>(
+    executor: impl PgExecutor<'e>,
+    records: &[(String, Side, String)],
+) -> sqlx::Result<Vec<Link>> {
+    let pick = |side: Side| {
+        let (names, ids): (Vec<&str>, Vec<&str>) = records
+            .iter()
+            .filter(|(_, s, _)| *s == side)
+            .map(|(name, _, id)| (name.as_str(), id.as_str()))
+            .unzip();
+        (names, ids)
+    };
+    let (hubspot_names, hubspot_ids) = pick(Side::Hubspot);
+    let (external_names, external_ids) = pick(Side::External);
+    sqlx::query_as(
+        "select id, sync_name, hubspot_id, external_id from hubsync.links
+         where (sync_name, hubspot_id) in (select * from unnest($1::text[], $2::text[]))
+            or (sync_name, external_id) in (select * from unnest($3::text[], $4::text[]))",
+    )
+    .bind(hubspot_names)
+    .bind(hubspot_ids)
+    .bind(external_names)
+    .bind(external_ids)
+    .fetch_all(executor)
+    .await
+}
+
+/// Links a created or matched pair, replacing any link either record had to another
+/// partner (a record restored after its partner was deleted gets a new partner). Returns
+/// the link's id.
+pub async fn relink(
+    tx: &mut sqlx::PgConnection,
+    sync_name: &str,
+    hubspot_id: &str,
+    external_id: &str,
+) -> sqlx::Result<i64> {
+    if let Some(link) = link(&mut *tx, sync_name, hubspot_id, external_id).await? {
+        return Ok(link.id);
+    }
+    sqlx::query(
+        "delete from hubsync.links
+         where sync_name = $1 and (hubspot_id = $2 or external_id = $3)",
+    )
+    .bind(sync_name)
+    .bind(hubspot_id)
+    .bind(external_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query_scalar(
+        "insert into hubsync.links (sync_name, hubspot_id, external_id) values ($1, $2, $3)
+         returning id",
+    )
+    .bind(sync_name)
+    .bind(hubspot_id)
+    .bind(external_id)
+    .fetch_one(&mut *tx)
+    .await
+}
+
+/// Forgets the link of a record on `side` (its partner was deleted).
+pub async fn unlink<'e>(
+    executor: impl PgExecutor<'e>,
+    sync_name: &str,
+    side: Side,
+    record_id: &str,
+) -> sqlx::Result<u64> {
+    let column = match side {
+        Side::Hubspot => "hubspot_id",
+        Side::External => "external_id",
+    };
+    let sql = format!("delete from hubsync.links where sync_name = $1 and {column} = $2");
+    let done = sqlx::query(&sql).bind(sync_name).bind(record_id).execute(executor).await?;
+    Ok(done.rows_affected())
+}
+
+/// A merge on the external side: the link of `merged_id` now points at `surviving_id`.
+pub async fn redirect_external<'e>(
+    executor: impl PgExecutor<'e>,
+    sync_name: &str,
+    merged_id: &str,
+    surviving_id: &str,
+) -> sqlx::Result<Option<Link>> {
+    sqlx::query_as(
+        "update hubsync.links set external_id = $3, merged_from = merged_from || $2::text,
+             updated_at = now()
+         where sync_name = $1 and external_id = $2
+           and not exists (select 1 from hubsync.links where sync_name = $1 and external_id = $3)
+         returning id, sync_name, hubspot_id, external_id",
+    )
+    .bind(sync_name)
+    .bind(merged_id)
+    .bind(surviving_id)
+    .fetch_optional(executor)
+    .await
+}
+
+impl Link {
+    /// The record's id on `side`.
+    pub fn id_on(&self, side: Side) -> &str {
+        match side {
+            Side::Hubspot => &self.hubspot_id,
+            Side::External => &self.external_id,
+        }
+    }
+}

@@ -6,3 +6,13 @@ pub mod filter;
 pub mod links;
 pub mod state;
 pub mod transform;
+pub mod context;
+pub mod error;
+pub mod gather;
+pub mod persist;
+pub mod row;
+pub mod rules;
+pub mod worker;
+
+pub use error::ReconcileError;
+pub use worker::Reconciler;

@@ -72,3 +72,69 @@ pub async fn save<'e>(
 fn decode(text: String) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::String(text))
 }
+
+/// Everything known of many pairs at once.
+pub async fn load_many<'e>(
+    executor: impl PgExecutor<'e>,
+    link_ids: &[i64],
+) -> sqlx::Result<HashMap<i64, PairState>> {
+    let rows: Vec<(i64, String, String, Option<String>, DateTime<Utc>, DateTime<Utc>, bool)> =
+        sqlx::query_as(
+            "select link_id, side, field, value, value_at, set_at, written_by_hubsync
+             from hubsync.record_state where link_id = any($1)",
+        )
+        .bind(link_ids)
+        .fetch_all(executor)
+        .await?;
+    let mut pairs: HashMap<i64, PairState> = HashMap::new();
+    for (link_id, side, field, value, value_at, set_at, by_hubsync) in rows {
+        let side = if side == "hubspot" { Side::Hubspot } else { Side::External };
+        let value = value.map_or(Value::Null, decode);
+        let known = Known { value, value_at, set_at, by_hubsync };
+        pairs.entry(link_id).or_default().insert((side, field), known);
+    }
+    Ok(pairs)
+}
+
+/// Stores entries of many pairs in one statement: `(link_id, side, field, known)`.
+pub async fn save_many<'e>(
+    executor: impl PgExecutor<'e>,
+    entries: &[(i64, Side, String, Known)],
+) -> sqlx::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    // one entry per key, the last one winning, or Postgres refuses the upsert
+    let mut last: HashMap<(i64, Side, &str), usize> = HashMap::new();
+    for (index, (link, side, field, _)) in entries.iter().enumerate() {
+        last.insert((*link, *side, field.as_str()), index);
+    }
+    let mut keep: Vec<usize> = last.into_values().collect();
+    keep.sort_unstable();
+    let pick = |f: &dyn Fn(&(i64, Side, String, Known)) -> String| {
+        keep.iter().map(|&i| f(&entries[i])).collect::<Vec<String>>()
+    };
+    let links: Vec<i64> = keep.iter().map(|&i| entries[i].0).collect();
+    let value_at: Vec<DateTime<Utc>> = keep.iter().map(|&i| entries[i].3.value_at).collect();
+    let set_at: Vec<DateTime<Utc>> = keep.iter().map(|&i| entries[i].3.set_at).collect();
+    let ours: Vec<bool> = keep.iter().map(|&i| entries[i].3.by_hubsync).collect();
+    sqlx::query(
+        "insert into hubsync.record_state
+             (link_id, side, field, value, value_at, set_at, written_by_hubsync)
+         select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[],
+                              $5::timestamptz[], $6::timestamptz[], $7::bool[])
+         on conflict (link_id, side, field) do update
+             set value = excluded.value, value_at = excluded.value_at, set_at = excluded.set_at,
+                 written_by_hubsync = excluded.written_by_hubsync, updated_at = now()",
+    )
+    .bind(links)
+    .bind(pick(&|e| e.1.as_str().to_string()))
+    .bind(pick(&|e| e.2.clone()))
+    .bind(pick(&|e| e.3.value.to_string()))
+    .bind(value_at)
+    .bind(set_at)
+    .bind(ours)
+    .execute(executor)
+    .await?;
+    Ok(())
+}

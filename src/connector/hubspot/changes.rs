@@ -134,3 +134,44 @@ async fn tie_page(
     let next = ChangeCursor { modified_ms: at, id: last, resume: Some(resume.into()) };
     Ok(ChangePage { changes: records.into_iter().map(upsert).collect(), next, more: true })
 }
+
+/// Records by a property that need not be unique (email, domain), through search: one
+/// `IN` search per 100 keys; where several records match a key, the oldest id wins.
+pub async fn find_by_field(
+    client: &Client,
+    object: &str,
+    property: &str,
+    keys: &[String],
+    fields: &[String],
+) -> Result<Vec<crate::connector::ReadResult>, ConnectorError> {
+    use crate::connector::ReadResult;
+    let mut properties = super::reads::wanted(object, fields);
+    if !properties.iter().any(|p| p == property) {
+        properties.push(property.to_string());
+    }
+    let mut found: std::collections::HashMap<String, Record> = Default::default();
+    for chunk in keys.chunks(100) {
+        let filter = serde_json::json!({
+            "propertyName": property, "operator": "IN", "values": chunk,
+        });
+        let body = request::search_body(vec![filter], "hs_object_id", &properties, PAGE);
+        let (records, _) = search(client, object, body).await?;
+        for record in records {
+            let Some(key) = record.properties.get(property).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            let key = key.to_lowercase();
+            let older = found.get(&key).is_none_or(|kept| id_key(&record.id) < id_key(&kept.id));
+            if older {
+                found.insert(key, record);
+            }
+        }
+    }
+    Ok(keys
+        .iter()
+        .map(|key| match found.get(&key.to_lowercase()) {
+            Some(record) => ReadResult::Found(record.clone()),
+            None => ReadResult::NotFound,
+        })
+        .collect())
+}

@@ -35,6 +35,9 @@ pub async fn read_batch(
     let id_property = match lookup {
         Lookup::Id => None,
         Lookup::Unique(property) => Some(property.as_str()),
+        Lookup::Field(property) => {
+            return super::changes::find_by_field(client, object, property, keys, fields).await;
+        }
     };
     let mut properties = wanted(object, fields);
     if let Some(property) = id_property.filter(|p| !properties.iter().any(|f| f == p)) {

@@ -47,14 +47,18 @@ pub async fn read_batch(
 ) -> Result<Vec<ReadResult>, ConnectorError> {
     let field = match lookup {
         Lookup::Id => "Id",
-        Lookup::Unique(field) => field.as_str(),
+        Lookup::Unique(field) | Lookup::Field(field) => field.as_str(),
     };
     let mut found: HashMap<String, Record> = HashMap::new();
     for chunk in keys.chunks(200) {
         for row in query_all_pages(client, where_in_soql(object, fields, field, chunk)).await? {
             let key = row[field].as_str().map(str::to_lowercase);
             if let (Some(key), Some(record)) = (key, record(&row)) {
-                found.insert(key, record);
+                // a natural key can match several records: keep the oldest, every time
+                let kept = found.entry(key).or_insert_with(|| record.clone());
+                if crate::connector::id_order(&record.id) < crate::connector::id_order(&kept.id) {
+                    *kept = record;
+                }
             }
         }
     }

@@ -1,0 +1,178 @@
+//! Commits a batch's decisions in one transaction: merges, new links, record state,
+//! conflicts, outbox items and the journal rows' outcomes.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use super::error::ReconcileError;
+use super::links;
+use super::row::{ConflictRecord, Outcome, RowPlan};
+use super::state;
+use crate::config::Side;
+use crate::journal::{self, Completion, JournalRow};
+use crate::writer::outbox::{self, NewItem};
+
+/// How long a row waiting for a write in flight waits before it is tried again.
+const DEFER: Duration = Duration::from_millis(300);
+
+/// What a committed batch did, for metrics and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Committed {
+    pub items: usize,
+    pub deferred: usize,
+    pub failed: usize,
+    /// `(sync, reason)` → rows.
+    pub reasons: HashMap<(String, &'static str), u64>,
+}
+
+/// Commits one plan per row (rows of no block have already been settled as skipped).
+pub async fn commit(
+    pool: &PgPool,
+    worker: &str,
+    rows: &HashMap<i64, JournalRow>,
+    mut plans: Vec<RowPlan>,
+    max_attempts: u32,
+) -> Result<Committed, ReconcileError> {
+    let mut tx = pool.begin().await?;
+    for plan in plans.iter_mut() {
+        settle_merge(&mut tx, plan).await?;
+        link_match(&mut tx, plan).await?;
+    }
+    let state: Vec<_> = plans.iter().flat_map(|p| p.state.iter().cloned()).collect();
+    state::save_many(&mut *tx, &state).await?;
+    for plan in plans.iter().filter(|p| !matches!(p.outcome, Outcome::Defer(_))) {
+        for conflict in &plan.conflicts {
+            insert_conflict(&mut tx, &plan.sync_name, plan.journal_id, conflict).await?;
+        }
+    }
+    let items: Vec<NewItem> = plans
+        .iter()
+        .filter(|p| !matches!(p.outcome, Outcome::Defer(_) | Outcome::Fail(..)))
+        .flat_map(|p| p.items.iter().cloned())
+        .collect();
+    outbox::insert_many(&mut tx, &items).await?;
+    let committed = settle_rows(&mut tx, worker, rows, &plans, max_attempts).await?;
+    if !items.is_empty() {
+        sqlx::query("select pg_notify($1, '')").bind(outbox::CHANNEL).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(Committed { items: items.len(), ..committed })
+}
+
+/// A merge moves the merged record's link to the survivor; if both were linked, an
+/// operator must decide which external record stays.
+async fn settle_merge(
+    tx: &mut sqlx::PgConnection,
+    plan: &mut RowPlan,
+) -> Result<(), ReconcileError> {
+    let Outcome::Merge { side, merged, into } = &plan.outcome else { return Ok(()) };
+    let moved = match side {
+        Side::Hubspot => links::redirect_hubspot(&mut *tx, &plan.sync_name, merged, into).await?,
+        Side::External => links::redirect_external(&mut *tx, &plan.sync_name, merged, into).await?,
+    };
+    plan.outcome = if moved.is_some() {
+        Outcome::Complete(Completion::Applied, "merge_relinked")
+    } else if links::find(&mut *tx, &plan.sync_name, *side, merged).await?.is_some() {
+        Outcome::Complete(Completion::Conflict, "merge_both_linked")
+    } else {
+        Outcome::Complete(Completion::Skipped, "merge_unlinked")
+    };
+    Ok(())
+}
+
+/// Links a matched pair; if another replica linked either record meanwhile, the row waits.
+async fn link_match(
+    tx: &mut sqlx::PgConnection,
+    plan: &mut RowPlan,
+) -> Result<(), ReconcileError> {
+    let Some((hubspot_id, external_id, state)) = plan.new_link.take() else { return Ok(()) };
+    if matches!(plan.outcome, Outcome::Defer(_) | Outcome::Fail(..)) {
+        return Ok(());
+    }
+    match links::link(&mut *tx, &plan.sync_name, &hubspot_id, &external_id).await? {
+        Some(link) => {
+            plan.state.extend(state.into_iter().map(|(s, f, k)| (link.id, s, f, k)));
+        }
+        None => {
+            plan.outcome = Outcome::Defer("link_taken");
+            plan.items.clear();
+        }
+    }
+    Ok(())
+}
+
+async fn insert_conflict(
+    tx: &mut sqlx::PgConnection,
+    sync_name: &str,
+    journal_id: i64,
+    conflict: &ConflictRecord,
+) -> Result<(), ReconcileError> {
+    let text = |v: &serde_json::Value| super::transform::as_text(v);
+    let status = if conflict.winner.is_some() { "auto" } else { "open" };
+    sqlx::query(
+        "insert into hubsync.conflicts (sync_name, link_id, hubspot_id, external_id,
+             hubspot_field, external_field, hubspot_value, external_value, hubspot_as_external,
+             external_as_hubspot, hubspot_at, external_at, policy, winner, status, journal_id)
+         values ($1, (select id from hubsync.links where sync_name = $1 and hubspot_id = $2),
+             $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(sync_name)
+    .bind(&conflict.hubspot_id)
+    .bind(&conflict.external_id)
+    .bind(&conflict.hubspot_field)
+    .bind(&conflict.external_field)
+    .bind(text(&conflict.hubspot_value))
+    .bind(text(&conflict.external_value))
+    .bind(conflict.hubspot_as_external.as_ref().map(text))
+    .bind(conflict.external_as_hubspot.as_ref().map(text))
+    .bind(conflict.hubspot_at)
+    .bind(conflict.external_at)
+    .bind(policy_name(conflict.policy))
+    .bind(conflict.winner.map(Side::as_str))
+    .bind(status)
+    .bind(journal_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+async fn settle_rows(
+    tx: &mut sqlx::PgConnection,
+    worker: &str,
+    rows: &HashMap<i64, JournalRow>,
+    plans: &[RowPlan],
+    max_attempts: u32,
+) -> Result<Committed, ReconcileError> {
+    let mut committed = Committed::default();
+    let mut done: Vec<(i64, Completion, &str)> = Vec::new();
+    let mut deferred: Vec<i64> = Vec::new();
+    for plan in plans {
+        match &plan.outcome {
+            Outcome::Complete(completion, reason) => {
+                done.push((plan.journal_id, *completion, reason));
+                *committed.reasons.entry((plan.sync_name.clone(), reason)).or_default() += 1;
+            }
+            Outcome::Defer(_) => deferred.push(plan.journal_id),
+            Outcome::Fail(kind, message) => {
+                committed.failed += 1;
+                *committed.reasons.entry((plan.sync_name.clone(), "failed")).or_default() += 1;
+                if let Some(row) = rows.get(&plan.journal_id) {
+                    journal::fail(&mut *tx, worker, row, *kind, message, max_attempts).await?;
+                }
+            }
+            Outcome::Merge { .. } => unreachable!("merges are settled before the rows"),
+        }
+    }
+    journal::complete_many(&mut *tx, worker, &done).await?;
+    journal::release(&mut *tx, worker, &deferred, DEFER, "awaiting_write").await?;
+    committed.deferred = deferred.len();
+    Ok(committed)
+}
+
+/// The policy as the config spells it, e.g. `newest_wins`.
+pub fn policy_name(policy: crate::config::ConflictPolicy) -> String {
+    let value = serde_json::to_value(policy).unwrap_or_default();
+    value.as_str().unwrap_or_default().to_string()
+}

@@ -1,0 +1,140 @@
+//! The reconciler task: claims journal rows in per-record order, gathers what they need,
+//! decides each under its sync blocks, and commits the batch, until shutdown.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use super::error::ReconcileError;
+use super::gather::{Sources, gather, rules_of};
+use super::persist::{self, Committed};
+use super::row::{Outcome, RowPlan, plan_row};
+use crate::config::{Settings, SyncRule};
+use crate::error_kind::report;
+use crate::journal::{self, Completion, JournalRow, Waker};
+
+pub struct Reconciler {
+    pool: PgPool,
+    rules: Arc<Vec<SyncRule>>,
+    sources: Arc<Sources>,
+    worker: String,
+    batch: i64,
+    lease: Duration,
+    max_attempts: u32,
+}
+
+impl Reconciler {
+    pub fn new(settings: &Settings, pool: PgPool, sources: Arc<Sources>) -> Self {
+        Reconciler {
+            pool,
+            rules: Arc::new(settings.sync.clone()),
+            sources,
+            worker: format!("{}/reconciler", settings.instance.id),
+            batch: i64::from(settings.reconciler.batch.get()),
+            lease: settings.journal.lease,
+            max_attempts: settings.journal.max_attempts.get(),
+        }
+    }
+
+    /// Runs until `shutdown`; a batch in progress finishes first.
+    pub async fn run(self, mut waker: Waker, shutdown: CancellationToken) {
+        tracing::info!(worker = %self.worker, "reconciler started");
+        while !shutdown.is_cancelled() {
+            match self.step().await {
+                Ok(0) => waker.wait(&shutdown).await,
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(error = %report(&err), "reconciler batch failed; retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => {}
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        }
+        tracing::info!("reconciler stopped");
+    }
+
+    /// Processes one batch; returns how many rows it claimed.
+    pub async fn step(&self) -> Result<usize, ReconcileError> {
+        let rows = journal::claim(&self.pool, &self.worker, self.batch, self.lease).await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let claimed = rows.len();
+        let mut context = match gather(&self.sources, &self.rules, &self.pool, &rows).await {
+            Ok(context) => context,
+            Err(err) => {
+                self.fail_all(&rows, &err).await?;
+                return Ok(claimed);
+            }
+        };
+        let plans = plan_batch(&self.rules, &rows, &mut context);
+        let by_id: HashMap<i64, JournalRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+        let committed =
+            persist::commit(&self.pool, &self.worker, &by_id, plans, self.max_attempts).await?;
+        record_metrics(&committed);
+        Ok(claimed)
+    }
+
+    /// A batch whose reads failed: every row is retried (or failed) by the error's kind.
+    async fn fail_all(&self, rows: &[JournalRow], err: &ReconcileError) -> Result<(), ReconcileError> {
+        let message = report(err);
+        tracing::warn!(rows = rows.len(), error = %message, "reconciler reads failed");
+        for row in rows {
+            journal::fail(&self.pool, &self.worker, row, err.kind(), &message, self.max_attempts)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Decides every row of a batch, in order, one plan per row. A row of several blocks is
+/// decided under each; if any block must wait or fails, the whole row does.
+pub fn plan_batch(
+    rules: &[SyncRule],
+    rows: &[JournalRow],
+    context: &mut super::context::Context,
+) -> Vec<RowPlan> {
+    // merges first, so a surviving record in the same batch finds its new link
+    let (merges, others): (Vec<&JournalRow>, Vec<&JournalRow>) =
+        rows.iter().partition(|row| matches!(row.kind, journal::ChangeKind::Merge { .. }));
+    merges.into_iter().chain(others).map(|row| plan_one(rules, row, context)).collect()
+}
+
+fn plan_one(rules: &[SyncRule], row: &JournalRow, context: &mut super::context::Context) -> RowPlan {
+    let mut plans: Vec<RowPlan> =
+        rules_of(rules, row).into_iter().map(|rule| plan_row(rule, rules, row, context)).collect();
+    if plans.is_empty() {
+        return RowPlan {
+            journal_id: row.id,
+            sync_name: String::new(),
+            outcome: Outcome::Complete(Completion::Skipped, "no_sync_block"),
+            items: Vec::new(),
+            state: Vec::new(),
+            new_link: None,
+            conflicts: Vec::new(),
+        };
+    }
+    let blocking = plans.iter().position(|p| matches!(p.outcome, Outcome::Defer(_) | Outcome::Fail(..)));
+    if let Some(index) = blocking {
+        return plans.swap_remove(index);
+    }
+    let mut first = plans.remove(0);
+    for other in plans {
+        first.items.extend(other.items);
+        first.conflicts.extend(other.conflicts);
+        first.state.extend(other.state);
+    }
+    first
+}
+
+fn record_metrics(committed: &Committed) {
+    for ((sync, reason), count) in &committed.reasons {
+        let labels = [("sync", sync.clone()), ("decision", reason.to_string())];
+        metrics::counter!(crate::metrics::DECISIONS, &labels).increment(*count);
+    }
+}

@@ -1,0 +1,116 @@
+//! The blast-radius guard: a sync block whose writes would delete or overwrite more than a
+//! configured share of an object's records within a window is paused, and an operator
+//! decides whether to resume it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sqlx::PgPool;
+use tokio::sync::Mutex;
+
+use super::outbox::{Operation, OutboxItem};
+use crate::config::BlastRadiusSettings;
+use crate::connector::Connector;
+
+/// How long an object's record count is trusted.
+const COUNT_FRESH: Duration = Duration::from_secs(300);
+
+pub struct Guard {
+    settings: BlastRadiusSettings,
+    counts: Mutex<HashMap<(String, String), (Instant, Option<u64>)>>,
+}
+
+impl Guard {
+    pub fn new(settings: BlastRadiusSettings) -> Self {
+        Guard { settings, counts: Mutex::new(HashMap::new()) }
+    }
+
+    /// Whether `items` (one group) may be sent. If they would push the block past its
+    /// share, the block is paused, audited, and `false` returned.
+    pub async fn allows(
+        &self,
+        pool: &PgPool,
+        api: &Arc<dyn Connector>,
+        items: &[OutboxItem],
+    ) -> Result<bool, sqlx::Error> {
+        let Some(first) = items.first() else { return Ok(true) };
+        if !self.settings.enabled || !matches!(first.operation, Operation::Update | Operation::Archive) {
+            return Ok(true);
+        }
+        let recent: i64 = sqlx::query_scalar(
+            "select count(*) from hubsync.outbox
+             where sync_name = $1 and target_side = $2 and operation in ('update', 'archive')
+               and status = 'done' and updated_at > now() - make_interval(secs => $3)",
+        )
+        .bind(&first.sync_name)
+        .bind(first.target_side.as_str())
+        .bind(self.settings.window.as_secs_f64())
+        .fetch_one(pool)
+        .await?;
+        let touched = recent as u64 + items.len() as u64;
+        if touched < u64::from(self.settings.min_records) {
+            return Ok(true);
+        }
+        let Some(total) = self.count(api, &first.connector, &first.object_type).await else {
+            return Ok(true);
+        };
+        let limit = self.settings.max_share * total.max(1) as f64;
+        if (touched as f64) <= limit {
+            return Ok(true);
+        }
+        pause(pool, first, touched, total, &self.settings).await?;
+        Ok(false)
+    }
+
+    async fn count(&self, api: &Arc<dyn Connector>, connector: &str, object: &str) -> Option<u64> {
+        let key = (connector.to_string(), object.to_string());
+        let mut counts = self.counts.lock().await;
+        if let Some((at, count)) = counts.get(&key) {
+            if at.elapsed() < COUNT_FRESH {
+                return *count;
+            }
+        }
+        let count = api.count(object).await.ok().flatten();
+        counts.insert(key, (Instant::now(), count));
+        count
+    }
+}
+
+async fn pause(
+    pool: &PgPool,
+    item: &OutboxItem,
+    touched: u64,
+    total: u64,
+    settings: &BlastRadiusSettings,
+) -> Result<(), sqlx::Error> {
+    let detail = json!({
+        "target_side": item.target_side.as_str(),
+        "object": item.object_type,
+        "deletes_and_overwrites": touched,
+        "records": total,
+        "max_share": settings.max_share,
+        "window_seconds": settings.window.as_secs(),
+    });
+    let mut tx = pool.begin().await?;
+    let paused = sqlx::query(
+        "insert into hubsync.paused (sync_name, reason, detail, paused_by)
+         values ($1, 'blast_radius', $2, 'hubsync') on conflict (sync_name) do nothing",
+    )
+    .bind(&item.sync_name)
+    .bind(&detail)
+    .execute(&mut *tx)
+    .await?;
+    if paused.rows_affected() == 1 {
+        let target = json!({ "sync": item.sync_name });
+        crate::audit::record(&mut *tx, "hubsync", "pause", target, detail.clone()).await?;
+        tracing::warn!(
+            sync = %item.sync_name, touched, records = total,
+            "blast-radius guard paused the sync block; resume it with `hubsync resume {}`",
+            item.sync_name
+        );
+        metrics::gauge!(crate::metrics::PAUSED, "sync" => item.sync_name.clone()).set(1.0);
+    }
+    tx.commit().await
+}

@@ -1,0 +1,229 @@
+//! The batch writer: claims outbox items with leases, groups them by target, object and
+//! operation into full batches, sends them through the connectors (records, then
+//! associations, then engagements), and settles each item by its own result.
+
+pub mod guard;
+pub mod outbox;
+pub mod send;
+pub mod settle;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Settings, Side, SyncRule};
+use crate::connector::Connector;
+use crate::error_kind::{ErrorKind, report};
+use crate::journal::Waker;
+use crate::reconcile::links::{self, Link};
+use outbox::{Operation, OutboxItem};
+use send::Settlement;
+use settle::Settled;
+
+pub struct Writer {
+    pool: PgPool,
+    rules: Arc<Vec<SyncRule>>,
+    connectors: Arc<std::collections::BTreeMap<String, Arc<dyn Connector>>>,
+    guard: guard::Guard,
+    worker: String,
+    claim: i64,
+    lease: Duration,
+    concurrency: usize,
+    fill_wait: Duration,
+    max_attempts: u32,
+    link_wait: Duration,
+}
+
+impl Writer {
+    pub fn new(
+        settings: &Settings,
+        pool: PgPool,
+        connectors: std::collections::BTreeMap<String, Arc<dyn Connector>>,
+    ) -> Self {
+        let writer = &settings.writer;
+        Writer {
+            pool,
+            rules: Arc::new(settings.sync.clone()),
+            connectors: Arc::new(connectors),
+            guard: guard::Guard::new(writer.blast_radius.clone()),
+            worker: format!("{}/writer", settings.instance.id),
+            claim: i64::from(writer.claim.get()),
+            lease: writer.lease,
+            concurrency: writer.concurrency.get() as usize,
+            fill_wait: writer.fill_wait,
+            max_attempts: writer.max_attempts.get(),
+            link_wait: writer.link_wait,
+        }
+    }
+
+    /// Runs until `shutdown`; the round in flight is settled first.
+    pub async fn run(self, mut waker: Waker, shutdown: CancellationToken) {
+        tracing::info!(worker = %self.worker, "writer started");
+        let mut full = false;
+        while !shutdown.is_cancelled() {
+            if !full {
+                // let a batch fill rather than send many small ones
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(self.fill_wait) => {}
+                }
+            }
+            match self.step().await {
+                Ok(0) => {
+                    full = false;
+                    waker.wait(&shutdown).await;
+                }
+                Ok(claimed) => full = claimed as i64 >= self.claim,
+                Err(err) => {
+                    full = false;
+                    tracing::warn!(error = %report(&err), "writer round failed; retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => {}
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        }
+        tracing::info!("writer stopped");
+    }
+
+    /// One round: claim, send, settle. Returns how many items were claimed.
+    pub async fn step(&self) -> Result<usize, sqlx::Error> {
+        let items = outbox::claim(&self.pool, &self.worker, self.claim, self.lease).await?;
+        let claimed = items.len();
+        if claimed == 0 {
+            return Ok(0);
+        }
+        let chunks = self.chunks(items);
+        let links = self.association_links(&chunks).await?;
+        let rounds = futures_util::stream::iter(chunks)
+            .map(|chunk| self.send_chunk(chunk, &links))
+            .buffer_unordered(self.concurrency)
+            .collect::<Vec<_>>()
+            .await;
+        let mut results = Vec::with_capacity(claimed);
+        for round in rounds {
+            results.extend(round?);
+        }
+        record_metrics(&results);
+        let settled = settle::settle(&self.pool, &self.worker, results, self.max_attempts).await?;
+        log_round(&settled);
+        Ok(claimed)
+    }
+
+    /// Groups by connector call, then splits into the connector's batch size.
+    fn chunks(&self, items: Vec<OutboxItem>) -> Vec<Vec<OutboxItem>> {
+        let mut chunks = Vec::new();
+        for mut group in settle::groups(items) {
+            let size = self.connectors.get(&group[0].connector).map_or(100, |api| api.batch_size());
+            while group.len() > size {
+                let rest = group.split_off(size);
+                chunks.push(std::mem::replace(&mut group, rest));
+            }
+            chunks.push(group);
+        }
+        chunks
+    }
+
+    /// The links association items resolve through, loaded once per round.
+    async fn association_links(
+        &self,
+        chunks: &[Vec<OutboxItem>],
+    ) -> Result<HashMap<(String, Side, String), Link>, sqlx::Error> {
+        let mut refs = Vec::new();
+        for item in chunks.iter().flatten().filter(|i| i.operation == Operation::Associate) {
+            let source = item.target_side.other();
+            if let Some(id) = &item.source_id {
+                refs.push((item.sync_name.clone(), source, id.clone()));
+            }
+            if let Some(target) = item.association() {
+                refs.push((target.to_sync, source, target.to_source_id));
+            }
+        }
+        if refs.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut found = HashMap::new();
+        for link in links::find_many(&self.pool, &refs).await? {
+            for side in [Side::Hubspot, Side::External] {
+                found.insert((link.sync_name.clone(), side, link.id_on(side).to_string()), link.clone());
+            }
+        }
+        Ok(found)
+    }
+
+    async fn send_chunk(
+        &self,
+        chunk: Vec<OutboxItem>,
+        links: &HashMap<(String, Side, String), Link>,
+    ) -> Result<Vec<(OutboxItem, Settlement)>, sqlx::Error> {
+        let Some(api) = self.connectors.get(&chunk[0].connector).cloned() else {
+            let message = format!("no connector named {}", chunk[0].connector);
+            return Ok(chunk.into_iter().map(|i| (i, Settlement::Failed { message: message.clone() })).collect());
+        };
+        if !self.guard.allows(&self.pool, &api, &chunk).await? {
+            let paused = Settlement::Retry {
+                kind: ErrorKind::NeedsOperator,
+                wait: Some(Duration::ZERO),
+                message: "paused by the blast-radius guard".into(),
+                spend: false,
+            };
+            return Ok(chunk.into_iter().map(|i| (i, paused.clone())).collect());
+        }
+        if chunk[0].operation != Operation::Associate {
+            let settlements = send::send_records(&api, &chunk).await;
+            return Ok(chunk.into_iter().zip(settlements).collect());
+        }
+        let mut results = Vec::new();
+        let mut ready = Vec::new();
+        for item in &chunk {
+            match send::resolve(item, &self.rules, links, self.link_wait) {
+                Ok(resolved) => ready.push((item, resolved)),
+                Err(settlement) => results.push((item.clone(), settlement)),
+            }
+        }
+        let settlements = send::send_associations(&api, &ready).await;
+        for ((item, _), settlement) in ready.into_iter().zip(settlements) {
+            results.push((item.clone(), settlement));
+        }
+        Ok(results)
+    }
+}
+
+fn record_metrics(results: &[(OutboxItem, Settlement)]) {
+    let now = chrono::Utc::now();
+    for (item, settlement) in results {
+        let outcome = match settlement {
+            Settlement::Done { .. } => "done",
+            Settlement::Retry { .. } => "retry",
+            Settlement::Failed { .. } => "failed",
+        };
+        let labels = [
+            ("target", item.target_side.as_str().to_string()),
+            ("object", item.object_type.clone()),
+            ("operation", item.operation.as_str().to_string()),
+            ("outcome", outcome.to_string()),
+        ];
+        metrics::counter!(crate::metrics::WRITES, &labels).increment(1);
+        if let (Settlement::Done { .. }, Some(at)) = (settlement, item.occurred_at) {
+            let lag = (now - at).num_milliseconds().max(0) as f64 / 1000.0;
+            let target = item.target_side.as_str();
+            metrics::histogram!(crate::metrics::SYNC_LAG, "target" => target).record(lag);
+        }
+    }
+}
+
+fn log_round(settled: &Settled) {
+    if settled.failed + settled.dead > 0 {
+        tracing::warn!(
+            done = settled.done, retried = settled.retried, failed = settled.failed,
+            dead = settled.dead, "writer round had failures; see `hubsync journal ls --status failed`"
+        );
+    } else {
+        tracing::debug!(done = settled.done, retried = settled.retried, "writer round settled");
+    }
+}

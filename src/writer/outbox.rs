@@ -1,0 +1,266 @@
+//! The `outbox` table: write intents the reconciler queues and the writer claims, sends and
+//! settles. An item carries everything it needs to settle itself: the record it came from,
+//! the key it is written by, and the record_state entries to save when it lands.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::{FromRow, PgExecutor};
+
+use crate::config::Side;
+use crate::connector::Properties;
+
+/// The Postgres channel rung when items are queued.
+pub const CHANNEL: &str = "hubsync_outbox";
+
+/// What the writer does with an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// Create or update by the unique key: how records are created, so a retry cannot
+    /// duplicate them.
+    Upsert,
+    /// Update by the target's own id.
+    Update,
+    Archive,
+    /// Link the record to an associated one (HubSpot association, Salesforce lookup field).
+    Associate,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Upsert => "upsert",
+            Operation::Update => "update",
+            Operation::Archive => "archive",
+            Operation::Associate => "associate",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Operation> {
+        [Operation::Upsert, Operation::Update, Operation::Archive, Operation::Associate]
+            .into_iter()
+            .find(|op| op.as_str() == text)
+    }
+}
+
+/// Write order: records, then associations, then engagements.
+pub mod priority {
+    pub const OBJECTS: i16 = 0;
+    pub const ASSOCIATIONS: i16 = 1;
+    pub const ENGAGEMENTS: i16 = 2;
+}
+
+/// A record_state entry to save when the write lands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateEntry {
+    pub side: Side,
+    pub field: String,
+    pub value: Value,
+    pub value_at: DateTime<Utc>,
+    /// hubsync writes this value (an echo later); false for the source side's own value.
+    pub ours: bool,
+}
+
+/// What an association item links: the associated record, by its id on the source side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssociationTarget {
+    /// The `[[sync]]` block of the associated records.
+    pub to_sync: String,
+    pub to_source_id: String,
+    /// The external lookup field that holds the associated record's id.
+    pub external_field: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hubspot_type_id: Option<u32>,
+}
+
+/// An item to queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewItem {
+    pub sync_name: String,
+    pub target_side: Side,
+    pub connector: String,
+    pub object_type: String,
+    pub operation: Operation,
+    /// create, update, archive or associate: what the reconciler decided.
+    pub intent: &'static str,
+    pub priority: i16,
+    pub target_id: Option<String>,
+    pub unique_property: Option<String>,
+    pub unique_value: Option<String>,
+    /// The record on the other side this write comes from.
+    pub source_id: String,
+    /// Fields to write; for associations, the [`AssociationTarget`].
+    pub properties: Properties,
+    pub state: Vec<StateEntry>,
+    pub journal_id: Option<i64>,
+}
+
+/// Queues items in one statement and returns their ids, in order. Associations are made to
+/// depend on the unsettled writes of both their records.
+pub async fn insert_many(
+    tx: &mut sqlx::PgConnection,
+    items: &[NewItem],
+) -> Result<Vec<i64>, sqlx::Error> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let col = |f: fn(&NewItem) -> String| items.iter().map(f).collect::<Vec<String>>();
+    let opt = |f: fn(&NewItem) -> Option<String>| items.iter().map(f).collect::<Vec<_>>();
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "insert into hubsync.outbox (sync_name, target_side, connector, object_type, operation,
+             intent, priority, target_id, unique_property, unique_value, source_id, properties,
+             state, journal_id)
+         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+             $6::text[], $7::smallint[], $8::text[], $9::text[], $10::text[], $11::text[],
+             $12::jsonb[], $13::jsonb[], $14::bigint[])
+         returning id",
+    )
+    .bind(col(|i| i.sync_name.clone()))
+    .bind(col(|i| i.target_side.as_str().into()))
+    .bind(col(|i| i.connector.clone()))
+    .bind(col(|i| i.object_type.clone()))
+    .bind(col(|i| i.operation.as_str().into()))
+    .bind(col(|i| i.intent.into()))
+    .bind(items.iter().map(|i| i.priority).collect::<Vec<i16>>())
+    .bind(opt(|i| i.target_id.clone()))
+    .bind(opt(|i| i.unique_property.clone()))
+    .bind(opt(|i| i.unique_value.clone()))
+    .bind(col(|i| i.source_id.clone()))
+    .bind(items.iter().map(|i| serde_json::to_value(&i.properties).unwrap()).collect::<Vec<_>>())
+    .bind(items.iter().map(|i| serde_json::to_value(&i.state).unwrap()).collect::<Vec<_>>())
+    .bind(items.iter().map(|i| i.journal_id).collect::<Vec<Option<i64>>>())
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query(
+        "update hubsync.outbox o set depends_on = array(
+             select d.id from hubsync.outbox d
+             where d.status in ('pending', 'processing') and d.operation <> 'associate'
+               and d.id <> o.id
+               and ((d.sync_name = o.sync_name and d.source_id = o.source_id)
+                 or (d.sync_name = o.properties->>'to_sync'
+                     and d.source_id = o.properties->>'to_source_id')))
+         where o.id = any($1) and o.operation = 'associate'",
+    )
+    .bind(&ids)
+    .execute(&mut *tx)
+    .await?;
+    Ok(ids)
+}
+
+/// A claimed item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub sync_name: String,
+    pub target_side: Side,
+    pub connector: String,
+    pub object_type: String,
+    pub operation: Operation,
+    pub priority: i16,
+    pub target_id: Option<String>,
+    pub unique_property: Option<String>,
+    pub unique_value: Option<String>,
+    pub source_id: Option<String>,
+    pub properties: Properties,
+    pub state: Vec<StateEntry>,
+    pub journal_id: Option<i64>,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    /// When the change behind the item happened at its source, for the lag histogram.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+impl OutboxItem {
+    pub fn association(&self) -> Option<AssociationTarget> {
+        let value = serde_json::to_value(&self.properties).ok()?;
+        serde_json::from_value(value).ok()
+    }
+}
+
+#[derive(FromRow)]
+struct RawItem {
+    id: i64,
+    sync_name: String,
+    target_side: String,
+    connector: String,
+    object_type: String,
+    operation: String,
+    priority: i16,
+    target_id: Option<String>,
+    unique_property: Option<String>,
+    unique_value: Option<String>,
+    source_id: Option<String>,
+    properties: sqlx::types::Json<BTreeMap<String, Value>>,
+    state: sqlx::types::Json<Vec<StateEntry>>,
+    journal_id: Option<i64>,
+    attempts: i32,
+    created_at: DateTime<Utc>,
+    occurred_at: Option<DateTime<Utc>>,
+}
+
+impl RawItem {
+    fn convert(self) -> Option<OutboxItem> {
+        Some(OutboxItem {
+            id: self.id,
+            sync_name: self.sync_name,
+            target_side: Side::parse(&self.target_side)?,
+            connector: self.connector,
+            object_type: self.object_type,
+            operation: Operation::parse(&self.operation)?,
+            priority: self.priority,
+            target_id: self.target_id,
+            unique_property: self.unique_property,
+            unique_value: self.unique_value,
+            source_id: self.source_id,
+            properties: self.properties.0,
+            state: self.state.0,
+            journal_id: self.journal_id,
+            attempts: self.attempts,
+            created_at: self.created_at,
+            occurred_at: self.occurred_at,
+        })
+    }
+}
+
+/// Claims up to `limit` due items for `worker`, lowest priority first, skipping paused sync
+/// blocks and associations whose records still have writes in flight.
+pub async fn claim<'e>(
+    executor: impl PgExecutor<'e>,
+    worker: &str,
+    limit: i64,
+    lease: Duration,
+) -> Result<Vec<OutboxItem>, sqlx::Error> {
+    let rows: Vec<RawItem> = sqlx::query_as(
+        "with claimed as (
+             update hubsync.outbox set status = 'processing', claimed_by = $1,
+                 lease_until = now() + make_interval(secs => $3), attempts = attempts + 1,
+                 updated_at = now()
+             where id in (
+                 select o.id from hubsync.outbox o
+                 where ((o.status = 'pending' and o.next_attempt_at <= now())
+                     or (o.status = 'processing' and o.lease_until < now()))
+                   and not exists (select 1 from hubsync.paused p where p.sync_name = o.sync_name)
+                   and not exists (
+                       select 1 from hubsync.outbox d
+                       where d.id = any(o.depends_on) and d.status in ('pending', 'processing'))
+                 order by o.priority, o.next_attempt_at, o.id
+                 limit $2
+                 for update skip locked)
+             returning *)
+         select c.id, c.sync_name, c.target_side, c.connector, c.object_type, c.operation,
+             c.priority, c.target_id, c.unique_property, c.unique_value, c.source_id,
+             c.properties, c.state, c.journal_id, c.attempts, c.created_at, j.occurred_at
+         from claimed c left join hubsync.journal j on j.id = c.journal_id
+         order by c.priority, c.id",
+    )
+    .bind(worker)
+    .bind(limit)
+    .bind(lease.as_secs_f64())
+    .fetch_all(executor)
+    .await?;
+    Ok(rows.into_iter().filter_map(RawItem::convert).collect())
+}

@@ -1,0 +1,228 @@
+//! Sending one group of claimed items (same target, object and operation) through its
+//! connector, and reading each item's own result.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::Value;
+
+use super::outbox::{Operation, OutboxItem, StateEntry};
+use crate::config::{Side, SyncRule};
+use crate::connector::{AssociationLink, Connector, ConnectorError, ItemResult, UpdateItem, UpsertItem};
+use crate::error_kind::{ErrorKind, report};
+use crate::reconcile::links::Link;
+use crate::reconcile::rules::association_field;
+
+/// What became of one item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Settlement {
+    /// Written; `id` is the target record's id where the API gave one.
+    Done { id: Option<String>, created: Option<bool>, state: Vec<StateEntry> },
+    /// Try again after a backoff; `spend` says whether this counts as an attempt.
+    Retry { kind: ErrorKind, wait: Option<Duration>, message: String, spend: bool },
+    /// The API refused it for good, or it cannot be written: an operator must look.
+    Failed { message: String },
+}
+
+impl Settlement {
+    fn from_result(result: ItemResult) -> Settlement {
+        match result {
+            ItemResult::Success { id, created } => {
+                Settlement::Done { id: Some(id), created, state: Vec::new() }
+            }
+            ItemResult::Retryable { reason, wait, message } => {
+                let kind = ItemResult::Retryable { reason, wait, message: String::new() }
+                    .error_kind()
+                    .unwrap_or(ErrorKind::Transient);
+                Settlement::Retry { kind, wait, message, spend: true }
+            }
+            ItemResult::Permanent { code, message, field } => {
+                let field = field.map(|f| format!(" (field {f})")).unwrap_or_default();
+                Settlement::Failed { message: format!("{code}: {message}{field}") }
+            }
+            ItemResult::NotFound => {
+                Settlement::Failed { message: "the target record no longer exists".into() }
+            }
+        }
+    }
+
+    /// Every item of a call that failed as a whole.
+    fn from_error(err: &ConnectorError) -> Settlement {
+        let message = report(err);
+        match err.kind() {
+            kind @ (ErrorKind::Transient | ErrorKind::RateLimited) => {
+                Settlement::Retry { kind, wait: None, message, spend: true }
+            }
+            ErrorKind::NeedsOperator => {
+                Settlement::Retry { kind: ErrorKind::Transient, wait: Some(Duration::from_secs(60)), message, spend: true }
+            }
+            ErrorKind::Permanent => Settlement::Failed { message },
+        }
+    }
+}
+
+/// Sends a group of record writes (upsert, update or archive) in one connector call, which
+/// splits it into the API's batches.
+pub async fn send_records(api: &Arc<dyn Connector>, items: &[OutboxItem]) -> Vec<Settlement> {
+    let Some(first) = items.first() else { return Vec::new() };
+    let object = first.object_type.as_str();
+    let results = match first.operation {
+        Operation::Upsert => {
+            let key_field = first.unique_property.clone().unwrap_or_default();
+            let batch: Vec<UpsertItem> = items
+                .iter()
+                .map(|i| UpsertItem {
+                    key: i.unique_value.clone().unwrap_or_default(),
+                    properties: i.properties.clone(),
+                })
+                .collect();
+            api.upsert_batch(object, &key_field, &batch).await
+        }
+        Operation::Update => {
+            let batch: Vec<UpdateItem> = items
+                .iter()
+                .map(|i| UpdateItem {
+                    id: i.target_id.clone().unwrap_or_default(),
+                    properties: i.properties.clone(),
+                })
+                .collect();
+            api.update_batch(object, &batch).await
+        }
+        Operation::Archive => {
+            let ids: Vec<String> = items.iter().map(|i| i.target_id.clone().unwrap_or_default()).collect();
+            api.archive_batch(object, &ids).await
+        }
+        Operation::Associate => unreachable!("associations are sent by send_associations"),
+    };
+    match results {
+        Ok(results) => results.into_iter().map(Settlement::from_result).collect(),
+        Err(err) => items.iter().map(|_| Settlement::from_error(&err)).collect(),
+    }
+}
+
+/// An association item with both ends resolved to the target side's ids.
+pub struct Resolved {
+    pub from_id: String,
+    pub to_id: String,
+    pub to_object: String,
+}
+
+/// Resolves an association's two records through the links, or says why it cannot yet.
+pub fn resolve(
+    item: &OutboxItem,
+    rules: &[SyncRule],
+    links: &std::collections::HashMap<(String, Side, String), Link>,
+    link_wait: Duration,
+) -> Result<Resolved, Settlement> {
+    let Some(target) = item.association() else {
+        return Err(Settlement::Failed { message: "malformed association item".into() });
+    };
+    let source = item.target_side.other();
+    let partner = |sync: &str, id: &str| {
+        links.get(&(sync.to_string(), source, id.to_string())).map(|l| l.id_on(item.target_side).to_string())
+    };
+    let from = item.target_id.clone().or_else(|| partner(&item.sync_name, item.source_id.as_deref()?));
+    let to = partner(&target.to_sync, &target.to_source_id);
+    let to_rule = rules.iter().find(|r| r.name == target.to_sync);
+    match (from, to, to_rule) {
+        (Some(from_id), Some(to_id), Some(rule)) => {
+            let to_object = crate::reconcile::rules::object(rule, item.target_side).to_string();
+            Ok(Resolved { from_id, to_id, to_object })
+        }
+        (_, _, None) => Err(Settlement::Failed {
+            message: format!("no sync block named {} for the association", target.to_sync),
+        }),
+        _ if Utc::now() - item.created_at < chrono::Duration::from_std(link_wait).unwrap_or_default() => {
+            Err(Settlement::Retry {
+                kind: ErrorKind::Transient,
+                wait: Some(Duration::from_secs(2)),
+                message: "waiting for both records to be linked".into(),
+                spend: false,
+            })
+        }
+        _ => Err(Settlement::Failed {
+            message: format!(
+                "the associated {} record {} was never synced, so the association cannot be made",
+                target.to_sync, target.to_source_id
+            ),
+        }),
+    }
+}
+
+/// Sends resolved associations of one group: HubSpot associations, or the external lookup
+/// field. Each success carries the state it leaves on the target side.
+pub async fn send_associations(
+    api: &Arc<dyn Connector>,
+    items: &[(&OutboxItem, Resolved)],
+) -> Vec<Settlement> {
+    let Some((first, _)) = items.first() else { return Vec::new() };
+    let results = match first.target_side {
+        Side::External => {
+            let batch: Vec<UpdateItem> = items
+                .iter()
+                .map(|(item, resolved)| {
+                    let field = item.association().map(|t| t.external_field).unwrap_or_default();
+                    let properties = [(field, Value::String(resolved.to_id.clone()))].into();
+                    UpdateItem { id: resolved.from_id.clone(), properties }
+                })
+                .collect();
+            api.update_batch(&first.object_type, &batch).await
+        }
+        Side::Hubspot => create_hubspot_associations(api, items).await,
+    };
+    match results {
+        Ok(results) => results
+            .into_iter()
+            .zip(items)
+            .map(|(result, (item, resolved))| match Settlement::from_result(result) {
+                Settlement::Done { .. } => Settlement::Done {
+                    id: Some(resolved.from_id.clone()),
+                    created: None,
+                    state: association_state(item, resolved),
+                },
+                other => other,
+            })
+            .collect(),
+        Err(err) => items.iter().map(|_| Settlement::from_error(&err)).collect(),
+    }
+}
+
+/// HubSpot associations, one call per associated object type, results in input order.
+async fn create_hubspot_associations(
+    api: &Arc<dyn Connector>,
+    items: &[(&OutboxItem, Resolved)],
+) -> Result<Vec<ItemResult>, ConnectorError> {
+    let mut results: Vec<Option<ItemResult>> = vec![None; items.len()];
+    let mut objects: Vec<&str> = items.iter().map(|(_, r)| r.to_object.as_str()).collect();
+    objects.sort();
+    objects.dedup();
+    for to_object in objects {
+        let indexes: Vec<usize> = (0..items.len()).filter(|&i| items[i].1.to_object == to_object).collect();
+        let links: Vec<AssociationLink> = indexes
+            .iter()
+            .map(|&i| {
+                let (item, resolved) = &items[i];
+                let label = item.association().and_then(|t| t.hubspot_type_id).map(|id| id.to_string());
+                AssociationLink { from_id: resolved.from_id.clone(), to_id: resolved.to_id.clone(), label }
+            })
+            .collect();
+        let answers = api.create_associations(&items[0].0.object_type, to_object, &links).await?;
+        for (index, answer) in indexes.into_iter().zip(answers) {
+            results[index] = Some(answer);
+        }
+    }
+    Ok(results.into_iter().map(|r| r.unwrap_or(ItemResult::NotFound)).collect())
+}
+
+fn association_state(item: &OutboxItem, resolved: &Resolved) -> Vec<StateEntry> {
+    let Some(target) = item.association() else { return Vec::new() };
+    let at = item.state.first().map_or_else(Utc::now, |entry| entry.value_at);
+    vec![StateEntry {
+        side: item.target_side,
+        field: association_field(&target.to_sync),
+        value: Value::String(resolved.to_id.clone()),
+        value_at: at,
+        ours: true,
+    }]
+}

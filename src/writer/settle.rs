@@ -1,0 +1,247 @@
+//! Settling a round's results in one transaction: successes update links and record state,
+//! retryable failures back off, permanent ones fail the item and its journal row with the
+//! API's message.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::outbox::{Operation, OutboxItem, StateEntry};
+use super::send::Settlement;
+use crate::config::Side;
+use crate::error_kind::{ErrorKind, Retry};
+use crate::reconcile::decide::Known;
+use crate::reconcile::{links, state};
+
+/// Counts of one settled round, by outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settled {
+    pub done: usize,
+    pub retried: usize,
+    pub failed: usize,
+    pub dead: usize,
+}
+
+pub async fn settle(
+    pool: &sqlx::PgPool,
+    worker: &str,
+    results: Vec<(OutboxItem, Settlement)>,
+    max_attempts: u32,
+) -> Result<Settled, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut settled = Settled::default();
+    let now = Utc::now();
+    let (done, rest): (Vec<_>, Vec<_>) =
+        results.into_iter().partition(|(_, s)| matches!(s, Settlement::Done { .. }));
+    let link_ids = link_done(&mut tx, &done).await?;
+    let mut entries: Vec<(i64, Side, String, Known)> = Vec::new();
+    for (index, (item, settlement)) in done.iter().enumerate() {
+        let Settlement::Done { state: extra, .. } = settlement else { continue };
+        if let Some(link_id) = link_ids[index] {
+            entries.extend(item.state.iter().chain(extra).map(|e| known(link_id, e, now)));
+        }
+    }
+    state::save_many(&mut *tx, &entries).await?;
+    mark_done(&mut tx, worker, &done).await?;
+    settled.done = done.len();
+    for (item, settlement) in rest {
+        match settlement {
+            Settlement::Retry { kind, wait, message, spend } => {
+                let dead = spend && item.attempts >= max_attempts as i32;
+                if dead {
+                    fail(&mut tx, worker, &item, "dead", kind, &message).await?;
+                    settled.dead += 1;
+                } else {
+                    retry(&mut tx, worker, &item, kind, wait, &message, spend).await?;
+                    settled.retried += 1;
+                }
+            }
+            Settlement::Failed { message } => {
+                fail(&mut tx, worker, &item, "failed", ErrorKind::Permanent, &message).await?;
+                settled.failed += 1;
+            }
+            Settlement::Done { .. } => unreachable!("partitioned above"),
+        }
+    }
+    tx.commit().await?;
+    Ok(settled)
+}
+
+fn known(link_id: i64, entry: &StateEntry, now: DateTime<Utc>) -> (i64, Side, String, Known) {
+    let set_at = if entry.ours { now } else { entry.value_at };
+    let known = Known { value: entry.value.clone(), value_at: entry.value_at, set_at, by_hubsync: entry.ours };
+    (link_id, entry.side, entry.field.clone(), known)
+}
+
+/// The link each successful item's state belongs to: created for creates, found for the
+/// rest, removed for archives (whose state goes with the link).
+async fn link_done(
+    tx: &mut sqlx::PgConnection,
+    done: &[(OutboxItem, Settlement)],
+) -> Result<Vec<Option<i64>>, sqlx::Error> {
+    let mut ids = Vec::with_capacity(done.len());
+    for (item, settlement) in done {
+        let Settlement::Done { id, .. } = settlement else { continue };
+        let source = item.target_side.other();
+        let source_id = item.source_id.clone().unwrap_or_default();
+        let link_id = match item.operation {
+            Operation::Upsert => {
+                let target_id = id.clone().unwrap_or_default();
+                let (hubspot, external) = match item.target_side {
+                    Side::External => (source_id, target_id),
+                    Side::Hubspot => (target_id, source_id),
+                };
+                Some(links::relink(&mut *tx, &item.sync_name, &hubspot, &external).await?)
+            }
+            Operation::Archive => {
+                let target = item.target_id.as_deref().unwrap_or_default();
+                links::unlink(&mut *tx, &item.sync_name, item.target_side, target).await?;
+                None
+            }
+            Operation::Update if item.target_side == source => None,
+            Operation::Update | Operation::Associate => {
+                let by_target = match (&item.operation, &item.target_id) {
+                    (Operation::Update, Some(target)) => {
+                        links::find(&mut *tx, &item.sync_name, item.target_side, target).await?
+                    }
+                    _ => None,
+                };
+                match by_target {
+                    Some(link) => Some(link.id),
+                    None => links::find(&mut *tx, &item.sync_name, source, &source_id)
+                        .await?
+                        .map(|l| l.id),
+                }
+            }
+        };
+        ids.push(link_id);
+    }
+    Ok(ids)
+}
+
+async fn mark_done(
+    tx: &mut sqlx::PgConnection,
+    worker: &str,
+    done: &[(OutboxItem, Settlement)],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<i64> = done.iter().map(|(item, _)| item.id).collect();
+    let answers: Vec<serde_json::Value> = done
+        .iter()
+        .map(|(_, s)| match s {
+            Settlement::Done { id, created, .. } => json!({ "id": id, "created": created }),
+            _ => json!({}),
+        })
+        .collect();
+    sqlx::query(
+        "update hubsync.outbox o set status = 'done', last_result = u.answer, error_kind = null,
+             last_error = null, claimed_by = null, lease_until = null, updated_at = now()
+         from unnest($1::bigint[], $2::jsonb[]) as u(id, answer)
+         where o.id = u.id and o.claimed_by = $3",
+    )
+    .bind(ids)
+    .bind(answers)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+async fn retry(
+    tx: &mut sqlx::PgConnection,
+    worker: &str,
+    item: &OutboxItem,
+    kind: ErrorKind,
+    wait: Option<Duration>,
+    message: &str,
+    spend: bool,
+) -> Result<(), sqlx::Error> {
+    let attempt = u32::try_from(item.attempts).unwrap_or(1);
+    let delay = match (spend, kind.retry(attempt, wait)) {
+        (false, _) => wait.unwrap_or(Duration::from_secs(1)),
+        (true, Retry::After(delay)) => delay,
+        (true, Retry::Never) => Duration::from_secs(60),
+    };
+    sqlx::query(
+        "update hubsync.outbox set status = 'pending', error_kind = $3, last_error = $4,
+             next_attempt_at = now() + make_interval(secs => $5),
+             attempts = attempts - case when $6 then 0 else 1 end,
+             claimed_by = null, lease_until = null, updated_at = now()
+         where id = $1 and claimed_by = $2",
+    )
+    .bind(item.id)
+    .bind(worker)
+    .bind(kind.as_str())
+    .bind(message)
+    .bind(delay.as_secs_f64())
+    .bind(spend)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Fails the item (`failed` or `dead`) and the journal row it came from, with the message,
+/// so the operator finds it in the journal and can retry it after a fix.
+async fn fail(
+    tx: &mut sqlx::PgConnection,
+    worker: &str,
+    item: &OutboxItem,
+    status: &str,
+    kind: ErrorKind,
+    message: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update hubsync.outbox set status = $3, error_kind = $4, last_error = $5,
+             last_result = jsonb_build_object('error', $5::text), claimed_by = null,
+             lease_until = null, updated_at = now()
+         where id = $1 and claimed_by = $2",
+    )
+    .bind(item.id)
+    .bind(worker)
+    .bind(status)
+    .bind(kind.as_str())
+    .bind(message)
+    .execute(&mut *tx)
+    .await?;
+    let Some(journal_id) = item.journal_id else { return Ok(()) };
+    let what = format!("{} to {} {}: {message}", item.operation.as_str(), item.target_side.as_str(), item.object_type);
+    sqlx::query(
+        "with failed as (
+             update hubsync.journal set status = $2, error_kind = $3, last_error = $4,
+                 reason = 'write_failed', updated_at = now()
+             where id = $1 and status not in ('pending', 'processing')
+             returning id, attempts)
+         insert into hubsync.journal_attempts (journal_id, attempt, worker, outcome, error_kind, message)
+         select id, attempts, $5, 'write_failed', $3, $4 from failed",
+    )
+    .bind(journal_id)
+    .bind(status)
+    .bind(kind.as_str())
+    .bind(what)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Groups items by what one connector call can carry.
+pub fn groups(items: Vec<OutboxItem>) -> Vec<Vec<OutboxItem>> {
+    let mut groups: HashMap<(String, String, Side, Operation, Option<String>), Vec<OutboxItem>> =
+        HashMap::new();
+    let mut order = Vec::new();
+    for item in items {
+        let key = (
+            item.connector.clone(),
+            item.object_type.clone(),
+            item.target_side,
+            item.operation,
+            item.unique_property.clone(),
+        );
+        if !groups.contains_key(&key) {
+            order.push(key.clone());
+        }
+        groups.entry(key).or_default().push(item);
+    }
+    order.into_iter().filter_map(|key| groups.remove(&key)).collect()
+}

@@ -1,0 +1,168 @@
+//! Creates, updates, echoes, restarts, merges and deletes, end to end.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{Rig, contacts};
+
+const SETTLE: Duration = Duration::from_secs(30);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contact_created_on_either_side_appears_once_on_the_other_with_the_link_recorded() {
+    let mut rig = Rig::start(&contacts("newest_wins", "flag")).await;
+    let ann = rig
+        .hubspot
+        .create_as_user("contacts", json!({"email": "ann@acme.com", "firstname": "Ann", "lastname": "Lee"}), 7)
+        .unwrap()
+        .to_string();
+    let bob = rig
+        .salesforce
+        .seed("Contact", json!({"Email": "bob@acme.com", "FirstName": "Bob", "LastName": "Ray"}))
+        .unwrap();
+    rig.wait_for("both links", SETTLE, || async { rig.links("contacts").await.len() == 2 }).await;
+    rig.quiesce(SETTLE).await;
+
+    let links = rig.links("contacts").await;
+    let ann_sf = &links.iter().find(|(h, _)| *h == ann).expect("ann is linked").1;
+    let ann_record = rig.salesforce_record(ann_sf);
+    assert_eq!(ann_record["Email"], "ann@acme.com");
+    assert_eq!(ann_record["LastName"], "Lee");
+    assert_eq!(ann_record["HubSpot_Id__c"], ann.as_str(), "created by upsert on the HubSpot id");
+    let bob_hs = &links.iter().find(|(_, e)| *e == bob).expect("bob is linked").0;
+    let bob_contact = rig.hubspot_contact(bob_hs);
+    assert_eq!(bob_contact["email"], "bob@acme.com");
+    assert_eq!(bob_contact["salesforce_id"], bob);
+
+    rig.restart().await;
+    rig.hubspot.edit_as_user("contacts", ann.parse().unwrap(), json!({"firstname": "Anne"}), 7).unwrap();
+    rig.wait_for("the edit to reach Salesforce", SETTLE, || async {
+        rig.salesforce_record(ann_sf)["FirstName"] == "Anne"
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+    assert_eq!(rig.hubspot.count("contacts"), 2, "no duplicate on HubSpot");
+    assert_eq!(rig.salesforce.count("Contact", false), 2, "no duplicate on Salesforce");
+    assert_eq!(rig.links("contacts").await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn records_present_on_both_sides_are_matched_by_email_not_duplicated() {
+    let rig = Rig::start(&contacts("newest_wins", "flag")).await;
+    let hs = rig
+        .hubspot
+        .create_as_user("contacts", json!({"email": "cy@acme.com", "firstname": "Cy", "lastname": "Old"}), 7)
+        .unwrap();
+    let sf = rig
+        .salesforce
+        .seed("Contact", json!({"Email": "CY@acme.com", "FirstName": "Cy", "LastName": "Old", "Phone": "555"}))
+        .unwrap();
+    rig.wait_for("the pair to link", SETTLE, || async { !rig.links("contacts").await.is_empty() }).await;
+    rig.quiesce(SETTLE).await;
+    assert_eq!(rig.links("contacts").await, vec![(hs.to_string(), sf.clone())]);
+    assert_eq!(rig.hubspot.count("contacts"), 1);
+    assert_eq!(rig.salesforce.count("Contact", false), 1);
+    assert_eq!(rig.hubspot_contact(&hs.to_string())["phone"], "555", "the other side's field arrives");
+    assert_eq!(rig.salesforce_record(&sf)["HubSpot_Id__c"], hs.to_string(), "keys are filled in");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_two_way_sync_of_1000_records_goes_quiet_and_a_real_edit_still_syncs() {
+    let rig = Rig::start(&contacts("newest_wins", "flag")).await;
+    for i in 0..500 {
+        let props = json!({"email": format!("h{i}@acme.com"), "firstname": "H", "lastname": format!("{i}")});
+        rig.hubspot.seed("contacts", props).unwrap();
+        let fields = json!({"Email": format!("s{i}@acme.com"), "FirstName": "S", "LastName": format!("{i}")});
+        rig.salesforce.seed("Contact", fields).unwrap();
+    }
+    rig.wait_for("all links", Duration::from_secs(120), || async {
+        rig.links("contacts").await.len() == 1000
+    })
+    .await;
+    rig.quiesce(Duration::from_secs(60)).await;
+    let first_pass = rig.write_count().await;
+    assert_eq!(first_pass, 1000, "one create per record: {:?}", rig.writes().await);
+
+    // several poll rounds later, nothing has been written again
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    rig.quiesce(Duration::from_secs(30)).await;
+    assert_eq!(rig.write_count().await, first_pass, "echoes wrote nothing: {:?}", rig.writes().await);
+
+    let (hubspot_id, salesforce_id) = rig.links("contacts").await[0].clone();
+    rig.salesforce.edit_as_user(&salesforce_id, json!({"Phone": "555-0100"})).unwrap();
+    rig.wait_for("the third-party edit to sync", SETTLE, || async {
+        rig.hubspot_contact(&hubspot_id).get("phone").map(String::as_str) == Some("555-0100")
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+    assert_eq!(rig.write_count().await, first_pass + 1, "exactly one more write");
+    assert_eq!(rig.hubspot.count("contacts"), 1000);
+    assert_eq!(rig.salesforce.count("Contact", false), 1000);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deletes_follow_the_delete_policy() {
+    let rig = Rig::start(&contacts("newest_wins", "propagate")).await;
+    let gone = rig.hubspot.create_as_user("contacts", json!({"email": "gone@acme.com", "lastname": "Gone"}), 7).unwrap();
+    rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
+    rig.quiesce(SETTLE).await;
+    let sf = rig.links("contacts").await[0].1.clone();
+    rig.hubspot.archive_as_user("contacts", gone, 7).unwrap();
+    rig.wait_for("the Salesforce record to be deleted", SETTLE, || async {
+        rig.salesforce.count("Contact", false) == 0
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+    assert!(rig.links("contacts").await.is_empty(), "the link goes with the record");
+    assert!(rig.salesforce.record(&sf).is_none_or(|r| r["IsDeleted"] == true));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flagged_delete_is_journalled_for_an_operator_and_deletes_nothing() {
+    let rig = Rig::start(&contacts("newest_wins", "flag")).await;
+    let id = rig.hubspot.create_as_user("contacts", json!({"email": "x@acme.com", "lastname": "X"}), 7).unwrap();
+    rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
+    rig.quiesce(SETTLE).await;
+    rig.hubspot.archive_as_user("contacts", id, 7).unwrap();
+    rig.wait_for("the flagged delete", SETTLE, || async {
+        let reasons: Vec<String> = sqlx::query_scalar(
+            "select reason from hubsync.journal where kind = 'delete' and reason is not null",
+        )
+        .fetch_all(rig.pool())
+        .await
+        .unwrap();
+        reasons.iter().any(|r| r == "delete_flagged")
+    })
+    .await;
+    assert_eq!(rig.salesforce.count("Contact", false), 1, "nothing was deleted");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hubspot_merge_relinks_the_salesforce_record_without_creating_a_duplicate() {
+    let mut rig = Rig::start(&contacts("newest_wins", "flag")).await;
+    let kept = rig.hubspot.create_as_user("contacts", json!({"email": "k@acme.com", "lastname": "Kept"}), 7).unwrap();
+    rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
+    rig.quiesce(SETTLE).await;
+    let sf = rig.links("contacts").await[0].1.clone();
+    // while the daemon is down, a new, unsynced record absorbs the linked one
+    let db = rig.stop().await;
+    let survivor = rig
+        .hubspot
+        .create_as_user("contacts", json!({"email": "k2@acme.com", "lastname": "Survivor"}), 7)
+        .unwrap();
+    rig.hubspot.merge_as_user("contacts", survivor, kept, 7).unwrap();
+    rig.resume(db).await;
+    rig.wait_for("the relink", SETTLE, || async {
+        let links = rig.links("contacts").await;
+        links.iter().any(|(h, e)| *e == sf && *h != kept.to_string())
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+    let reasons: Vec<String> =
+        sqlx::query_scalar("select reason from hubsync.journal where kind = 'merge'")
+            .fetch_all(rig.pool())
+            .await
+            .unwrap();
+    assert!(reasons.iter().any(|r| r == "merge_relinked"), "the redirect is journalled: {reasons:?}");
+    assert_eq!(rig.salesforce.count("Contact", false), 1, "no duplicate on Salesforce");
+}

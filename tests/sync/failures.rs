@@ -1,0 +1,1 @@
+//! Rejected records, rate-limit storms and crashes: nothing lost, nothing duplicated.

@@ -1,0 +1,291 @@
+//! Two-way sync end to end: the real daemon (pollers, reconciler, writer) between the
+//! HubSpot and Salesforce simulators, on a fresh database.
+
+mod basics;
+mod conflicts;
+mod failures;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hubsync::config::Settings;
+use hubsync::connector::Connector;
+use hubsync::sim::hubspot::{HubspotSim, RateProfile};
+use hubsync::sim::salesforce::{SalesforceSim, Seed, SimConfig};
+use serde_json::{Value, json};
+
+use crate::support::app::{TestApp, start, test_settings_with_file};
+use crate::support::database::TestDatabase;
+
+/// The contacts block most tests use: both ways, keyed both ways, matched by email.
+pub const CONTACTS: &str = r#"
+[[sync]]
+name = "contacts"
+hubspot_object = "contacts"
+external_connector = "salesforce"
+external_object = "Contact"
+match_on = ["email"]
+conflict = "CONFLICT"
+delete = "DELETE"
+keys = { hubspot_unique_property = "salesforce_id", external_id_field = "HubSpot_Id__c" }
+fields = [
+  { hubspot = "email", external = "Email" },
+  { hubspot = "firstname", external = "FirstName" },
+  { hubspot = "lastname", external = "LastName" },
+  { hubspot = "phone", external = "Phone" },
+]
+"#;
+
+/// Both simulators, the daemon between them, and a connector to each for checks.
+pub struct Rig {
+    pub hubspot: HubspotSim,
+    pub salesforce: SalesforceSim,
+    pub app: Option<TestApp>,
+    pub settings: Settings,
+    pub hubspot_api: Arc<dyn Connector>,
+    pub salesforce_api: Arc<dyn Connector>,
+    _secrets: tempfile::TempDir,
+}
+
+/// The contacts block with a conflict and delete policy.
+pub fn contacts(conflict: &str, delete: &str) -> String {
+    CONTACTS.replace("CONFLICT", conflict).replace("DELETE", delete)
+}
+
+impl Rig {
+    /// Starts both simulators and the daemon with `rules` (`[[sync]]` blocks).
+    pub async fn start(rules: &str) -> Rig {
+        Rig::start_with(rules, RateProfile::UNLIMITED, &[]).await
+    }
+
+    pub async fn start_with(rules: &str, rate: RateProfile, extra: &[(&str, &str)]) -> Rig {
+        crate::support::init_test_log();
+        let hubspot = HubspotSim::start(hubsync::sim::hubspot::SimConfig {
+            rate,
+            ..Default::default()
+        })
+        .await
+        .expect("hubspot simulator starts");
+        for object in ["contacts", "companies", "deals", "notes"] {
+            unique_property(&hubspot, object);
+        }
+        let mut seed = Seed::default();
+        for object in ["Contact", "Account", "Opportunity", "Task"] {
+            seed = seed.with_external_id(object, "HubSpot_Id__c", true);
+        }
+        let salesforce =
+            SalesforceSim::start(SimConfig { seed, daily_api_limit: 10_000_000, ..Default::default() })
+                .await
+                .expect("salesforce simulator starts");
+        let secrets = tempfile::tempdir().unwrap();
+        let file = config_file(&hubspot, &salesforce, &secrets, rules);
+        let db = TestDatabase::create().await;
+        let settings = test_settings_with_file(&db.url, Some(&file), &fast(extra));
+        let hubspot_api = connector(&settings, "hubspot");
+        let salesforce_api = connector(&settings, "salesforce");
+        let app = start(settings.clone(), Some(db)).await;
+        app.wait_until_ready().await;
+        Rig {
+            hubspot,
+            salesforce,
+            app: Some(app),
+            settings,
+            hubspot_api,
+            salesforce_api,
+            _secrets: secrets,
+        }
+    }
+
+    pub fn app(&self) -> &TestApp {
+        self.app.as_ref().expect("the daemon is running")
+    }
+
+    pub fn pool(&self) -> &sqlx::PgPool {
+        &self.app().pool
+    }
+
+    /// Stops the daemon, keeping its database, and starts it again.
+    pub async fn restart(&mut self) {
+        let db = self.stop().await;
+        self.resume(db).await;
+    }
+
+    /// Stops the daemon gracefully; its database is handed back for [`Rig::resume`].
+    pub async fn stop(&mut self) -> Option<TestDatabase> {
+        let mut app = self.app.take().expect("the daemon is running");
+        let db = app.db.take();
+        app.stop().await.expect("the daemon stops cleanly");
+        db
+    }
+
+    pub async fn resume(&mut self, db: Option<TestDatabase>) {
+        let app = start(self.settings.clone(), db).await;
+        app.wait_until_ready().await;
+        self.app = Some(app);
+    }
+
+    /// Waits until nothing is pending in the journal or the outbox, twice in a row a
+    /// poll interval apart; panics after `within`.
+    pub async fn quiesce(&self, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut quiet = 0;
+        loop {
+            let busy = self.busy().await;
+            quiet = if busy == 0 { quiet + 1 } else { 0 };
+            if quiet >= 4 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "still {busy} journal rows or outbox items in flight after {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    async fn busy(&self) -> i64 {
+        sqlx::query_scalar(
+            "select (select count(*) from hubsync.journal
+                     where status in ('pending', 'processing'))
+                  + (select count(*) from hubsync.outbox where status in ('pending', 'processing'))",
+        )
+        .fetch_one(self.pool())
+        .await
+        .unwrap()
+    }
+
+    /// Waits until `check` holds, polling; panics with `what` after `within`.
+    pub async fn wait_for<F, Fut>(&self, what: &str, within: Duration, check: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = tokio::time::Instant::now() + within;
+        while !check().await {
+            assert!(tokio::time::Instant::now() < deadline, "{what} did not happen within {within:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Outbox items written so far, by operation.
+    pub async fn writes(&self) -> BTreeMap<String, i64> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "select operation || ' ' || target_side, count(*) from hubsync.outbox
+             where status = 'done' group by 1",
+        )
+        .fetch_all(self.pool())
+        .await
+        .unwrap();
+        rows.into_iter().collect()
+    }
+
+    pub async fn write_count(&self) -> i64 {
+        self.writes().await.values().sum()
+    }
+
+    pub async fn links(&self, sync: &str) -> Vec<(String, String)> {
+        sqlx::query_as(
+            "select hubspot_id, external_id from hubsync.links where sync_name = $1 order by id",
+        )
+        .bind(sync)
+        .fetch_all(self.pool())
+        .await
+        .unwrap()
+    }
+
+    /// The HubSpot contact's properties.
+    pub fn hubspot_contact(&self, id: &str) -> std::collections::HashMap<String, String> {
+        let id: u64 = id.parse().expect("a HubSpot id");
+        self.hubspot.record("contacts", id).expect("the contact exists").properties
+    }
+
+    /// The Salesforce record's fields.
+    pub fn salesforce_record(&self, id: &str) -> Value {
+        self.salesforce.record(id).expect("the record exists")
+    }
+
+    /// Every live record of an object through its connector, by id.
+    pub async fn all(&self, api: &Arc<dyn Connector>, object: &str, fields: &[&str]) -> BTreeMap<String, hubsync::connector::Properties> {
+        let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+        let mut records = BTreeMap::new();
+        let mut page: Option<String> = None;
+        loop {
+            let listed = api.read_all(object, page.as_deref(), &fields).await.expect("listing works");
+            for record in listed.records {
+                records.insert(record.id, record.properties);
+            }
+            match listed.next {
+                Some(next) => page = Some(next),
+                None => return records,
+            }
+        }
+    }
+}
+
+fn unique_property(sim: &HubspotSim, object: &str) {
+    sim.create_property(
+        object,
+        json!({"name": "salesforce_id", "label": "Salesforce id", "type": "string",
+               "fieldType": "text", "groupName": "sync", "hasUniqueValue": true}),
+    )
+    .expect("unique property created");
+}
+
+/// Short intervals so tests run in seconds.
+fn fast<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut settings = vec![
+        ("HUBSYNC__INGEST__POLL_INTERVAL", "200ms"),
+        ("HUBSYNC__JOURNAL__POLL_INTERVAL", "100ms"),
+        ("HUBSYNC__WRITER__FILL_WAIT", "50ms"),
+        ("HUBSYNC__RECONCILER__VALIDATE_SCHEMAS", "true"),
+    ];
+    settings.extend_from_slice(extra);
+    settings
+}
+
+fn config_file(
+    hubspot: &HubspotSim,
+    salesforce: &SalesforceSim,
+    secrets: &tempfile::TempDir,
+    rules: &str,
+) -> String {
+    let token = secrets.path().join("hubspot-token");
+    std::fs::write(&token, hubspot.token()).unwrap();
+    let secret = secrets.path().join("salesforce-secret");
+    std::fs::write(&secret, &salesforce.config().client_secret).unwrap();
+    format!(
+        r#"
+[connectors.hubspot]
+kind = "hubspot"
+base_url = "{hubspot_url}"
+app_id = 54321
+search_safety_lag = "0s"
+auth = {{ method = "private_app", token = {{ file = "{token}" }} }}
+[connectors.hubspot.rate_limit]
+tier = "enterprise"
+burst_per_10s = 250
+daily = 5000000
+search_per_second = 50
+
+[connectors.salesforce]
+kind = "salesforce"
+login_url = "{salesforce_url}"
+api_version = "v60.0"
+overlap = "2s"
+auth = {{ method = "client_credentials", client_id = "{client_id}", client_secret = {{ file = "{secret}" }} }}
+
+{rules}
+"#,
+        hubspot_url = hubspot.base_url(),
+        salesforce_url = salesforce.base_url(),
+        token = token.display(),
+        secret = secret.display(),
+        client_id = salesforce.config().client_id,
+    )
+}
+
+fn connector(settings: &Settings, name: &str) -> Arc<dyn Connector> {
+    hubsync::connector::from_settings(&settings.connectors[name], "hubsync-test-checks")
+        .expect("connector builds")
+}
