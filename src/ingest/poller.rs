@@ -254,6 +254,10 @@ pub(super) fn announce(spec: &PollerSpec, doorbell: &Doorbell, appended: u64, pa
 /// The dedup key of an observed change: object, id, kind and modification time. Polls and
 /// backfills build it the same way, so a change seen by both is journalled once.
 pub fn change_key(spec: &PollerSpec, id: &str, kind: &ChangeKind, at: DateTime<Utc>) -> String {
+    if let ChangeKind::Merge { into } = kind {
+        // a merge happens once, however often the survivor is read again
+        return format!("change:{}:{}:{id}:merge:{into}", spec.connector, spec.object);
+    }
     let ms = at.timestamp_millis();
     format!("change:{}:{}:{id}:{}:{ms}", spec.connector, spec.object, kind.as_str())
 }

@@ -173,6 +173,8 @@ struct Fields<'a> {
     writes: BTreeMap<Side, Writes>,
     conflicts: Vec<ConflictRecord>,
     associations: Vec<(AssociationTarget, StateEntry)>,
+    /// The pair was just matched: a blank on one side is filled from the other.
+    matched: bool,
     held: bool,
     echo: bool,
     stale: bool,
@@ -205,6 +207,7 @@ fn upsert(rule: &SyncRule, rules: &[SyncRule], row: &JournalRow, context: &mut C
     };
     let owners = context.owners.get(&rule.name).cloned().unwrap_or_default();
     let mut fields = Fields::new(rule, side, &owners, pair);
+    fields.matched = matches!(identity, Identity::Matched(_));
     let creating = matches!(identity, Identity::New);
     if let Err(err) = fields.decide_all(&values, creating) {
         return RowPlan::settled(row, rule, Outcome::Fail(ErrorKind::Permanent, err));
@@ -284,6 +287,7 @@ impl<'a> Fields<'a> {
             writes: BTreeMap::new(),
             conflicts: Vec::new(),
             associations: Vec::new(),
+            matched: false,
             held: false,
             echo: false,
             stale: false,
@@ -297,8 +301,13 @@ impl<'a> Fields<'a> {
                 self.write_constant(mapping)?;
                 continue;
             }
-            let Some((value, at)) = value_of(values, name) else { continue };
-            let seen = Seen { side: self.side, value: value.clone(), at: *at };
+            let (value, at) = match value_of(values, name) {
+                Some((value, at)) => (value.clone(), *at),
+                // a field the record lacks is blank, for filling in from its new partner
+                None if self.matched => (Value::Null, Utc::now()),
+                None => continue,
+            };
+            let seen = Seen { side: self.side, value, at };
             self.decide_one(mapping, &seen, creating)?;
         }
         Ok(())
@@ -331,6 +340,17 @@ impl<'a> Fields<'a> {
             Some(Known { value, ..known.clone() })
         });
         let policy = mapping.conflict.unwrap_or(self.rule.conflict);
+        if self.matched && is_blank(&seen.value) {
+            // at matching, a blank never beats a value: the partner's value fills it in
+            if let Some(theirs) = theirs_native.filter(|t| !is_blank(&t.value)) {
+                if moves(self.rule, mapping, side) {
+                    if let Some(value) = self.convert(mapping, &theirs.value, side)? {
+                        self.write(side, name, value, theirs.value_at);
+                    }
+                }
+            }
+            return Ok(());
+        }
         let decision = if creating {
             Decision::Move
         } else {

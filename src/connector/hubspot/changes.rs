@@ -112,7 +112,31 @@ fn deliver(records: Vec<Record>, cursor: &ChangeCursor, more: bool) -> ChangePag
         Some(last) => ChangeCursor { modified_ms: millis(last), id: last.id.clone(), resume: None },
         None => cursor.clone(),
     };
-    ChangePage { changes: records.into_iter().map(upsert).collect(), next, more }
+    ChangePage { changes: records.into_iter().flat_map(with_merges).collect(), next, more }
+}
+
+/// A survivor of merges reports the records merged into it (`hs_merged_object_ids`)
+/// before its own upsert, so the other side's partners are relinked, not duplicated.
+fn with_merges(record: Record) -> Vec<Change> {
+    let merged: Vec<String> = record
+        .properties
+        .get("hs_merged_object_ids")
+        .and_then(|v| v.as_str())
+        .map(|ids| {
+            ids.split(';').map(str::trim).filter(|id| !id.is_empty() && *id != record.id).map(String::from).collect()
+        })
+        .unwrap_or_default();
+    let mut changes: Vec<Change> = merged
+        .into_iter()
+        .map(|id| Change {
+            id,
+            kind: ChangeKind::Merge { into: record.id.clone() },
+            modified_at: record.modified_at,
+            record: None,
+        })
+        .collect();
+    changes.push(upsert(record));
+    changes
 }
 
 /// Records modified exactly at `at` with ids above `after`, in id order.

@@ -17,7 +17,7 @@ use crate::connector::{
 /// The properties to ask for: the caller's, plus the id and last-modified ones.
 pub fn wanted(object: &str, fields: &[String]) -> Vec<String> {
     let mut all: Vec<String> = fields.to_vec();
-    for extra in ["hs_object_id", modified_property(object)] {
+    for extra in ["hs_object_id", modified_property(object), "hs_merged_object_ids"] {
         if !all.iter().any(|f| f == extra) {
             all.push(extra.to_string());
         }
