@@ -12,7 +12,7 @@ use super::transform::{as_text, is_blank};
 use crate::config::{ConflictPolicy, Side};
 
 /// One side's last known value of a field.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Known {
     pub value: Value,
     /// When the value was edited at its source: what `newest_wins` compares.
@@ -21,6 +21,9 @@ pub struct Known {
     pub set_at: DateTime<Utc>,
     /// hubsync wrote this value here; seeing it again is an echo.
     pub by_hubsync: bool,
+    /// For a value hubsync wrote: what the field held before. Seeing that again, from a
+    /// read older than the write, is not an edit.
+    pub replaced: Value,
 }
 
 /// A change to one field, observed on `side`.
@@ -78,15 +81,18 @@ pub fn decide(
 }
 
 /// The change is older than what its side holds. If hubsync's own write overwrote it, the
-/// two sides really did edit the field concurrently; otherwise it is simply stale.
+/// two sides really did edit the field concurrently: a conflict, settled by the policy;
+/// otherwise it is simply stale.
 fn overtaken(policy: ConflictPolicy, observed: &Observed, mine: &Known) -> Decision {
-    if !mine.by_hubsync {
+    if !mine.by_hubsync || same(&observed.value, &mine.replaced) {
         return Decision::Stale;
     }
     let written = Known { by_hubsync: false, ..mine.clone() };
     match resolve(policy, observed, &written, true) {
-        // the value we wrote already stands on this side; the older edit just loses
-        Decision::Conflict { winner, .. } if winner != observed.side => Decision::Stale,
+        // the value we wrote already stands on both sides; the older edit loses, no write
+        Decision::Conflict { winner, .. } if winner != observed.side => {
+            Decision::Conflict { winner, write_to: Vec::new() }
+        }
         other => other,
     }
 }
@@ -164,7 +170,7 @@ mod tests {
     }
 
     fn known(value: Value, value_at: u32, set_at: u32, by_hubsync: bool) -> Known {
-        Known { value, value_at: t(value_at), set_at: t(set_at), by_hubsync }
+        Known { value, value_at: t(value_at), set_at: t(set_at), by_hubsync, replaced: json!("before") }
     }
 
     const NEWEST: ConflictPolicy = ConflictPolicy::NewestWins;
@@ -183,6 +189,13 @@ mod tests {
         let mine = known(json!("Ann"), 5, 20, true);
         let observed = seen(Side::External, json!("Ann"), 20);
         assert_eq!(decide(NEWEST, &observed, Some(&mine), None), Decision::Echo);
+    }
+
+    #[test]
+    fn a_read_older_than_our_write_showing_the_replaced_value_is_stale_not_a_conflict() {
+        let mine = Known { replaced: json!(null), ..known(json!("CTO"), 5, 20, true) };
+        let observed = seen(Side::Hubspot, json!(""), 10);
+        assert_eq!(decide(ConflictPolicy::PreferHubspot, &observed, Some(&mine), None), Decision::Stale);
     }
 
     #[test]
@@ -217,14 +230,16 @@ mod tests {
     }
 
     #[test]
-    fn an_edit_overwritten_by_a_newer_value_is_stale() {
+    fn an_edit_overwritten_by_a_newer_value_loses_its_conflict_and_nothing_is_written() {
+        let lost = Decision::Conflict { winner: Side::Hubspot, write_to: Vec::new() };
         let mine = known(json!("from hubspot"), 25, 30, true);
         let observed = seen(Side::External, json!("sf edit"), 20);
-        assert_eq!(decide(NEWEST, &observed, Some(&mine), None), Decision::Stale);
+        assert_eq!(decide(NEWEST, &observed, Some(&mine), None), lost);
         let prefer = ConflictPolicy::PreferHubspot;
         let older_hubspot = known(json!("from hubspot"), 10, 30, true);
-        assert_eq!(decide(prefer, &observed, Some(&older_hubspot), None), Decision::Stale);
+        assert_eq!(decide(prefer, &observed, Some(&older_hubspot), None), lost);
     }
+
 
     fn both_edited(policy: ConflictPolicy, hubspot: Value, external: Value) -> Decision {
         // Salesforce holds an edit from t=15 that has not reached HubSpot; HubSpot edits at t=20.

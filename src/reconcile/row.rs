@@ -251,7 +251,7 @@ fn seeded(rule: &SyncRule, side: Side, record: &Record) -> PairState {
         if let Some(value) = rules::get(&record.properties, name) {
             let at = record.modified_at;
             let value = if is_blank(value) { Value::Null } else { value.clone() };
-            let known = Known { value, value_at: at, set_at: at, by_hubsync: false };
+            let known = Known { value, value_at: at, set_at: at, by_hubsync: false, replaced: Value::Null };
             pair.insert((side, name.to_string()), known);
         }
     }
@@ -370,8 +370,11 @@ impl<'a> Fields<'a> {
                 }
             }
             Decision::Conflict { winner, write_to } => {
-                self.remember(name, seen);
-                let theirs_native = theirs_native.expect("a conflict has the other side's value");
+                // an edit our own write overwrote no longer stands on its side
+                if mine.as_ref().is_none_or(|m| seen.at >= m.set_at) {
+                    self.remember(name, seen);
+                }
+                let theirs_native = self.their_value(mapping, theirs_native, mine.as_ref());
                 self.conflict(mapping, seen, &theirs_native, policy, Some(winner));
                 for target in write_to {
                     self.write_winner(mapping, seen, &theirs_native, winner, target)?;
@@ -379,12 +382,23 @@ impl<'a> Fields<'a> {
             }
             Decision::Hold => {
                 self.remember(name, seen);
-                let theirs_native = theirs_native.expect("a held conflict has both values");
+                let theirs_native = self.their_value(mapping, theirs_native, mine.as_ref());
                 self.conflict(mapping, seen, &theirs_native, policy, None);
                 self.held = true;
             }
         }
         Ok(())
+    }
+
+    /// The other side's value in a conflict: what is known of it, else the value hubsync
+    /// wrote to this side from it.
+    fn their_value(&self, mapping: &FieldMapping, theirs: Option<Known>, mine: Option<&Known>) -> Known {
+        if let Some(theirs) = theirs {
+            return theirs;
+        }
+        let written = mine.cloned().unwrap_or_default();
+        let value = translate(mapping, &written.value, self.side.other(), self.owners);
+        Known { value: value.unwrap_or(written.value.clone()), ..written }
     }
 
     /// Converts a value for `to`; `Ok(None)` when the rule says to leave the field alone.
@@ -436,7 +450,7 @@ impl<'a> Fields<'a> {
 
     fn remember(&mut self, name: &str, seen: &Seen) {
         let known =
-            Known { value: seen.value.clone(), value_at: seen.at, set_at: seen.at, by_hubsync: false };
+            Known { value: seen.value.clone(), value_at: seen.at, set_at: seen.at, by_hubsync: false, replaced: Value::Null };
         self.pair.insert((self.side, name.to_string()), known.clone());
         self.mine.push((name.to_string(), known));
     }
@@ -503,7 +517,7 @@ impl<'a> Fields<'a> {
                 continue;
             }
             let seen = Seen { side: self.side, value: value.clone(), at: row.occurred_at };
-            let known = Known { value: value.clone(), value_at: seen.at, set_at: seen.at, by_hubsync: false };
+            let known = Known { value: value.clone(), value_at: seen.at, set_at: seen.at, by_hubsync: false, replaced: Value::Null };
             self.pair.insert((self.side, name.clone()), known);
             if !rules::writes_to(self.rule, self.side.other()) {
                 continue;

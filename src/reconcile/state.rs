@@ -30,7 +30,8 @@ pub async fn load<'e>(executor: impl PgExecutor<'e>, link_id: i64) -> sqlx::Resu
         .map(|(side, field, value, value_at, set_at, by_hubsync)| {
             let side = if side == "hubspot" { Side::Hubspot } else { Side::External };
             let value = value.map_or(Value::Null, decode);
-            ((side, field), Known { value, value_at, set_at, by_hubsync })
+            let replaced = Value::Null;
+            ((side, field), Known { value, value_at, set_at, by_hubsync, replaced })
         })
         .collect())
 }
@@ -54,7 +55,9 @@ pub async fn save<'e>(
                                   $6::timestamptz[], $7::bool[])
          on conflict (link_id, side, field) do update
              set value = excluded.value, value_at = excluded.value_at, set_at = excluded.set_at,
-                 written_by_hubsync = excluded.written_by_hubsync, updated_at = now()",
+                 written_by_hubsync = excluded.written_by_hubsync, updated_at = now(),
+                 replaced = case when excluded.written_by_hubsync
+                                 then hubsync.record_state.value end",
     )
     .bind(link_id)
     .bind(sides)
@@ -78,19 +81,21 @@ pub async fn load_many<'e>(
     executor: impl PgExecutor<'e>,
     link_ids: &[i64],
 ) -> sqlx::Result<HashMap<i64, PairState>> {
-    let rows: Vec<(i64, String, String, Option<String>, DateTime<Utc>, DateTime<Utc>, bool)> =
+    type Row = (i64, String, String, Option<String>, DateTime<Utc>, DateTime<Utc>, bool, Option<String>);
+    let rows: Vec<Row> =
         sqlx::query_as(
-            "select link_id, side, field, value, value_at, set_at, written_by_hubsync
+            "select link_id, side, field, value, value_at, set_at, written_by_hubsync, replaced
              from hubsync.record_state where link_id = any($1)",
         )
         .bind(link_ids)
         .fetch_all(executor)
         .await?;
     let mut pairs: HashMap<i64, PairState> = HashMap::new();
-    for (link_id, side, field, value, value_at, set_at, by_hubsync) in rows {
+    for (link_id, side, field, value, value_at, set_at, by_hubsync, replaced) in rows {
         let side = if side == "hubspot" { Side::Hubspot } else { Side::External };
         let value = value.map_or(Value::Null, decode);
-        let known = Known { value, value_at, set_at, by_hubsync };
+        let replaced = replaced.map_or(Value::Null, decode);
+        let known = Known { value, value_at, set_at, by_hubsync, replaced };
         pairs.entry(link_id).or_default().insert((side, field), known);
     }
     Ok(pairs)
@@ -125,7 +130,9 @@ pub async fn save_many<'e>(
                               $5::timestamptz[], $6::timestamptz[], $7::bool[])
          on conflict (link_id, side, field) do update
              set value = excluded.value, value_at = excluded.value_at, set_at = excluded.set_at,
-                 written_by_hubsync = excluded.written_by_hubsync, updated_at = now()",
+                 written_by_hubsync = excluded.written_by_hubsync, updated_at = now(),
+                 replaced = case when excluded.written_by_hubsync
+                                 then hubsync.record_state.value end",
     )
     .bind(links)
     .bind(pick(&|e| e.1.as_str().to_string()))

@@ -13,7 +13,7 @@ use super::gather::{Sources, gather, rules_of};
 use super::persist::{self, Committed};
 use super::row::{Outcome, RowPlan, plan_row};
 use crate::config::{Settings, SyncRule};
-use crate::error_kind::report;
+use crate::error_kind::{guarded, report};
 use crate::journal::{self, Completion, JournalRow, Waker};
 
 pub struct Reconciler {
@@ -43,11 +43,11 @@ impl Reconciler {
     pub async fn run(self, mut waker: Waker, shutdown: CancellationToken) {
         tracing::info!(worker = %self.worker, "reconciler started");
         while !shutdown.is_cancelled() {
-            match self.step().await {
+            match guarded(self.step()).await {
                 Ok(0) => waker.wait(&shutdown).await,
                 Ok(_) => {}
                 Err(err) => {
-                    tracing::warn!(error = %report(&err), "reconciler batch failed; retrying");
+                    tracing::warn!(error = %report(err.as_ref()), "reconciler batch failed; retrying");
                     tokio::select! {
                         _ = shutdown.cancelled() => {}
                         _ = tokio::time::sleep(Duration::from_secs(1)) => {}

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::Connector;
-use crate::error_kind::{ErrorKind, report};
+use crate::error_kind::{ErrorKind, guarded, report};
 use crate::journal::Waker;
 use crate::reconcile::links::{self, Link};
 use outbox::{Operation, OutboxItem};
@@ -72,7 +72,7 @@ impl Writer {
                     _ = tokio::time::sleep(self.fill_wait) => {}
                 }
             }
-            match self.step().await {
+            match guarded(self.step()).await {
                 Ok(0) => {
                     full = false;
                     waker.wait(&shutdown).await;
@@ -80,7 +80,7 @@ impl Writer {
                 Ok(claimed) => full = claimed as i64 >= self.claim,
                 Err(err) => {
                     full = false;
-                    tracing::warn!(error = %report(&err), "writer round failed; retrying");
+                    tracing::warn!(error = %report(err.as_ref()), "writer round failed; retrying");
                     tokio::select! {
                         _ = shutdown.cancelled() => {}
                         _ = tokio::time::sleep(Duration::from_secs(1)) => {}

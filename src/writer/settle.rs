@@ -71,7 +71,13 @@ pub async fn settle(
 
 fn known(link_id: i64, entry: &StateEntry, now: DateTime<Utc>) -> (i64, Side, String, Known) {
     let set_at = if entry.ours { now } else { entry.value_at };
-    let known = Known { value: entry.value.clone(), value_at: entry.value_at, set_at, by_hubsync: entry.ours };
+    let known = Known {
+        value: entry.value.clone(),
+        value_at: entry.value_at,
+        set_at,
+        by_hubsync: entry.ours,
+        replaced: serde_json::Value::Null,
+    };
     (link_id, entry.side, entry.field.clone(), known)
 }
 

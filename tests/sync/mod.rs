@@ -136,12 +136,35 @@ impl Rig {
             if quiet >= 4 {
                 return;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "still {busy} journal rows or outbox items in flight after {within:?}"
-            );
+            if tokio::time::Instant::now() >= deadline {
+                panic!(
+                    "still {busy} journal rows or outbox items in flight after {within:?}:\n{}",
+                    self.in_flight().await
+                );
+            }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+
+    /// The unsettled journal rows and outbox items, for a failing test's message.
+    pub async fn in_flight(&self) -> String {
+        let rows: Vec<(i64, String, String, String, i32, Option<String>, Option<String>)> =
+            sqlx::query_as(
+                "select id, side, record_id, status, attempts, reason, last_error
+                 from hubsync.journal where status in ('pending', 'processing') order by id",
+            )
+            .fetch_all(self.pool())
+            .await
+            .unwrap();
+        let items: Vec<(i64, String, String, Option<String>, String, i32, Option<String>)> =
+            sqlx::query_as(
+                "select id, target_side, operation, target_id, status, attempts, last_error
+                 from hubsync.outbox where status in ('pending', 'processing') order by id",
+            )
+            .fetch_all(self.pool())
+            .await
+            .unwrap();
+        format!("journal: {rows:?}\noutbox: {items:?}")
     }
 
     async fn busy(&self) -> i64 {
