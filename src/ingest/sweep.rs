@@ -75,10 +75,11 @@ impl Sweep {
         Ok(outcome)
     }
 
-    /// Journals the records of a page that neither the journal nor the links know.
+    /// Journals the records of a page that neither the journal nor the links know, and, as
+    /// restores, records whose last journalled change is a delete but which are live again.
     async fn journal_unknown(&self, records: &[Record]) -> Result<u64, IngestError> {
         let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-        let known: Vec<String> = sqlx::query_scalar(KNOWN_SQL)
+        let latest: Vec<(String, Option<i64>)> = sqlx::query_as(KNOWN_SQL)
             .bind(&self.spec.connector)
             .bind(&self.spec.object)
             .bind(&ids)
@@ -86,12 +87,28 @@ impl Sweep {
             .bind(self.spec.side == Side::Hubspot)
             .fetch_all(&self.pool)
             .await?;
-        let known: HashSet<String> = known.into_iter().collect();
-        let changes: Vec<NewChange> = records
-            .iter()
-            .filter(|r| !known.contains(&r.id))
-            .map(|r| self.change(&r.id, ChangeKind::Upsert, record_properties(r), r.modified_at))
-            .collect();
+        let latest: BTreeMap<String, Option<i64>> = latest.into_iter().collect();
+        let mut changes = Vec::new();
+        for record in records {
+            let properties = || record_properties(record);
+            match latest.get(&record.id) {
+                None => changes.push(self.change(
+                    &record.id,
+                    ChangeKind::Upsert,
+                    properties(),
+                    record.modified_at,
+                )),
+                Some(Some(delete_row)) => {
+                    let mut change =
+                        self.change(&record.id, ChangeKind::Restore, properties(), record.modified_at);
+                    let (connector, object) = (&self.spec.connector, &self.spec.object);
+                    let id = &record.id;
+                    change.dedup_key = format!("sweep:{connector}:{object}:{id}:restore:{delete_row}");
+                    changes.push(change);
+                }
+                Some(None) => {}
+            }
+        }
         self.append(&changes).await
     }
 
@@ -170,12 +187,20 @@ impl Sweep {
 }
 
 /// Ids of `$3` that the journal or a link of the sync blocks `$4` already knows.
+/// Each known record of a page, with the id of its last journal row when that row is a
+/// delete of an unlinked record (a record back from the dead).
 const KNOWN_SQL: &str = "
-select distinct record_id from hubsync.journal
-where connector = $1 and object_type = $2 and record_id = any($3)
+with latest as (
+    select distinct on (record_id) record_id, id, kind from hubsync.journal
+    where connector = $1 and object_type = $2 and record_id = any($3)
+    order by record_id, occurred_at desc, id desc),
+linked as (
+    select case when $5 then hubspot_id else external_id end as record_id from hubsync.links
+    where sync_name = any($4) and (case when $5 then hubspot_id else external_id end) = any($3))
+select l.record_id, case when l.kind = 'delete' and k.record_id is null then l.id end
+from latest l left join linked k on k.record_id = l.record_id
 union
-select case when $5 then hubspot_id else external_id end from hubsync.links
-where sync_name = any($4) and (case when $5 then hubspot_id else external_id end) = any($3)";
+select record_id, null from linked";
 
 /// Every id this side's links name.
 const LINKED_SQL: &str = "

@@ -1,1 +1,126 @@
-//! Rejected records, rate-limit storms and crashes: nothing lost, nothing duplicated.
+//! Records the target rejects, stale and out-of-order changes, and restores.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use hubsync::config::Side;
+use hubsync::journal::{self, Arrival, ChangeKind, NewChange, PropertyChange};
+use serde_json::json;
+
+use super::{Rig, contacts};
+
+const SETTLE: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_with_three_invalid_records_lands_97_and_fails_3_with_the_apis_message() {
+    let rig = Rig::start(&contacts("newest_wins", "flag")).await;
+    let too_long = "5".repeat(300);
+    let mut bad = Vec::new();
+    for i in 0..100 {
+        let phone = if i % 33 == 7 { too_long.clone() } else { format!("555-{i:04}") };
+        let id = rig
+            .hubspot
+            .seed("contacts", json!({"email": format!("b{i}@acme.com"), "lastname": "B", "phone": phone}))
+            .unwrap();
+        if i % 33 == 7 {
+            bad.push(id);
+        }
+    }
+    assert_eq!(bad.len(), 3);
+    rig.wait_for("97 links", SETTLE, || async { rig.links("contacts").await.len() == 97 }).await;
+    rig.quiesce(SETTLE).await;
+    assert_eq!(rig.salesforce.count("Contact", false), 97, "the good batch-mates landed");
+
+    let failed: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "select record_id, status, last_error from hubsync.journal
+         where status = 'failed' order by record_id",
+    )
+    .fetch_all(rig.pool())
+    .await
+    .unwrap();
+    let ids: Vec<String> = failed.iter().map(|(id, ..)| id.clone()).collect();
+    let mut expected: Vec<String> = bad.iter().map(u64::to_string).collect();
+    expected.sort();
+    assert_eq!(ids, expected, "exactly the three bad records failed");
+    for (_, _, error) in &failed {
+        let error = error.as_deref().unwrap_or_default();
+        assert!(error.contains("STRING_TOO_LONG") && error.contains("Phone"), "{error}");
+    }
+
+    // fixed at the source, they sync like any other change
+    for id in &bad {
+        rig.hubspot.edit_as_user("contacts", *id, json!({"phone": "555-9999"}), 7).unwrap();
+    }
+    rig.wait_for("all 100 links", SETTLE, || async { rig.links("contacts").await.len() == 100 }).await;
+    assert_eq!(rig.salesforce.count("Contact", false), 100);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_older_than_the_applied_value_is_dropped_as_stale() {
+    let rig = Rig::start(&contacts("newest_wins", "flag")).await;
+    let id = rig
+        .hubspot
+        .create_as_user("contacts", json!({"email": "s@acme.com", "firstname": "New", "lastname": "S"}), 7)
+        .unwrap();
+    rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
+    rig.quiesce(SETTLE).await;
+    let sf = rig.links("contacts").await[0].1.clone();
+
+    // a change from an hour ago arrives late (a delayed webhook retry)
+    let late = NewChange {
+        side: Side::Hubspot,
+        connector: "hubspot".into(),
+        object_type: "contacts".into(),
+        record_id: id.to_string(),
+        kind: ChangeKind::Upsert,
+        properties: BTreeMap::from([(
+            "firstname".to_string(),
+            PropertyChange {
+                value: Some("Old".into()),
+                timestamp: Some(Utc::now() - chrono::Duration::hours(1)),
+            },
+        )]),
+        occurred_at: Utc::now() - chrono::Duration::hours(1),
+        source: Arrival::Operator,
+        dedup_key: "late-change".into(),
+    };
+    journal::append(rig.pool(), &[late]).await.unwrap();
+    rig.quiesce(SETTLE).await;
+    let status: (String, Option<String>) =
+        sqlx::query_as("select status, reason from hubsync.journal where dedup_key = 'late-change'")
+            .fetch_one(rig.pool())
+            .await
+            .unwrap();
+    assert_eq!(status, ("stale".to_string(), Some("stale".to_string())));
+    assert_eq!(rig.salesforce_record(&sf)["FirstName"], "New", "the newer value stands");
+    assert_eq!(rig.hubspot_contact(&id.to_string())["firstname"], "New");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restored_record_is_synced_again_under_a_new_link() {
+    // the drift sweep notices a record that is back
+    let sweep = [("HUBSYNC__INGEST__SWEEP_INTERVAL", "2s")];
+    let rules = contacts("newest_wins", "propagate");
+    let rig = Rig::start_with(&rules, hubsync::sim::hubspot::RateProfile::UNLIMITED, &sweep).await;
+    let id = rig
+        .hubspot
+        .create_as_user("contacts", json!({"email": "r@acme.com", "lastname": "Back"}), 7)
+        .unwrap();
+    rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
+    rig.quiesce(SETTLE).await;
+    rig.hubspot.archive_as_user("contacts", id, 7).unwrap();
+    rig.wait_for("the delete to propagate", SETTLE, || async {
+        rig.salesforce.count("Contact", false) == 0
+    })
+    .await;
+    rig.hubspot.restore_as_user("contacts", id, 7).unwrap();
+    rig.wait_for("the restore to sync", SETTLE, || async {
+        rig.salesforce.count("Contact", false) == 1 && rig.links("contacts").await.len() == 1
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+    let (hubspot, external) = rig.links("contacts").await[0].clone();
+    assert_eq!(hubspot, id.to_string());
+    assert_eq!(rig.salesforce_record(&external)["LastName"], "Back");
+}

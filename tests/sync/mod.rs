@@ -186,7 +186,19 @@ impl Rig {
     {
         let deadline = tokio::time::Instant::now() + within;
         while !check().await {
-            assert!(tokio::time::Instant::now() < deadline, "{what} did not happen within {within:?}");
+            if tokio::time::Instant::now() >= deadline {
+                let failed: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(
+                    "select id, record_id, kind, status, coalesce(last_error, reason)
+                     from hubsync.journal order by id desc limit 20",
+                )
+                .fetch_all(self.pool())
+                .await
+                .unwrap_or_default();
+                panic!(
+                    "{what} did not happen within {within:?}\n{}\nlatest rows: {failed:?}",
+                    self.in_flight().await
+                );
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
