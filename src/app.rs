@@ -29,6 +29,8 @@ pub enum AppError {
     Database(#[from] DbError),
     #[error("cannot set up a connector")]
     Connector(#[from] crate::connector::ConnectorError),
+    #[error(transparent)]
+    Schema(#[from] crate::reconcile::schema::SchemaError),
 }
 
 pub struct App {
@@ -81,9 +83,10 @@ impl App {
         let doorbell = crate::journal::Doorbell::new(pool.clone());
         let routes = http_routes(&settings, state, &pool, &doorbell);
         let server = tasks.spawn(serve_admin(listener, routes, shutdown.clone()));
+        let failure: Failure = Arc::default();
         let mut started = start_database(&settings, &pool, &shutdown).await;
         if started.is_ok() && !shutdown.is_cancelled() {
-            started = spawn_workers(&tasks, &settings, &pool, &doorbell, &shutdown);
+            started = spawn_workers(&tasks, &settings, &pool, &doorbell, &failure, &shutdown);
         }
         if started.is_ok() && !shutdown.is_cancelled() {
             ready.store(true, Ordering::Release);
@@ -98,6 +101,9 @@ impl App {
         drain(&settings, tasks).await;
         pool.close().await;
         started?;
+        if let Some(err) = failure.lock().expect("failure slot").take() {
+            return Err(err.into());
+        }
         server.await.unwrap_or(Ok(()))
     }
 }
@@ -127,6 +133,7 @@ fn spawn_workers(
     settings: &Settings,
     pool: &PgPool,
     doorbell: &crate::journal::Doorbell,
+    failure: &Failure,
     shutdown: &CancellationToken,
 ) -> Result<(), AppError> {
     let connectors = crate::ingest::plan::connectors(settings)?;
@@ -138,7 +145,7 @@ fn spawn_workers(
         tasks.spawn(sweep.run(settings.ingest.sweep_interval, shutdown.clone()));
     }
     if !settings.sync.is_empty() {
-        spawn_sync(tasks, settings, pool, doorbell, connectors, shutdown);
+        spawn_sync(tasks, settings, pool, doorbell, connectors, failure.clone(), shutdown);
     }
     let journal = &settings.journal;
     tasks.spawn(crate::journal::retention::run(
@@ -157,26 +164,72 @@ fn spawn_sync(
     settings: &Settings,
     pool: &PgPool,
     doorbell: &crate::journal::Doorbell,
-    connectors: std::collections::BTreeMap<String, Arc<dyn crate::connector::Connector>>,
+    connectors: crate::ingest::plan::Connectors,
+    failure: Failure,
     shutdown: &CancellationToken,
 ) {
     use crate::journal::{Doorbell, Waker};
     let poll = settings.journal.poll_interval;
     let sources = Arc::new(crate::reconcile::gather::Sources::new(settings, connectors.clone()));
     let reconciler = crate::reconcile::Reconciler::new(settings, pool.clone(), sources);
-    let writer = crate::writer::Writer::new(settings, pool.clone(), connectors);
+    let writer = crate::writer::Writer::new(settings, pool.clone(), connectors.clone());
     let (journal_bell, outbox_bell) =
         (doorbell.clone(), Doorbell::on(pool.clone(), crate::writer::outbox::CHANNEL));
+    // fired once the rules are known to match the live schemas
+    let validated = CancellationToken::new();
     let (reconciler_stop, writer_stop) = (shutdown.clone(), shutdown.clone());
+    let (reconciler_go, writer_go) = (validated.clone(), validated.clone());
     tasks.spawn(async move {
         let waker = Waker::connect(&journal_bell, poll).await;
+        tokio::select! { _ = reconciler_go.cancelled() => {}, _ = reconciler_stop.cancelled() => return }
         reconciler.run(waker, reconciler_stop).await
     });
     tasks.spawn(async move {
         let waker = Waker::connect(&outbox_bell, poll).await;
+        tokio::select! { _ = writer_go.cancelled() => {}, _ = writer_stop.cancelled() => return }
         writer.run(waker, writer_stop).await
     });
+    let check = settings.reconciler.validate_schemas.then(|| (settings.sync.clone(), connectors));
+    tasks.spawn(validate_then_start(check, validated, failure, shutdown.clone()));
 }
+
+/// Checks the rules against the live schemas before the reconciler and writer start. A
+/// mismatch stops the daemon with the list of problems; an unreachable API is retried.
+async fn validate_then_start(
+    check: Option<(Vec<crate::config::SyncRule>, crate::ingest::plan::Connectors)>,
+    validated: CancellationToken,
+    failure: Failure,
+    shutdown: CancellationToken,
+) {
+    use crate::reconcile::schema::{SchemaError, validate};
+    let mut delay = std::time::Duration::from_secs(1);
+    while let Some((rules, connectors)) = &check {
+        match validate(rules, connectors).await {
+            Ok(()) => {
+                tracing::info!("sync rules match the live schemas");
+                break;
+            }
+            Err(err @ SchemaError::Mismatch(_)) => {
+                tracing::error!("{err}");
+                *failure.lock().expect("failure slot") = Some(err);
+                shutdown.cancel();
+                return;
+            }
+            Err(err) => {
+                tracing::warn!(error = %report(&err), ?delay, "cannot validate the sync rules yet; retrying");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(std::time::Duration::from_secs(60));
+            }
+        }
+    }
+    validated.cancel();
+}
+
+/// Where a background start-up check leaves the error that stopped the daemon.
+pub(crate) type Failure = Arc<std::sync::Mutex<Option<crate::reconcile::schema::SchemaError>>>;
 
 /// Waits for tasks to finish, at most the configured grace period.
 async fn drain(settings: &Settings, tasks: TaskTracker) {

@@ -63,6 +63,9 @@ fn fields_read(rule: &SyncRule, side: Side) -> Vec<String> {
     fields
 }
 
+/// The connectors of a process, by config name.
+pub type Connectors = BTreeMap<String, Arc<dyn Connector>>;
+
 /// One connector per config entry named by the sync rules, shared by every task of the
 /// process so each account's rate budget is spent once.
 pub fn connectors(

@@ -12,6 +12,7 @@ pub mod gather;
 pub mod persist;
 pub mod row;
 pub mod rules;
+pub mod schema;
 pub mod worker;
 
 pub use error::ReconcileError;

@@ -141,6 +141,14 @@ impl TestApp {
     }
 
     /// Cancels the app and returns how `run_until_stopped` ended.
+    /// Waits for the app to stop by itself, at most `within`.
+    pub async fn exited(self, within: Duration) -> Result<(), hubsync::app::AppError> {
+        match tokio::time::timeout(within, self.task).await {
+            Ok(joined) => joined.expect("app task"),
+            Err(_) => panic!("the app did not stop by itself within {within:?}"),
+        }
+    }
+
     pub async fn stop(self) -> Result<(), hubsync::app::AppError> {
         self.shutdown.cancel();
         self.task.await.expect("app task")

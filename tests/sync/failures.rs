@@ -124,3 +124,17 @@ async fn a_restored_record_is_synced_again_under_a_new_link() {
     assert_eq!(hubspot, id.to_string());
     assert_eq!(rig.salesforce_record(&external)["LastName"], "Back");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rules_that_do_not_match_the_live_schemas_stop_the_daemon_naming_block_field_and_reason() {
+    let rules = contacts("newest_wins", "flag")
+        .replace("external = \"Phone\"", "external = \"Phne\"")
+        .replace("keys = { hubspot_unique_property = \"salesforce_id\"", "keys = { hubspot_unique_property = \"firstname\"");
+    let mut rig = Rig::launch(&rules, hubsync::sim::hubspot::RateProfile::UNLIMITED, &[]).await;
+    let app = rig.app.take().unwrap();
+    let err = app.exited(SETTLE).await.expect_err("start-up fails");
+    let message = hubsync::error_kind::report(&err);
+    assert!(message.contains("sync block contacts: external field Phne on Contact: no such field"), "{message}");
+    assert!(message.contains("hubspot field firstname on contacts: is not unique"), "{message}");
+    assert_eq!(rig.salesforce.count("Contact", false), 0, "nothing was written");
+}

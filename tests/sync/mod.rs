@@ -60,6 +60,13 @@ impl Rig {
     }
 
     pub async fn start_with(rules: &str, rate: RateProfile, extra: &[(&str, &str)]) -> Rig {
+        let rig = Rig::launch(rules, rate, extra).await;
+        rig.app().wait_until_ready().await;
+        rig
+    }
+
+    /// Starts the daemon without waiting for it to be ready (it may stop at once).
+    pub async fn launch(rules: &str, rate: RateProfile, extra: &[(&str, &str)]) -> Rig {
         crate::support::init_test_log();
         let hubspot = HubspotSim::start(hubsync::sim::hubspot::SimConfig {
             rate,
@@ -85,7 +92,6 @@ impl Rig {
         let hubspot_api = connector(&settings, "hubspot");
         let salesforce_api = connector(&settings, "salesforce");
         let app = start(settings.clone(), Some(db)).await;
-        app.wait_until_ready().await;
         Rig {
             hubspot,
             salesforce,
