@@ -30,7 +30,7 @@ pub enum AppError {
     #[error("cannot set up a connector")]
     Connector(#[from] crate::connector::ConnectorError),
     #[error(transparent)]
-    Schema(#[from] crate::reconcile::schema::SchemaError),
+    Schema(#[from] Box<crate::reconcile::schema::SchemaError>),
 }
 
 pub struct App {
@@ -102,7 +102,7 @@ impl App {
         pool.close().await;
         started?;
         if let Some(err) = failure.lock().expect("failure slot").take() {
-            return Err(err.into());
+            return Err(Box::new(err).into());
         }
         server.await.unwrap_or(Ok(()))
     }
@@ -204,7 +204,11 @@ async fn validate_then_start(
     use crate::reconcile::schema::{SchemaError, validate};
     let mut delay = std::time::Duration::from_secs(1);
     while let Some((rules, connectors)) = &check {
-        match validate(rules, connectors).await {
+        let checked = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            checked = validate(rules, connectors) => checked,
+        };
+        match checked {
             Ok(()) => {
                 tracing::info!("sync rules match the live schemas");
                 break;

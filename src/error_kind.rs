@@ -67,6 +67,28 @@ pub fn report(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// Runs one unit of a long-lived task's work, turning a panic into an error so the task
+/// logs it and carries on; claimed work is retried when its lease expires.
+pub async fn guarded<T, E>(
+    work: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, Box<dyn std::error::Error + Send + Sync>>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result.map_err(Into::into),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            Err(format!("bug: {message}").into())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,27 +113,5 @@ mod tests {
     fn permanent_and_operator_failures_never_retry() {
         assert_eq!(ErrorKind::Permanent.retry(1, None), Retry::Never);
         assert_eq!(ErrorKind::NeedsOperator.retry(1, None), Retry::Never);
-    }
-}
-
-/// Runs one unit of a long-lived task's work, turning a panic into an error so the task
-/// logs it and carries on; claimed work is retried when its lease expires.
-pub async fn guarded<T, E>(
-    work: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, Box<dyn std::error::Error + Send + Sync>>
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    use futures_util::FutureExt;
-    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
-        Ok(result) => result.map_err(Into::into),
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".into());
-            Err(format!("bug: {message}").into())
-        }
     }
 }

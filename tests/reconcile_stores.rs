@@ -55,7 +55,13 @@ async fn pair_state_round_trips_values_of_every_type_and_updates_in_place() {
     let (_db, pool) = migrated().await;
     let link = links::link(&pool, "deals", "9", "006A").await.unwrap().unwrap();
     let at = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
-    let known = |value| Known { value, value_at: at, set_at: at, by_hubsync: true, replaced: serde_json::Value::Null };
+    let known = |value| Known {
+        value,
+        value_at: at,
+        set_at: at,
+        by_hubsync: true,
+        replaced: serde_json::Value::Null,
+    };
     let entries = vec![
         (Side::External, "Amount".to_string(), known(json!(1500.5))),
         (Side::External, "IsWon".to_string(), known(json!(false))),

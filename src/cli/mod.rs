@@ -2,6 +2,7 @@
 
 mod backfill;
 mod journal;
+mod plan;
 mod table;
 
 use std::path::PathBuf;
@@ -41,6 +42,8 @@ pub enum Command {
     CheckConfig,
     /// Read every record of an object into the journal; resumable.
     Backfill(backfill::BackfillArgs),
+    /// Show what the reconciler would create, update, delete and hold, writing nothing.
+    Plan(plan::PlanArgs),
     /// Read and steer the change journal.
     Journal {
         #[command(subcommand)]
@@ -96,6 +99,10 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Run => run(settings).await,
         Command::Backfill(args) => {
             backfill::run(&settings, &connect(&settings).await?, args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plan(args) => {
+            plan::run(&settings, &connect(&settings).await?, args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Journal { command } => {

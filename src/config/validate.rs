@@ -214,7 +214,7 @@ fn check_sync_tuning(check: &mut Checker<'_>, settings: &Settings) {
     let guard = &writer.blast_radius;
     if !(guard.max_share > 0.0 && guard.max_share <= 1.0) {
         let got = guard.max_share;
-        check.fail("writer.blast_radius.max_share", &format!("must be in (0, 1], got {got}"));
+        check.fail("writer.blast_radius.max_share", format!("must be in (0, 1], got {got}"));
     }
     check.duration("writer.blast_radius.window", guard.window, ms(1_000), ms(7 * 86_400_000));
 }

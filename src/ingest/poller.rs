@@ -152,6 +152,13 @@ impl Poller {
     /// change feed does not show (HubSpot archiving does not bump the last-modified date).
     pub async fn poll_deletes(&self) -> Result<u64, IngestError> {
         let stored = cursor::load(&self.pool, self.key("deleted")).await?;
+        if stored.timestamp == DateTime::<Utc>::UNIX_EPOCH {
+            // deletes from before hubsync first looked were never synced; Salesforce keeps
+            // only recent ones anyway (older asks get DELETES_PURGED), so start from now
+            let start = Cursor { timestamp: Utc::now(), id: String::new(), token: None };
+            cursor::advance(&self.pool, self.key("deleted"), &start).await?;
+            return Ok(0);
+        }
         let deleted = self.api.read_deletes(&self.spec.object, stored.timestamp).await?;
         let Some(latest) = deleted.iter().map(|d| d.deleted_at).max() else { return Ok(0) };
         let changes: Vec<NewChange> = deleted.iter().map(|d| self.deletion(d)).collect();

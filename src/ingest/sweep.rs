@@ -99,11 +99,16 @@ impl Sweep {
                     record.modified_at,
                 )),
                 Some(Some(delete_row)) => {
-                    let mut change =
-                        self.change(&record.id, ChangeKind::Restore, properties(), record.modified_at);
+                    let mut change = self.change(
+                        &record.id,
+                        ChangeKind::Restore,
+                        properties(),
+                        record.modified_at,
+                    );
                     let (connector, object) = (&self.spec.connector, &self.spec.object);
                     let id = &record.id;
-                    change.dedup_key = format!("sweep:{connector}:{object}:{id}:restore:{delete_row}");
+                    change.dedup_key =
+                        format!("sweep:{connector}:{object}:{id}:restore:{delete_row}");
                     changes.push(change);
                 }
                 Some(None) => {}

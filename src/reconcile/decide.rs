@@ -148,10 +148,34 @@ fn other(side: Side) -> Side {
     }
 }
 
-/// Values are equal when they say the same thing: `null` and `""` are both blank, and a
-/// number equals its spelling (`1500` and `"1500"`).
+/// Values are equal when they say the same thing: `null` and `""` are both blank, a number
+/// equals its spelling (`1500`, `"1500"`, `1500.0`), and an instant equals its spelling
+/// (`"2026-03-01"`, midnight in epoch milliseconds, `"2026-03-01T00:00:00.000Z"`).
 pub fn same(a: &Value, b: &Value) -> bool {
-    (is_blank(a) && is_blank(b)) || as_text(a) == as_text(b)
+    if is_blank(a) || is_blank(b) {
+        return is_blank(a) && is_blank(b);
+    }
+    let (a, b) = (as_text(a), as_text(b));
+    if a == b {
+        return true;
+    }
+    if let (Ok(x), Ok(y)) = (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+        return x == y;
+    }
+    matches!((instant(&a), instant(&b)), (Some(x), Some(y)) if x == y)
+}
+
+/// An ISO date or date-time, or epoch milliseconds (at least 11 digits, so plain numbers
+/// never pass for instants).
+fn instant(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if text.len() >= 11 && text.bytes().all(|b| b.is_ascii_digit()) {
+        return DateTime::from_timestamp_millis(text.parse().ok()?);
+    }
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Some(date.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    crate::connector::parse_time(text)
 }
 
 #[cfg(test)]
@@ -170,7 +194,13 @@ mod tests {
     }
 
     fn known(value: Value, value_at: u32, set_at: u32, by_hubsync: bool) -> Known {
-        Known { value, value_at: t(value_at), set_at: t(set_at), by_hubsync, replaced: json!("before") }
+        Known {
+            value,
+            value_at: t(value_at),
+            set_at: t(set_at),
+            by_hubsync,
+            replaced: json!("before"),
+        }
     }
 
     const NEWEST: ConflictPolicy = ConflictPolicy::NewestWins;
@@ -195,7 +225,19 @@ mod tests {
     fn a_read_older_than_our_write_showing_the_replaced_value_is_stale_not_a_conflict() {
         let mine = Known { replaced: json!(null), ..known(json!("CTO"), 5, 20, true) };
         let observed = seen(Side::Hubspot, json!(""), 10);
-        assert_eq!(decide(ConflictPolicy::PreferHubspot, &observed, Some(&mine), None), Decision::Stale);
+        assert_eq!(
+            decide(ConflictPolicy::PreferHubspot, &observed, Some(&mine), None),
+            Decision::Stale
+        );
+    }
+
+    #[test]
+    fn numbers_and_instants_are_the_same_whatever_their_spelling() {
+        assert!(same(&json!(1500.0), &json!("1500")));
+        assert!(same(&json!("1772323200000"), &json!("2026-03-01")));
+        assert!(same(&json!("2026-03-01T00:00:00.000Z"), &json!("1772323200000")));
+        assert!(!same(&json!("2026-03-02"), &json!("1772323200000")));
+        assert!(!same(&json!("12"), &json!("")));
     }
 
     #[test]
@@ -239,7 +281,6 @@ mod tests {
         let older_hubspot = known(json!("from hubspot"), 10, 30, true);
         assert_eq!(decide(prefer, &observed, Some(&older_hubspot), None), lost);
     }
-
 
     fn both_edited(policy: ConflictPolicy, hubspot: Value, external: Value) -> Decision {
         // Salesforce holds an edit from t=15 that has not reached HubSpot; HubSpot edits at t=20.

@@ -29,7 +29,11 @@ pub enum Outcome {
     /// Hand the row back for later: a write of the same record is in flight.
     Defer(&'static str),
     /// A merge: the link of `merged` moves to `into`, on `side`.
-    Merge { side: Side, merged: String, into: String },
+    Merge {
+        side: Side,
+        merged: String,
+        into: String,
+    },
 }
 
 /// A same-field conflict, with both values and how it was settled.
@@ -50,6 +54,9 @@ pub struct ConflictRecord {
     pub winner: Option<Side>,
 }
 
+/// A pair matched by key: `(hubspot_id, external_id, state to save with the link)`.
+pub type NewLink = (String, String, Vec<(Side, String, Known)>);
+
 /// Everything one row decided, for the batch's transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowPlan {
@@ -60,7 +67,7 @@ pub struct RowPlan {
     /// State to save now for an existing link (nothing is being written).
     pub state: Vec<(i64, Side, String, Known)>,
     /// A pair matched by key, to link now: `(hubspot_id, external_id)`, with its state.
-    pub new_link: Option<(String, String, Vec<(Side, String, Known)>)>,
+    pub new_link: Option<NewLink>,
     pub conflicts: Vec<ConflictRecord>,
 }
 
@@ -89,8 +96,11 @@ pub fn plan_row(
         ChangeKind::Delete => delete(rule, row, context),
         ChangeKind::Merge { into } => {
             redirect(context, rule, row.side, &row.record_id, into);
-            let merge =
-                Outcome::Merge { side: row.side, merged: row.record_id.clone(), into: into.clone() };
+            let merge = Outcome::Merge {
+                side: row.side,
+                merged: row.record_id.clone(),
+                into: into.clone(),
+            };
             RowPlan::settled(row, rule, merge)
         }
         _ => upsert(rule, rules, row, context),
@@ -251,7 +261,8 @@ fn seeded(rule: &SyncRule, side: Side, record: &Record) -> PairState {
         if let Some(value) = rules::get(&record.properties, name) {
             let at = record.modified_at;
             let value = if is_blank(value) { Value::Null } else { value.clone() };
-            let known = Known { value, value_at: at, set_at: at, by_hubsync: false, replaced: Value::Null };
+            let known =
+                Known { value, value_at: at, set_at: at, by_hubsync: false, replaced: Value::Null };
             pair.insert((side, name.to_string()), known);
         }
     }
@@ -342,12 +353,11 @@ impl<'a> Fields<'a> {
         let policy = mapping.conflict.unwrap_or(self.rule.conflict);
         if self.matched && is_blank(&seen.value) {
             // at matching, a blank never beats a value: the partner's value fills it in
-            if let Some(theirs) = theirs_native.filter(|t| !is_blank(&t.value)) {
-                if moves(self.rule, mapping, side) {
-                    if let Some(value) = self.convert(mapping, &theirs.value, side)? {
-                        self.write(side, name, value, theirs.value_at);
-                    }
-                }
+            let filled = theirs_native.filter(|t| !is_blank(&t.value));
+            if let Some(theirs) = filled.filter(|_| moves(self.rule, mapping, side))
+                && let Some(value) = self.convert(mapping, &theirs.value, side)?
+            {
+                self.write(side, name, value, theirs.value_at);
             }
             return Ok(());
         }
@@ -363,10 +373,10 @@ impl<'a> Fields<'a> {
             Decision::AlreadyThere => self.remember(name, seen),
             Decision::Move => {
                 self.remember(name, seen);
-                if moves(self.rule, mapping, other) {
-                    if let Some(value) = self.convert(mapping, &seen.value, other)? {
-                        self.write(other, their_name, value, seen.at);
-                    }
+                if moves(self.rule, mapping, other)
+                    && let Some(value) = self.convert(mapping, &seen.value, other)?
+                {
+                    self.write(other, their_name, value, seen.at);
                 }
             }
             Decision::Conflict { winner, write_to } => {
@@ -392,7 +402,12 @@ impl<'a> Fields<'a> {
 
     /// The other side's value in a conflict: what is known of it, else the value hubsync
     /// wrote to this side from it.
-    fn their_value(&self, mapping: &FieldMapping, theirs: Option<Known>, mine: Option<&Known>) -> Known {
+    fn their_value(
+        &self,
+        mapping: &FieldMapping,
+        theirs: Option<Known>,
+        mine: Option<&Known>,
+    ) -> Known {
         if let Some(theirs) = theirs {
             return theirs;
         }
@@ -449,8 +464,13 @@ impl<'a> Fields<'a> {
     }
 
     fn remember(&mut self, name: &str, seen: &Seen) {
-        let known =
-            Known { value: seen.value.clone(), value_at: seen.at, set_at: seen.at, by_hubsync: false, replaced: Value::Null };
+        let known = Known {
+            value: seen.value.clone(),
+            value_at: seen.at,
+            set_at: seen.at,
+            by_hubsync: false,
+            replaced: Value::Null,
+        };
         self.pair.insert((self.side, name.to_string()), known.clone());
         self.mine.push((name.to_string(), known));
     }
@@ -458,7 +478,8 @@ impl<'a> Fields<'a> {
     fn write(&mut self, target: Side, field: &str, value: Value, at: DateTime<Utc>) {
         let writes = self.writes.entry(target).or_default();
         writes.properties.insert(field.to_string(), value.clone());
-        let entry = StateEntry { side: target, field: field.to_string(), value, value_at: at, ours: true };
+        let entry =
+            StateEntry { side: target, field: field.to_string(), value, value_at: at, ours: true };
         writes.state.push(entry);
     }
 
@@ -506,9 +527,14 @@ impl<'a> Fields<'a> {
                 Side::Hubspot => {
                     let key =
                         (self.rule.name.clone(), association.to.clone(), row.record_id.clone());
-                    context.associations.get(&key).map(|v| v.clone().map_or(Value::Null, Value::String))
+                    context
+                        .associations
+                        .get(&key)
+                        .map(|v| v.clone().map_or(Value::Null, Value::String))
                 }
-                Side::External => value_of(values, &association.external_field).map(|(v, _)| v.clone()),
+                Side::External => {
+                    value_of(values, &association.external_field).map(|(v, _)| v.clone())
+                }
             };
             let Some(value) = value else { continue };
             let name = association_field(&association.to);
@@ -517,7 +543,13 @@ impl<'a> Fields<'a> {
                 continue;
             }
             let seen = Seen { side: self.side, value: value.clone(), at: row.occurred_at };
-            let known = Known { value: value.clone(), value_at: seen.at, set_at: seen.at, by_hubsync: false, replaced: Value::Null };
+            let known = Known {
+                value: value.clone(),
+                value_at: seen.at,
+                set_at: seen.at,
+                by_hubsync: false,
+                replaced: Value::Null,
+            };
             self.pair.insert((self.side, name.clone()), known);
             if !rules::writes_to(self.rule, self.side.other()) {
                 continue;
@@ -627,13 +659,16 @@ fn finish(
         Identity::Linked(_) | Identity::Matched(_) => {
             let mut properties = theirs.properties;
             let matched = matches!(identity, Identity::Matched(_));
-            if let Some(field) = partner_id_field(rule, other).filter(|_| matched) {
-                if rules::writes_to(rule, other) {
-                    properties.insert(field.to_string(), Value::String(row.record_id.clone()));
-                }
+            let writable = matched && rules::writes_to(rule, other);
+            if let Some(field) = partner_id_field(rule, other).filter(|_| writable) {
+                properties.insert(field.to_string(), Value::String(row.record_id.clone()));
             }
             if !properties.is_empty() {
                 let mut update = item(rule, row, other, Operation::Update, partner.clone());
+                if matched {
+                    // filling in a newly matched pair overwrites nothing an operator owns
+                    update.intent = "link";
+                }
                 update.properties = properties;
                 update.state = [theirs.state, mine.clone()].concat();
                 plan.items.push(update);
@@ -641,13 +676,16 @@ fn finish(
         }
     }
     let mut own = fields.writes.remove(&side).unwrap_or_default();
-    if let Identity::Matched(record) = &identity {
-        if let Some(field) = partner_id_field(rule, side).filter(|_| rules::writes_to(rule, side)) {
-            own.properties.insert(field.to_string(), Value::String(record.id.clone()));
-        }
+    if let Identity::Matched(record) = &identity
+        && let Some(field) = partner_id_field(rule, side).filter(|_| rules::writes_to(rule, side))
+    {
+        own.properties.insert(field.to_string(), Value::String(record.id.clone()));
     }
     if !own.properties.is_empty() {
         let mut update = item(rule, row, side, Operation::Update, Some(row.record_id.clone()));
+        if matches!(identity, Identity::Matched(_)) {
+            update.intent = "link";
+        }
         update.properties = own.properties;
         update.state = [own.state, mine.clone()].concat();
         plan.items.push(update);

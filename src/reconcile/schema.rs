@@ -39,13 +39,12 @@ pub async fn validate(
             let key = (name.to_string(), object.to_string());
             if !described.contains_key(&key) {
                 let Some(api) = connectors.get(name) else { continue };
-                let description = api.describe(object).await.map_err(|source| {
-                    SchemaError::Unreachable {
+                let description =
+                    api.describe(object).await.map_err(|source| SchemaError::Unreachable {
                         connector: name.into(),
                         object: object.into(),
                         source,
-                    }
-                })?;
+                    })?;
                 described.insert(key.clone(), description);
             }
             problems.extend(check_side(rule, side, &described[&key]));
@@ -74,7 +73,12 @@ pub fn check_side(rule: &SyncRule, side: Side, object: &ObjectDescription) -> Ve
             values: value_map_values(mapping.transform.as_ref(), side),
         };
         for problem in object.check(&mapped) {
-            report(&mapped.name, describe(&problem));
+            // a date is written as midnight, which a date-time field takes too
+            let date_into_datetime = mapped.kind == Some(FieldKind::Date)
+                && problem == (FieldProblem::Kind { actual: FieldKind::DateTime });
+            if !date_into_datetime {
+                report(&mapped.name, describe(&problem));
+            }
         }
     }
     if let Some(key) = rules::partner_id_field(rule, side) {
@@ -103,8 +107,12 @@ fn describe(problem: &FieldProblem) -> String {
     match problem {
         FieldProblem::Missing => "no such field".into(),
         FieldProblem::ReadOnly => "is read-only, but the rules write it".into(),
-        FieldProblem::Kind { actual } => format!("the transform expects another type, the API says {actual:?}"),
-        FieldProblem::UnknownOption(value) => format!("value map sends `{value}`, which is not one of its options"),
+        FieldProblem::Kind { actual } => {
+            format!("the transform expects another type, the API says {actual:?}")
+        }
+        FieldProblem::UnknownOption(value) => {
+            format!("value map sends `{value}`, which is not one of its options")
+        }
     }
 }
 

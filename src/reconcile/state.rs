@@ -81,15 +81,15 @@ pub async fn load_many<'e>(
     executor: impl PgExecutor<'e>,
     link_ids: &[i64],
 ) -> sqlx::Result<HashMap<i64, PairState>> {
-    type Row = (i64, String, String, Option<String>, DateTime<Utc>, DateTime<Utc>, bool, Option<String>);
-    let rows: Vec<Row> =
-        sqlx::query_as(
-            "select link_id, side, field, value, value_at, set_at, written_by_hubsync, replaced
+    type Row =
+        (i64, String, String, Option<String>, DateTime<Utc>, DateTime<Utc>, bool, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "select link_id, side, field, value, value_at, set_at, written_by_hubsync, replaced
              from hubsync.record_state where link_id = any($1)",
-        )
-        .bind(link_ids)
-        .fetch_all(executor)
-        .await?;
+    )
+    .bind(link_ids)
+    .fetch_all(executor)
+    .await?;
     let mut pairs: HashMap<i64, PairState> = HashMap::new();
     for (link_id, side, field, value, value_at, set_at, by_hubsync, replaced) in rows {
         let side = if side == "hubspot" { Side::Hubspot } else { Side::External };
@@ -100,6 +100,9 @@ pub async fn load_many<'e>(
     }
     Ok(pairs)
 }
+
+/// One state entry of some pair: `(link_id, side, field, known)`.
+pub type Entry = (i64, Side, String, Known);
 
 /// Stores entries of many pairs in one statement: `(link_id, side, field, known)`.
 pub async fn save_many<'e>(
@@ -116,7 +119,7 @@ pub async fn save_many<'e>(
     }
     let mut keep: Vec<usize> = last.into_values().collect();
     keep.sort_unstable();
-    let pick = |f: &dyn Fn(&(i64, Side, String, Known)) -> String| {
+    let pick = |f: &dyn Fn(&Entry) -> String| {
         keep.iter().map(|&i| f(&entries[i])).collect::<Vec<String>>()
     };
     let links: Vec<i64> = keep.iter().map(|&i| entries[i].0).collect();

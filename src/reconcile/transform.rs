@@ -101,7 +101,7 @@ pub fn apply(
         }
         Some(Transform::Number) => number(&text)?,
         Some(Transform::Bool) => boolean(&text)?,
-        Some(Transform::Date) => Value::String(date(&text)?.format("%Y-%m-%d").to_string()),
+        Some(Transform::Date) => Value::String(date_for(date(&text)?, towards)),
         Some(Transform::Datetime) => datetime(&text, towards)?,
         Some(Transform::MultiSelect) => Value::String(multi_select(&text)),
         Some(Transform::Constant { .. }) => unreachable!("constants return above"),
@@ -199,6 +199,17 @@ fn date(text: &str) -> Result<NaiveDate, TransformError> {
     parse_instant(text)
         .map(|at| at.date_naive())
         .ok_or_else(|| TransformError::NotADate(text.into()))
+}
+
+/// Salesforce takes `YYYY-MM-DD`; HubSpot takes midnight UTC in epoch milliseconds, which
+/// both its date and its datetime properties accept.
+fn date_for(date: NaiveDate, towards: Towards) -> String {
+    match towards {
+        Towards::External => date.format("%Y-%m-%d").to_string(),
+        Towards::Hubspot => {
+            date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis().to_string()
+        }
+    }
 }
 
 /// HubSpot wants ISO with milliseconds and `Z`; Salesforce accepts the same.
@@ -338,6 +349,8 @@ mod tests {
             );
         }
         assert!(run(Some(Transform::Date), json!("March 1st"), Towards::External).is_err());
+        let midnight = value(run(Some(Transform::Date), json!("2026-03-01"), Towards::Hubspot));
+        assert_eq!(midnight, json!("1772323200000"), "HubSpot gets midnight UTC in epoch ms");
     }
 
     #[test]

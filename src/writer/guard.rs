@@ -17,9 +17,12 @@ use crate::connector::Connector;
 /// How long an object's record count is trusted.
 const COUNT_FRESH: Duration = Duration::from_secs(300);
 
+type Counted = (Instant, Option<u64>);
+
 pub struct Guard {
     settings: BlastRadiusSettings,
-    counts: Mutex<HashMap<(String, String), (Instant, Option<u64>)>>,
+    /// Record counts by `(connector, object)`, with when they were read.
+    counts: Mutex<HashMap<(String, String), Counted>>,
 }
 
 impl Guard {
@@ -36,12 +39,14 @@ impl Guard {
         items: &[OutboxItem],
     ) -> Result<bool, sqlx::Error> {
         let Some(first) = items.first() else { return Ok(true) };
-        if !self.settings.enabled || !matches!(first.operation, Operation::Update | Operation::Archive) {
+        if !self.settings.enabled
+            || !matches!(first.operation, Operation::Update | Operation::Archive)
+        {
             return Ok(true);
         }
         let recent: i64 = sqlx::query_scalar(
             "select count(*) from hubsync.outbox
-             where sync_name = $1 and target_side = $2 and operation in ('update', 'archive')
+             where sync_name = $1 and target_side = $2 and intent in ('update', 'archive')
                and status = 'done' and updated_at > now() - make_interval(secs => $3)",
         )
         .bind(&first.sync_name)
@@ -49,7 +54,11 @@ impl Guard {
         .bind(self.settings.window.as_secs_f64())
         .fetch_one(pool)
         .await?;
-        let touched = recent as u64 + items.len() as u64;
+        let overwrites = items.iter().filter(|i| i.intent != "link").count() as u64;
+        if overwrites == 0 {
+            return Ok(true);
+        }
+        let touched = recent as u64 + overwrites;
         if touched < u64::from(self.settings.min_records) {
             return Ok(true);
         }
@@ -67,10 +76,10 @@ impl Guard {
     async fn count(&self, api: &Arc<dyn Connector>, connector: &str, object: &str) -> Option<u64> {
         let key = (connector.to_string(), object.to_string());
         let mut counts = self.counts.lock().await;
-        if let Some((at, count)) = counts.get(&key) {
-            if at.elapsed() < COUNT_FRESH {
-                return *count;
-            }
+        if let Some((at, count)) = counts.get(&key)
+            && at.elapsed() < COUNT_FRESH
+        {
+            return *count;
         }
         let count = api.count(object).await.ok().flatten();
         counts.insert(key, (Instant::now(), count));

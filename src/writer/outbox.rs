@@ -85,7 +85,8 @@ pub struct NewItem {
     pub connector: String,
     pub object_type: String,
     pub operation: Operation,
-    /// create, update, archive or associate: what the reconciler decided.
+    /// create, update, link (filling in a newly matched pair), archive or associate: what
+    /// the reconciler decided.
     pub intent: &'static str,
     pub priority: i16,
     pub target_id: Option<String>,
@@ -160,6 +161,8 @@ pub struct OutboxItem {
     pub connector: String,
     pub object_type: String,
     pub operation: Operation,
+    /// create, update, link, archive or associate.
+    pub intent: String,
     pub priority: i16,
     pub target_id: Option<String>,
     pub unique_property: Option<String>,
@@ -189,6 +192,7 @@ struct RawItem {
     connector: String,
     object_type: String,
     operation: String,
+    intent: String,
     priority: i16,
     target_id: Option<String>,
     unique_property: Option<String>,
@@ -211,6 +215,7 @@ impl RawItem {
             connector: self.connector,
             object_type: self.object_type,
             operation: Operation::parse(&self.operation)?,
+            intent: self.intent,
             priority: self.priority,
             target_id: self.target_id,
             unique_property: self.unique_property,
@@ -252,7 +257,7 @@ pub async fn claim<'e>(
                  for update skip locked)
              returning *)
          select c.id, c.sync_name, c.target_side, c.connector, c.object_type, c.operation,
-             c.priority, c.target_id, c.unique_property, c.unique_value, c.source_id,
+             c.intent, c.priority, c.target_id, c.unique_property, c.unique_value, c.source_id,
              c.properties, c.state, c.journal_id, c.attempts, c.created_at, j.occurred_at
          from claimed c left join hubsync.journal j on j.id = c.journal_id
          order by c.priority, c.id",

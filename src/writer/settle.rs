@@ -211,7 +211,12 @@ async fn fail(
     .execute(&mut *tx)
     .await?;
     let Some(journal_id) = item.journal_id else { return Ok(()) };
-    let what = format!("{} to {} {}: {message}", item.operation.as_str(), item.target_side.as_str(), item.object_type);
+    let what = format!(
+        "{} to {} {}: {message}",
+        item.operation.as_str(),
+        item.target_side.as_str(),
+        item.object_type
+    );
     sqlx::query(
         "with failed as (
              update hubsync.journal set status = $2, error_kind = $3, last_error = $4,
@@ -233,8 +238,8 @@ async fn fail(
 
 /// Groups items by what one connector call can carry.
 pub fn groups(items: Vec<OutboxItem>) -> Vec<Vec<OutboxItem>> {
-    let mut groups: HashMap<(String, String, Side, Operation, Option<String>), Vec<OutboxItem>> =
-        HashMap::new();
+    type Call = (String, String, Side, Operation, Option<String>);
+    let mut groups: HashMap<Call, Vec<OutboxItem>> = HashMap::new();
     let mut order = Vec::new();
     for item in items {
         let key = (

@@ -28,14 +28,20 @@ async fn both_edit(policy: &str, hubspot: &str, salesforce: &str) -> Outcome {
     .await;
     let id = rig
         .hubspot
-        .create_as_user("contacts", json!({"email": "c@acme.com", "firstname": "Ann", "lastname": "Lee"}), 7)
+        .create_as_user(
+            "contacts",
+            json!({"email": "c@acme.com", "firstname": "Ann", "lastname": "Lee"}),
+            7,
+        )
         .unwrap();
     rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
     rig.quiesce(SETTLE).await;
     let sf = rig.links("contacts").await[0].1.clone();
 
     let db = rig.stop().await;
-    rig.hubspot.edit_as_user("contacts", id, json!({"firstname": hubspot, "phone": "111"}), 7).unwrap();
+    rig.hubspot
+        .edit_as_user("contacts", id, json!({"firstname": hubspot, "phone": "111"}), 7)
+        .unwrap();
     // Salesforce keeps whole seconds: make its edit unmistakably the later one
     tokio::time::sleep(Duration::from_millis(1100)).await;
     rig.salesforce.edit_as_user(&sf, json!({"FirstName": salesforce, "Title": "CTO"})).unwrap();

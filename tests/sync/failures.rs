@@ -21,7 +21,10 @@ async fn a_batch_with_three_invalid_records_lands_97_and_fails_3_with_the_apis_m
         let phone = if i % 33 == 7 { too_long.clone() } else { format!("555-{i:04}") };
         let id = rig
             .hubspot
-            .seed("contacts", json!({"email": format!("b{i}@acme.com"), "lastname": "B", "phone": phone}))
+            .seed(
+                "contacts",
+                json!({"email": format!("b{i}@acme.com"), "lastname": "B", "phone": phone}),
+            )
             .unwrap();
         if i % 33 == 7 {
             bad.push(id);
@@ -52,7 +55,8 @@ async fn a_batch_with_three_invalid_records_lands_97_and_fails_3_with_the_apis_m
     for id in &bad {
         rig.hubspot.edit_as_user("contacts", *id, json!({"phone": "555-9999"}), 7).unwrap();
     }
-    rig.wait_for("all 100 links", SETTLE, || async { rig.links("contacts").await.len() == 100 }).await;
+    rig.wait_for("all 100 links", SETTLE, || async { rig.links("contacts").await.len() == 100 })
+        .await;
     assert_eq!(rig.salesforce.count("Contact", false), 100);
 }
 
@@ -61,7 +65,11 @@ async fn a_change_older_than_the_applied_value_is_dropped_as_stale() {
     let rig = Rig::start(&contacts("newest_wins", "flag")).await;
     let id = rig
         .hubspot
-        .create_as_user("contacts", json!({"email": "s@acme.com", "firstname": "New", "lastname": "S"}), 7)
+        .create_as_user(
+            "contacts",
+            json!({"email": "s@acme.com", "firstname": "New", "lastname": "S"}),
+            7,
+        )
         .unwrap();
     rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
     rig.quiesce(SETTLE).await;
@@ -87,11 +95,12 @@ async fn a_change_older_than_the_applied_value_is_dropped_as_stale() {
     };
     journal::append(rig.pool(), &[late]).await.unwrap();
     rig.quiesce(SETTLE).await;
-    let status: (String, Option<String>) =
-        sqlx::query_as("select status, reason from hubsync.journal where dedup_key = 'late-change'")
-            .fetch_one(rig.pool())
-            .await
-            .unwrap();
+    let status: (String, Option<String>) = sqlx::query_as(
+        "select status, reason from hubsync.journal where dedup_key = 'late-change'",
+    )
+    .fetch_one(rig.pool())
+    .await
+    .unwrap();
     assert_eq!(status, ("stale".to_string(), Some("stale".to_string())));
     assert_eq!(rig.salesforce_record(&sf)["FirstName"], "New", "the newer value stands");
     assert_eq!(rig.hubspot_contact(&id.to_string())["firstname"], "New");
@@ -129,12 +138,18 @@ async fn a_restored_record_is_synced_again_under_a_new_link() {
 async fn rules_that_do_not_match_the_live_schemas_stop_the_daemon_naming_block_field_and_reason() {
     let rules = contacts("newest_wins", "flag")
         .replace("external = \"Phone\"", "external = \"Phne\"")
-        .replace("keys = { hubspot_unique_property = \"salesforce_id\"", "keys = { hubspot_unique_property = \"firstname\"");
+        .replace(
+            "keys = { hubspot_unique_property = \"salesforce_id\"",
+            "keys = { hubspot_unique_property = \"firstname\"",
+        );
     let mut rig = Rig::launch(&rules, hubsync::sim::hubspot::RateProfile::UNLIMITED, &[]).await;
     let app = rig.app.take().unwrap();
     let err = app.exited(SETTLE).await.expect_err("start-up fails");
     let message = hubsync::error_kind::report(&err);
-    assert!(message.contains("sync block contacts: external field Phne on Contact: no such field"), "{message}");
+    assert!(
+        message.contains("sync block contacts: external field Phne on Contact: no such field"),
+        "{message}"
+    );
     assert!(message.contains("hubspot field firstname on contacts: is not unique"), "{message}");
     assert_eq!(rig.salesforce.count("Contact", false), 0, "nothing was written");
 }

@@ -68,12 +68,10 @@ impl Rig {
     /// Starts the daemon without waiting for it to be ready (it may stop at once).
     pub async fn launch(rules: &str, rate: RateProfile, extra: &[(&str, &str)]) -> Rig {
         crate::support::init_test_log();
-        let hubspot = HubspotSim::start(hubsync::sim::hubspot::SimConfig {
-            rate,
-            ..Default::default()
-        })
-        .await
-        .expect("hubspot simulator starts");
+        let hubspot =
+            HubspotSim::start(hubsync::sim::hubspot::SimConfig { rate, ..Default::default() })
+                .await
+                .expect("hubspot simulator starts");
         for object in ["contacts", "companies", "deals", "notes"] {
             unique_property(&hubspot, object);
         }
@@ -81,10 +79,13 @@ impl Rig {
         for object in ["Contact", "Account", "Opportunity", "Task"] {
             seed = seed.with_external_id(object, "HubSpot_Id__c", true);
         }
-        let salesforce =
-            SalesforceSim::start(SimConfig { seed, daily_api_limit: 10_000_000, ..Default::default() })
-                .await
-                .expect("salesforce simulator starts");
+        let salesforce = SalesforceSim::start(SimConfig {
+            seed,
+            daily_api_limit: 10_000_000,
+            ..Default::default()
+        })
+        .await
+        .expect("salesforce simulator starts");
         let secrets = tempfile::tempdir().unwrap();
         let file = config_file(&hubspot, &salesforce, &secrets, rules);
         let db = TestDatabase::create().await;
@@ -154,22 +155,22 @@ impl Rig {
 
     /// The unsettled journal rows and outbox items, for a failing test's message.
     pub async fn in_flight(&self) -> String {
-        let rows: Vec<(i64, String, String, String, i32, Option<String>, Option<String>)> =
-            sqlx::query_as(
-                "select id, side, record_id, status, attempts, reason, last_error
+        let rows: Vec<String> = sqlx::query_scalar(
+            "select format('%s %s %s %s attempts=%s reason=%s error=%s', id, side, record_id,
+                        status, attempts, reason, last_error)
                  from hubsync.journal where status in ('pending', 'processing') order by id",
-            )
-            .fetch_all(self.pool())
-            .await
-            .unwrap();
-        let items: Vec<(i64, String, String, Option<String>, String, i32, Option<String>)> =
-            sqlx::query_as(
-                "select id, target_side, operation, target_id, status, attempts, last_error
+        )
+        .fetch_all(self.pool())
+        .await
+        .unwrap();
+        let items: Vec<String> = sqlx::query_scalar(
+            "select format('%s %s %s %s %s attempts=%s error=%s', id, target_side, operation,
+                        target_id, status, attempts, last_error)
                  from hubsync.outbox where status in ('pending', 'processing') order by id",
-            )
-            .fetch_all(self.pool())
-            .await
-            .unwrap();
+        )
+        .fetch_all(self.pool())
+        .await
+        .unwrap();
         format!("journal: {rows:?}\noutbox: {items:?}")
     }
 
@@ -247,12 +248,18 @@ impl Rig {
     }
 
     /// Every live record of an object through its connector, by id.
-    pub async fn all(&self, api: &Arc<dyn Connector>, object: &str, fields: &[&str]) -> BTreeMap<String, hubsync::connector::Properties> {
+    pub async fn all(
+        &self,
+        api: &Arc<dyn Connector>,
+        object: &str,
+        fields: &[&str],
+    ) -> BTreeMap<String, hubsync::connector::Properties> {
         let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
         let mut records = BTreeMap::new();
         let mut page: Option<String> = None;
         loop {
-            let listed = api.read_all(object, page.as_deref(), &fields).await.expect("listing works");
+            let listed =
+                api.read_all(object, page.as_deref(), &fields).await.expect("listing works");
             for record in listed.records {
                 records.insert(record.id, record.properties);
             }

@@ -123,7 +123,11 @@ fn with_merges(record: Record) -> Vec<Change> {
         .get("hs_merged_object_ids")
         .and_then(|v| v.as_str())
         .map(|ids| {
-            ids.split(';').map(str::trim).filter(|id| !id.is_empty() && *id != record.id).map(String::from).collect()
+            ids.split(';')
+                .map(str::trim)
+                .filter(|id| !id.is_empty() && *id != record.id)
+                .map(String::from)
+                .collect()
         })
         .unwrap_or_default();
     let mut changes: Vec<Change> = merged
@@ -159,6 +163,28 @@ async fn tie_page(
     Ok(ChangePage { changes: records.into_iter().map(upsert).collect(), next, more: true })
 }
 
+/// HubSpot refuses search bodies over 3,000 characters and `IN` lists over 100 values:
+/// splits `keys` into lists that fit beside the requested properties.
+fn search_chunks<'k>(keys: &'k [String], properties: &[String]) -> Vec<&'k [String]> {
+    const BODY_LIMIT: usize = 3_000;
+    let fixed = 300 + properties.iter().map(|p| p.len() + 3).sum::<usize>();
+    let budget = BODY_LIMIT.saturating_sub(fixed).max(200);
+    let mut chunks = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (index, key) in keys.iter().enumerate() {
+        let cost = key.len() + 3;
+        if index > start && (size + cost > budget || index - start == 100) {
+            chunks.push(&keys[start..index]);
+            (start, size) = (index, 0);
+        }
+        size += cost;
+    }
+    if start < keys.len() {
+        chunks.push(&keys[start..]);
+    }
+    chunks
+}
+
 /// Records by a property that need not be unique (email, domain), through search: one
 /// `IN` search per 100 keys; where several records match a key, the oldest id wins.
 pub async fn find_by_field(
@@ -174,7 +200,7 @@ pub async fn find_by_field(
         properties.push(property.to_string());
     }
     let mut found: std::collections::HashMap<String, Record> = Default::default();
-    for chunk in keys.chunks(100) {
+    for chunk in search_chunks(keys, &properties) {
         let filter = serde_json::json!({
             "propertyName": property, "operator": "IN", "values": chunk,
         });
