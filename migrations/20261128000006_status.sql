@@ -3,7 +3,8 @@
 -- journal of millions of rows.
 create table if not exists hubsync.connector_budget (
     connector           text primary key,
-    requests_per_second double precision not null,
+    -- null: no per-second limit
+    requests_per_second double precision,
     daily_remaining     bigint,
     paused_until        timestamptz,
     updated_at          timestamptz not null default now()

@@ -40,7 +40,7 @@ fn describe(report: &StatusReport) -> String {
         .map(|c| match &c.budget {
             Some(b) => vec![
                 c.connector.clone(),
-                format!("{:.1} req/s", b.requests_per_second),
+                b.requests_per_second.map_or("unlimited".into(), |r| format!("{r:.1} req/s")),
                 b.daily_remaining.map_or("-".into(), |d| d.to_string()),
                 b.paused_until.map_or("-".into(), |t| t.to_rfc3339()),
                 b.updated_at.format("%Y-%m-%d %H:%M:%S").to_string(),

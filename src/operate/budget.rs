@@ -33,13 +33,13 @@ pub async fn publish_once(
     connectors: &[(String, Arc<dyn Connector>)],
 ) -> Result<(), sqlx::Error> {
     let mut names = Vec::new();
-    let mut rates = Vec::new();
+    let mut rates: Vec<Option<f64>> = Vec::new();
     let mut daily: Vec<Option<i64>> = Vec::new();
     let mut paused = Vec::new();
     for (name, connector) in connectors {
         let budget = connector.budget();
         names.push(name.clone());
-        rates.push(budget.requests_per_second);
+        rates.push(Some(budget.requests_per_second).filter(|rate| rate.is_finite()));
         daily.push(budget.daily_remaining.map(|left| i64::try_from(left).unwrap_or(i64::MAX)));
         paused.push(budget.paused_until);
     }

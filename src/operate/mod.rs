@@ -19,7 +19,7 @@ pub use conflicts::{
     Conflict, ConflictFilter, ConflictStatus, Resolution, Take, list_conflicts, resolve_conflict,
 };
 pub use error::OperateError;
-pub use gauges::{refresh_gauges, refresh_once};
+pub use gauges::{QueueDepths, refresh_gauges, refresh_once};
 pub use history::{LagPoint, lag_history};
 pub use pause::{PauseOutcome, pause, resume};
 pub use record::{LinkInfo, RecordRef};

@@ -40,8 +40,9 @@ pub struct OutboxFacts {
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct BudgetRow {
-    /// Sustained requests per second the limiter allows (the burst budget).
-    pub requests_per_second: f64,
+    /// Sustained requests per second the limiter allows (the burst budget); `None` when
+    /// the connector has no per-second limit.
+    pub requests_per_second: Option<f64>,
     pub daily_remaining: Option<i64>,
     pub paused_until: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,

@@ -70,6 +70,15 @@ function chart(points) {
   line.setAttribute("stroke", "#2f6fdf");
   line.setAttribute("stroke-width", "2");
   svg.append(line);
+  for (const point of xy) {
+    const [cx, cy] = point.split(",");
+    const dot = document.createElementNS("http://www.w3.org/2000/svg", "circle");
+    dot.setAttribute("cx", cx);
+    dot.setAttribute("cy", cy);
+    dot.setAttribute("r", "2.5");
+    dot.setAttribute("fill", "#2f6fdf");
+    svg.append(dot);
+  }
   const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
   title.textContent = "max lag per minute, last hour (peak " + age(top) + ")";
   svg.append(title);
@@ -96,7 +105,8 @@ async function loadStatus() {
       sync.rates_5m.writes_failed + " failed", failures, pollers, chart(history.points)]);
   }
   const budgets = report.connectors.map((c) => [c.connector,
-    c.budget ? c.budget.requests_per_second.toFixed(1) + " req/s" : "not published",
+    !c.budget ? "not published" : c.budget.requests_per_second === null ? "unlimited"
+      : c.budget.requests_per_second.toFixed(1) + " req/s",
     c.budget && c.budget.daily_remaining !== null ? c.budget.daily_remaining : "—"]);
   $("#status").replaceChildren(
     table(["Sync", "State", "Lag", "Journal", "Outbox", "Last 5 min", "Failures", "Pollers",
