@@ -47,7 +47,7 @@ async fn readyz_reports_pending_migrations_when_start_up_migration_is_off() {
     let settings = test_settings(&db.url, &[("HUBSYNC__DATABASE__MIGRATE_ON_START", "false")]);
     let app = app::start(settings, Some(db)).await;
     let body = app.wait_for_unready_code("migrations_pending", Duration::from_secs(5)).await;
-    assert_eq!(body["reason"], "0 of 4 migrations applied", "{body}");
+    assert_eq!(body["reason"], "0 of 6 migrations applied", "{body}");
     hubsync::db::migrate(&app.pool).await.unwrap();
     app.wait_for_readyz(200, Duration::from_secs(5)).await;
     app.stop().await.unwrap();

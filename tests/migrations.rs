@@ -33,11 +33,14 @@ async fn the_schema_has_the_tables_of_the_design() {
         tables,
         [
             "audit",
+            "conflicts",
+            "connector_budget",
             "cursors",
             "journal",
             "journal_attempts",
             "links",
             "outbox",
+            "paused",
             "record_state",
             "webhook_quarantine"
         ]
@@ -83,7 +86,7 @@ async fn the_migrate_command_applies_then_reports_up_to_date() {
     let db = TestDatabase::create().await;
     let first = run(hubsync().arg("migrate").env("DATABASE_URL", &db.url));
     assert!(first.status.success(), "{}", text(&first.stderr));
-    assert!(text(&first.stdout).starts_with("applied 4 migration(s)"), "{}", text(&first.stdout));
+    assert!(text(&first.stdout).starts_with("applied 6 migration(s)"), "{}", text(&first.stdout));
     let second = run(hubsync().arg("migrate").env("DATABASE_URL", &db.url));
     assert!(second.status.success(), "{}", text(&second.stderr));
     assert!(text(&second.stdout).starts_with("schema is up to date"), "{}", text(&second.stdout));
