@@ -85,7 +85,13 @@ async fn journal_rows(
     let ids = found.iter().map(|(id, _)| *id);
     let rows = journal::query(pool, &JournalFilter::ids(ids), 5000).await.map_err(query_error)?;
     let updated: std::collections::HashMap<i64, DateTime<Utc>> = found.into_iter().collect();
-    Ok(rows.into_iter().map(|row| (updated[&row.id], row)).map(|(at, row)| (row, at)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let updated_at = updated[&row.id];
+            (row, updated_at)
+        })
+        .collect())
 }
 
 /// The capture of a change, and the decision taken on it once settled.
