@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 
 use super::{OperateError, find_block};
-use crate::config::{Settings, Side, SyncRule};
+use crate::config::{Settings, Side, SyncRule, Transform};
 
 /// One same-field conflict, both values, and what became of it.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -261,10 +261,10 @@ fn writes(rule: &SyncRule, c: &Conflict, pair: &(String, String), take: &Take) -
     let hs_at = c.hubspot_at.unwrap_or(now);
     let ext_at = c.external_at.unwrap_or(now);
     let hs_value = hubspot_value(c.hubspot_value.as_deref());
-    let ext_value = external_value(c.external_value.as_deref());
+    let ext_value = external_value(rule, c, c.external_value.as_deref());
     match take {
         Take::Hubspot => {
-            let v = external_value(c.hubspot_as_external.as_deref());
+            let v = external_value(rule, c, c.hubspot_as_external.as_deref());
             let state = json!([
                 entry(Side::External, &c.external_field, &v, hs_at, true),
                 entry(Side::Hubspot, &c.hubspot_field, &hs_value, hs_at, false),
@@ -282,7 +282,10 @@ fn writes(rule: &SyncRule, c: &Conflict, pair: &(String, String), take: &Take) -
         Take::Value(text) => [Side::External, Side::Hubspot]
             .into_iter()
             .map(|side| {
-                let v = Value::String(text.clone());
+                let v = match side {
+                    Side::Hubspot => hubspot_value(Some(text)),
+                    Side::External => external_value(rule, c, Some(text)),
+                };
                 let state = json!([entry(side, field(c, side), &v, now, true)]);
                 write(rule, c, pair, side, v, state)
             })
@@ -328,20 +331,26 @@ fn entry(side: Side, field: &str, value: &Value, at: DateTime<Utc>, ours: bool) 
     json!({ "side": side.as_str(), "field": field, "value": value, "value_at": at, "ours": ours })
 }
 
-/// A stored value as JSON: JSON text decodes (a number stays a number), other text is a
-/// string, as in `record_state`.
-fn external_value(text: Option<&str>) -> Value {
-    match text {
-        None => Value::Null,
-        Some(text) => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.into())),
-    }
+/// A conflict value (stored as text) as the external API takes it: typed by the field's
+/// transform (`number`, `bool`), blank as null, else a string.
+fn external_value(rule: &SyncRule, c: &Conflict, text: Option<&str>) -> Value {
+    let text = match text {
+        None | Some("") => return Value::Null,
+        Some(text) => text,
+    };
+    let mapping =
+        rule.fields.iter().find(|f| f.hubspot == c.hubspot_field && f.external == c.external_field);
+    let typed = match mapping.and_then(|f| f.transform.as_ref()) {
+        Some(Transform::Number) => {
+            serde_json::from_str::<serde_json::Number>(text).ok().map(Value::Number)
+        }
+        Some(Transform::Bool) => text.parse::<bool>().ok().map(Value::Bool),
+        _ => None,
+    };
+    typed.unwrap_or_else(|| Value::String(text.to_string()))
 }
 
-/// HubSpot takes every property value as a string.
+/// HubSpot takes every property value as a string; blank clears it.
 fn hubspot_value(text: Option<&str>) -> Value {
-    match external_value(text) {
-        Value::Null => Value::Null,
-        Value::String(text) => Value::String(text),
-        other => Value::String(other.to_string()),
-    }
+    text.map_or(Value::Null, |text| Value::String(text.to_string()))
 }
