@@ -144,6 +144,10 @@ fn spawn_workers(
     for sweep in ingest.sweeps {
         tasks.spawn(sweep.run(settings.ingest.sweep_interval, shutdown.clone()));
     }
+    let every = std::time::Duration::from_secs(5);
+    let budgets: Vec<_> = connectors.iter().map(|(name, api)| (name.clone(), api.clone())).collect();
+    tasks.spawn(crate::operate::publish_budgets(pool.clone(), budgets, every, shutdown.clone()));
+    tasks.spawn(crate::operate::refresh_gauges(pool.clone(), every, shutdown.clone()));
     if !settings.sync.is_empty() {
         spawn_sync(tasks, settings, pool, doorbell, connectors, failure.clone(), shutdown);
     }
@@ -250,7 +254,8 @@ fn http_routes(
     pool: &PgPool,
     doorbell: &crate::journal::Doorbell,
 ) -> axum::Router {
-    let mut routes = admin::router(admin);
+    let operator = admin::operator_router(admin.clone(), Arc::new(settings.clone()));
+    let mut routes = admin::router(admin).merge(operator);
     if let Some(hook) = &settings.webhooks.hubspot {
         let state = crate::ingest::webhook::WebhookState::new(hook, pool.clone(), doorbell.clone());
         routes = routes.merge(crate::ingest::webhook::router(state));

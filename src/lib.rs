@@ -11,6 +11,7 @@ pub mod error_kind;
 pub mod ingest;
 pub mod journal;
 pub mod metrics;
+pub mod operate;
 pub mod reconcile;
 pub mod shutdown;
 pub mod sim;

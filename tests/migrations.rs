@@ -34,11 +34,13 @@ async fn the_schema_has_the_tables_of_the_design() {
         [
             "audit",
             "conflicts",
+            "connector_budget",
             "cursors",
             "journal",
             "journal_attempts",
             "links",
             "outbox",
+            "paused",
             "record_state",
             "webhook_quarantine"
         ]

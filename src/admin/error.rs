@@ -18,8 +18,12 @@ pub enum ApiError {
     NotFound(String),
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
+    #[error("{0}")]
+    Conflict(String),
     #[error("the database is unavailable; try again")]
     Unavailable(#[source] crate::journal::JournalError),
+    #[error("the database is unavailable; try again")]
+    Store(#[source] crate::operate::OperateError),
 }
 
 impl ApiError {
@@ -30,7 +34,10 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Unavailable(_) | ApiError::Store(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
         }
     }
 }
@@ -38,6 +45,21 @@ impl ApiError {
 impl From<crate::journal::JournalError> for ApiError {
     fn from(err: crate::journal::JournalError) -> Self {
         ApiError::Unavailable(err)
+    }
+}
+
+impl From<crate::operate::OperateError> for ApiError {
+    fn from(err: crate::operate::OperateError) -> Self {
+        use crate::operate::OperateError as E;
+        match err {
+            E::UnknownSync { .. } | E::BadInput(_) => ApiError::BadRequest(err.to_string()),
+            E::ConflictNotFound(id) => ApiError::NotFound(format!("conflict {id}")),
+            E::RecordNotFound(key) => ApiError::NotFound(format!("record `{key}`")),
+            E::ConflictNotOpen { .. } | E::ConflictUnlinked(_) => {
+                ApiError::Conflict(err.to_string())
+            }
+            E::Query(_) => ApiError::Store(err),
+        }
     }
 }
 
@@ -60,6 +82,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         if let ApiError::Unavailable(err) = &self {
+            tracing::warn!(error = %crate::error_kind::report(err), "admin api database error");
+        }
+        if let ApiError::Store(err) = &self {
             tracing::warn!(error = %crate::error_kind::report(err), "admin api database error");
         }
         let mut response =

@@ -2,9 +2,15 @@
 //! operator API under `/api`.
 
 mod auth;
+mod conflicts_api;
+mod dashboard;
 mod error;
 mod health;
 mod journal_api;
+mod operator;
+mod pause_api;
+mod record_api;
+mod status_api;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -19,6 +25,7 @@ use sqlx::PgPool;
 
 pub use auth::{Caller, Tokens};
 pub use error::ApiError;
+pub use operator::OperatorState;
 
 /// What the admin handlers share.
 #[derive(Clone)]
@@ -52,6 +59,24 @@ pub fn router(state: AdminState) -> Router {
         .route("/api/journal/skip", post(journal_api::skip))
         .layer(DefaultBodyLimit::max(state.max_body_bytes));
     probes.merge(api).with_state(state)
+}
+
+/// The dashboard and the operator endpoints that need the sync rules: status, pause and
+/// resume, conflicts and record timelines. Merged next to [`router`] by the daemon.
+pub fn operator_router(admin: AdminState, settings: Arc<crate::config::Settings>) -> Router {
+    let limit = DefaultBodyLimit::max(admin.max_body_bytes);
+    Router::new()
+        .route("/", get(dashboard::page))
+        .route("/dashboard.js", get(dashboard::script))
+        .route("/api/status", get(status_api::status))
+        .route("/api/status/history", get(status_api::history))
+        .route("/api/pause", post(pause_api::pause))
+        .route("/api/resume", post(pause_api::resume))
+        .route("/api/conflicts", get(conflicts_api::list))
+        .route("/api/conflicts/{id}/resolve", post(conflicts_api::resolve))
+        .route("/api/records/{key}", get(record_api::show))
+        .layer(limit)
+        .with_state(OperatorState { admin, settings })
 }
 
 /// With `open_probes = false`, the probes and metrics need a token like the API.

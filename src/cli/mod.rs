@@ -1,8 +1,13 @@
 //! The command line: `hubsync [--config FILE] <command>`, and what each command does.
 
 mod backfill;
+mod confirm;
+mod conflicts;
 mod journal;
+mod pause;
 mod plan;
+mod record;
+mod status;
 mod table;
 
 use std::path::PathBuf;
@@ -49,6 +54,19 @@ pub enum Command {
         #[command(subcommand)]
         command: journal::JournalCommand,
     },
+    /// Per sync block: lag, queues, rates, failures, pollers, pauses; rate budgets.
+    Status(status::StatusArgs),
+    /// One record's whole history across both sides, in time order.
+    Record(record::RecordArgs),
+    /// The queue of same-field conflicts, and resolving them.
+    Conflicts {
+        #[command(subcommand)]
+        command: conflicts::ConflictsCommand,
+    },
+    /// Stop a sync block's writes (they stay queued).
+    Pause(pause::PauseArgs),
+    /// Let a paused sync block's writes go again.
+    Resume(pause::ResumeArgs),
     /// Run a local simulator of a CRM API until SIGTERM or SIGINT.
     Sim {
         #[command(subcommand)]
@@ -78,6 +96,8 @@ pub enum CliError {
     Journal(#[from] crate::journal::JournalError),
     #[error(transparent)]
     Ingest(#[from] crate::ingest::IngestError),
+    #[error(transparent)]
+    Operate(#[from] crate::operate::OperateError),
     #[error("{0} not found")]
     NotFound(String),
     #[error("{0}")]
@@ -110,7 +130,22 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sim { .. } => unreachable!("handled before the configuration is loaded"),
+        command => operate(&settings, command).await,
     }
+}
+
+/// The operator commands on sync blocks: status, record, conflicts, pause, resume.
+async fn operate(settings: &Settings, command: Command) -> Result<ExitCode, CliError> {
+    let pool = connect(settings).await?;
+    match command {
+        Command::Status(args) => status::run(&pool, settings, args).await?,
+        Command::Record(args) => record::run(&pool, settings, args).await?,
+        Command::Conflicts { command } => conflicts::run(&pool, settings, command).await?,
+        Command::Pause(args) => pause::pause(&pool, settings, args).await?,
+        Command::Resume(args) => pause::resume(&pool, settings, args).await?,
+        other => unreachable!("not an operator command: {other:?}"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A pool for an operator command: the database must answer now, with no start-up wait.

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod binary;
 pub mod database;
+pub mod operate;
 pub mod proxy;
 
 /// Test logs go to stderr only when TEST_LOG is set.

@@ -1,0 +1,101 @@
+//! Pausing and resuming a sync block's writes, audited in the same transaction.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::PgPool;
+
+use super::{OperateError, find_block};
+use crate::config::Settings;
+
+/// What a pause or resume found and did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PauseOutcome {
+    pub sync: String,
+    /// Whether this call changed anything (false: it was already paused, or not paused).
+    pub changed: bool,
+    pub paused: bool,
+    pub reason: Option<String>,
+    pub paused_by: Option<String>,
+    pub paused_at: Option<DateTime<Utc>>,
+}
+
+type PausedRow = (String, String, DateTime<Utc>);
+
+/// Stops the writes of block `sync`. An already paused block keeps its first reason.
+pub async fn pause(
+    pool: &PgPool,
+    settings: &Settings,
+    sync: &str,
+    reason: &str,
+    actor: &str,
+) -> Result<PauseOutcome, OperateError> {
+    find_block(settings, sync)?;
+    let mut tx = pool.begin().await?;
+    let inserted: Option<PausedRow> = sqlx::query_as(
+        "insert into hubsync.paused (sync_name, reason, detail, paused_by)
+         values ($1, $2, '{}'::jsonb, $3) on conflict (sync_name) do nothing
+         returning reason, paused_by, paused_at",
+    )
+    .bind(sync)
+    .bind(reason)
+    .bind(actor)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let changed = inserted.is_some();
+    let row = match inserted {
+        Some(row) => row,
+        None => current(&mut tx, sync).await?.ok_or_else(|| {
+            OperateError::BadInput(format!("sync `{sync}` was resumed meanwhile; try again"))
+        })?,
+    };
+    if changed {
+        let detail = json!({ "reason": reason });
+        crate::audit::record(&mut *tx, actor, "sync.pause", json!({ "sync": sync }), detail)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(outcome(sync, changed, Some(row)))
+}
+
+/// Lets the writes of block `sync` go again.
+pub async fn resume(
+    pool: &PgPool,
+    settings: &Settings,
+    sync: &str,
+    actor: &str,
+) -> Result<PauseOutcome, OperateError> {
+    find_block(settings, sync)?;
+    let mut tx = pool.begin().await?;
+    let removed: Option<PausedRow> = sqlx::query_as(
+        "delete from hubsync.paused where sync_name = $1 returning reason, paused_by, paused_at",
+    )
+    .bind(sync)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((reason, by, at)) = &removed {
+        let detail = json!({ "was_paused_for": reason, "paused_by": by, "paused_at": at });
+        crate::audit::record(&mut *tx, actor, "sync.resume", json!({ "sync": sync }), detail)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(PauseOutcome { paused: false, ..outcome(sync, removed.is_some(), None) })
+}
+
+async fn current(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    sync: &str,
+) -> Result<Option<PausedRow>, sqlx::Error> {
+    sqlx::query_as("select reason, paused_by, paused_at from hubsync.paused where sync_name = $1")
+        .bind(sync)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+fn outcome(sync: &str, changed: bool, row: Option<PausedRow>) -> PauseOutcome {
+    let paused = row.is_some();
+    let (reason, paused_by, paused_at) = match row {
+        Some((reason, by, at)) => (Some(reason), Some(by), Some(at)),
+        None => (None, None, None),
+    };
+    PauseOutcome { sync: sync.to_string(), changed, paused, reason, paused_by, paused_at }
+}

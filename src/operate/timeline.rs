@@ -1,0 +1,301 @@
+//! One record's whole history across both sides, in time order: captures and the decisions
+//! taken on them, processing attempts, writes with the API's answers, conflicts, links and
+//! merges.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use super::record::{LinkInfo, RecordRef, Resolved, resolve, triples};
+use super::{Conflict, OperateError};
+use crate::config::{Settings, Side};
+use crate::journal::{self, Attempt, JournalFilter, JournalRow};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Timeline {
+    pub key: String,
+    pub links: Vec<LinkInfo>,
+    pub records: Vec<RecordRef>,
+    pub entries: Vec<TimelineEntry>,
+}
+
+/// One event: `what` is capture, decision, attempt, write, answer, conflict, link or merge.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    pub what: &'static str,
+    pub side: Option<Side>,
+    pub summary: String,
+    pub detail: Value,
+}
+
+/// The timeline of the record `key` names.
+pub async fn timeline(
+    pool: &PgPool,
+    settings: &Settings,
+    key: &str,
+) -> Result<Timeline, OperateError> {
+    let Resolved { links, records } = resolve(pool, settings, key).await?;
+    let records: Vec<RecordRef> = records.into_iter().collect();
+    let rows = journal_rows(pool, &records).await?;
+    let mut entries = Vec::new();
+    for (row, updated_at) in &rows {
+        entries.extend(captured(row, *updated_at));
+        let attempts = journal::attempts(pool, row.id).await.map_err(query_error)?;
+        entries.extend(attempts.iter().map(|a| attempt(row, a)));
+    }
+    let journal_ids: Vec<i64> = rows.iter().map(|(row, _)| row.id).collect();
+    let ids: Vec<String> = records.iter().map(|r| r.record_id.clone()).collect();
+    for item in outbox(pool, &journal_ids, &ids).await? {
+        entries.extend(item.entries());
+    }
+    let link_ids: Vec<i64> = links.iter().map(|l| l.id).collect();
+    entries.extend(conflicts(pool, &link_ids, &ids).await?.iter().map(conflict));
+    entries.extend(links.iter().flat_map(link_entries));
+    entries.sort_by_key(|entry| entry.at);
+    Ok(Timeline { key: key.to_string(), links, records, entries })
+}
+
+fn query_error(err: journal::JournalError) -> OperateError {
+    match err {
+        journal::JournalError::Query(err) => OperateError::Query(err),
+        other => OperateError::BadInput(other.to_string()),
+    }
+}
+
+async fn journal_rows(
+    pool: &PgPool,
+    records: &[RecordRef],
+) -> Result<Vec<(JournalRow, DateTime<Utc>)>, OperateError> {
+    let list: Vec<&RecordRef> = records.iter().collect();
+    let (c, o, r) = triples(&list);
+    let found: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
+        "select j.id, j.updated_at
+           from unnest($1::text[], $2::text[], $3::text[]) as k (connector, object_type, record_id)
+           join hubsync.journal j on j.connector = k.connector and j.object_type = k.object_type
+                                 and j.record_id = k.record_id
+          order by j.id limit 5000",
+    )
+    .bind(c)
+    .bind(o)
+    .bind(r)
+    .fetch_all(pool)
+    .await?;
+    let ids = found.iter().map(|(id, _)| *id);
+    let rows = journal::query(pool, &JournalFilter::ids(ids), 5000).await.map_err(query_error)?;
+    let updated: std::collections::HashMap<i64, DateTime<Utc>> = found.into_iter().collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let updated_at = updated[&row.id];
+            (row, updated_at)
+        })
+        .collect())
+}
+
+/// The capture of a change, and the decision taken on it once settled.
+fn captured(row: &JournalRow, updated_at: DateTime<Utc>) -> Vec<TimelineEntry> {
+    let fields: Vec<&str> = row.properties.keys().map(String::as_str).collect();
+    let mut entries = vec![TimelineEntry {
+        at: row.received_at,
+        what: "capture",
+        side: Some(row.side),
+        summary: format!(
+            "{} {} {} `{}` via {} ({})",
+            row.kind.as_str(),
+            row.connector,
+            row.object_type,
+            row.record_id,
+            row.source,
+            if fields.is_empty() { "no fields".to_string() } else { fields.join(", ") }
+        ),
+        detail: json!({ "journal_id": row.id, "occurred_at": row.occurred_at,
+                        "properties": row.properties, "dedup_key": row.dedup_key }),
+    }];
+    let status = row.status.as_str();
+    if !matches!(status, "pending" | "processing") {
+        let reason = row.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+        let error = row.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+        entries.push(TimelineEntry {
+            at: updated_at.max(row.received_at),
+            what: "decision",
+            side: Some(row.side),
+            summary: format!("journal row {} {status}{reason}{error}", row.id),
+            detail: json!({ "journal_id": row.id, "status": status, "reason": row.reason,
+                            "error_kind": row.error_kind, "last_error": row.last_error,
+                            "attempts": row.attempts }),
+        });
+    }
+    entries
+}
+
+fn attempt(row: &JournalRow, attempt: &Attempt) -> TimelineEntry {
+    let message = attempt.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+    TimelineEntry {
+        at: attempt.at,
+        what: "attempt",
+        side: Some(row.side),
+        summary: format!(
+            "journal row {} attempt {} {}{message}",
+            row.id, attempt.attempt, attempt.outcome
+        ),
+        detail: json!({ "journal_id": row.id, "attempt": attempt }),
+    }
+}
+
+/// An outbox item as the timeline needs it.
+#[derive(Debug, sqlx::FromRow)]
+struct OutboxItem {
+    id: i64,
+    sync_name: String,
+    target_side: String,
+    connector: String,
+    object_type: String,
+    operation: String,
+    intent: String,
+    target_id: Option<String>,
+    unique_value: Option<String>,
+    properties: Value,
+    journal_id: Option<i64>,
+    status: String,
+    attempts: i32,
+    error_kind: Option<String>,
+    last_error: Option<String>,
+    last_result: Option<Value>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl OutboxItem {
+    fn side(&self) -> Option<Side> {
+        journal::parse_side(&self.target_side).ok()
+    }
+
+    /// The write as queued, and its outcome once settled.
+    fn entries(&self) -> Vec<TimelineEntry> {
+        let target = self.target_id.as_deref().or(self.unique_value.as_deref()).unwrap_or("new");
+        let fields: Vec<&str> = self
+            .properties
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let mut entries = vec![TimelineEntry {
+            at: self.created_at,
+            what: "write",
+            side: self.side(),
+            summary: format!(
+                "{} queued: {} {} {} `{target}` ({})",
+                self.intent,
+                self.operation,
+                self.connector,
+                self.object_type,
+                fields.join(", ")
+            ),
+            detail: json!({ "outbox_id": self.id, "sync": self.sync_name, "journal_id": self.journal_id,
+                            "properties": self.properties }),
+        }];
+        if matches!(self.status.as_str(), "done" | "failed" | "dead" | "held") {
+            let error = self.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+            entries.push(TimelineEntry {
+                at: self.updated_at.max(self.created_at),
+                what: "answer",
+                side: self.side(),
+                summary: format!(
+                    "outbox item {} {} after {} attempt(s){error}",
+                    self.id, self.status, self.attempts
+                ),
+                detail: json!({ "outbox_id": self.id, "status": self.status,
+                                "error_kind": self.error_kind, "last_error": self.last_error,
+                                "last_result": self.last_result }),
+            });
+        }
+        entries
+    }
+}
+
+async fn outbox(
+    pool: &PgPool,
+    journal_ids: &[i64],
+    ids: &[String],
+) -> Result<Vec<OutboxItem>, OperateError> {
+    Ok(sqlx::query_as(
+        "select id, sync_name, target_side, connector, object_type, operation, intent, target_id,
+                unique_value, properties, journal_id, status, attempts, error_kind, last_error,
+                last_result, created_at, updated_at
+           from hubsync.outbox
+          where journal_id = any($1) or target_id = any($2) or source_id = any($2)
+          order by id limit 5000",
+    )
+    .bind(journal_ids)
+    .bind(ids)
+    .fetch_all(pool)
+    .await?)
+}
+
+async fn conflicts(
+    pool: &PgPool,
+    link_ids: &[i64],
+    ids: &[String],
+) -> Result<Vec<Conflict>, OperateError> {
+    Ok(sqlx::query_as(
+        "select id, sync_name, link_id, hubspot_id, external_id, hubspot_field, external_field,
+                hubspot_value, external_value, hubspot_as_external, external_as_hubspot,
+                hubspot_at, external_at, policy, winner, status, journal_id, created_at,
+                resolved_at, resolved_by, resolution
+           from hubsync.conflicts
+          where link_id = any($1) or hubspot_id = any($2) or external_id = any($2)
+          order by id limit 5000",
+    )
+    .bind(link_ids)
+    .bind(ids)
+    .fetch_all(pool)
+    .await?)
+}
+
+fn conflict(c: &Conflict) -> TimelineEntry {
+    let outcome = match (c.status.as_str(), c.winner.as_deref()) {
+        ("open", _) => "held for an operator".to_string(),
+        (_, Some(winner)) => format!("{winner} won ({})", c.status),
+        (status, None) => status.to_string(),
+    };
+    TimelineEntry {
+        at: c.created_at,
+        what: "conflict",
+        side: None,
+        summary: format!(
+            "conflict {}: {} = {:?} vs {} = {:?}, {} by {}",
+            c.id,
+            c.hubspot_field,
+            c.hubspot_value.as_deref().unwrap_or(""),
+            c.external_field,
+            c.external_value.as_deref().unwrap_or(""),
+            outcome,
+            c.policy
+        ),
+        detail: serde_json::to_value(c).unwrap_or(Value::Null),
+    }
+}
+
+fn link_entries(link: &LinkInfo) -> Vec<TimelineEntry> {
+    let mut entries = vec![TimelineEntry {
+        at: link.created_at,
+        what: "link",
+        side: None,
+        summary: format!(
+            "linked in {}: hubspot `{}` ↔ external `{}`",
+            link.sync_name, link.hubspot_id, link.external_id
+        ),
+        detail: json!({ "link_id": link.id }),
+    }];
+    for merged in &link.merged_from {
+        entries.push(TimelineEntry {
+            at: link.updated_at,
+            what: "merge",
+            side: Some(Side::Hubspot),
+            summary: format!("hubspot `{merged}` merged into `{}`", link.hubspot_id),
+            detail: json!({ "link_id": link.id, "merged_from": merged }),
+        });
+    }
+    entries
+}
