@@ -1,6 +1,7 @@
 //! The command line: `hubsync [--config FILE] <command>`, and what each command does.
 
 mod backfill;
+mod demo;
 mod journal;
 mod table;
 
@@ -46,6 +47,8 @@ pub enum Command {
         #[command(subcommand)]
         command: journal::JournalCommand,
     },
+    /// Sync two in-process simulators with live edits, report as it goes, then verify.
+    Demo(demo::DemoArgs),
     /// Run a local simulator of a CRM API until SIGTERM or SIGINT.
     Sim {
         #[command(subcommand)]
@@ -54,12 +57,14 @@ pub enum Command {
 }
 
 impl Cli {
-    /// The log filter: `--log-level`, else RUST_LOG, else `info`.
+    /// The log filter: `--log-level`, else RUST_LOG, else `info` (`warn` for the demo, whose
+    /// own report goes to stdout).
     pub fn log_filter(&self) -> String {
+        let default = if matches!(self.command, Command::Demo(_)) { "warn" } else { "info" };
         self.log_level
             .clone()
             .or_else(|| std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty()))
-            .unwrap_or_else(|| "info".into())
+            .unwrap_or_else(|| default.into())
     }
 }
 
@@ -81,6 +86,8 @@ pub enum CliError {
     Usage(String),
     #[error(transparent)]
     Sim(#[from] crate::sim::SimRunError),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
 }
 
 /// Runs one command to completion.
@@ -88,6 +95,9 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
     if let Command::Sim { which } = cli.command {
         crate::sim::run(which).await?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Command::Demo(args) = cli.command {
+        return demo::run(cli.config, args).await;
     }
     let settings = config::load(&ConfigSources::from_process(cli.config.clone()))?;
     match cli.command {
@@ -102,7 +112,9 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             journal::run(&connect(&settings).await?, command).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sim { .. } => unreachable!("handled before the configuration is loaded"),
+        Command::Sim { .. } | Command::Demo(_) => {
+            unreachable!("handled before the configuration is loaded")
+        }
     }
 }
 
