@@ -11,6 +11,7 @@ mod cli_journal;
 mod config_loading;
 mod connector_hubspot;
 mod connector_salesforce;
+mod demo;
 mod journal_store;
 mod migrations;
 mod pollers;
