@@ -120,7 +120,10 @@ fn describe_sync() {
         "Outbox items settled by the writer, by target side, object, operation and outcome \
          (done, retry, failed, dead)."
     );
-    metrics::describe_counter!(WRITE_BATCHES, "Batches the writer sent, by target side and object.");
+    metrics::describe_counter!(
+        WRITE_BATCHES,
+        "Batches the writer sent, by target side and object."
+    );
     metrics::describe_histogram!(
         SYNC_LAG,
         "Seconds from a change at its source to its write landing on the other side, by target side."

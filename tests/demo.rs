@@ -27,6 +27,17 @@ async fn migrated() -> (TestDatabase, PgPool) {
 }
 
 #[test]
+fn check_config_accepts_the_demo_config_and_shows_no_credentials() {
+    let mut command = crate::support::binary::hubsync();
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    let output =
+        crate::support::binary::run(command.args(["check-config", "--config", "config/demo.toml"]));
+    let stdout = crate::support::binary::text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", crate::support::binary::text(&output.stderr));
+    assert!(stdout.contains("[redacted]") && !stdout.contains("sim-secret"), "{stdout}");
+}
+
+#[test]
 fn the_demo_config_is_valid_and_maps_every_value_the_seed_writes() {
     let settings = demo_settings();
     let names: Vec<&str> = settings.sync.iter().map(|rule| rule.name.as_str()).collect();

@@ -25,6 +25,8 @@ pub use verify::Verification;
 
 /// How often the progress line is printed while the demo runs.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+/// How often new conflicts and failures are looked for and printed.
+const NEWS_EVERY: Duration = Duration::from_secs(1);
 /// Pause between live edits: a few per second.
 const EDIT_EVERY: Duration = Duration::from_millis(300);
 /// How long the demo waits for the queues to drain after it stops editing.
@@ -170,7 +172,8 @@ async fn start_daemon(
     let stop = CancellationToken::new();
     let task = tokio::spawn(app.run_until_stopped(stop.clone()));
     println!(
-        "admin API: http://{admin}/healthz, /readyz, /metrics and /api/journal (bearer token)"
+        "admin API: http://{admin}/healthz, /readyz and /metrics; /api/journal answers the \
+         tokens of [[admin.tokens]]"
     );
     println!("HubSpot webhooks are delivered to {webhook_url}");
     Ok(Daemon { settings, pool, stop, task })
@@ -214,6 +217,7 @@ async fn live(
     tokio::pin!(deadline);
     let mut edit = tokio::time::interval(EDIT_EVERY);
     let mut progress = tokio::time::interval(PROGRESS_EVERY);
+    let mut news = tokio::time::interval(NEWS_EVERY);
     loop {
         tokio::select! {
             _ = stop.cancelled() => return Ok("Ctrl-C"),
@@ -223,11 +227,11 @@ async fn live(
                     println!("{line}");
                 }
             }
+            _ = news.tick() => print_news(&daemon.pool, watcher).await?,
             _ = progress.tick() => {
                 if daemon.task.is_finished() {
                     return Err(DemoError::DaemonStopped);
                 }
-                print_news(&daemon.pool, watcher).await?;
                 let now = report::progress(&daemon.pool).await?;
                 let t = editor.tally;
                 println!(
