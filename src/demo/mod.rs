@@ -262,22 +262,40 @@ async fn finish(
     println!(
         "stopping ({reason}): edits stopped; waiting up to {DRAIN_AT_MOST:?} for the queues to drain"
     );
-    let start = tokio::time::Instant::now();
-    let (mut last, mut moved_at) = (None, start);
-    while start.elapsed() < DRAIN_AT_MOST && moved_at.elapsed() < DRAIN_STALLED {
-        let now = report::progress(&daemon.pool).await?;
-        if now.is_quiet() {
-            break;
-        }
-        if last != Some(now.movement()) {
-            (last, moved_at) = (Some(now.movement()), tokio::time::Instant::now());
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    let now = report::progress(&daemon.pool).await?;
+    tokio::time::sleep(settle_time(&daemon.settings)).await;
+    let now = drain(&daemon.pool).await?;
     let drained = if now.is_quiet() { "drained" } else { "not drained; stopping anyway" };
     println!("queues {drained}: {now}");
     print_news(&daemon.pool, watcher).await?;
     println!("verifying both simulators through the connectors…");
     verify::run(&daemon.settings, &daemon.pool).await
+}
+
+/// How long the last edits may take to be seen: HubSpot's search lags by the connector's
+/// safety margin, and each poller reads once per interval.
+fn settle_time(settings: &Settings) -> Duration {
+    let lag = settings.connectors.values().filter_map(|c| match c {
+        config::ConnectorSettings::Hubspot(hs) => Some(hs.search_safety_lag),
+        config::ConnectorSettings::Salesforce(_) => None,
+    });
+    lag.max().unwrap_or_default() + 2 * settings.ingest.poll_interval
+}
+
+/// Waits until the journal and the outbox are empty twice in a row, at most
+/// [`DRAIN_AT_MOST`], or until nothing has moved for [`DRAIN_STALLED`].
+async fn drain(pool: &PgPool) -> Result<report::Progress, DemoError> {
+    let start = tokio::time::Instant::now();
+    let (mut last, mut moved_at, mut quiet) = (None, start, 0);
+    loop {
+        let now = report::progress(pool).await?;
+        quiet = if now.is_quiet() { quiet + 1 } else { 0 };
+        if last != Some(now.movement()) {
+            (last, moved_at) = (Some(now.movement()), tokio::time::Instant::now());
+        }
+        let waited_enough = start.elapsed() >= DRAIN_AT_MOST || moved_at.elapsed() >= DRAIN_STALLED;
+        if quiet >= 2 || waited_enough {
+            return Ok(now);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
