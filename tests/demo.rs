@@ -88,7 +88,7 @@ async fn the_seed_is_deterministic_and_creates_the_promised_counts_and_overlaps_
 }
 
 #[tokio::test]
-async fn each_conflict_and_failure_is_reported_once_with_both_values_and_the_apis_message() {
+async fn each_conflict_failure_and_pause_is_reported_once_with_both_values_and_the_apis_message() {
     let (_db, pool) = migrated().await;
     sqlx::query(
         "insert into hubsync.conflicts (sync_name, hubspot_id, external_id, hubspot_field,
@@ -121,6 +121,20 @@ async fn each_conflict_and_failure_is_reported_once_with_both_values_and_the_api
     assert!(failures[0].contains("103") && failures[0].contains("blocked by a validation rule"));
     assert!(watcher.new_conflicts(&pool).await.unwrap().is_empty(), "printed once");
     assert!(watcher.new_failures(&pool).await.unwrap().is_empty(), "printed once");
+
+    sqlx::query(
+        "insert into hubsync.paused (sync_name, reason, detail, paused_by)
+         values ('deals', 'blast_radius', '{\"records\": 260}', 'hubsync')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let paused = watcher.paused_blocks(&pool).await.unwrap();
+    assert_eq!(paused.len(), 1);
+    assert!(paused[0].contains("[deals]") && paused[0].contains("blast_radius"), "{paused:?}");
+    assert!(watcher.paused_blocks(&pool).await.unwrap().is_empty(), "printed once");
+    sqlx::query("delete from hubsync.paused").execute(&pool).await.unwrap();
+    assert!(watcher.paused_blocks(&pool).await.unwrap()[0].contains("resumed: [deals]"));
 
     let progress = report::progress(&pool).await.unwrap();
     assert_eq!((progress.conflicts, progress.held, progress.failures), (2, 1, 1));

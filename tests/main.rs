@@ -18,5 +18,5 @@ mod pollers;
 mod reconcile_stores;
 mod sim_hubspot;
 mod sim_salesforce;
-mod webhook_receiver;
 mod sync;
+mod webhook_receiver;

@@ -250,6 +250,9 @@ async fn print_news(pool: &PgPool, watcher: &mut report::Watcher) -> Result<(), 
     for line in watcher.new_failures(pool).await? {
         println!("{line}");
     }
+    for line in watcher.paused_blocks(pool).await? {
+        println!("{line}");
+    }
     Ok(())
 }
 

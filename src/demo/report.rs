@@ -93,6 +93,7 @@ pub struct Watcher {
     last_conflict: i64,
     outbox_failures: HashSet<i64>,
     journal_failures: HashSet<i64>,
+    paused: HashSet<String>,
 }
 
 type ConflictRow =
@@ -137,6 +138,31 @@ impl Watcher {
                 quoted(ext_value.as_deref()),
             ));
         }
+        Ok(lines)
+    }
+
+    /// Lines for sync blocks paused since the last call (by the blast-radius guard or an
+    /// operator), and for blocks resumed.
+    pub async fn paused_blocks(&mut self, pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("select sync_name, reason, detail::text from hubsync.paused order by 1")
+                .fetch_all(pool)
+                .await?;
+        let now: HashSet<String> = rows.iter().map(|(block, _, _)| block.clone()).collect();
+        let mut lines: Vec<String> = self
+            .paused
+            .difference(&now)
+            .map(|block| format!("resumed: [{block}] writes flow again"))
+            .collect();
+        for (block, reason, detail) in rows {
+            if !self.paused.contains(&block) {
+                lines.push(format!(
+                    "paused: [{block}] writes held ({reason}: {detail}); resume with \
+                     `hubsync resume {block}`"
+                ));
+            }
+        }
+        self.paused = now;
         Ok(lines)
     }
 

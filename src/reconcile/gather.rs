@@ -84,7 +84,10 @@ pub fn observed(row: &JournalRow, context: &Context) -> Observed {
 }
 
 /// A value of `observed` by field name, case-insensitively.
-pub fn value_of<'a>(observed: &'a Observed, name: &str) -> Option<&'a (Value, chrono::DateTime<chrono::Utc>)> {
+pub fn value_of<'a>(
+    observed: &'a Observed,
+    name: &str,
+) -> Option<&'a (Value, chrono::DateTime<chrono::Utc>)> {
     observed
         .get(name)
         .or_else(|| observed.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
@@ -241,7 +244,9 @@ fn probes<'r>(
     stage: u8,
 ) -> Vec<Probe<'r>> {
     let mut probes: Vec<Probe<'r>> = Vec::new();
-    for row in rows.iter().filter(|r| !matches!(r.kind, ChangeKind::Delete | ChangeKind::Merge { .. })) {
+    for row in
+        rows.iter().filter(|r| !matches!(r.kind, ChangeKind::Delete | ChangeKind::Merge { .. }))
+    {
         let values = observed(row, context);
         for rule in rules_of(rules, row) {
             let key = (rule.name.clone(), row.side, row.record_id.clone());
@@ -286,7 +291,9 @@ fn stage_keys(
                 Side::Hubspot => (&shared.hubspot, &shared.external),
                 Side::External => (&shared.external, &shared.hubspot),
             };
-            text_of(values, mine).map(|v| vec![(Lookup::Unique(theirs.clone()), v)]).unwrap_or_default()
+            text_of(values, mine)
+                .map(|v| vec![(Lookup::Unique(theirs.clone()), v)])
+                .unwrap_or_default()
         }
         _ => natural_keys(rule, side)
             .into_iter()
@@ -301,8 +308,10 @@ async fn accept_partners(
     context: &mut Context,
     found: Vec<(RecordRef, Record)>,
 ) -> Result<(), ReconcileError> {
-    let theirs: Vec<RecordRef> =
-        found.iter().map(|((sync, side, _), r)| (sync.clone(), side.other(), r.id.clone())).collect();
+    let theirs: Vec<RecordRef> = found
+        .iter()
+        .map(|((sync, side, _), r)| (sync.clone(), side.other(), r.id.clone()))
+        .collect();
     for link in links::find_many(pool, &theirs).await? {
         context.add_link(link);
     }

@@ -83,10 +83,7 @@ async fn settle_merge(
 }
 
 /// Links a matched pair; if another replica linked either record meanwhile, the row waits.
-async fn link_match(
-    tx: &mut sqlx::PgConnection,
-    plan: &mut RowPlan,
-) -> Result<(), ReconcileError> {
+async fn link_match(tx: &mut sqlx::PgConnection, plan: &mut RowPlan) -> Result<(), ReconcileError> {
     let Some((hubspot_id, external_id, state)) = plan.new_link.take() else { return Ok(()) };
     if matches!(plan.outcome, Outcome::Defer(_) | Outcome::Fail(..)) {
         return Ok(());

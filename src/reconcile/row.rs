@@ -29,7 +29,11 @@ pub enum Outcome {
     /// Hand the row back for later: a write of the same record is in flight.
     Defer(&'static str),
     /// A merge: the link of `merged` moves to `into`, on `side`.
-    Merge { side: Side, merged: String, into: String },
+    Merge {
+        side: Side,
+        merged: String,
+        into: String,
+    },
 }
 
 /// A same-field conflict, with both values and how it was settled.
@@ -89,8 +93,11 @@ pub fn plan_row(
         ChangeKind::Delete => delete(rule, row, context),
         ChangeKind::Merge { into } => {
             redirect(context, rule, row.side, &row.record_id, into);
-            let merge =
-                Outcome::Merge { side: row.side, merged: row.record_id.clone(), into: into.clone() };
+            let merge = Outcome::Merge {
+                side: row.side,
+                merged: row.record_id.clone(),
+                into: into.clone(),
+            };
             RowPlan::settled(row, rule, merge)
         }
         _ => upsert(rule, rules, row, context),
@@ -435,8 +442,12 @@ impl<'a> Fields<'a> {
     }
 
     fn remember(&mut self, name: &str, seen: &Seen) {
-        let known =
-            Known { value: seen.value.clone(), value_at: seen.at, set_at: seen.at, by_hubsync: false };
+        let known = Known {
+            value: seen.value.clone(),
+            value_at: seen.at,
+            set_at: seen.at,
+            by_hubsync: false,
+        };
         self.pair.insert((self.side, name.to_string()), known.clone());
         self.mine.push((name.to_string(), known));
     }
@@ -444,7 +455,8 @@ impl<'a> Fields<'a> {
     fn write(&mut self, target: Side, field: &str, value: Value, at: DateTime<Utc>) {
         let writes = self.writes.entry(target).or_default();
         writes.properties.insert(field.to_string(), value.clone());
-        let entry = StateEntry { side: target, field: field.to_string(), value, value_at: at, ours: true };
+        let entry =
+            StateEntry { side: target, field: field.to_string(), value, value_at: at, ours: true };
         writes.state.push(entry);
     }
 
@@ -492,9 +504,14 @@ impl<'a> Fields<'a> {
                 Side::Hubspot => {
                     let key =
                         (self.rule.name.clone(), association.to.clone(), row.record_id.clone());
-                    context.associations.get(&key).map(|v| v.clone().map_or(Value::Null, Value::String))
+                    context
+                        .associations
+                        .get(&key)
+                        .map(|v| v.clone().map_or(Value::Null, Value::String))
                 }
-                Side::External => value_of(values, &association.external_field).map(|(v, _)| v.clone()),
+                Side::External => {
+                    value_of(values, &association.external_field).map(|(v, _)| v.clone())
+                }
             };
             let Some(value) = value else { continue };
             let name = association_field(&association.to);
@@ -503,7 +520,12 @@ impl<'a> Fields<'a> {
                 continue;
             }
             let seen = Seen { side: self.side, value: value.clone(), at: row.occurred_at };
-            let known = Known { value: value.clone(), value_at: seen.at, set_at: seen.at, by_hubsync: false };
+            let known = Known {
+                value: value.clone(),
+                value_at: seen.at,
+                set_at: seen.at,
+                by_hubsync: false,
+            };
             self.pair.insert((self.side, name.clone()), known);
             if !rules::writes_to(self.rule, self.side.other()) {
                 continue;

@@ -81,7 +81,11 @@ impl Reconciler {
     }
 
     /// A batch whose reads failed: every row is retried (or failed) by the error's kind.
-    async fn fail_all(&self, rows: &[JournalRow], err: &ReconcileError) -> Result<(), ReconcileError> {
+    async fn fail_all(
+        &self,
+        rows: &[JournalRow],
+        err: &ReconcileError,
+    ) -> Result<(), ReconcileError> {
         let message = report(err);
         tracing::warn!(rows = rows.len(), error = %message, "reconciler reads failed");
         for row in rows {
@@ -105,7 +109,11 @@ pub fn plan_batch(
     merges.into_iter().chain(others).map(|row| plan_one(rules, row, context)).collect()
 }
 
-fn plan_one(rules: &[SyncRule], row: &JournalRow, context: &mut super::context::Context) -> RowPlan {
+fn plan_one(
+    rules: &[SyncRule],
+    row: &JournalRow,
+    context: &mut super::context::Context,
+) -> RowPlan {
     let mut plans: Vec<RowPlan> =
         rules_of(rules, row).into_iter().map(|rule| plan_row(rule, rules, row, context)).collect();
     if plans.is_empty() {
@@ -119,7 +127,8 @@ fn plan_one(rules: &[SyncRule], row: &JournalRow, context: &mut super::context::
             conflicts: Vec::new(),
         };
     }
-    let blocking = plans.iter().position(|p| matches!(p.outcome, Outcome::Defer(_) | Outcome::Fail(..)));
+    let blocking =
+        plans.iter().position(|p| matches!(p.outcome, Outcome::Defer(_) | Outcome::Fail(..)));
     if let Some(index) = blocking {
         return plans.swap_remove(index);
     }

@@ -36,7 +36,9 @@ impl Guard {
         items: &[OutboxItem],
     ) -> Result<bool, sqlx::Error> {
         let Some(first) = items.first() else { return Ok(true) };
-        if !self.settings.enabled || !matches!(first.operation, Operation::Update | Operation::Archive) {
+        if !self.settings.enabled
+            || !matches!(first.operation, Operation::Update | Operation::Archive)
+        {
             return Ok(true);
         }
         let recent: i64 = sqlx::query_scalar(

@@ -150,7 +150,10 @@ impl Writer {
         let mut found = HashMap::new();
         for link in links::find_many(&self.pool, &refs).await? {
             for side in [Side::Hubspot, Side::External] {
-                found.insert((link.sync_name.clone(), side, link.id_on(side).to_string()), link.clone());
+                found.insert(
+                    (link.sync_name.clone(), side, link.id_on(side).to_string()),
+                    link.clone(),
+                );
             }
         }
         Ok(found)
@@ -163,7 +166,10 @@ impl Writer {
     ) -> Result<Vec<(OutboxItem, Settlement)>, sqlx::Error> {
         let Some(api) = self.connectors.get(&chunk[0].connector).cloned() else {
             let message = format!("no connector named {}", chunk[0].connector);
-            return Ok(chunk.into_iter().map(|i| (i, Settlement::Failed { message: message.clone() })).collect());
+            return Ok(chunk
+                .into_iter()
+                .map(|i| (i, Settlement::Failed { message: message.clone() }))
+                .collect());
         };
         if !self.guard.allows(&self.pool, &api, &chunk).await? {
             let paused = Settlement::Retry {
@@ -220,8 +226,11 @@ fn record_metrics(results: &[(OutboxItem, Settlement)]) {
 fn log_round(settled: &Settled) {
     if settled.failed + settled.dead > 0 {
         tracing::warn!(
-            done = settled.done, retried = settled.retried, failed = settled.failed,
-            dead = settled.dead, "writer round had failures; see `hubsync journal ls --status failed`"
+            done = settled.done,
+            retried = settled.retried,
+            failed = settled.failed,
+            dead = settled.dead,
+            "writer round had failures; see `hubsync journal ls --status failed`"
         );
     } else {
         tracing::debug!(done = settled.done, retried = settled.retried, "writer round settled");

@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use super::outbox::{Operation, OutboxItem, StateEntry};
 use crate::config::{Side, SyncRule};
-use crate::connector::{AssociationLink, Connector, ConnectorError, ItemResult, UpdateItem, UpsertItem};
+use crate::connector::{
+    AssociationLink, Connector, ConnectorError, ItemResult, UpdateItem, UpsertItem,
+};
 use crate::error_kind::{ErrorKind, report};
 use crate::reconcile::links::Link;
 use crate::reconcile::rules::association_field;
@@ -54,9 +56,12 @@ impl Settlement {
             kind @ (ErrorKind::Transient | ErrorKind::RateLimited) => {
                 Settlement::Retry { kind, wait: None, message, spend: true }
             }
-            ErrorKind::NeedsOperator => {
-                Settlement::Retry { kind: ErrorKind::Transient, wait: Some(Duration::from_secs(60)), message, spend: true }
-            }
+            ErrorKind::NeedsOperator => Settlement::Retry {
+                kind: ErrorKind::Transient,
+                wait: Some(Duration::from_secs(60)),
+                message,
+                spend: true,
+            },
             ErrorKind::Permanent => Settlement::Failed { message },
         }
     }
@@ -90,7 +95,8 @@ pub async fn send_records(api: &Arc<dyn Connector>, items: &[OutboxItem]) -> Vec
             api.update_batch(object, &batch).await
         }
         Operation::Archive => {
-            let ids: Vec<String> = items.iter().map(|i| i.target_id.clone().unwrap_or_default()).collect();
+            let ids: Vec<String> =
+                items.iter().map(|i| i.target_id.clone().unwrap_or_default()).collect();
             api.archive_batch(object, &ids).await
         }
         Operation::Associate => unreachable!("associations are sent by send_associations"),
@@ -120,9 +126,12 @@ pub fn resolve(
     };
     let source = item.target_side.other();
     let partner = |sync: &str, id: &str| {
-        links.get(&(sync.to_string(), source, id.to_string())).map(|l| l.id_on(item.target_side).to_string())
+        links
+            .get(&(sync.to_string(), source, id.to_string()))
+            .map(|l| l.id_on(item.target_side).to_string())
     };
-    let from = item.target_id.clone().or_else(|| partner(&item.sync_name, item.source_id.as_deref()?));
+    let from =
+        item.target_id.clone().or_else(|| partner(&item.sync_name, item.source_id.as_deref()?));
     let to = partner(&target.to_sync, &target.to_source_id);
     let to_rule = rules.iter().find(|r| r.name == target.to_sync);
     match (from, to, to_rule) {
@@ -133,7 +142,9 @@ pub fn resolve(
         (_, _, None) => Err(Settlement::Failed {
             message: format!("no sync block named {} for the association", target.to_sync),
         }),
-        _ if Utc::now() - item.created_at < chrono::Duration::from_std(link_wait).unwrap_or_default() => {
+        _ if Utc::now() - item.created_at
+            < chrono::Duration::from_std(link_wait).unwrap_or_default() =>
+        {
             Err(Settlement::Retry {
                 kind: ErrorKind::Transient,
                 wait: Some(Duration::from_secs(2)),
@@ -198,13 +209,19 @@ async fn create_hubspot_associations(
     objects.sort();
     objects.dedup();
     for to_object in objects {
-        let indexes: Vec<usize> = (0..items.len()).filter(|&i| items[i].1.to_object == to_object).collect();
+        let indexes: Vec<usize> =
+            (0..items.len()).filter(|&i| items[i].1.to_object == to_object).collect();
         let links: Vec<AssociationLink> = indexes
             .iter()
             .map(|&i| {
                 let (item, resolved) = &items[i];
-                let label = item.association().and_then(|t| t.hubspot_type_id).map(|id| id.to_string());
-                AssociationLink { from_id: resolved.from_id.clone(), to_id: resolved.to_id.clone(), label }
+                let label =
+                    item.association().and_then(|t| t.hubspot_type_id).map(|id| id.to_string());
+                AssociationLink {
+                    from_id: resolved.from_id.clone(),
+                    to_id: resolved.to_id.clone(),
+                    label,
+                }
             })
             .collect();
         let answers = api.create_associations(&items[0].0.object_type, to_object, &links).await?;

@@ -71,7 +71,12 @@ pub async fn settle(
 
 fn known(link_id: i64, entry: &StateEntry, now: DateTime<Utc>) -> (i64, Side, String, Known) {
     let set_at = if entry.ours { now } else { entry.value_at };
-    let known = Known { value: entry.value.clone(), value_at: entry.value_at, set_at, by_hubsync: entry.ours };
+    let known = Known {
+        value: entry.value.clone(),
+        value_at: entry.value_at,
+        set_at,
+        by_hubsync: entry.ours,
+    };
     (link_id, entry.side, entry.field.clone(), known)
 }
 
@@ -205,7 +210,12 @@ async fn fail(
     .execute(&mut *tx)
     .await?;
     let Some(journal_id) = item.journal_id else { return Ok(()) };
-    let what = format!("{} to {} {}: {message}", item.operation.as_str(), item.target_side.as_str(), item.object_type);
+    let what = format!(
+        "{} to {} {}: {message}",
+        item.operation.as_str(),
+        item.target_side.as_str(),
+        item.object_type
+    );
     sqlx::query(
         "with failed as (
              update hubsync.journal set status = $2, error_kind = $3, last_error = $4,

@@ -13,7 +13,11 @@ async fn a_contact_created_on_either_side_appears_once_on_the_other_with_the_lin
     let mut rig = Rig::start(&contacts("newest_wins", "flag")).await;
     let ann = rig
         .hubspot
-        .create_as_user("contacts", json!({"email": "ann@acme.com", "firstname": "Ann", "lastname": "Lee"}), 7)
+        .create_as_user(
+            "contacts",
+            json!({"email": "ann@acme.com", "firstname": "Ann", "lastname": "Lee"}),
+            7,
+        )
         .unwrap()
         .to_string();
     let bob = rig
@@ -35,7 +39,9 @@ async fn a_contact_created_on_either_side_appears_once_on_the_other_with_the_lin
     assert_eq!(bob_contact["salesforce_id"], bob);
 
     rig.restart().await;
-    rig.hubspot.edit_as_user("contacts", ann.parse().unwrap(), json!({"firstname": "Anne"}), 7).unwrap();
+    rig.hubspot
+        .edit_as_user("contacts", ann.parse().unwrap(), json!({"firstname": "Anne"}), 7)
+        .unwrap();
     rig.wait_for("the edit to reach Salesforce", SETTLE, || async {
         rig.salesforce_record(ann_sf)["FirstName"] == "Anne"
     })
@@ -51,18 +57,30 @@ async fn records_present_on_both_sides_are_matched_by_email_not_duplicated() {
     let rig = Rig::start(&contacts("newest_wins", "flag")).await;
     let hs = rig
         .hubspot
-        .create_as_user("contacts", json!({"email": "cy@acme.com", "firstname": "Cy", "lastname": "Old"}), 7)
+        .create_as_user(
+            "contacts",
+            json!({"email": "cy@acme.com", "firstname": "Cy", "lastname": "Old"}),
+            7,
+        )
         .unwrap();
     let sf = rig
         .salesforce
-        .seed("Contact", json!({"Email": "CY@acme.com", "FirstName": "Cy", "LastName": "Old", "Phone": "555"}))
+        .seed(
+            "Contact",
+            json!({"Email": "CY@acme.com", "FirstName": "Cy", "LastName": "Old", "Phone": "555"}),
+        )
         .unwrap();
-    rig.wait_for("the pair to link", SETTLE, || async { !rig.links("contacts").await.is_empty() }).await;
+    rig.wait_for("the pair to link", SETTLE, || async { !rig.links("contacts").await.is_empty() })
+        .await;
     rig.quiesce(SETTLE).await;
     assert_eq!(rig.links("contacts").await, vec![(hs.to_string(), sf.clone())]);
     assert_eq!(rig.hubspot.count("contacts"), 1);
     assert_eq!(rig.salesforce.count("Contact", false), 1);
-    assert_eq!(rig.hubspot_contact(&hs.to_string())["phone"], "555", "the other side's field arrives");
+    assert_eq!(
+        rig.hubspot_contact(&hs.to_string())["phone"],
+        "555",
+        "the other side's field arrives"
+    );
     assert_eq!(rig.salesforce_record(&sf)["HubSpot_Id__c"], hs.to_string(), "keys are filled in");
 }
 
@@ -86,7 +104,12 @@ async fn a_two_way_sync_of_1000_records_goes_quiet_and_a_real_edit_still_syncs()
     // several poll rounds later, nothing has been written again
     tokio::time::sleep(Duration::from_secs(3)).await;
     rig.quiesce(Duration::from_secs(30)).await;
-    assert_eq!(rig.write_count().await, first_pass, "echoes wrote nothing: {:?}", rig.writes().await);
+    assert_eq!(
+        rig.write_count().await,
+        first_pass,
+        "echoes wrote nothing: {:?}",
+        rig.writes().await
+    );
 
     let (hubspot_id, salesforce_id) = rig.links("contacts").await[0].clone();
     rig.salesforce.edit_as_user(&salesforce_id, json!({"Phone": "555-0100"})).unwrap();
@@ -103,7 +126,10 @@ async fn a_two_way_sync_of_1000_records_goes_quiet_and_a_real_edit_still_syncs()
 #[tokio::test(flavor = "multi_thread")]
 async fn deletes_follow_the_delete_policy() {
     let rig = Rig::start(&contacts("newest_wins", "propagate")).await;
-    let gone = rig.hubspot.create_as_user("contacts", json!({"email": "gone@acme.com", "lastname": "Gone"}), 7).unwrap();
+    let gone = rig
+        .hubspot
+        .create_as_user("contacts", json!({"email": "gone@acme.com", "lastname": "Gone"}), 7)
+        .unwrap();
     rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
     rig.quiesce(SETTLE).await;
     let sf = rig.links("contacts").await[0].1.clone();
@@ -120,7 +146,10 @@ async fn deletes_follow_the_delete_policy() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flagged_delete_is_journalled_for_an_operator_and_deletes_nothing() {
     let rig = Rig::start(&contacts("newest_wins", "flag")).await;
-    let id = rig.hubspot.create_as_user("contacts", json!({"email": "x@acme.com", "lastname": "X"}), 7).unwrap();
+    let id = rig
+        .hubspot
+        .create_as_user("contacts", json!({"email": "x@acme.com", "lastname": "X"}), 7)
+        .unwrap();
     rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
     rig.quiesce(SETTLE).await;
     rig.hubspot.archive_as_user("contacts", id, 7).unwrap();
@@ -140,7 +169,10 @@ async fn a_flagged_delete_is_journalled_for_an_operator_and_deletes_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hubspot_merge_relinks_the_salesforce_record_without_creating_a_duplicate() {
     let mut rig = Rig::start(&contacts("newest_wins", "flag")).await;
-    let kept = rig.hubspot.create_as_user("contacts", json!({"email": "k@acme.com", "lastname": "Kept"}), 7).unwrap();
+    let kept = rig
+        .hubspot
+        .create_as_user("contacts", json!({"email": "k@acme.com", "lastname": "Kept"}), 7)
+        .unwrap();
     rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
     rig.quiesce(SETTLE).await;
     let sf = rig.links("contacts").await[0].1.clone();
@@ -163,6 +195,9 @@ async fn a_hubspot_merge_relinks_the_salesforce_record_without_creating_a_duplic
             .fetch_all(rig.pool())
             .await
             .unwrap();
-    assert!(reasons.iter().any(|r| r == "merge_relinked"), "the redirect is journalled: {reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r == "merge_relinked"),
+        "the redirect is journalled: {reasons:?}"
+    );
     assert_eq!(rig.salesforce.count("Contact", false), 1, "no duplicate on Salesforce");
 }

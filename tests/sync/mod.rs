@@ -61,12 +61,10 @@ impl Rig {
 
     pub async fn start_with(rules: &str, rate: RateProfile, extra: &[(&str, &str)]) -> Rig {
         crate::support::init_test_log();
-        let hubspot = HubspotSim::start(hubsync::sim::hubspot::SimConfig {
-            rate,
-            ..Default::default()
-        })
-        .await
-        .expect("hubspot simulator starts");
+        let hubspot =
+            HubspotSim::start(hubsync::sim::hubspot::SimConfig { rate, ..Default::default() })
+                .await
+                .expect("hubspot simulator starts");
         for object in ["contacts", "companies", "deals", "notes"] {
             unique_property(&hubspot, object);
         }
@@ -74,10 +72,13 @@ impl Rig {
         for object in ["Contact", "Account", "Opportunity", "Task"] {
             seed = seed.with_external_id(object, "HubSpot_Id__c", true);
         }
-        let salesforce =
-            SalesforceSim::start(SimConfig { seed, daily_api_limit: 10_000_000, ..Default::default() })
-                .await
-                .expect("salesforce simulator starts");
+        let salesforce = SalesforceSim::start(SimConfig {
+            seed,
+            daily_api_limit: 10_000_000,
+            ..Default::default()
+        })
+        .await
+        .expect("salesforce simulator starts");
         let secrets = tempfile::tempdir().unwrap();
         let file = config_file(&hubspot, &salesforce, &secrets, rules);
         let db = TestDatabase::create().await;
@@ -163,7 +164,10 @@ impl Rig {
     {
         let deadline = tokio::time::Instant::now() + within;
         while !check().await {
-            assert!(tokio::time::Instant::now() < deadline, "{what} did not happen within {within:?}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{what} did not happen within {within:?}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -206,12 +210,18 @@ impl Rig {
     }
 
     /// Every live record of an object through its connector, by id.
-    pub async fn all(&self, api: &Arc<dyn Connector>, object: &str, fields: &[&str]) -> BTreeMap<String, hubsync::connector::Properties> {
+    pub async fn all(
+        &self,
+        api: &Arc<dyn Connector>,
+        object: &str,
+        fields: &[&str],
+    ) -> BTreeMap<String, hubsync::connector::Properties> {
         let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
         let mut records = BTreeMap::new();
         let mut page: Option<String> = None;
         loop {
-            let listed = api.read_all(object, page.as_deref(), &fields).await.expect("listing works");
+            let listed =
+                api.read_all(object, page.as_deref(), &fields).await.expect("listing works");
             for record in listed.records {
                 records.insert(record.id, record.properties);
             }

@@ -123,7 +123,11 @@ fn with_merges(record: Record) -> Vec<Change> {
         .get("hs_merged_object_ids")
         .and_then(|v| v.as_str())
         .map(|ids| {
-            ids.split(';').map(str::trim).filter(|id| !id.is_empty() && *id != record.id).map(String::from).collect()
+            ids.split(';')
+                .map(str::trim)
+                .filter(|id| !id.is_empty() && *id != record.id)
+                .map(String::from)
+                .collect()
         })
         .unwrap_or_default();
     let mut changes: Vec<Change> = merged
