@@ -25,6 +25,8 @@ pub use verify::Verification;
 
 /// How often the progress line is printed while the demo runs.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+/// New failures printed one by one per look; the rest are counted in one line.
+const FAILURES_SHOWN: usize = 10;
 /// How often new conflicts and failures are looked for and printed.
 const NEWS_EVERY: Duration = Duration::from_secs(1);
 /// Pause between live edits: a few per second.
@@ -247,8 +249,12 @@ async fn print_news(pool: &PgPool, watcher: &mut report::Watcher) -> Result<(), 
     for line in watcher.new_conflicts(pool).await? {
         println!("{line}");
     }
-    for line in watcher.new_failures(pool).await? {
+    let failures = watcher.new_failures(pool).await?;
+    for line in failures.iter().take(FAILURES_SHOWN) {
         println!("{line}");
+    }
+    if let Some(more) = failures.len().checked_sub(FAILURES_SHOWN).filter(|n| *n > 0) {
+        println!("… and {more} more failures (see `hubsync journal ls --status failed`)");
     }
     for line in watcher.paused_blocks(pool).await? {
         println!("{line}");
