@@ -145,7 +145,8 @@ fn spawn_workers(
         tasks.spawn(sweep.run(settings.ingest.sweep_interval, shutdown.clone()));
     }
     let every = std::time::Duration::from_secs(5);
-    let budgets: Vec<_> = connectors.iter().map(|(name, api)| (name.clone(), api.clone())).collect();
+    let budgets: Vec<_> =
+        connectors.iter().map(|(name, api)| (name.clone(), api.clone())).collect();
     tasks.spawn(crate::operate::publish_budgets(pool.clone(), budgets, every, shutdown.clone()));
     tasks.spawn(crate::operate::refresh_gauges(pool.clone(), every, shutdown.clone()));
     if !settings.sync.is_empty() {

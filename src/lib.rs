@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod connector;
 pub mod db;
+pub mod demo;
 pub mod error_kind;
 pub mod ingest;
 pub mod journal;

@@ -12,6 +12,7 @@ mod config_loading;
 mod connector_hubspot;
 mod connector_salesforce;
 mod dashboard;
+mod demo;
 mod journal_store;
 mod migrations;
 mod operate_conflicts;

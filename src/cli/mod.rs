@@ -3,6 +3,7 @@
 mod backfill;
 mod confirm;
 mod conflicts;
+mod demo;
 mod journal;
 mod pause;
 mod plan;
@@ -67,6 +68,8 @@ pub enum Command {
     Pause(pause::PauseArgs),
     /// Let a paused sync block's writes go again.
     Resume(pause::ResumeArgs),
+    /// Sync two in-process simulators with live edits, report as it goes, then verify.
+    Demo(demo::DemoArgs),
     /// Run a local simulator of a CRM API until SIGTERM or SIGINT.
     Sim {
         #[command(subcommand)]
@@ -75,12 +78,14 @@ pub enum Command {
 }
 
 impl Cli {
-    /// The log filter: `--log-level`, else RUST_LOG, else `info`.
+    /// The log filter: `--log-level`, else RUST_LOG, else `info` (`warn` for the demo, whose
+    /// own report goes to stdout).
     pub fn log_filter(&self) -> String {
+        let default = if matches!(self.command, Command::Demo(_)) { "warn" } else { "info" };
         self.log_level
             .clone()
             .or_else(|| std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty()))
-            .unwrap_or_else(|| "info".into())
+            .unwrap_or_else(|| default.into())
     }
 }
 
@@ -104,6 +109,8 @@ pub enum CliError {
     Usage(String),
     #[error(transparent)]
     Sim(#[from] crate::sim::SimRunError),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
 }
 
 /// Runs one command to completion.
@@ -111,6 +118,9 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
     if let Command::Sim { which } = cli.command {
         crate::sim::run(which).await?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Command::Demo(args) = cli.command {
+        return demo::run(cli.config, args).await;
     }
     let settings = config::load(&ConfigSources::from_process(cli.config.clone()))?;
     match cli.command {
@@ -129,7 +139,9 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             journal::run(&connect(&settings).await?, command).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sim { .. } => unreachable!("handled before the configuration is loaded"),
+        Command::Sim { .. } | Command::Demo(_) => {
+            unreachable!("handled before the configuration is loaded")
+        }
         command => operate(&settings, command).await,
     }
 }

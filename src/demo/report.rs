@@ -1,0 +1,227 @@
+//! What the demo prints as it runs, read from the daemon's database: a one-line progress
+//! summary, and each new conflict and failure as it appears.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use sqlx::PgPool;
+
+/// The sync's state at one moment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Progress {
+    pub to_hubspot: i64,
+    pub to_external: i64,
+    pub queued: i64,
+    pub links: i64,
+    pub conflicts: i64,
+    pub held: i64,
+    pub failures: i64,
+    pub pending: i64,
+    /// Age of the oldest unprocessed journal row, in seconds.
+    pub lag_seconds: Option<f64>,
+}
+
+impl Progress {
+    /// Nothing left to do: no journal row or outbox item waiting.
+    pub fn is_quiet(&self) -> bool {
+        self.pending == 0 && self.queued == 0
+    }
+
+    /// The counts that show work moving (the lag changes by itself as time passes).
+    pub fn movement(&self) -> [i64; 5] {
+        [self.to_hubspot, self.to_external, self.queued, self.pending, self.failures]
+    }
+}
+
+impl fmt::Display for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lag = self.lag_seconds.map_or("-".to_string(), |s| format!("{s:.1}s"));
+        write!(
+            f,
+            "writes done: {} to HubSpot, {} to Salesforce ({} queued) | linked pairs: {} | \
+             conflicts: {} ({} held) | failures: {} | journal pending: {} (lag {lag})",
+            self.to_hubspot,
+            self.to_external,
+            self.queued,
+            self.links,
+            self.conflicts,
+            self.held,
+            self.failures,
+            self.pending
+        )
+    }
+}
+
+const PROGRESS: &str = "
+select
+  (select count(*) from hubsync.outbox where status = 'done' and target_side = 'hubspot'),
+  (select count(*) from hubsync.outbox where status = 'done' and target_side = 'external'),
+  (select count(*) from hubsync.outbox where status in ('pending', 'processing')),
+  (select count(*) from hubsync.links),
+  (select count(*) from hubsync.conflicts),
+  (select count(*) from hubsync.conflicts where status = 'open'),
+  (select count(*) from (
+     select coalesce(journal_id, -id) from hubsync.outbox where status in ('failed', 'dead')
+     union
+     select id from hubsync.journal where status in ('failed', 'dead')) failed),
+  (select count(*) from hubsync.journal where status in ('pending', 'processing')),
+  (select extract(epoch from now() - min(received_at))::float8
+     from hubsync.journal where status in ('pending', 'processing'))";
+
+type ProgressRow = (i64, i64, i64, i64, i64, i64, i64, i64, Option<f64>);
+
+/// Reads the progress summary.
+pub async fn progress(pool: &PgPool) -> Result<Progress, sqlx::Error> {
+    let row: ProgressRow = sqlx::query_as(PROGRESS).fetch_one(pool).await?;
+    let (to_hubspot, to_external, queued, links, conflicts, held, failures, pending, lag) = row;
+    Ok(Progress {
+        to_hubspot,
+        to_external,
+        queued,
+        links,
+        conflicts,
+        held,
+        failures,
+        pending,
+        lag_seconds: lag,
+    })
+}
+
+/// Remembers what was already printed, so each conflict and failure is printed once.
+#[derive(Debug, Default)]
+pub struct Watcher {
+    last_conflict: i64,
+    outbox_failures: HashSet<i64>,
+    journal_failures: HashSet<i64>,
+    paused: HashSet<String>,
+}
+
+type ConflictRow =
+    (i64, String, String, String, Option<String>, Option<String>, String, Option<String>, String);
+
+const NEW_CONFLICTS: &str = "
+select id, sync_name, hubspot_field, external_field, hubspot_value, external_value, policy,
+       winner, status
+from hubsync.conflicts where id > $1 order by id limit 200";
+
+type OutboxFailure =
+    (i64, String, String, String, Option<String>, Option<String>, Option<i64>, Option<String>);
+
+const OUTBOX_FAILURES: &str = "
+select id, sync_name, target_side, object_type, source_id, target_id, journal_id, last_error
+from hubsync.outbox where status in ('failed', 'dead') order by id limit 500";
+
+type JournalFailure = (i64, String, String, String, Option<String>, Option<String>);
+
+const JOURNAL_FAILURES: &str = "
+select id, side, object_type, record_id, last_error, reason
+from hubsync.journal where status in ('failed', 'dead') order by id limit 500";
+
+impl Watcher {
+    /// Lines for conflicts recorded since the last call.
+    pub async fn new_conflicts(&mut self, pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
+        let rows: Vec<ConflictRow> =
+            sqlx::query_as(NEW_CONFLICTS).bind(self.last_conflict).fetch_all(pool).await?;
+        let mut lines = Vec::with_capacity(rows.len());
+        for (id, block, hs_field, ext_field, hs_value, ext_value, policy, winner, status) in rows {
+            self.last_conflict = id;
+            let outcome = match (winner.as_deref(), status.as_str()) {
+                (Some("hubspot"), _) => "HubSpot's value wins".to_string(),
+                (Some(_), _) => "Salesforce's value wins".to_string(),
+                (None, "open") => "held for an operator".to_string(),
+                (None, other) => other.to_string(),
+            };
+            lines.push(format!(
+                "conflict #{id}: [{block}] {hs_field} / {ext_field}: HubSpot {} vs Salesforce {} \
+                 → {outcome} ({policy})",
+                quoted(hs_value.as_deref()),
+                quoted(ext_value.as_deref()),
+            ));
+        }
+        Ok(lines)
+    }
+
+    /// Lines for sync blocks paused since the last call (by the blast-radius guard or an
+    /// operator), and for blocks resumed.
+    pub async fn paused_blocks(&mut self, pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("select sync_name, reason, detail::text from hubsync.paused order by 1")
+                .fetch_all(pool)
+                .await?;
+        let now: HashSet<String> = rows.iter().map(|(block, _, _)| block.clone()).collect();
+        let mut lines: Vec<String> = self
+            .paused
+            .difference(&now)
+            .map(|block| format!("resumed: [{block}] writes flow again"))
+            .collect();
+        for (block, reason, detail) in rows {
+            if !self.paused.contains(&block) {
+                lines.push(format!(
+                    "paused: [{block}] writes held ({reason}: {detail}); resume with \
+                     `hubsync resume {block}`"
+                ));
+            }
+        }
+        self.paused = now;
+        Ok(lines)
+    }
+
+    /// Lines for writes and changes that failed since the last call, with the API's message.
+    pub async fn new_failures(&mut self, pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
+        let mut lines = Vec::new();
+        let outbox: Vec<OutboxFailure> = sqlx::query_as(OUTBOX_FAILURES).fetch_all(pool).await?;
+        for (id, block, side, object, source, target, journal, error) in outbox {
+            if let Some(journal) = journal {
+                self.journal_failures.insert(journal);
+            }
+            if !self.outbox_failures.insert(id) {
+                continue;
+            }
+            let record = source.or(target).unwrap_or_else(|| "?".into());
+            let towards = if side == "hubspot" { "HubSpot" } else { "Salesforce" };
+            let message = error.unwrap_or_else(|| "no message".into());
+            lines.push(format!(
+                "failure: [{block}] write of {record} to {towards} {object} refused: {message}"
+            ));
+        }
+        let journal: Vec<JournalFailure> = sqlx::query_as(JOURNAL_FAILURES).fetch_all(pool).await?;
+        for (id, side, object, record, error, reason) in journal {
+            if !self.journal_failures.insert(id) {
+                continue;
+            }
+            let message = error.or(reason).unwrap_or_else(|| "no message".into());
+            lines.push(format!("failure: {side} {object} {record}: {message}"));
+        }
+        Ok(lines)
+    }
+}
+
+fn quoted(value: Option<&str>) -> String {
+    value.map_or("(blank)".into(), |v| format!("{v:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_names_every_figure_an_operator_watches() {
+        let progress = Progress {
+            to_hubspot: 12,
+            to_external: 30,
+            queued: 4,
+            links: 40,
+            conflicts: 3,
+            held: 1,
+            failures: 2,
+            pending: 9,
+            lag_seconds: Some(1.3),
+        };
+        let line = progress.to_string();
+        for part in ["12 to HubSpot", "30 to Salesforce", "(4 queued)", "conflicts: 3 (1 held)"] {
+            assert!(line.contains(part), "{part} in {line}");
+        }
+        assert!(line.contains("failures: 2") && line.contains("journal pending: 9 (lag 1.3s)"));
+        assert!(!progress.is_quiet());
+    }
+}
