@@ -17,7 +17,11 @@ use crate::reconcile::filter::properties_read;
 pub fn specs(settings: &Settings) -> Vec<PollerSpec> {
     let mut fields: BTreeMap<(String, Side, String), BTreeSet<String>> = BTreeMap::new();
     for rule in &settings.sync {
-        for side in [Side::Hubspot, Side::External] {
+        // a one-way block never reads its target side: nothing there moves
+        let sources = [Side::Hubspot, Side::External]
+            .into_iter()
+            .filter(|side| crate::reconcile::rules::writes_to(rule, side.other()));
+        for side in sources {
             let (connector, object) = match side {
                 Side::Hubspot => (&rule.hubspot_connector, &rule.hubspot_object),
                 Side::External => (&rule.external_connector, &rule.external_object),

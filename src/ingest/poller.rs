@@ -152,14 +152,14 @@ impl Poller {
     /// change feed does not show (HubSpot archiving does not bump the last-modified date).
     pub async fn poll_deletes(&self) -> Result<u64, IngestError> {
         let stored = cursor::load(&self.pool, self.key("deleted")).await?;
-        if stored.timestamp == DateTime::<Utc>::UNIX_EPOCH {
-            // deletes from before hubsync first looked were never synced; Salesforce keeps
-            // only recent ones anyway (older asks get DELETES_PURGED), so start from now
-            let start = Cursor { timestamp: Utc::now(), id: String::new(), token: None };
-            cursor::advance(&self.pool, self.key("deleted"), &start).await?;
-            return Ok(0);
-        }
-        let deleted = self.api.read_deletes(&self.spec.object, stored.timestamp).await?;
+        let since = if stored.timestamp == DateTime::<Utc>::UNIX_EPOCH {
+            // the first look goes back two weeks: Salesforce keeps no more (older asks get
+            // DELETES_PURGED), and deletes older than hubsync were never synced anyway
+            Utc::now() - chrono::Duration::days(14)
+        } else {
+            stored.timestamp
+        };
+        let deleted = self.api.read_deletes(&self.spec.object, since).await?;
         let Some(latest) = deleted.iter().map(|d| d.deleted_at).max() else { return Ok(0) };
         let changes: Vec<NewChange> = deleted.iter().map(|d| self.deletion(d)).collect();
         let mut tx = self.pool.begin().await?;

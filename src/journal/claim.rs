@@ -189,3 +189,46 @@ pub async fn release<'e>(
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Claims, behind rows this worker already holds, the later pending upserts of the same
+/// records, so a burst of changes to one record (a webhook per property) is decided once.
+/// An upsert queued behind a pending delete, merge or restore is left for later.
+pub async fn claim_followers<'e>(
+    executor: impl PgExecutor<'e>,
+    worker: &str,
+    leaders: &[JournalRow],
+    lease: Duration,
+) -> Result<Vec<JournalRow>, JournalError> {
+    let connectors: Vec<&str> = leaders.iter().map(|r| r.connector.as_str()).collect();
+    let objects: Vec<&str> = leaders.iter().map(|r| r.object_type.as_str()).collect();
+    let records: Vec<&str> = leaders.iter().map(|r| r.record_id.as_str()).collect();
+    let sql = format!(
+        "update hubsync.journal set status = 'processing', claimed_by = $1,
+             lease_until = now() + make_interval(secs => $2), attempts = attempts + 1,
+             updated_at = now()
+         where id in (
+             select j.id from hubsync.journal j
+             join unnest($3::text[], $4::text[], $5::text[]) as l(connector, object_type, record_id)
+               on j.connector = l.connector and j.object_type = l.object_type
+              and j.record_id = l.record_id
+             where j.status = 'pending' and j.kind = 'upsert'
+               and not exists (
+                 select 1 from hubsync.journal e
+                 where e.connector = j.connector and e.object_type = j.object_type
+                   and e.record_id = j.record_id and e.status = 'pending' and e.kind <> 'upsert'
+                   and (e.occurred_at, e.id) < (j.occurred_at, j.id))
+             for update skip locked)
+         returning {ROW_COLUMNS}"
+    );
+    let rows: Vec<RawRow> = sqlx::query_as(&sql)
+        .bind(worker)
+        .bind(lease.as_secs_f64())
+        .bind(connectors)
+        .bind(objects)
+        .bind(records)
+        .fetch_all(executor)
+        .await?;
+    let mut rows = convert(rows)?;
+    rows.sort_by_key(|row| (row.occurred_at, row.id));
+    Ok(rows)
+}

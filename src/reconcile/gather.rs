@@ -205,7 +205,9 @@ struct Probe<'r> {
 }
 
 /// For unlinked records, finds the record on the other side they are: the id their own
-/// key field names, the record whose key field names them, then the natural keys.
+/// key field names, else a natural key's match. A record the upsert key would reach (the
+/// one whose key field names this record) is found by the create's upsert itself at no
+/// extra cost, so it is only looked up to overrule a natural-key match.
 async fn find_partners(
     sources: &Sources,
     rules: &[SyncRule],
@@ -213,7 +215,7 @@ async fn find_partners(
     rows: &[JournalRow],
     context: &mut Context,
 ) -> Result<(), ReconcileError> {
-    for stage in 0..3 {
+    for stage in [Stage::PartnerId, Stage::NaturalKey, Stage::UniqueKey] {
         let probes = probes(rules, rows, context, stage);
         let mut found: Vec<(RecordRef, Record)> = Vec::new();
         for probe in probes.iter().filter(|p| !p.keys.is_empty()) {
@@ -232,16 +234,27 @@ async fn find_partners(
                 }
             }
         }
-        accept_partners(pool, context, found).await?;
+        accept_partners(pool, context, found, stage == Stage::UniqueKey).await?;
     }
     Ok(())
+}
+
+/// The matching stages, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// The record's own key field names its partner.
+    PartnerId,
+    /// Contact email, company domain.
+    NaturalKey,
+    /// The other side's key field names this record: it wins over a natural-key match.
+    UniqueKey,
 }
 
 fn probes<'r>(
     rules: &'r [SyncRule],
     rows: &[JournalRow],
     context: &Context,
-    stage: u8,
+    stage: Stage,
 ) -> Vec<Probe<'r>> {
     let mut probes: Vec<Probe<'r>> = Vec::new();
     for row in
@@ -250,7 +263,12 @@ fn probes<'r>(
         let values = observed(row, context);
         for rule in rules_of(rules, row) {
             let key = (rule.name.clone(), row.side, row.record_id.clone());
-            if context.links.contains_key(&key) || context.partners.contains_key(&key) {
+            let partnered = context.partners.contains_key(&key);
+            let wanted = match stage {
+                Stage::UniqueKey => partnered,
+                _ => !partnered,
+            };
+            if context.links.contains_key(&key) || !wanted {
                 continue;
             }
             for (lookup, value) in stage_keys(rule, row, &values, stage) {
@@ -274,15 +292,15 @@ fn stage_keys(
     rule: &SyncRule,
     row: &JournalRow,
     values: &Observed,
-    stage: u8,
+    stage: Stage,
 ) -> Vec<(Lookup, String)> {
     let side = row.side;
     match stage {
-        0 => partner_id_field(rule, side)
+        Stage::PartnerId => partner_id_field(rule, side)
             .and_then(|field| text_of(values, field))
             .map(|id| vec![(Lookup::Id, id)])
             .unwrap_or_default(),
-        1 => {
+        Stage::UniqueKey => {
             if let Some(field) = partner_id_field(rule, side.other()) {
                 return vec![(Lookup::Unique(field.to_string()), row.record_id.clone())];
             }
@@ -295,18 +313,29 @@ fn stage_keys(
                 .map(|v| vec![(Lookup::Unique(theirs.clone()), v)])
                 .unwrap_or_default()
         }
-        _ => natural_keys(rule, side)
+        Stage::NaturalKey => natural_keys(rule, side)
             .into_iter()
-            .filter_map(|(mine, theirs)| Some((Lookup::Field(theirs), text_of(values, &mine)?)))
+            .filter_map(|(mine, theirs)| {
+                Some((natural_lookup(rule, side.other(), theirs), text_of(values, &mine)?))
+            })
             .collect(),
     }
 }
 
-/// Keeps the candidates that are not linked to another record already.
+/// HubSpot reads contacts by email in batches (it is their unique identifier); other
+/// natural keys need a search.
+fn natural_lookup(rule: &SyncRule, side: Side, field: String) -> Lookup {
+    let contacts = side == Side::Hubspot && object(rule, side) == "contacts";
+    if contacts && field == "email" { Lookup::Unique(field) } else { Lookup::Field(field) }
+}
+
+/// Keeps the candidates that are not linked to another record already; `overrule`
+/// replaces an earlier stage's candidate.
 async fn accept_partners(
     pool: &PgPool,
     context: &mut Context,
     found: Vec<(RecordRef, Record)>,
+    overrule: bool,
 ) -> Result<(), ReconcileError> {
     let theirs: Vec<RecordRef> = found
         .iter()
@@ -318,7 +347,11 @@ async fn accept_partners(
     for (key, record) in found {
         let (sync, side, _) = &key;
         if context.link(sync, side.other(), &record.id).is_none() {
-            context.partners.entry(key).or_insert(record);
+            if overrule {
+                context.partners.insert(key, record);
+            } else {
+                context.partners.entry(key).or_insert(record);
+            }
         }
     }
     Ok(())

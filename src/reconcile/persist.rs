@@ -27,14 +27,24 @@ pub struct Committed {
     pub reasons: HashMap<(String, &'static str), u64>,
 }
 
-/// Commits one plan per row (rows of no block have already been settled as skipped).
+/// The claimed rows a batch decided.
+pub struct Batch<'a> {
+    pub worker: &'a str,
+    /// The rows decided, by id.
+    pub rows: &'a HashMap<i64, JournalRow>,
+    /// Later changes of the same record folded into a decided row, by that row's id: they
+    /// share its outcome.
+    pub folded: &'a HashMap<i64, Vec<i64>>,
+}
+
+/// Commits one plan per row.
 pub async fn commit(
     pool: &PgPool,
-    worker: &str,
-    rows: &HashMap<i64, JournalRow>,
+    batch: Batch<'_>,
     mut plans: Vec<RowPlan>,
     max_attempts: u32,
 ) -> Result<Committed, ReconcileError> {
+    let Batch { worker, rows, folded } = batch;
     let mut tx = pool.begin().await?;
     for plan in plans.iter_mut() {
         settle_merge(&mut tx, plan).await?;
@@ -54,6 +64,7 @@ pub async fn commit(
         .collect();
     outbox::insert_many(&mut tx, &items).await?;
     let committed = settle_rows(&mut tx, worker, rows, &plans, max_attempts).await?;
+    settle_folded(&mut tx, worker, folded, &plans).await?;
     if !items.is_empty() {
         sqlx::query("select pg_notify($1, '')").bind(outbox::CHANNEL).execute(&mut *tx).await?;
     }
@@ -132,6 +143,30 @@ async fn insert_conflict(
     .bind(journal_id)
     .execute(&mut *tx)
     .await?;
+    Ok(())
+}
+
+/// Rows folded into a decided row share its outcome; if it must wait or failed, they are
+/// handed back to be decided again after it.
+async fn settle_folded(
+    tx: &mut sqlx::PgConnection,
+    worker: &str,
+    folded: &HashMap<i64, Vec<i64>>,
+    plans: &[RowPlan],
+) -> Result<(), ReconcileError> {
+    let mut done: Vec<(i64, Completion, &str)> = Vec::new();
+    let mut released: Vec<i64> = Vec::new();
+    for plan in plans {
+        let Some(ids) = folded.get(&plan.journal_id) else { continue };
+        match &plan.outcome {
+            Outcome::Complete(completion, reason) => {
+                done.extend(ids.iter().map(|id| (*id, *completion, *reason)));
+            }
+            _ => released.extend(ids),
+        }
+    }
+    journal::complete_many(&mut *tx, worker, &done).await?;
+    journal::release(&mut *tx, worker, &released, DEFER, "awaiting_write").await?;
     Ok(())
 }
 

@@ -361,7 +361,9 @@ impl<'a> Fields<'a> {
             }
             return Ok(());
         }
-        let decision = if creating {
+        let partner_blank = theirs_native.as_ref().is_none_or(|t| is_blank(&t.value));
+        let decision = if creating || (self.matched && partner_blank) {
+            // a new record, or a field its new partner lacks: the value fills it in
             Decision::Move
         } else {
             decide(policy, seen, mine.as_ref(), theirs.as_ref())

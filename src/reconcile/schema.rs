@@ -50,6 +50,7 @@ pub async fn validate(
             problems.extend(check_side(rule, side, &described[&key]));
         }
     }
+    problems.dedup();
     if problems.is_empty() { Ok(()) } else { Err(SchemaError::Mismatch(problems)) }
 }
 

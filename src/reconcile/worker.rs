@@ -60,22 +60,31 @@ impl Reconciler {
 
     /// Processes one batch; returns how many rows it claimed.
     pub async fn step(&self) -> Result<usize, ReconcileError> {
-        let rows = journal::claim(&self.pool, &self.worker, self.batch, self.lease).await?;
-        if rows.is_empty() {
+        let leaders = journal::claim(&self.pool, &self.worker, self.batch, self.lease).await?;
+        if leaders.is_empty() {
             return Ok(0);
         }
-        let claimed = rows.len();
+        let followers =
+            journal::claim_followers(&self.pool, &self.worker, &leaders, self.lease).await?;
+        let claimed = leaders.len() + followers.len();
+        let (rows, folded, unfolded) = fold(leaders, followers);
+        let again = Duration::ZERO;
+        journal::release(&self.pool, &self.worker, &unfolded, again, "queued_behind").await?;
         let mut context = match gather(&self.sources, &self.rules, &self.pool, &rows).await {
             Ok(context) => context,
             Err(err) => {
                 self.fail_all(&rows, &err).await?;
+                let followers: Vec<i64> = folded.values().flatten().copied().collect();
+                let delay = Duration::from_secs(1);
+                journal::release(&self.pool, &self.worker, &followers, delay, "retry_scheduled")
+                    .await?;
                 return Ok(claimed);
             }
         };
         let plans = plan_batch(&self.rules, &rows, &mut context);
         let by_id: HashMap<i64, JournalRow> = rows.into_iter().map(|r| (r.id, r)).collect();
-        let committed =
-            persist::commit(&self.pool, &self.worker, &by_id, plans, self.max_attempts).await?;
+        let batch = persist::Batch { worker: &self.worker, rows: &by_id, folded: &folded };
+        let committed = persist::commit(&self.pool, batch, plans, self.max_attempts).await?;
         record_metrics(&committed);
         Ok(claimed)
     }
@@ -139,6 +148,49 @@ fn plan_one(
         first.state.extend(other.state);
     }
     first
+}
+
+/// Folds each record's later upserts into its first claimed row while they touch other
+/// properties than those already folded (a webhook per property of one edit); a change to
+/// a property already seen ends the fold, so every value is still decided in order.
+/// Returns the rows to decide, per row the ids folded in, and the followers not folded.
+fn fold(
+    leaders: Vec<JournalRow>,
+    followers: Vec<JournalRow>,
+) -> (Vec<JournalRow>, HashMap<i64, Vec<i64>>, Vec<i64>) {
+    let key = |r: &JournalRow| (r.connector.clone(), r.object_type.clone(), r.record_id.clone());
+    let mut index: HashMap<(String, String, String), usize> = HashMap::new();
+    for (at, row) in leaders.iter().enumerate() {
+        index.insert(key(row), at);
+    }
+    let mut rows = leaders;
+    let mut folded: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut unfolded = Vec::new();
+    let mut ended: std::collections::HashSet<usize> = Default::default();
+    for follower in followers {
+        let Some(&at) = index.get(&key(&follower)) else {
+            unfolded.push(follower.id);
+            continue;
+        };
+        let leader = &mut rows[at];
+        if follower.id == leader.id {
+            continue;
+        }
+        let overlaps = follower.properties.keys().any(|p| leader.properties.contains_key(p));
+        if overlaps || ended.contains(&at) {
+            ended.insert(at);
+            unfolded.push(follower.id);
+            continue;
+        }
+        leader.properties.extend(follower.properties);
+        leader.occurred_at = leader.occurred_at.max(follower.occurred_at);
+        if follower.source == "webhook" {
+            // a webhook's one property needs the record read again
+            leader.source = follower.source;
+        }
+        folded.entry(leader.id).or_default().push(follower.id);
+    }
+    (rows, folded, unfolded)
 }
 
 fn record_metrics(committed: &Committed) {

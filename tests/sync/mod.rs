@@ -194,8 +194,9 @@ impl Rig {
         let deadline = tokio::time::Instant::now() + within;
         while !check().await {
             if tokio::time::Instant::now() >= deadline {
-                let failed: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(
-                    "select id, record_id, kind, status, coalesce(last_error, reason)
+                let failed: Vec<String> = sqlx::query_scalar(
+                    "select format('%s %s %s %s %s at=%s src=%s props=%s', id, record_id, kind,
+                            status, coalesce(last_error, reason), occurred_at, source, properties)
                      from hubsync.journal order by id desc limit 20",
                 )
                 .fetch_all(self.pool())

@@ -42,6 +42,9 @@ fn address(prefix: &str) -> Vec<FieldDef> {
         .collect()
 }
 
+/// A part of Salesforce's standard Industry picklist.
+const INDUSTRIES: &[&str] =
+    &["Technology", "Finance", "Healthcare", "Manufacturing", "Retail", "Education", "Other"];
 const LEAD_SOURCES: &[&str] = &["Web", "Phone Inquiry", "Partner Referral", "Other"];
 
 pub fn objects() -> Vec<ObjectDef> {
@@ -54,8 +57,7 @@ fn account() -> ObjectDef {
         FieldDef::new("AccountNumber", T::String),
         FieldDef::new("Website", T::Url),
         FieldDef::new("Phone", T::Phone),
-        FieldDef::new("Industry", T::Picklist)
-            .picklist(&["Technology", "Finance", "Retail"], false),
+        FieldDef::new("Industry", T::Picklist).picklist(INDUSTRIES, false),
         FieldDef::new("Type", T::Picklist).picklist(&["Prospect", "Customer", "Partner"], false),
         FieldDef::new("NumberOfEmployees", T::Int),
         FieldDef::new("AnnualRevenue", T::Currency),
@@ -98,8 +100,7 @@ fn lead() -> ObjectDef {
         FieldDef::new("Title", T::String),
         FieldDef::new("Status", T::Picklist).picklist(&statuses, true).required().defaulted(),
         FieldDef::new("LeadSource", T::Picklist).picklist(LEAD_SOURCES, false),
-        FieldDef::new("Industry", T::Picklist)
-            .picklist(&["Technology", "Finance", "Retail"], false),
+        FieldDef::new("Industry", T::Picklist).picklist(INDUSTRIES, false),
         FieldDef::new("IsConverted", T::Boolean).system(),
         FieldDef::new("ConvertedDate", T::Date).system(),
         FieldDef::new("ConvertedAccountId", T::Reference).system().references(&["Account"]),
