@@ -10,7 +10,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use super::DemoError;
-use crate::config::{FieldMapping, Settings, SyncRule};
+use crate::config::{Direction, FieldMapping, Settings, SyncRule};
 use crate::connector::{Connector, Properties};
 use crate::reconcile::transform::{self, Mapped, OwnerMap, Towards};
 
@@ -227,8 +227,11 @@ fn check_block(rule: &SyncRule, sides: &Sides, known: &Known, owners: &OwnerMap)
             check.deleted += 1;
             continue;
         };
+        // a one-way field only follows its source: the target may hold a value of its own
+        let compared =
+            rule.fields.iter().filter(|f| f.direction.unwrap_or(rule.direction) == Direction::Both);
         let differing: Vec<&FieldMapping> =
-            rule.fields.iter().filter(|f| !field_agrees(f, hs, ext, owners)).collect();
+            compared.filter(|f| !field_agrees(f, hs, ext, owners)).collect();
         let explained = known.put_aside.contains(hs_id)
             || known.put_aside.contains(ext_id)
             || differing.iter().all(|f| known.held_fields.contains(&(*link, f.hubspot.clone())));

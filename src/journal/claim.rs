@@ -29,18 +29,24 @@ pub async fn claim<'e>(
     Ok(rows)
 }
 
+/// Each record's first unsettled row (one ordered pass over the unsettled rows, by the
+/// partial index), then the due ones among them, locked.
 const CLAIM_SQL: &str = "
 update hubsync.journal set status = 'processing', claimed_by = $1,
     lease_until = now() + make_interval(secs => $3), attempts = attempts + 1, updated_at = now()
 where id in (
     select j.id from hubsync.journal j
-    where ((j.status = 'pending' and j.next_attempt_at <= now())
+    where j.id in (
+        select f.id from (
+            select distinct on (connector, object_type, record_id)
+                id, status, next_attempt_at, lease_until
+            from hubsync.journal
+            where status in ('pending', 'processing')
+            order by connector, object_type, record_id, occurred_at, id) f
+        where (f.status = 'pending' and f.next_attempt_at <= now())
+           or (f.status = 'processing' and f.lease_until < now()))
+      and ((j.status = 'pending' and j.next_attempt_at <= now())
         or (j.status = 'processing' and j.lease_until < now()))
-      and not exists (
-        select 1 from hubsync.journal e
-        where e.connector = j.connector and e.object_type = j.object_type
-          and e.record_id = j.record_id and e.status in ('pending', 'processing')
-          and (e.occurred_at, e.id) < (j.occurred_at, j.id))
     order by j.next_attempt_at, j.id
     limit $2
     for update skip locked)";
@@ -193,8 +199,8 @@ pub async fn release<'e>(
 /// Claims, behind rows this worker already holds, the later pending upserts of the same
 /// records, so a burst of changes to one record (a webhook per property) is decided once.
 /// An upsert queued behind a pending delete, merge or restore is left for later.
-pub async fn claim_followers<'e>(
-    executor: impl PgExecutor<'e>,
+pub async fn claim_followers(
+    pool: &sqlx::PgPool,
     worker: &str,
     leaders: &[JournalRow],
     lease: Duration,
@@ -202,31 +208,49 @@ pub async fn claim_followers<'e>(
     let connectors: Vec<&str> = leaders.iter().map(|r| r.connector.as_str()).collect();
     let objects: Vec<&str> = leaders.iter().map(|r| r.object_type.as_str()).collect();
     let records: Vec<&str> = leaders.iter().map(|r| r.record_id.as_str()).collect();
+    // one indexed look per record at its unsettled rows, in order
+    let queued: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+        "select q.id, q.connector, q.object_type, q.record_id, q.kind
+         from unnest($1::text[], $2::text[], $3::text[]) as l(connector, object_type, record_id)
+         cross join lateral (
+             select id, connector, object_type, record_id, kind from hubsync.journal j
+             where j.connector = l.connector and j.object_type = l.object_type
+               and j.record_id = l.record_id and j.status in ('pending', 'processing')
+             order by j.occurred_at, j.id) q",
+    )
+    .bind(connectors)
+    .bind(objects)
+    .bind(records)
+    .fetch_all(pool)
+    .await?;
+    let held: std::collections::HashSet<i64> = leaders.iter().map(|r| r.id).collect();
+    let mut blocked: std::collections::HashSet<(String, String, String)> = Default::default();
+    let mut wanted: Vec<i64> = Vec::new();
+    for (id, connector, object_type, record_id, kind) in queued {
+        let record = (connector, object_type, record_id);
+        if held.contains(&id) || blocked.contains(&record) {
+            continue;
+        }
+        if kind == "upsert" {
+            wanted.push(id);
+        } else {
+            blocked.insert(record);
+        }
+    }
     let sql = format!(
         "update hubsync.journal set status = 'processing', claimed_by = $1,
              lease_until = now() + make_interval(secs => $2), attempts = attempts + 1,
              updated_at = now()
          where id in (
-             select j.id from hubsync.journal j
-             join unnest($3::text[], $4::text[], $5::text[]) as l(connector, object_type, record_id)
-               on j.connector = l.connector and j.object_type = l.object_type
-              and j.record_id = l.record_id
-             where j.status = 'pending' and j.kind = 'upsert'
-               and not exists (
-                 select 1 from hubsync.journal e
-                 where e.connector = j.connector and e.object_type = j.object_type
-                   and e.record_id = j.record_id and e.status = 'pending' and e.kind <> 'upsert'
-                   and (e.occurred_at, e.id) < (j.occurred_at, j.id))
+             select id from hubsync.journal where id = any($3) and status = 'pending'
              for update skip locked)
          returning {ROW_COLUMNS}"
     );
     let rows: Vec<RawRow> = sqlx::query_as(&sql)
         .bind(worker)
         .bind(lease.as_secs_f64())
-        .bind(connectors)
-        .bind(objects)
-        .bind(records)
-        .fetch_all(executor)
+        .bind(&wanted)
+        .fetch_all(pool)
         .await?;
     let mut rows = convert(rows)?;
     rows.sort_by_key(|row| (row.occurred_at, row.id));

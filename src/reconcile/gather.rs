@@ -105,8 +105,6 @@ pub async fn gather(
     rows: &[JournalRow],
 ) -> Result<Context, ReconcileError> {
     let mut context = Context::default();
-    hydrate(sources, rows, &mut context).await?;
-    read_associations(sources, rules, rows, &mut context).await?;
     let mut refs: Vec<RecordRef> = Vec::new();
     for row in rows {
         for rule in rules_of(rules, row) {
@@ -116,12 +114,56 @@ pub async fn gather(
     for link in links::find_many(pool, &refs).await? {
         context.add_link(link);
     }
-    find_partners(sources, rules, pool, rows, &mut context).await?;
+    load_busy(pool, rules, rows, &mut context).await?;
+    // API reads only for rows that will be decided now and cannot be decided without them
+    let wanted: Vec<JournalRow> =
+        rows.iter().filter(|row| !waits(rules, row, &context)).cloned().collect();
+    let partial: Vec<JournalRow> =
+        wanted.iter().filter(|row| must_hydrate(rules, row, &context)).cloned().collect();
+    hydrate(sources, &partial, &mut context).await?;
+    load_busy(pool, rules, rows, &mut context).await?;
+    let associated: Vec<JournalRow> =
+        wanted.iter().filter(|row| reads_associations(rules, row, &context)).cloned().collect();
+    read_associations(sources, rules, &associated, &mut context).await?;
+    find_partners(sources, rules, pool, &wanted, &mut context).await?;
     let link_ids: Vec<i64> = context.links.values().map(|l| l.id).collect();
     context.states = state::load_many(pool, &link_ids).await?;
-    load_busy(pool, rules, rows, &mut context).await?;
     load_owners(sources, rules, rows, &mut context).await?;
     Ok(context)
+}
+
+/// A row of a record with a write in flight waits; reading anything for it now is waste.
+fn waits(rules: &[SyncRule], row: &JournalRow, context: &Context) -> bool {
+    rules_of(rules, row).iter().any(|rule| context.is_busy(&rule.name, row.side, &row.record_id))
+}
+
+fn linked(rules: &[SyncRule], row: &JournalRow, context: &Context) -> bool {
+    rules_of(rules, row)
+        .iter()
+        .all(|rule| context.link(&rule.name, row.side, &row.record_id).is_some())
+}
+
+/// A partial row is read again unless its own properties decide it: a linked record's
+/// property change, with no filter on its side to judge.
+fn must_hydrate(rules: &[SyncRule], row: &JournalRow, context: &Context) -> bool {
+    if !needs_hydration(row) {
+        return false;
+    }
+    let filtered = rules_of(rules, row).iter().any(|r| r.filter.iter().any(|p| p.side == row.side));
+    row.kind != ChangeKind::Upsert
+        || row.properties.is_empty()
+        || filtered
+        || !linked(rules, row, context)
+}
+
+/// HubSpot associations are read for polled records, association events, restores and
+/// records still to be created; a webhook property change of a linked record has its
+/// association events of its own.
+fn reads_associations(rules: &[SyncRule], row: &JournalRow, context: &Context) -> bool {
+    row.side == Side::Hubspot
+        && (row.source != "webhook"
+            || row.kind != ChangeKind::Upsert
+            || !linked(rules, row, context))
 }
 
 async fn hydrate(

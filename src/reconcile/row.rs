@@ -308,8 +308,11 @@ impl<'a> Fields<'a> {
     fn decide_all(&mut self, values: &Observed, creating: bool) -> Result<(), String> {
         for mapping in &self.rule.fields {
             let name = rules::field(mapping, self.side);
-            if creating && is_constant(mapping) {
-                self.write_constant(mapping)?;
+            if is_constant(mapping) {
+                // a constant is written when the record is created, never moved after
+                if creating {
+                    self.write_constant(mapping)?;
+                }
                 continue;
             }
             let (value, at) = match value_of(values, name) {

@@ -1,0 +1,303 @@
+//! End-to-end sync through the real daemon between the simulators, on a fresh database:
+//!
+//! 1. the HubSpot → Salesforce rate with unthrottled simulators (a two-way block);
+//! 2. the Salesforce → HubSpot rate under HubSpot's professional profile (190 requests per
+//!    10 s, 100 records per batch: 1,900 records/s of capacity), a one-way migration;
+//! 3. change-to-sync latency with webhooks at light load (an edit every 200 ms).
+//!
+//! Run: `cargo bench --bench sync_e2e` (DATABASE_URL names the server; default local).
+
+use std::time::{Duration, Instant};
+
+use hubsync::sim::hubspot::{HubspotSim, RateProfile, Subscription, WebhookSettings};
+use hubsync::sim::salesforce::{SalesforceSim, Seed, SimConfig};
+use serde_json::json;
+use sqlx::{Connection, PgConnection};
+use tokio_util::sync::CancellationToken;
+
+const UNTHROTTLED_RECORDS: usize = 20_000;
+const PROFESSIONAL_RECORDS: usize = 40_000;
+const LATENCY_EDITS: usize = 150;
+const WEBHOOK_SECRET: &str = "bench-webhook-secret";
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let server = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let unthrottled = unthrottled(&server).await;
+    let (professional, capacity) = professional(&server).await;
+    let (p50, p99) = latency(&server).await;
+    println!("sync unthrottled hubspot→salesforce: {unthrottled:.0} records/s (target ≥ 5000)");
+    println!(
+        "sync professional salesforce→hubspot: {professional:.0} records/s = {:.1}% of the \
+         {capacity:.0} records/s the limit allows (target ≥ 95%)",
+        100.0 * professional / capacity
+    );
+    println!("sync latency p50: {:.0} ms (target < 1000)", p50.as_secs_f64() * 1000.0);
+    println!("sync latency p99: {:.0} ms (target < 3000)", p99.as_secs_f64() * 1000.0);
+}
+
+/// The two simulators, the daemon between them and its database.
+struct Setup {
+    hubspot: HubspotSim,
+    salesforce: SalesforceSim,
+    pool: sqlx::PgPool,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), hubsync::app::AppError>>,
+    cleanup: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    admin: std::net::SocketAddr,
+}
+
+async fn simulators(rate: RateProfile) -> (HubspotSim, SalesforceSim) {
+    let config = hubsync::sim::hubspot::SimConfig { rate, ..Default::default() };
+    let hubspot = HubspotSim::start(config).await.expect("hubspot simulator");
+    hubspot
+        .create_property(
+            "contacts",
+            json!({"name": "salesforce_id", "label": "Salesforce id", "type": "string",
+                   "fieldType": "text", "groupName": "sync", "hasUniqueValue": true}),
+        )
+        .expect("unique property");
+    let seed = Seed::default().with_external_id("Contact", "HubSpot_Id__c", true);
+    let config = SimConfig { seed, daily_api_limit: 100_000_000, ..Default::default() };
+    let salesforce = SalesforceSim::start(config).await.expect("salesforce simulator");
+    (hubspot, salesforce)
+}
+
+impl Setup {
+    async fn start(
+        server: &str,
+        sims: (HubspotSim, SalesforceSim),
+        block: &str,
+        tier: &str,
+        webhooks: bool,
+    ) -> Setup {
+        let (hubspot, salesforce) = sims;
+        let (url, cleanup) = fresh_database(server).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let admin = listener.local_addr().unwrap();
+        let settings =
+            settings(&url, &hubspot, &salesforce, block, tier, webhooks.then_some(admin));
+        if webhooks {
+            let target = format!("http://{admin}/webhooks/hubspot");
+            let subscriptions = vec![
+                Subscription::new(1, "contact.creation"),
+                Subscription::new(2, "contact.propertyChange"),
+            ];
+            hubspot.set_webhooks(Some(WebhookSettings::new(
+                &target,
+                WEBHOOK_SECRET,
+                subscriptions,
+            )));
+        }
+        let app = hubsync::app::App::with_listener(settings, listener).unwrap();
+        let pool = app.pool().clone();
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        Setup { hubspot, salesforce, pool, shutdown, task, cleanup: Box::pin(cleanup), admin }
+    }
+
+    async fn links(&self) -> i64 {
+        sqlx::query_scalar("select count(*) from hubsync.links")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or(0)
+    }
+
+    /// Waits until `n` pairs are linked; returns when that happened.
+    async fn until_linked(&self, n: usize, within: Duration) -> Instant {
+        let deadline = Instant::now() + within;
+        loop {
+            if self.links().await >= n as i64 {
+                return Instant::now();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {n} linked in {within:?}",
+                self.links().await
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.task.await.unwrap().expect("the daemon stops cleanly");
+        self.pool.close().await;
+        self.cleanup.await;
+        let _ = (self.hubspot, self.salesforce, self.admin);
+    }
+}
+
+const CONTACTS: &str = r#"
+[[sync]]
+name = "contacts"
+hubspot_object = "contacts"
+external_connector = "salesforce"
+external_object = "Contact"
+direction = "DIRECTION"
+keys = { hubspot_unique_property = "salesforce_id", external_id_field = "HubSpot_Id__c" }
+fields = [
+  { hubspot = "email", external = "Email" },
+  { hubspot = "firstname", external = "FirstName" },
+  { hubspot = "lastname", external = "LastName" },
+]
+"#;
+
+/// Figure 1: HubSpot records appear on Salesforce; records per second from start-up to
+/// the last link.
+async fn unthrottled(server: &str) -> f64 {
+    let sims = simulators(RateProfile::UNLIMITED).await;
+    for i in 0..UNTHROTTLED_RECORDS {
+        let props = json!({"email": format!("u{i}@bench.test"), "firstname": "U", "lastname": format!("{i}")});
+        sims.0.seed("contacts", props).unwrap();
+    }
+    let setup =
+        Setup::start(server, sims, &CONTACTS.replace("DIRECTION", "both"), "enterprise", false)
+            .await;
+    let started = Instant::now();
+    let done = setup.until_linked(UNTHROTTLED_RECORDS, Duration::from_secs(600)).await;
+    setup.stop().await;
+    UNTHROTTLED_RECORDS as f64 / (done - started).as_secs_f64()
+}
+
+/// Figure 2: a one-way migration of Salesforce contacts into a professional HubSpot
+/// portal. Measured from the first record landing to the last, so start-up is not counted.
+async fn professional(server: &str) -> (f64, f64) {
+    let sims = simulators(RateProfile::PROFESSIONAL).await;
+    for i in 0..PROFESSIONAL_RECORDS {
+        let fields = json!({"Email": format!("p{i}@bench.test"), "FirstName": "P", "LastName": format!("{i}")});
+        sims.1.seed("Contact", fields).unwrap();
+    }
+    let block = CONTACTS.replace("DIRECTION", "to_hubspot");
+    let setup = Setup::start(server, sims, &block, "professional", false).await;
+    let first = setup.until_linked(1, Duration::from_secs(120)).await;
+    let done = setup.until_linked(PROFESSIONAL_RECORDS, Duration::from_secs(900)).await;
+    setup.stop().await;
+    let rate = (PROFESSIONAL_RECORDS - 1) as f64 / (done - first).as_secs_f64();
+    (rate, 190.0 / 10.0 * 100.0)
+}
+
+/// Figure 3: an edit on HubSpot every 200 ms; the time until Salesforce holds it.
+async fn latency(server: &str) -> (Duration, Duration) {
+    let sims = simulators(RateProfile::PROFESSIONAL).await;
+    let ids: Vec<u64> = (0..50)
+        .map(|i| {
+            let props = json!({"email": format!("l{i}@bench.test"), "firstname": "L", "lastname": format!("{i}")});
+            sims.0.seed("contacts", props).unwrap()
+        })
+        .collect();
+    let setup =
+        Setup::start(server, sims, &CONTACTS.replace("DIRECTION", "both"), "professional", true)
+            .await;
+    setup.until_linked(ids.len(), Duration::from_secs(120)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut waits = Vec::new();
+    let mut pending: Vec<(Instant, String, String)> = Vec::new();
+    let links: Vec<(String, String)> =
+        sqlx::query_as("select hubspot_id, external_id from hubsync.links")
+            .fetch_all(&setup.pool)
+            .await
+            .unwrap();
+    let partner: std::collections::HashMap<String, String> = links.into_iter().collect();
+    let mut next_edit = Instant::now();
+    let mut made = 0;
+    while made < LATENCY_EDITS || !pending.is_empty() {
+        if made < LATENCY_EDITS && Instant::now() >= next_edit {
+            let id = ids[made % ids.len()];
+            let value = format!("v{made}");
+            setup.hubspot.edit_as_user("contacts", id, json!({"firstname": value}), 7).unwrap();
+            pending.push((Instant::now(), partner[&id.to_string()].clone(), value));
+            made += 1;
+            next_edit += Duration::from_millis(200);
+        }
+        pending.retain(|(at, sf, value)| {
+            let record = setup.salesforce.record(sf).expect("linked record");
+            if record["FirstName"] == value.as_str() {
+                waits.push(at.elapsed());
+                return false;
+            }
+            assert!(at.elapsed() < Duration::from_secs(60), "an edit never arrived");
+            true
+        });
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    setup.stop().await;
+    waits.sort();
+    let pick = |q: f64| waits[((waits.len() as f64 * q) as usize).min(waits.len() - 1)];
+    (pick(0.5), pick(0.99))
+}
+
+fn settings(
+    database_url: &str,
+    hubspot: &HubspotSim,
+    salesforce: &SalesforceSim,
+    block: &str,
+    tier: &str,
+    webhooks: Option<std::net::SocketAddr>,
+) -> hubsync::config::Settings {
+    let hook = webhooks.map_or(String::new(), |admin| {
+        format!(
+            "[webhooks.hubspot]\npublic_url = \"http://{admin}/webhooks/hubspot\"\n\
+             client_secret = {{ env = \"HS_WEBHOOK_SECRET\" }}\n"
+        )
+    });
+    let limits = if tier == "enterprise" {
+        "tier = \"enterprise\"\nburst_per_10s = 250\nsearch_per_second = 50\n"
+    } else {
+        "tier = \"professional\"\n"
+    };
+    let file = format!(
+        "[connectors.hubspot]\nkind = \"hubspot\"\nbase_url = \"{hs}\"\napp_id = 54321\n\
+         search_safety_lag = \"0s\"\n\
+         auth = {{ method = \"private_app\", token = {{ env = \"HS_TOKEN\" }} }}\n\
+         [connectors.hubspot.rate_limit]\n{limits}\n\
+         [connectors.salesforce]\nkind = \"salesforce\"\nlogin_url = \"{sf}\"\napi_version = \"v60.0\"\n\
+         overlap = \"2s\"\n\
+         auth = {{ method = \"client_credentials\", client_id = \"{id}\", client_secret = {{ env = \"SF_SECRET\" }} }}\n\
+         {hook}\n{block}",
+        hs = hubspot.base_url(),
+        sf = salesforce.base_url(),
+        id = salesforce.config().client_id,
+    );
+    let path = std::env::temp_dir().join(format!("hubsync-bench-{}.toml", uuid::Uuid::new_v4()));
+    std::fs::write(&path, file).unwrap();
+    let env = [
+        ("DATABASE_URL", database_url.to_string()),
+        ("HS_TOKEN", hubspot.token().to_string()),
+        ("SF_SECRET", salesforce.config().client_secret.clone()),
+        ("HS_WEBHOOK_SECRET", WEBHOOK_SECRET.to_string()),
+        ("HUBSYNC__INGEST__POLL_INTERVAL", "250ms".to_string()),
+        ("HUBSYNC__JOURNAL__POLL_INTERVAL", "100ms".to_string()),
+        ("HUBSYNC__DATABASE__MAX_CONNECTIONS", "20".to_string()),
+        ("HUBSYNC__LOG_LEVEL", "warn".to_string()),
+    ];
+    let env = env
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("HUBSYNC__LOG"))
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let sources = hubsync::config::ConfigSources { file: Some(path.clone()), env };
+    let settings = hubsync::config::load(&sources).expect("bench settings are valid");
+    std::fs::remove_file(path).ok();
+    settings
+}
+
+async fn fresh_database(
+    server: &str,
+) -> (String, impl std::future::Future<Output = ()> + Send + 'static) {
+    let name = format!("hubsync_bench_sync_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(server).await.expect("DATABASE_URL server reachable");
+    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
+    let mut url = reqwest::Url::parse(server).unwrap();
+    url.set_path(&format!("/{name}"));
+    let cleanup = async move {
+        let sql = format!("drop database if exists {name} with (force)");
+        sqlx::query(&sql).execute(&mut admin).await.unwrap();
+    };
+    (url.to_string(), cleanup)
+}
