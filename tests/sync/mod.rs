@@ -1,9 +1,11 @@
 //! Two-way sync end to end: the real daemon (pollers, reconciler, writer) between the
 //! HubSpot and Salesforce simulators, on a fresh database.
 
+mod associations;
 mod basics;
 mod conflicts;
 mod failures;
+mod plan;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -99,8 +99,10 @@ pub async fn read_deletes(
     since: DateTime<Utc>,
 ) -> Result<Vec<Deleted>, ConnectorError> {
     let now = (client.clock)();
-    let start = since.max(now - Duration::days(15));
-    let end = now.max(start + Duration::minutes(2));
+    // getDeleted wants more than a minute between start and end, and no end in the future:
+    // a recent `since` reads a slightly wider window (deletes are journalled once anyway)
+    let start = since.max(now - Duration::days(15)).min(now - Duration::minutes(2));
+    let end = now;
     let request = SfRequest::new(Method::GET, format!("/sobjects/{object}/deleted/"))
         .query("start", start.to_rfc3339_opts(SecondsFormat::Secs, false))
         .query("end", end.to_rfc3339_opts(SecondsFormat::Secs, false));

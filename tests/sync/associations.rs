@@ -1,0 +1,72 @@
+//! Associations: HubSpot contact↔company travels as Salesforce Contact.AccountId, both ways.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{CONTACTS, Rig};
+
+const SETTLE: Duration = Duration::from_secs(60);
+
+const COMPANIES: &str = r#"
+[[sync]]
+name = "companies"
+hubspot_object = "companies"
+external_connector = "salesforce"
+external_object = "Account"
+keys = { hubspot_unique_property = "salesforce_id", external_id_field = "HubSpot_Id__c" }
+fields = [{ hubspot = "name", external = "Name" }]
+"#;
+
+fn rules() -> String {
+    let contacts = CONTACTS.replace("CONFLICT", "newest_wins").replace("DELETE", "flag");
+    format!(
+        "{contacts}\n[[sync.associations]]\nto = \"companies\"\nexternal_field = \"AccountId\"\n{COMPANIES}"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contacts_company_travels_both_ways_once_both_records_are_linked() {
+    let rig = Rig::start(&rules()).await;
+    // HubSpot: a contact at a company
+    let company = rig.hubspot.create_as_user("companies", json!({"name": "Acme"}), 7).unwrap();
+    let contact = rig
+        .hubspot
+        .create_as_user("contacts", json!({"email": "a@acme.com", "lastname": "A"}), 7)
+        .unwrap();
+    rig.hubspot.associate(("contacts", contact), ("companies", company), None).unwrap();
+    // Salesforce: a contact at an account
+    let account = rig.salesforce.seed("Account", json!({"Name": "Globex"})).unwrap();
+    let sf_contact = rig
+        .salesforce
+        .seed("Contact", json!({"Email": "g@globex.com", "LastName": "G", "AccountId": account}))
+        .unwrap();
+
+    rig.wait_for("both contacts and companies linked", SETTLE, || async {
+        rig.links("contacts").await.len() == 2 && rig.links("companies").await.len() == 2
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+    let partner = |links: Vec<(String, String)>, hubspot: &str| {
+        links.into_iter().find(|(h, _)| h == hubspot).map(|(_, e)| e).expect("linked")
+    };
+    let acme_account = partner(rig.links("companies").await, &company.to_string());
+    let contact_sf = partner(rig.links("contacts").await, &contact.to_string());
+    assert_eq!(rig.salesforce_record(&contact_sf)["AccountId"], acme_account.as_str());
+
+    let globex = rig.links("companies").await.into_iter().find(|(_, e)| *e == account).unwrap().0;
+    let hubspot_contact =
+        rig.links("contacts").await.into_iter().find(|(_, e)| *e == sf_contact).unwrap().0;
+    let sets = rig
+        .hubspot_api
+        .read_associations("contacts", "companies", &[hubspot_contact.clone()])
+        .await
+        .unwrap();
+    let companies: Vec<String> =
+        sets.iter().flat_map(|s| s.links.iter().map(|l| l.to_id.clone())).collect();
+    assert_eq!(companies, vec![globex], "the Salesforce account became the HubSpot association");
+    let writes = rig.write_count().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    rig.quiesce(SETTLE).await;
+    assert_eq!(rig.write_count().await, writes, "association echoes write nothing");
+}
