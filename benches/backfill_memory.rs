@@ -1,0 +1,159 @@
+//! Peak memory of the daemon (a separate `hubsync run` process) during a 100,000-record
+//! backfill from HubSpot to Salesforce, read from the kernel's high-water mark (VmHWM).
+//!
+//! Run: `cargo bench --bench backfill_memory` (DATABASE_URL names the server).
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hubsync::sim::hubspot::{HubspotSim, RateProfile};
+use hubsync::sim::salesforce::{SalesforceSim, Seed, SimConfig};
+use serde_json::json;
+use sqlx::{Connection, PgConnection};
+
+const RECORDS: usize = 100_000;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let server = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let config = hubsync::sim::hubspot::SimConfig { rate: RateProfile::UNLIMITED, ..Default::default() };
+    let hubspot = HubspotSim::start(config).await.expect("hubspot simulator");
+    hubspot
+        .create_property(
+            "contacts",
+            json!({"name": "salesforce_id", "label": "Salesforce id", "type": "string",
+                   "fieldType": "text", "groupName": "sync", "hasUniqueValue": true}),
+        )
+        .unwrap();
+    for i in 0..RECORDS {
+        let props = json!({"email": format!("m{i}@bench.test"), "firstname": "M", "lastname": format!("{i}")});
+        hubspot.seed("contacts", props).unwrap();
+    }
+    let seed = Seed::default().with_external_id("Contact", "HubSpot_Id__c", true);
+    let config = SimConfig { seed, daily_api_limit: 100_000_000, ..Default::default() };
+    let salesforce = SalesforceSim::start(config).await.expect("salesforce simulator");
+
+    let (url, name) = fresh_database(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = config_file(&dir, &hubspot, &salesforce);
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_hubsync"))
+        .args(["run", "--config"])
+        .arg(&file)
+        .env("DATABASE_URL", &url)
+        .env("HUBSYNC__ADMIN__LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the hubsync binary starts");
+    let started = Instant::now();
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let mut peak = 0;
+    loop {
+        peak = peak.max(high_water_kb(&daemon));
+        let linked: i64 = sqlx::query_scalar("select count(*) from hubsync.links")
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(0);
+        if linked as usize >= RECORDS {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(1800), "backfill stalled at {linked}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let elapsed = started.elapsed();
+    peak = peak.max(high_water_kb(&daemon));
+    stop(&mut daemon);
+    pool.close().await;
+    drop_database(&server, &name).await;
+    println!(
+        "backfill of {RECORDS} records: {:.0} records/s (reference, not a target)",
+        RECORDS as f64 / elapsed.as_secs_f64()
+    );
+    println!("daemon peak memory during the backfill: {:.0} MB (target < 200)", peak as f64 / 1024.0);
+}
+
+/// The process's peak resident set (VmHWM), in kB.
+fn high_water_kb(child: &Child) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn stop(child: &mut Child) {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+}
+
+fn config_file(dir: &tempfile::TempDir, hubspot: &HubspotSim, salesforce: &SalesforceSim) -> std::path::PathBuf {
+    let token = dir.path().join("token");
+    std::fs::write(&token, hubspot.token()).unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, &salesforce.config().client_secret).unwrap();
+    let file = dir.path().join("hubsync.toml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"[ingest]
+poll_interval = "250ms"
+[connectors.hubspot]
+kind = "hubspot"
+base_url = "{hs}"
+app_id = 54321
+search_safety_lag = "0s"
+auth = {{ method = "private_app", token = {{ file = "{token}" }} }}
+[connectors.hubspot.rate_limit]
+tier = "enterprise"
+burst_per_10s = 250
+search_per_second = 50
+[connectors.salesforce]
+kind = "salesforce"
+login_url = "{sf}"
+api_version = "v60.0"
+auth = {{ method = "client_credentials", client_id = "{id}", client_secret = {{ file = "{secret}" }} }}
+[[sync]]
+name = "contacts"
+hubspot_object = "contacts"
+external_connector = "salesforce"
+external_object = "Contact"
+direction = "to_external"
+keys = {{ hubspot_unique_property = "salesforce_id", external_id_field = "HubSpot_Id__c" }}
+fields = [
+  {{ hubspot = "email", external = "Email" }},
+  {{ hubspot = "firstname", external = "FirstName" }},
+  {{ hubspot = "lastname", external = "LastName" }},
+]
+"#,
+            hs = hubspot.base_url(),
+            sf = salesforce.base_url(),
+            id = salesforce.config().client_id,
+            token = token.display(),
+            secret = secret.display(),
+        ),
+    )
+    .unwrap();
+    file
+}
+
+async fn fresh_database(server: &str) -> (String, String) {
+    let name = format!("hubsync_bench_memory_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(server).await.expect("DATABASE_URL server reachable");
+    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
+    let mut url = reqwest::Url::parse(server).unwrap();
+    url.set_path(&format!("/{name}"));
+    (url.to_string(), name)
+}
+
+async fn drop_database(server: &str, name: &str) {
+    let mut admin = PgConnection::connect(server).await.unwrap();
+    let sql = format!("drop database if exists {name} with (force)");
+    sqlx::query(&sql).execute(&mut admin).await.unwrap();
+}
