@@ -21,7 +21,8 @@ fn main() {
 async fn run() {
     let server = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let config = hubsync::sim::hubspot::SimConfig { rate: RateProfile::UNLIMITED, ..Default::default() };
+    let config =
+        hubsync::sim::hubspot::SimConfig { rate: RateProfile::UNLIMITED, ..Default::default() };
     let hubspot = HubspotSim::start(config).await.expect("hubspot simulator");
     hubspot
         .create_property(
@@ -75,12 +76,16 @@ async fn run() {
         "backfill of {RECORDS} records: {:.0} records/s (reference, not a target)",
         RECORDS as f64 / elapsed.as_secs_f64()
     );
-    println!("daemon peak memory during the backfill: {:.0} MB (target < 200)", peak as f64 / 1024.0);
+    println!(
+        "daemon peak memory during the backfill: {:.0} MB (target < 200)",
+        peak as f64 / 1024.0
+    );
 }
 
 /// The process's peak resident set (VmHWM), in kB.
 fn high_water_kb(child: &Child) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
@@ -93,7 +98,11 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
-fn config_file(dir: &tempfile::TempDir, hubspot: &HubspotSim, salesforce: &SalesforceSim) -> std::path::PathBuf {
+fn config_file(
+    dir: &tempfile::TempDir,
+    hubspot: &HubspotSim,
+    salesforce: &SalesforceSim,
+) -> std::path::PathBuf {
     let token = dir.path().join("token");
     std::fs::write(&token, hubspot.token()).unwrap();
     let secret = dir.path().join("secret");

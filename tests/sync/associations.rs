@@ -59,7 +59,7 @@ async fn a_contacts_company_travels_both_ways_once_both_records_are_linked() {
         rig.links("contacts").await.into_iter().find(|(_, e)| *e == sf_contact).unwrap().0;
     let sets = rig
         .hubspot_api
-        .read_associations("contacts", "companies", &[hubspot_contact.clone()])
+        .read_associations("contacts", "companies", std::slice::from_ref(&hubspot_contact))
         .await
         .unwrap();
     let companies: Vec<String> =
