@@ -43,6 +43,26 @@ async fn queryall_pages_through_every_change_once() {
 }
 
 #[tokio::test]
+async fn a_poll_resuming_at_a_locator_that_is_gone_reads_again_from_its_cursor() {
+    let sim = sim().await;
+    for i in 0..2_500 {
+        sim.seed("Contact", json!({"LastName": format!("n{i}")})).unwrap();
+    }
+    let salesforce = connector(&sim);
+    let fields = vec!["LastName".to_string()];
+    let first = salesforce.read_changes("Contact", &ChangeCursor::start(), &fields).await.unwrap();
+    assert!(first.more && first.next.resume.is_some());
+    // a process that died before committing read the last page; its locator is closed now
+    let other = connector(&sim);
+    let last = other.read_changes("Contact", &first.next, &fields).await.unwrap();
+    assert_eq!(last.changes.len(), 500);
+    let (rest, _) = drain(&salesforce, first.next.clone()).await;
+    let ids: HashSet<_> = rest.iter().map(|c| c.id.clone()).collect();
+    let missing: Vec<_> = last.changes.iter().filter(|c| !ids.contains(&c.id)).collect();
+    assert!(missing.is_empty(), "{} changes were never read again", missing.len());
+}
+
+#[tokio::test]
 async fn deletes_and_merges_come_back_as_their_own_changes() {
     let sim = sim().await;
     let keep = sim.seed("Contact", json!({"LastName": "Keep"})).unwrap();

@@ -56,19 +56,28 @@ pub async fn read_changes(
     fields: &[String],
     overlap: Duration,
 ) -> Result<ChangePage, ConnectorError> {
-    let request = match &cursor.resume {
-        Some(locator) => {
-            SfRequest { absolute: true, ..SfRequest::new(Method::GET, locator.clone()) }
-        }
-        None => {
-            let from = DateTime::<Utc>::from_timestamp_millis(cursor.modified_ms)
-                .unwrap_or_default()
-                - chrono::Duration::from_std(overlap).expect("overlap");
-            let soql = changes_soql(object, fields, from.max(DateTime::UNIX_EPOCH));
-            SfRequest::new(Method::GET, "/queryAll").query("q", soql)
-        }
+    let fresh = || {
+        let from = DateTime::<Utc>::from_timestamp_millis(cursor.modified_ms).unwrap_or_default()
+            - chrono::Duration::from_std(overlap).expect("overlap");
+        let soql = changes_soql(object, fields, from.max(DateTime::UNIX_EPOCH));
+        SfRequest::new(Method::GET, "/queryAll").query("q", soql)
     };
-    let body = client.call(&request).await?;
+    let body = match &cursor.resume {
+        Some(locator) => {
+            let request =
+                SfRequest { absolute: true, ..SfRequest::new(Method::GET, locator.clone()) };
+            match client.call(&request).await {
+                // the locator is gone: expired, or its last page was served to a process
+                // that died before committing it; read again from the cursor's position
+                Err(err) if err.code() == Some("INVALID_QUERY_LOCATOR") => {
+                    tracing::info!(object, "query locator no longer valid; querying again");
+                    client.call(&fresh()).await?
+                }
+                other => other?,
+            }
+        }
+        None => client.call(&fresh()).await?,
+    };
     let horizon = cursor.modified_ms - 2 * overlap.as_millis() as i64;
     let mut next = ChangeCursor { resume: None, ..cursor.clone() };
     let mut changes = Vec::new();
