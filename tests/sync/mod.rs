@@ -3,6 +3,7 @@
 
 mod associations;
 mod basics;
+mod compare;
 mod conflicts;
 mod failures;
 mod plan;
@@ -70,24 +71,7 @@ impl Rig {
     /// Starts the daemon without waiting for it to be ready (it may stop at once).
     pub async fn launch(rules: &str, rate: RateProfile, extra: &[(&str, &str)]) -> Rig {
         crate::support::init_test_log();
-        let hubspot =
-            HubspotSim::start(hubsync::sim::hubspot::SimConfig { rate, ..Default::default() })
-                .await
-                .expect("hubspot simulator starts");
-        for object in ["contacts", "companies", "deals", "notes"] {
-            unique_property(&hubspot, object);
-        }
-        let mut seed = Seed::default();
-        for object in ["Contact", "Account", "Opportunity", "Task"] {
-            seed = seed.with_external_id(object, "HubSpot_Id__c", true);
-        }
-        let salesforce = SalesforceSim::start(SimConfig {
-            seed,
-            daily_api_limit: 10_000_000,
-            ..Default::default()
-        })
-        .await
-        .expect("salesforce simulator starts");
+        let (hubspot, salesforce) = simulators(rate).await;
         let secrets = tempfile::tempdir().unwrap();
         let file = config_file(&hubspot, &salesforce, &secrets, rules);
         let db = TestDatabase::create().await;
@@ -272,6 +256,26 @@ impl Rig {
             }
         }
     }
+}
+
+/// Both simulators, each with the unique key field the sync blocks use.
+pub async fn simulators(rate: RateProfile) -> (HubspotSim, SalesforceSim) {
+    let hubspot =
+        HubspotSim::start(hubsync::sim::hubspot::SimConfig { rate, ..Default::default() })
+            .await
+            .expect("hubspot simulator starts");
+    for object in ["contacts", "companies", "deals", "notes"] {
+        unique_property(&hubspot, object);
+    }
+    let mut seed = Seed::default();
+    for object in ["Contact", "Account", "Opportunity", "Task"] {
+        seed = seed.with_external_id(object, "HubSpot_Id__c", true);
+    }
+    let salesforce =
+        SalesforceSim::start(SimConfig { seed, daily_api_limit: 10_000_000, ..Default::default() })
+            .await
+            .expect("salesforce simulator starts");
+    (hubspot, salesforce)
 }
 
 fn unique_property(sim: &HubspotSim, object: &str) {
