@@ -7,6 +7,7 @@ mod compare;
 mod conflicts;
 mod failures;
 mod plan;
+mod portals;
 mod storms;
 
 use std::collections::BTreeMap;
