@@ -5,6 +5,7 @@ mod associations;
 mod basics;
 mod compare;
 mod conflicts;
+mod crash;
 mod failures;
 mod plan;
 mod portals;
