@@ -35,15 +35,18 @@ fn crash_seed() -> u64 {
     }
 }
 
-fn seed(hubspot: &HubspotSim, salesforce: &SalesforceSim) {
+/// Seeds `PER_SIDE` contacts on each side; returns their HubSpot and Salesforce ids.
+fn seed(hubspot: &HubspotSim, salesforce: &SalesforceSim) -> Contacts {
+    let mut seeded = Contacts { hubspot: Vec::new(), salesforce: Vec::new() };
     for i in 0..PER_SIDE {
         let props = json!({"email": format!("h{i}@crash.test"), "firstname": "H",
                            "lastname": format!("{i}"), "phone": format!("555-{i:04}")});
-        hubspot.seed("contacts", props).unwrap();
+        seeded.hubspot.push(hubspot.seed("contacts", props).unwrap());
         let fields = json!({"Email": format!("s{i}@crash.test"), "FirstName": "S",
                             "LastName": format!("{i}")});
-        salesforce.seed("Contact", fields).unwrap();
+        seeded.salesforce.push(salesforce.seed("Contact", fields).unwrap());
     }
+    seeded
 }
 
 fn spawn(config: &Path, database_url: &str) -> RunningBinary {
@@ -97,45 +100,36 @@ async fn converge(pool: &PgPool, expected: i64, within: Duration) {
     }
 }
 
-/// Records users edited while the daemon was down: HubSpot ids and Salesforce ids.
-struct Edited {
+/// Records by their HubSpot and Salesforce ids.
+struct Contacts {
     hubspot: Vec<u64>,
     salesforce: Vec<String>,
 }
 
-/// Users edit `EDITS_PER_SIDE` linked records on each side, if that many are linked yet.
-async fn edit_linked(
+/// Users edit `EDITS_PER_SIDE` of the seeded records on each side, synced or not yet.
+fn edit(
     rng: &mut StdRng,
     hubspot: &HubspotSim,
     salesforce: &SalesforceSim,
-    pool: &PgPool,
-) -> Option<Edited> {
-    let links: Vec<(String, String)> =
-        sqlx::query_as("select hubspot_id, external_id from hubsync.links")
-            .fetch_all(pool)
-            .await
-            .unwrap_or_default();
-    if links.len() < 2 * EDITS_PER_SIDE {
-        return None;
-    }
-    let picked = rand::seq::index::sample(rng, links.len(), 2 * EDITS_PER_SIDE).into_vec();
-    let (on_hubspot, on_salesforce) = picked.split_at(EDITS_PER_SIDE);
-    let mut edited = Edited { hubspot: Vec::new(), salesforce: Vec::new() };
-    for &i in on_hubspot {
-        let id: u64 = links[i].0.parse().expect("a HubSpot id");
+    seeded: &Contacts,
+) -> Contacts {
+    let mut edited = Contacts { hubspot: Vec::new(), salesforce: Vec::new() };
+    for i in rand::seq::index::sample(rng, PER_SIDE, EDITS_PER_SIDE) {
+        let id = seeded.hubspot[i];
         hubspot.edit_as_user("contacts", id, json!({"firstname": "Edited"}), 7).unwrap();
         edited.hubspot.push(id);
     }
-    for &i in on_salesforce {
-        salesforce.edit_as_user(&links[i].1, json!({"FirstName": "Edited"})).unwrap();
-        edited.salesforce.push(links[i].1.clone());
+    for i in rand::seq::index::sample(rng, PER_SIDE, EDITS_PER_SIDE) {
+        let id = &seeded.salesforce[i];
+        salesforce.edit_as_user(id, json!({"FirstName": "Edited"})).unwrap();
+        edited.salesforce.push(id.clone());
     }
-    Some(edited)
+    edited
 }
 
 /// The edited records still hold their edit, on their own side and (through the
 /// comparison of both sides) on their partner's.
-fn assert_edits_kept(edited: &Edited, hubspot: &HubspotSim, salesforce: &SalesforceSim) {
+fn assert_edits_kept(edited: &Contacts, hubspot: &HubspotSim, salesforce: &SalesforceSim) {
     for id in &edited.hubspot {
         let contact = hubspot.record("contacts", *id).expect("the edited contact exists");
         assert_eq!(contact.properties["firstname"], "Edited", "HubSpot contact {id} kept its edit");
@@ -153,7 +147,7 @@ async fn a_daemon_killed_three_times_mid_sync_converges_with_nothing_lost_or_dup
     println!("crash test seed {seed_value} (replay with HUBSYNC_CRASH_SEED={seed_value})");
     let mut rng = StdRng::seed_from_u64(seed_value);
     let (hubspot, salesforce) = simulators(RateProfile::UNLIMITED).await;
-    seed(&hubspot, &salesforce);
+    let seeded = seed(&hubspot, &salesforce);
     let db = TestDatabase::create().await;
     let secrets = tempfile::tempdir().unwrap();
     let rules = contacts("newest_wins", "flag");
@@ -173,23 +167,14 @@ async fn a_daemon_killed_three_times_mid_sync_converges_with_nothing_lost_or_dup
             "kill {round}: SIGKILL {after:?} after start, {} links so far",
             linked(&pool).await
         );
-        if edited.is_none() {
-            edited = edit_linked(&mut rng, &hubspot, &salesforce, &pool).await;
-            if edited.is_some() {
-                println!("users edited linked records while the daemon was down");
-            }
+        if round == 2 {
+            // users keep working while the daemon is down
+            edited = Some(edit(&mut rng, &hubspot, &salesforce, &seeded));
         }
-    }
-    let daemon = spawn(&config, &db.url);
-    let expected = 2 * PER_SIDE;
-    if edited.is_none() {
-        // too few links before the kills: users edit while the last run syncs instead
-        while linked(&pool).await < 2 * EDITS_PER_SIDE as i64 {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        edited = edit_linked(&mut rng, &hubspot, &salesforce, &pool).await;
     }
     let edited = edited.expect("records were edited");
+    let daemon = spawn(&config, &db.url);
+    let expected = 2 * PER_SIDE;
     converge(&pool, expected as i64, Duration::from_secs(150)).await;
     kill(daemon);
 
