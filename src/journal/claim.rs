@@ -208,15 +208,16 @@ pub async fn claim_followers(
     let connectors: Vec<&str> = leaders.iter().map(|r| r.connector.as_str()).collect();
     let objects: Vec<&str> = leaders.iter().map(|r| r.object_type.as_str()).collect();
     let records: Vec<&str> = leaders.iter().map(|r| r.record_id.as_str()).collect();
-    // one indexed look per record at its unsettled rows, in order
+    // the unsettled rows of the leaders' records, in order; the keys are hashed, so the
+    // cost stays linear even before Postgres has statistics for a freshly filled journal
     let queued: Vec<(i64, String, String, String, String)> = sqlx::query_as(
-        "select q.id, q.connector, q.object_type, q.record_id, q.kind
-         from unnest($1::text[], $2::text[], $3::text[]) as l(connector, object_type, record_id)
-         cross join lateral (
-             select id, connector, object_type, record_id, kind from hubsync.journal j
-             where j.connector = l.connector and j.object_type = l.object_type
-               and j.record_id = l.record_id and j.status in ('pending', 'processing')
-             order by j.occurred_at, j.id) q",
+        "with l as (
+             select * from unnest($1::text[], $2::text[], $3::text[])
+                 as l(connector, object_type, record_id))
+         select j.id, j.connector, j.object_type, j.record_id, j.kind from hubsync.journal j
+         where j.status in ('pending', 'processing')
+           and (j.connector, j.object_type, j.record_id) in (select * from l)
+         order by j.connector, j.object_type, j.record_id, j.occurred_at, j.id",
     )
     .bind(connectors)
     .bind(objects)

@@ -418,11 +418,14 @@ async fn load_busy(
     }
     let ids: Vec<String> = ids.into_iter().collect();
     type InFlight = (String, String, Option<String>, Option<String>, Option<String>);
+    // `in (select unnest …)` hashes the keys; `= any` would compare every row with every key
     let in_flight: Vec<InFlight> = sqlx::query_as(
-        "select sync_name, target_side, target_id, source_id, unique_value
-             from hubsync.outbox
-             where status in ('pending', 'processing') and operation <> 'associate'
-               and (source_id = any($1) or target_id = any($1) or unique_value = any($1))",
+        "with keys as (select unnest($1::text[]) as k)
+         select sync_name, target_side, target_id, source_id, unique_value
+         from hubsync.outbox
+         where status in ('pending', 'processing') and operation <> 'associate'
+           and (source_id in (select k from keys) or target_id in (select k from keys)
+                or unique_value in (select k from keys))",
     )
     .bind(&ids)
     .fetch_all(pool)

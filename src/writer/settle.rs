@@ -82,49 +82,104 @@ fn known(link_id: i64, entry: &StateEntry, now: DateTime<Utc>) -> (i64, Side, St
 }
 
 /// The link each successful item's state belongs to: created for creates, found for the
-/// rest, removed for archives (whose state goes with the link).
+/// rest, removed for archives (whose state goes with the link). Batched: one insert for the
+/// new links and one lookup for the others; only a create that displaces an older link is
+/// relinked on its own.
 async fn link_done(
     tx: &mut sqlx::PgConnection,
     done: &[(OutboxItem, Settlement)],
 ) -> Result<Vec<Option<i64>>, sqlx::Error> {
+    let created = create_links(tx, done).await?;
+    let mut refs = Vec::new();
+    for (item, _) in
+        done.iter().filter(|(i, _)| matches!(i.operation, Operation::Update | Operation::Associate))
+    {
+        if let Some(target) = &item.target_id {
+            refs.push((item.sync_name.clone(), item.target_side, target.clone()));
+        }
+        if let Some(source) = &item.source_id {
+            refs.push((item.sync_name.clone(), item.target_side.other(), source.clone()));
+        }
+    }
+    let mut found: HashMap<(String, Side, String), i64> = HashMap::new();
+    for link in links::find_many(&mut *tx, &refs).await? {
+        for side in [Side::Hubspot, Side::External] {
+            found.insert((link.sync_name.clone(), side, link.id_on(side).to_string()), link.id);
+        }
+    }
     let mut ids = Vec::with_capacity(done.len());
-    for (item, settlement) in done {
-        let Settlement::Done { id, .. } = settlement else { continue };
-        let source = item.target_side.other();
-        let source_id = item.source_id.clone().unwrap_or_default();
+    for (index, (item, _)) in done.iter().enumerate() {
         let link_id = match item.operation {
-            Operation::Upsert => {
-                let target_id = id.clone().unwrap_or_default();
-                let (hubspot, external) = match item.target_side {
-                    Side::External => (source_id, target_id),
-                    Side::Hubspot => (target_id, source_id),
-                };
-                Some(links::relink(&mut *tx, &item.sync_name, &hubspot, &external).await?)
-            }
+            Operation::Upsert => match created[index].clone() {
+                Ok(id) => Some(id),
+                Err((hubspot, external)) => {
+                    Some(links::relink(&mut *tx, &item.sync_name, &hubspot, &external).await?)
+                }
+            },
             Operation::Archive => {
                 let target = item.target_id.as_deref().unwrap_or_default();
                 links::unlink(&mut *tx, &item.sync_name, item.target_side, target).await?;
                 None
             }
-            Operation::Update if item.target_side == source => None,
             Operation::Update | Operation::Associate => {
-                let by_target = match (&item.operation, &item.target_id) {
-                    (Operation::Update, Some(target)) => {
-                        links::find(&mut *tx, &item.sync_name, item.target_side, target).await?
-                    }
+                let by = |side: Side, id: &Option<String>| {
+                    let key = (item.sync_name.clone(), side, id.clone()?);
+                    found.get(&key).copied()
+                };
+                let by_target = match item.operation {
+                    Operation::Update => by(item.target_side, &item.target_id),
                     _ => None,
                 };
-                match by_target {
-                    Some(link) => Some(link.id),
-                    None => links::find(&mut *tx, &item.sync_name, source, &source_id)
-                        .await?
-                        .map(|l| l.id),
-                }
+                by_target.or_else(|| by(item.target_side.other(), &item.source_id))
             }
         };
         ids.push(link_id);
     }
     Ok(ids)
+}
+
+/// Inserts the links of successful creates in one statement. Per item: the new link's id,
+/// or the pair to relink on its own (it was linked before, or displaces a link).
+async fn create_links(
+    tx: &mut sqlx::PgConnection,
+    done: &[(OutboxItem, Settlement)],
+) -> Result<Vec<Result<i64, (String, String)>>, sqlx::Error> {
+    let pairs: Vec<Option<(String, String, String)>> = done
+        .iter()
+        .map(|(item, settlement)| {
+            let Settlement::Done { id: Some(id), .. } = settlement else { return None };
+            if item.operation != Operation::Upsert {
+                return None;
+            }
+            let source = item.source_id.clone().unwrap_or_default();
+            let (hubspot, external) = match item.target_side {
+                Side::External => (source, id.clone()),
+                Side::Hubspot => (id.clone(), source),
+            };
+            Some((item.sync_name.clone(), hubspot, external))
+        })
+        .collect();
+    let new: Vec<&(String, String, String)> = pairs.iter().flatten().collect();
+    let inserted: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "insert into hubsync.links (sync_name, hubspot_id, external_id)
+         select * from unnest($1::text[], $2::text[], $3::text[])
+         on conflict do nothing
+         returning id, sync_name, hubspot_id, external_id",
+    )
+    .bind(new.iter().map(|p| p.0.clone()).collect::<Vec<_>>())
+    .bind(new.iter().map(|p| p.1.clone()).collect::<Vec<_>>())
+    .bind(new.iter().map(|p| p.2.clone()).collect::<Vec<_>>())
+    .fetch_all(&mut *tx)
+    .await?;
+    let ids: HashMap<(String, String, String), i64> =
+        inserted.into_iter().map(|(id, sync, h, e)| ((sync, h, e), id)).collect();
+    Ok(pairs
+        .into_iter()
+        .map(|pair| match pair {
+            Some(pair) => ids.get(&pair).copied().ok_or((pair.1, pair.2)),
+            None => Err((String::new(), String::new())),
+        })
+        .collect())
 }
 
 async fn mark_done(
