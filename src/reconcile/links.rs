@@ -66,18 +66,35 @@ pub async fn redirect_hubspot<'e>(
     merged_id: &str,
     surviving_id: &str,
 ) -> sqlx::Result<Option<Link>> {
-    sqlx::query_as(
-        "update hubsync.links set hubspot_id = $3, merged_from = merged_from || $2::text,
+    redirect(executor, sync_name, Side::Hubspot, merged_id, surviving_id).await
+}
+
+/// A merge on `side`: the link of `merged_id` now points at `surviving_id`, remembering the
+/// old id, unless the survivor is linked already. Returns the redirected link.
+pub async fn redirect<'e>(
+    executor: impl PgExecutor<'e>,
+    sync_name: &str,
+    side: Side,
+    merged_id: &str,
+    surviving_id: &str,
+) -> sqlx::Result<Option<Link>> {
+    let column = match side {
+        Side::Hubspot => "hubspot_id",
+        Side::External => "external_id",
+    };
+    let sql = format!(
+        "update hubsync.links set {column} = $3, merged_from = merged_from || $2::text,
              updated_at = now()
-         where sync_name = $1 and hubspot_id = $2
-           and not exists (select 1 from hubsync.links where sync_name = $1 and hubspot_id = $3)
-         returning id, sync_name, hubspot_id, external_id",
-    )
-    .bind(sync_name)
-    .bind(merged_id)
-    .bind(surviving_id)
-    .fetch_optional(executor)
-    .await
+         where sync_name = $1 and {column} = $2
+           and not exists (select 1 from hubsync.links where sync_name = $1 and {column} = $3)
+         returning id, sync_name, hubspot_id, external_id"
+    );
+    sqlx::query_as(&sql)
+        .bind(sync_name)
+        .bind(merged_id)
+        .bind(surviving_id)
+        .fetch_optional(executor)
+        .await
 }
 
 /// The links of many records at once: `(sync_name, side, record_id)` triples.
@@ -154,27 +171,6 @@ pub async fn unlink<'e>(
     let sql = format!("delete from hubsync.links where sync_name = $1 and {column} = $2");
     let done = sqlx::query(&sql).bind(sync_name).bind(record_id).execute(executor).await?;
     Ok(done.rows_affected())
-}
-
-/// A merge on the external side: the link of `merged_id` now points at `surviving_id`.
-pub async fn redirect_external<'e>(
-    executor: impl PgExecutor<'e>,
-    sync_name: &str,
-    merged_id: &str,
-    surviving_id: &str,
-) -> sqlx::Result<Option<Link>> {
-    sqlx::query_as(
-        "update hubsync.links set external_id = $3, merged_from = merged_from || $2::text,
-             updated_at = now()
-         where sync_name = $1 and external_id = $2
-           and not exists (select 1 from hubsync.links where sync_name = $1 and external_id = $3)
-         returning id, sync_name, hubspot_id, external_id",
-    )
-    .bind(sync_name)
-    .bind(merged_id)
-    .bind(surviving_id)
-    .fetch_optional(executor)
-    .await
 }
 
 impl Link {

@@ -79,10 +79,7 @@ async fn settle_merge(
     plan: &mut RowPlan,
 ) -> Result<(), ReconcileError> {
     let Outcome::Merge { side, merged, into } = &plan.outcome else { return Ok(()) };
-    let moved = match side {
-        Side::Hubspot => links::redirect_hubspot(&mut *tx, &plan.sync_name, merged, into).await?,
-        Side::External => links::redirect_external(&mut *tx, &plan.sync_name, merged, into).await?,
-    };
+    let moved = links::redirect(&mut *tx, &plan.sync_name, *side, merged, into).await?;
     plan.outcome = if moved.is_some() {
         Outcome::Complete(Completion::Applied, "merge_relinked")
     } else if links::find(&mut *tx, &plan.sync_name, *side, merged).await?.is_some() {

@@ -42,33 +42,9 @@ pub async fn save<'e>(
     link_id: i64,
     entries: &[(Side, String, Known)],
 ) -> sqlx::Result<()> {
-    let sides: Vec<&str> = entries.iter().map(|(side, ..)| Side::as_str(*side)).collect();
-    let fields: Vec<&str> = entries.iter().map(|(_, field, _)| field.as_str()).collect();
-    let values: Vec<String> = entries.iter().map(|(.., known)| known.value.to_string()).collect();
-    let value_at: Vec<DateTime<Utc>> = entries.iter().map(|(.., k)| k.value_at).collect();
-    let set_at: Vec<DateTime<Utc>> = entries.iter().map(|(.., k)| k.set_at).collect();
-    let ours: Vec<bool> = entries.iter().map(|(.., k)| k.by_hubsync).collect();
-    sqlx::query(
-        "insert into hubsync.record_state
-             (link_id, side, field, value, value_at, set_at, written_by_hubsync)
-         select $1, * from unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[],
-                                  $6::timestamptz[], $7::bool[])
-         on conflict (link_id, side, field) do update
-             set value = excluded.value, value_at = excluded.value_at, set_at = excluded.set_at,
-                 written_by_hubsync = excluded.written_by_hubsync, updated_at = now(),
-                 replaced = case when excluded.written_by_hubsync
-                                 then hubsync.record_state.value end",
-    )
-    .bind(link_id)
-    .bind(sides)
-    .bind(fields)
-    .bind(values)
-    .bind(value_at)
-    .bind(set_at)
-    .bind(ours)
-    .execute(executor)
-    .await?;
-    Ok(())
+    let entries: Vec<Entry> =
+        entries.iter().map(|(side, field, known)| (link_id, *side, field.clone(), known.clone())).collect();
+    save_many(executor, &entries).await
 }
 
 /// Values are stored as JSON text, so a number stays a number.

@@ -24,7 +24,15 @@ pub struct Reconciler {
     batch: i64,
     lease: Duration,
     max_attempts: u32,
+    /// Rows claimed since the queue tables' statistics were last refreshed, and when.
+    analyzed: std::sync::Mutex<(usize, std::time::Instant)>,
 }
+
+/// A burst of this many claimed rows refreshes the queue tables' statistics, at most every
+/// [`ANALYZE_EVERY`]: a journal filled faster than autovacuum notices would otherwise be
+/// planned as if it were empty, and its claims slow to seconds.
+const ANALYZE_AFTER: usize = 2_000;
+const ANALYZE_EVERY: Duration = Duration::from_secs(15);
 
 impl Reconciler {
     pub fn new(settings: &Settings, pool: PgPool, sources: Arc<Sources>) -> Self {
@@ -36,6 +44,7 @@ impl Reconciler {
             batch: i64::from(settings.reconciler.batch.get()),
             lease: settings.journal.lease,
             max_attempts: settings.journal.max_attempts.get(),
+            analyzed: std::sync::Mutex::new((0, std::time::Instant::now() - ANALYZE_EVERY)),
         }
     }
 
@@ -67,6 +76,7 @@ impl Reconciler {
         let followers =
             journal::claim_followers(&self.pool, &self.worker, &leaders, self.lease).await?;
         let claimed = leaders.len() + followers.len();
+        self.refresh_statistics(claimed).await?;
         let (rows, folded, unfolded) = fold(leaders, followers);
         let again = Duration::ZERO;
         journal::release(&self.pool, &self.worker, &unfolded, again, "queued_behind").await?;
@@ -87,6 +97,24 @@ impl Reconciler {
         let committed = persist::commit(&self.pool, batch, plans, self.max_attempts).await?;
         record_metrics(&committed);
         Ok(claimed)
+    }
+
+    async fn refresh_statistics(&self, claimed: usize) -> Result<(), ReconcileError> {
+        let due = {
+            let mut analyzed = self.analyzed.lock().expect("statistics lock");
+            analyzed.0 += claimed;
+            let due = analyzed.0 >= ANALYZE_AFTER && analyzed.1.elapsed() >= ANALYZE_EVERY;
+            if due {
+                *analyzed = (0, std::time::Instant::now());
+            }
+            due
+        };
+        if due {
+            sqlx::query("analyze hubsync.journal, hubsync.outbox, hubsync.links")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// A batch whose reads failed: every row is retried (or failed) by the error's kind.
