@@ -42,8 +42,10 @@ pub async fn save<'e>(
     link_id: i64,
     entries: &[(Side, String, Known)],
 ) -> sqlx::Result<()> {
-    let entries: Vec<Entry> =
-        entries.iter().map(|(side, field, known)| (link_id, *side, field.clone(), known.clone())).collect();
+    let entries: Vec<Entry> = entries
+        .iter()
+        .map(|(side, field, known)| (link_id, *side, field.clone(), known.clone()))
+        .collect();
     save_many(executor, &entries).await
 }
 

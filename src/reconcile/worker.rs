@@ -44,7 +44,7 @@ impl Reconciler {
             batch: i64::from(settings.reconciler.batch.get()),
             lease: settings.journal.lease,
             max_attempts: settings.journal.max_attempts.get(),
-            analyzed: std::sync::Mutex::new((0, std::time::Instant::now() - ANALYZE_EVERY)),
+            analyzed: std::sync::Mutex::new((0, long_ago())),
         }
     }
 
@@ -226,4 +226,10 @@ fn record_metrics(committed: &Committed) {
         let labels = [("sync", sync.clone()), ("decision", reason.to_string())];
         metrics::counter!(crate::metrics::DECISIONS, &labels).increment(*count);
     }
+}
+
+/// An instant at least [`ANALYZE_EVERY`] ago, where the clock reaches back that far.
+fn long_ago() -> std::time::Instant {
+    let now = std::time::Instant::now();
+    now.checked_sub(ANALYZE_EVERY).unwrap_or(now)
 }
