@@ -86,7 +86,7 @@ pub async fn complete<'e>(
     let done = sqlx::query(
         "with settled as (
              update hubsync.journal set status = $3, reason = $4, claimed_by = null,
-                 lease_until = null, error_kind = null, updated_at = now()
+                 lease_until = null, error_kind = null, last_error = null, updated_at = now()
              where id = $1 and claimed_by = $2 and status = 'processing'
              returning id, attempts)
          insert into hubsync.journal_attempts (journal_id, attempt, worker, outcome, message)
@@ -156,7 +156,8 @@ pub async fn complete_many<'e>(
     let done = sqlx::query(
         "with settled as (
              update hubsync.journal j set status = u.status, reason = u.reason,
-                 claimed_by = null, lease_until = null, error_kind = null, updated_at = now()
+                 claimed_by = null, lease_until = null, error_kind = null, last_error = null,
+                 updated_at = now()
              from unnest($1::bigint[], $2::text[], $3::text[]) as u(id, status, reason)
              where j.id = u.id and j.claimed_by = $4 and j.status = 'processing'
              returning j.id, j.attempts, j.status, j.reason)

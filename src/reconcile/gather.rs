@@ -57,10 +57,14 @@ pub fn rules_of<'r>(rules: &'r [SyncRule], row: &JournalRow) -> Vec<&'r SyncRule
 /// Rows whose journal entry is partial and must be read again: webhook events carry one
 /// property, restores and association events none.
 pub fn needs_hydration(row: &JournalRow) -> bool {
-    matches!(
-        row.kind,
-        ChangeKind::Restore | ChangeKind::AssociationAdded | ChangeKind::AssociationRemoved
-    ) || (row.kind == ChangeKind::Upsert && row.source == "webhook")
+    // a row an operator retried is decided on the record as it is now: the fix may be there
+    let retried = row.reason.as_deref() == Some("operator_requeue");
+    retried
+        || matches!(
+            row.kind,
+            ChangeKind::Restore | ChangeKind::AssociationAdded | ChangeKind::AssociationRemoved
+        )
+        || (row.kind == ChangeKind::Upsert && row.source == "webhook")
 }
 
 fn source_ref(row: &JournalRow) -> SourceRef {
@@ -148,6 +152,9 @@ fn linked(rules: &[SyncRule], row: &JournalRow, context: &Context) -> bool {
 fn must_hydrate(rules: &[SyncRule], row: &JournalRow, context: &Context) -> bool {
     if !needs_hydration(row) {
         return false;
+    }
+    if row.reason.as_deref() == Some("operator_requeue") {
+        return true;
     }
     let filtered = rules_of(rules, row).iter().any(|r| r.filter.iter().any(|p| p.side == row.side));
     row.kind != ChangeKind::Upsert

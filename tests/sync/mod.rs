@@ -7,6 +7,7 @@ mod compare;
 mod conflicts;
 mod crash;
 mod failures;
+mod operator;
 mod plan;
 mod portals;
 mod storms;
@@ -49,6 +50,8 @@ pub struct Rig {
     pub salesforce: SalesforceSim,
     pub app: Option<TestApp>,
     pub settings: Settings,
+    /// The config file the daemon runs with, for the CLI.
+    pub config: String,
     pub hubspot_api: Arc<dyn Connector>,
     pub salesforce_api: Arc<dyn Connector>,
     _secrets: tempfile::TempDir,
@@ -87,6 +90,7 @@ impl Rig {
             salesforce,
             app: Some(app),
             settings,
+            config: file,
             hubspot_api,
             salesforce_api,
             _secrets: secrets,
