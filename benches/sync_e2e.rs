@@ -299,6 +299,8 @@ fn settings(
         ("HUBSYNC__INGEST__POLL_INTERVAL", "250ms".to_string()),
         ("HUBSYNC__JOURNAL__POLL_INTERVAL", "100ms".to_string()),
         ("HUBSYNC__DATABASE__MAX_CONNECTIONS", "20".to_string()),
+        // the latency figure edits every record it seeded: a mass edit the guard would pause
+        ("HUBSYNC__WRITER__BLAST_RADIUS__ENABLED", "false".to_string()),
     ];
     let env = env
         .into_iter()
