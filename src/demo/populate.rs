@@ -190,6 +190,7 @@ fn engagement(note: &Note, plan: &SeedPlan, sims: &Sims, seeded: &Seeded) -> Res
     let Some(contact) = seeded.salesforce_contacts[note.contact].clone() else { return Ok(()) };
     let fields = json!({
         "Subject": "Call", "Description": note.body, "WhoId": contact, "Status": "Completed",
+        "ActivityDate": "2026-11-01",
         "OwnerId": seeded.salesforce_users[owner],
     });
     sims.salesforce.seed("Task", fields).map_err(salesforce_error)?;
