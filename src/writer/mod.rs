@@ -24,6 +24,9 @@ use outbox::{Operation, OutboxItem};
 use send::Settlement;
 use settle::Settled;
 
+/// A round that claimed at least this many items (one HubSpot batch) had a backlog.
+const FULL_BATCH: usize = 100;
+
 pub struct Writer {
     pool: PgPool,
     rules: Arc<Vec<SyncRule>>,
@@ -77,7 +80,9 @@ impl Writer {
                     full = false;
                     waker.wait(&shutdown).await;
                 }
-                Ok(claimed) => full = claimed as i64 >= self.claim,
+                // waiting only pays when the last round could not fill one API batch; a
+                // backlog keeps the writer sending without pause
+                Ok(claimed) => full = claimed >= FULL_BATCH,
                 Err(err) => {
                     full = false;
                     tracing::warn!(error = %report(err.as_ref()), "writer round failed; retrying");
