@@ -38,7 +38,7 @@ pub struct Context {
     /// `(sync, side, unique value)` of creates in flight.
     pub busy_keys: HashSet<RecordRef>,
     /// Owner ids of both sides, by sync block, where its fields map owners.
-    pub owners: HashMap<String, OwnerMap>,
+    pub owners: HashMap<String, std::sync::Arc<OwnerMap>>,
 }
 
 impl Context {

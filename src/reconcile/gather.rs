@@ -27,7 +27,7 @@ pub struct Sources {
     pub connectors: BTreeMap<String, Arc<dyn Connector>>,
     /// Fields read per `(side, connector, object)`: the pollers' lists.
     fields: HashMap<(Side, String, String), Vec<String>>,
-    owners: Mutex<HashMap<String, (Instant, OwnerMap)>>,
+    owners: Mutex<HashMap<String, (Instant, Arc<OwnerMap>)>>,
 }
 
 impl Sources {
@@ -469,7 +469,7 @@ async fn load_owners(
         let fresh = cache.get(&rule.name).is_some_and(|(at, _)| at.elapsed() < OWNERS_FRESH);
         if !fresh {
             let map = owner_map(sources, rule).await?;
-            cache.insert(rule.name.clone(), (Instant::now(), map));
+            cache.insert(rule.name.clone(), (Instant::now(), Arc::new(map)));
         }
         context.owners.insert(rule.name.clone(), cache[&rule.name].1.clone());
     }

@@ -215,8 +215,9 @@ fn upsert(rule: &SyncRule, rules: &[SyncRule], row: &JournalRow, context: &mut C
         Identity::Matched(record) => seeded(rule, side.other(), record),
         Identity::New => PairState::new(),
     };
+    // shared, not copied: the owner map is the same for every row of the block
     let owners = context.owners.get(&rule.name).cloned().unwrap_or_default();
-    let mut fields = Fields::new(rule, side, &owners, pair);
+    let mut fields = Fields::new(rule, side, owners.as_ref(), pair);
     fields.matched = matches!(identity, Identity::Matched(_));
     let creating = matches!(identity, Identity::New);
     if let Err(err) = fields.decide_all(&values, creating) {

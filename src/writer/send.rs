@@ -29,14 +29,12 @@ pub enum Settlement {
 
 impl Settlement {
     fn from_result(result: ItemResult) -> Settlement {
+        let kind = result.error_kind().unwrap_or(ErrorKind::Transient);
         match result {
             ItemResult::Success { id, created } => {
                 Settlement::Done { id: Some(id), created, state: Vec::new() }
             }
-            ItemResult::Retryable { reason, wait, message } => {
-                let kind = ItemResult::Retryable { reason, wait, message: String::new() }
-                    .error_kind()
-                    .unwrap_or(ErrorKind::Transient);
+            ItemResult::Retryable { wait, message, .. } => {
                 Settlement::Retry { kind, wait, message, spend: true }
             }
             ItemResult::Permanent { code, message, field } => {
