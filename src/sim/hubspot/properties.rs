@@ -221,7 +221,33 @@ pub fn parse_datetime(value: &str) -> Option<DateTime<Utc>> {
     if let Ok(ms) = value.parse::<i64>() {
         return DateTime::from_timestamp_millis(ms);
     }
-    DateTime::parse_from_rfc3339(value).ok().map(|t| t.with_timezone(&Utc))
+    canonical_datetime(value)
+        .or_else(|| DateTime::parse_from_rfc3339(value).ok().map(|t| t.with_timezone(&Utc)))
+}
+
+/// The form the simulator stores, `2019-10-30T03:30:17.883Z`, read without the general
+/// RFC 3339 parser: search compares this property of every record on every page.
+fn canonical_datetime(value: &str) -> Option<DateTime<Utc>> {
+    let b = value.as_bytes();
+    if b.len() != 24 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' || b[19] != b'.' || b[23] != b'Z' {
+        return None;
+    }
+    let digits = |from: usize, to: usize| -> Option<u32> {
+        b[from..to]
+            .iter()
+            .try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    let date = NaiveDate::from_ymd_opt(digits(0, 4)? as i32, digits(5, 7)?, digits(8, 10)?)?;
+    let time = NaiveTime::from_hms_milli_opt(
+        digits(11, 13)?,
+        digits(14, 16)?,
+        digits(17, 19)?,
+        digits(20, 23)?,
+    )?;
+    Some(date.and_time(time).and_utc())
 }
 
 /// ISO-8601 UTC with milliseconds: `2019-10-30T03:30:17.883Z`.
@@ -252,6 +278,21 @@ mod tests {
         assert_eq!(at.normalise("1572480000000", None).unwrap(), "2019-10-31T00:00:00.000Z");
         assert_eq!(at.normalise("2020-02-29T03:30:17Z", None).unwrap(), "2020-02-29T03:30:17.000Z");
         assert!(at.normalise("yesterday", None).is_err());
+    }
+
+    #[test]
+    fn stored_datetimes_read_back_as_the_general_parser_reads_them() {
+        for text in
+            ["2019-10-30T03:30:17.883Z", "2020-02-29T23:59:59.999Z", "1970-01-01T00:00:00.000Z"]
+        {
+            let general = DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+            assert_eq!(canonical_datetime(text), Some(general), "{text}");
+            assert_eq!(parse_datetime(text), Some(general), "{text}");
+        }
+        assert_eq!(canonical_datetime("2019-02-30T03:30:17.883Z"), None);
+        assert_eq!(canonical_datetime("2019-10-30T03:30:17.883+01:00"), None);
+        let offset = parse_datetime("2019-10-30T03:30:17.883+01:00").unwrap();
+        assert_eq!(offset.to_rfc3339(), "2019-10-30T02:30:17.883+00:00");
     }
 
     #[test]

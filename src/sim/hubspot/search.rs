@@ -152,28 +152,30 @@ fn run(
         check_filter(store, table, filter)?;
     }
     let query = request.query.as_deref().map(str::to_lowercase).filter(|q| !q.is_empty());
-    let mut hits: Vec<&SearchDoc> = store
+    let groups: Vec<Vec<Compiled>> = request
+        .filter_groups
+        .iter()
+        .map(|g| g.filters.iter().map(|f| Compiled::new(object, table, f)).collect())
+        .collect();
+    let hits: Vec<&SearchDoc> = store
         .search
         .docs(&object.type_id)
         .map(|doc| doc.as_ref())
         .filter(|doc| query.as_deref().is_none_or(|q| matches_query(object, doc, q)))
         .filter(|doc| {
-            request.filter_groups.is_empty()
-                || request
-                    .filter_groups
-                    .iter()
-                    .any(|g| g.filters.iter().all(|f| matches(store, object, table, doc, f)))
+            groups.is_empty()
+                || groups.iter().any(|g| g.iter().all(|f| matches(store, object, doc, f)))
         })
         .collect();
-    sort(table, &mut hits, request.sorts.first())?;
     let total = hits.len();
+    let hits = first_sorted(object, table, hits, request.sorts.first(), after + limit)?;
     let wanted = if request.properties.is_empty() {
         &object.default_properties
     } else {
         &request.properties
     };
     let results: Vec<Value> =
-        hits.iter().skip(after).take(limit).map(|doc| doc_json(object, doc, wanted)).collect();
+        hits.iter().skip(after).map(|doc| doc_json(object, doc, wanted)).collect();
     let mut body = json!({"total": total, "results": results});
     if after + limit < total {
         let next = (after + limit).to_string();
@@ -226,6 +228,7 @@ fn matches_query(object: &ObjectType, doc: &SearchDoc, query: &str) -> bool {
 }
 
 /// How values of a property compare.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Numeric,
     CaseSensitive,
@@ -249,6 +252,131 @@ fn filter_number(def: &PropertyDef, raw: &str) -> Option<f64> {
         "datetime" => parse_datetime(raw).map(|t| t.timestamp_millis() as f64),
         _ => None,
     })
+}
+
+impl Compiled<'_> {
+    /// A range or equality test on a number the document holds ready; None for the other
+    /// operators, which read the stored text.
+    fn range(&self, op: Op, number: Option<f64>) -> Option<bool> {
+        use std::cmp::Ordering::*;
+        let Some(number) = number else {
+            return Some(matches!(op, Op::NotHasProperty | Op::Neq | Op::NotIn));
+        };
+        let order = |bound: Option<f64>| bound.and_then(|b| number.partial_cmp(&b));
+        Some(match op {
+            Op::HasProperty => true,
+            Op::NotHasProperty => false,
+            Op::Eq => order(self.bound) == Some(Equal),
+            Op::Neq => order(self.bound) != Some(Equal),
+            Op::Lt => order(self.bound) == Some(Less),
+            Op::Lte => matches!(order(self.bound), Some(Less | Equal)),
+            Op::Gt => order(self.bound) == Some(Greater),
+            Op::Gte => matches!(order(self.bound), Some(Greater | Equal)),
+            Op::Between => {
+                matches!(order(self.bound), Some(Greater | Equal))
+                    && matches!(order(self.high_bound), Some(Less | Equal))
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// A filter operator.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Neq,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+    Between,
+    In,
+    NotIn,
+    HasProperty,
+    NotHasProperty,
+    ContainsToken,
+    NotContainsToken,
+}
+
+impl Op {
+    fn parse(text: &str) -> Option<Op> {
+        Some(match text {
+            "EQ" => Op::Eq,
+            "NEQ" => Op::Neq,
+            "LT" => Op::Lt,
+            "LTE" => Op::Lte,
+            "GT" => Op::Gt,
+            "GTE" => Op::Gte,
+            "BETWEEN" => Op::Between,
+            "IN" => Op::In,
+            "NOT_IN" => Op::NotIn,
+            "HAS_PROPERTY" => Op::HasProperty,
+            "NOT_HAS_PROPERTY" => Op::NotHasProperty,
+            "CONTAINS_TOKEN" => Op::ContainsToken,
+            "NOT_CONTAINS_TOKEN" => Op::NotContainsToken,
+            _ => return None,
+        })
+    }
+}
+
+/// A filter with its operator, property and bounds resolved once per search, not once per
+/// record: a page of an incremental read compares every record of the object.
+struct Compiled<'a> {
+    filter: &'a Filter,
+    op: Option<Op>,
+    /// None for an `associations.*` filter.
+    def: Option<&'a PropertyDef>,
+    kind: Kind,
+    datetime: bool,
+    /// The filter is on the object's last-modified property, which each document holds
+    /// ready as a number.
+    modified: bool,
+    value: String,
+    high: String,
+    /// `value` and `high` as numbers, for numeric properties.
+    bound: Option<f64>,
+    high_bound: Option<f64>,
+}
+
+impl<'a> Compiled<'a> {
+    /// `filter` has passed [`check_filter`].
+    fn new(object: &ObjectType, table: &'a ObjectTable, filter: &'a Filter) -> Self {
+        let def = table.properties.get(&filter.property_name);
+        let value = filter.value.as_ref().map(text).unwrap_or_default();
+        let high = filter.high_value.as_ref().map(text).unwrap_or_default();
+        let number = |raw: &str| def.and_then(|d| filter_number(d, raw));
+        let (bound, high_bound) = (number(&value), number(&high));
+        Compiled {
+            filter,
+            op: Op::parse(&filter.operator),
+            def,
+            kind: def.map_or(Kind::CaseInsensitive, kind_of),
+            datetime: def.is_some_and(|d| d.kind == "datetime"),
+            modified: filter.property_name == object.modified_property,
+            value,
+            high,
+            bound,
+            high_bound,
+        }
+    }
+
+    fn compare(&self, stored: &str, high: bool) -> Option<std::cmp::Ordering> {
+        let (raw, bound) =
+            if high { (&self.high, self.high_bound) } else { (&self.value, self.bound) };
+        match self.kind {
+            Kind::Numeric => {
+                let number = if self.datetime {
+                    parse_datetime(stored).map(|t| t.timestamp_millis() as f64)
+                } else {
+                    stored.parse::<f64>().ok()
+                };
+                number?.partial_cmp(&bound?)
+            }
+            Kind::CaseSensitive => Some(stored.cmp(raw.as_str())),
+            Kind::CaseInsensitive => Some(stored.to_lowercase().cmp(&raw.to_lowercase())),
+        }
+    }
 }
 
 fn compare(def: &PropertyDef, stored: &str, raw: &str) -> Option<std::cmp::Ordering> {
@@ -280,41 +408,41 @@ fn contains_token(stored: &str, raw: &str) -> bool {
     stored == wanted || stored.split(|c: char| !c.is_alphanumeric()).any(|token| token == wanted)
 }
 
-fn matches(
-    store: &Store,
-    object: &ObjectType,
-    table: &ObjectTable,
-    doc: &SearchDoc,
-    filter: &Filter,
-) -> bool {
+fn matches(store: &Store, object: &ObjectType, doc: &SearchDoc, compiled: &Compiled) -> bool {
+    let filter = compiled.filter;
     if let Some(target) = filter.property_name.strip_prefix("associations.") {
         return matches_association(store, object, doc.id, target, filter);
     }
-    let def = &table.properties[&filter.property_name];
+    let (Some(def), Some(op)) = (compiled.def, compiled.op) else { return false };
+    if compiled.modified
+        && compiled.kind == Kind::Numeric
+        && let Some(verdict) = compiled.range(op, doc.modified_ms)
+    {
+        return verdict;
+    }
     let stored = doc.properties.get(&filter.property_name).map(String::as_str);
-    let value = filter.value.as_ref().map(text).unwrap_or_default();
     use std::cmp::Ordering::*;
-    match (filter.operator.as_str(), stored) {
-        ("HAS_PROPERTY", s) => s.is_some(),
-        ("NOT_HAS_PROPERTY", s) => s.is_none(),
-        ("NEQ" | "NOT_IN" | "NOT_CONTAINS_TOKEN", None) => true,
-        (_, None) => false,
-        ("EQ", Some(s)) => compare(def, s, &value) == Some(Equal),
-        ("NEQ", Some(s)) => compare(def, s, &value) != Some(Equal),
-        ("LT", Some(s)) => compare(def, s, &value) == Some(Less),
-        ("LTE", Some(s)) => matches!(compare(def, s, &value), Some(Less | Equal)),
-        ("GT", Some(s)) => compare(def, s, &value) == Some(Greater),
-        ("GTE", Some(s)) => matches!(compare(def, s, &value), Some(Greater | Equal)),
-        ("BETWEEN", Some(s)) => {
-            let high = filter.high_value.as_ref().map(text).unwrap_or_default();
-            matches!(compare(def, s, &value), Some(Greater | Equal))
-                && matches!(compare(def, s, &high), Some(Less | Equal))
+    let Some(s) = stored else {
+        return matches!(op, Op::NotHasProperty | Op::Neq | Op::NotIn | Op::NotContainsToken);
+    };
+    let order = || compiled.compare(s, false);
+    match op {
+        Op::HasProperty => true,
+        Op::NotHasProperty => false,
+        Op::Eq => order() == Some(Equal),
+        Op::Neq => order() != Some(Equal),
+        Op::Lt => order() == Some(Less),
+        Op::Lte => matches!(order(), Some(Less | Equal)),
+        Op::Gt => order() == Some(Greater),
+        Op::Gte => matches!(order(), Some(Greater | Equal)),
+        Op::Between => {
+            matches!(order(), Some(Greater | Equal))
+                && matches!(compiled.compare(s, true), Some(Less | Equal))
         }
-        ("IN", Some(s)) => in_list(def, s, filter.values.as_deref().unwrap_or_default()),
-        ("NOT_IN", Some(s)) => !in_list(def, s, filter.values.as_deref().unwrap_or_default()),
-        ("CONTAINS_TOKEN", Some(s)) => contains_token(s, &value),
-        ("NOT_CONTAINS_TOKEN", Some(s)) => !contains_token(s, &value),
-        _ => false,
+        Op::In => in_list(def, s, filter.values.as_deref().unwrap_or_default()),
+        Op::NotIn => !in_list(def, s, filter.values.as_deref().unwrap_or_default()),
+        Op::ContainsToken => contains_token(s, &compiled.value),
+        Op::NotContainsToken => !contains_token(s, &compiled.value),
     }
 }
 
@@ -359,26 +487,65 @@ fn sort_rule(sort: &Value) -> ApiResult<(String, bool)> {
     }
 }
 
-fn sort(table: &ObjectTable, hits: &mut [&SearchDoc], rule: Option<&Value>) -> ApiResult<()> {
-    let Some(rule) = rule else { return Ok(()) };
+/// The first `keep` hits in the order of `rule` (then by id): each hit's key is read once,
+/// and only the kept hits are fully sorted, so a page costs linear time in the matches.
+fn first_sorted<'d>(
+    object: &ObjectType,
+    table: &ObjectTable,
+    hits: Vec<&'d SearchDoc>,
+    rule: Option<&Value>,
+    keep: usize,
+) -> ApiResult<Vec<&'d SearchDoc>> {
+    let Some(rule) = rule else { return Ok(hits.into_iter().take(keep).collect()) };
     let (name, descending) = sort_rule(rule)?;
     let def = table
         .properties
         .get(&name)
         .ok_or_else(|| ApiError::validation(format!("Property \"{name}\" does not exist")))?;
     let numeric = matches!(kind_of(def), Kind::Numeric);
-    hits.sort_by(|a, b| {
-        let (va, vb) = (a.properties.get(&name), b.properties.get(&name));
-        let order = if numeric {
-            let num = |v: Option<&String>| v.and_then(|v| def.numeric(v)).unwrap_or(f64::MIN);
-            num(va).total_cmp(&num(vb))
+    let modified = name == object.modified_property;
+    let key = |doc: &SearchDoc| {
+        if numeric && modified {
+            return SortKey::Number(doc.modified_ms.unwrap_or(f64::MIN));
+        }
+        let value = doc.properties.get(&name);
+        if numeric {
+            SortKey::Number(value.and_then(|v| def.numeric(v)).unwrap_or(f64::MIN))
         } else {
-            va.map(|v| v.to_lowercase()).cmp(&vb.map(|v| v.to_lowercase()))
-        };
+            SortKey::Text(value.map(|v| v.to_lowercase()))
+        }
+    };
+    let mut keyed: Vec<(SortKey, &SearchDoc)> = hits.into_iter().map(|d| (key(d), d)).collect();
+    let order = |a: &(SortKey, &SearchDoc), b: &(SortKey, &SearchDoc)| {
+        let order = a.0.cmp(&b.0);
         let order = if descending { order.reverse() } else { order };
-        order.then(a.id.cmp(&b.id))
-    });
-    Ok(())
+        order.then(a.1.id.cmp(&b.1.id))
+    };
+    if keep == 0 {
+        return Ok(Vec::new());
+    }
+    if keep < keyed.len() {
+        keyed.select_nth_unstable_by(keep - 1, order);
+        keyed.truncate(keep);
+    }
+    keyed.sort_by(order);
+    Ok(keyed.into_iter().map(|(_, doc)| doc).collect())
+}
+
+/// A hit's value of the sort property.
+enum SortKey {
+    Number(f64),
+    Text(Option<String>),
+}
+
+impl SortKey {
+    fn cmp(&self, other: &SortKey) -> std::cmp::Ordering {
+        match (self, other) {
+            (SortKey::Number(a), SortKey::Number(b)) => a.total_cmp(b),
+            (SortKey::Text(a), SortKey::Text(b)) => a.cmp(b),
+            _ => std::cmp::Ordering::Equal,
+        }
+    }
 }
 
 fn doc_json(object: &ObjectType, doc: &SearchDoc, wanted: &[String]) -> Value {

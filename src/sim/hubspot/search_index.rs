@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
+use super::properties::parse_datetime;
 use super::store::Record;
 
 /// A record as the search index holds it.
@@ -13,6 +14,9 @@ pub struct SearchDoc {
     pub properties: HashMap<String, String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The object's last-modified property as epoch ms, read once here: every page of an
+    /// incremental read filters and sorts all records by it.
+    pub modified_ms: Option<f64>,
 }
 
 #[derive(Debug)]
@@ -37,13 +41,25 @@ pub struct PendingCell(Pending);
 
 impl SearchIndex {
     /// Records that `record` changed; the change shows from `visible_at` (epoch ms) on.
-    pub fn stage(&mut self, type_id: &str, record: &Record, visible_at: i64) {
+    /// `modified` names the object's last-modified property.
+    pub fn stage(
+        &mut self,
+        type_id: &str,
+        record: &Record,
+        modified: Option<&str>,
+        visible_at: i64,
+    ) {
         let doc = (!record.archived()).then(|| {
+            let modified_ms = modified
+                .and_then(|name| record.properties.get(name))
+                .and_then(|value| parse_datetime(value))
+                .map(|at| at.timestamp_millis() as f64);
             Arc::new(SearchDoc {
                 id: record.id,
                 properties: record.properties.clone(),
                 created_at: record.created_at,
                 updated_at: record.updated_at,
+                modified_ms,
             })
         });
         self.push(type_id, record.id, doc, visible_at);

@@ -259,8 +259,9 @@ impl Store {
     pub fn rebuild_search(&mut self) {
         let mut index = SearchIndex::default();
         for (type_id, table) in &self.tables {
+            let modified = self.types.resolve(type_id).map(|t| t.modified_property.as_str());
             for record in table.records.values() {
-                index.stage(type_id, record, i64::MIN);
+                index.stage(type_id, record, modified, i64::MIN);
             }
         }
         index.catch_up(i64::MIN);

@@ -264,9 +264,10 @@ fn reindex(table: &mut ObjectTable, name: &str, old: &str, new: &str, id: u64) {
 
 pub fn stage_search(store: &mut Store, type_id: &str, id: u64, ctx: &WriteCtx) {
     let visible_at = ctx.now.saturating_add(ctx.search_lag_ms);
-    let Store { tables, search, .. } = store;
+    let Store { tables, search, types, .. } = store;
+    let modified = types.resolve(type_id).map(|t| t.modified_property.as_str());
     if let Some(record) = tables.get(type_id).and_then(|t| t.records.get(&id)) {
-        search.stage(type_id, record, visible_at);
+        search.stage(type_id, record, modified, visible_at);
     }
 }
 

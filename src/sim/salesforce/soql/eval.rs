@@ -54,8 +54,17 @@ pub fn run(
         .filter(|r| all_rows || !r.is_deleted())
         .filter(|r| filter.as_ref().is_none_or(|f| matches(f, r)))
         .collect();
-    rows.sort_by(|a, b| compare_rows(&order, a, b));
     let limit = query.limit.unwrap_or(usize::MAX);
+    // only the rows up to the page's end need their order: a LIMIT page of a large object
+    // costs linear time, not a full sort
+    // (ties fall back to id order, the table's own, so OFFSET pages never overlap)
+    let by = |a: &&Record, b: &&Record| compare_rows(&order, a, b).then_with(|| a.id().cmp(b.id()));
+    let keep = offset.saturating_add(limit);
+    if keep < rows.len() && keep > 0 {
+        rows.select_nth_unstable_by(keep - 1, by);
+        rows.truncate(keep);
+    }
+    rows.sort_by(by);
     let rendered = rows.into_iter().skip(offset).take(limit);
     Ok(rendered.map(|r| render::record(&object, r, Some(&fields), version)).collect())
 }
