@@ -232,6 +232,28 @@ fn the_tier_sets_the_rate_limits_unless_numbers_are_given() {
     assert_eq!(hs.rate_limit.effective_daily(), 300_000);
 }
 
+#[test]
+fn the_unlimited_tier_is_for_a_simulator_and_refused_against_hubspot() {
+    let contents = format!("{HUBSPOT}\n[connectors.hubspot.rate_limit]\ntier = \"unlimited\"\n");
+    let (problem, _) = only_problem(&contents, SECRETS);
+    assert_eq!(problem.key, "connectors.hubspot.rate_limit.tier");
+    assert!(problem.message.contains("base_url is HubSpot's API"), "{problem}");
+
+    let sim = contents
+        .replace("kind = \"hubspot\"", "kind = \"hubspot\"\nbase_url = \"http://127.0.0.1:4010\"");
+    let settings = load(&sim, SECRETS).0.unwrap();
+    let hubsync::config::ConnectorSettings::Hubspot(hs) = &settings.connectors["hubspot"] else {
+        panic!("hubspot connector");
+    };
+    assert!(hs.rate_limit.effective_burst_per_10s() >= 1_000_000);
+    assert!(hs.rate_limit.effective_search_per_second() >= 100_000);
+
+    let numbered = sim.replace("tier = \"unlimited\"", "tier = \"unlimited\"\nburst_per_10s = 100");
+    let (problem, _) = only_problem(&numbered, SECRETS);
+    assert_eq!(problem.key, "connectors.hubspot.rate_limit.tier");
+    assert!(problem.message.contains("takes no burst_per_10s"), "{problem}");
+}
+
 const RULE: &str = r#"
 [[sync]]
 name = "contacts"

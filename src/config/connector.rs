@@ -63,7 +63,16 @@ pub enum HubspotTier {
     Starter,
     Professional,
     Enterprise,
+    /// A simulator started with `--profile unlimited`: no published quota to keep under, so
+    /// a rehearsal measures hubsync itself. Refused for HubSpot's own API hosts; 429s and
+    /// rate-limit headers are still honoured.
+    Unlimited,
 }
+
+/// The numbers of the `unlimited` tier: far above what any process sends.
+pub const UNLIMITED_BURST_PER_10S: u32 = 1_000_000;
+pub const UNLIMITED_DAILY: u32 = 1_000_000_000;
+pub const UNLIMITED_SEARCH_PER_SECOND: u32 = 100_000;
 
 /// HubSpot's quotas: explicit numbers win over the tier's published ones.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -96,6 +105,7 @@ impl HubspotRateLimit {
         self.burst_per_10s.unwrap_or(match self.tier {
             HubspotTier::Free | HubspotTier::Starter => 100,
             HubspotTier::Professional | HubspotTier::Enterprise => 190,
+            HubspotTier::Unlimited => UNLIMITED_BURST_PER_10S,
         })
     }
 
@@ -105,12 +115,16 @@ impl HubspotRateLimit {
             HubspotTier::Free | HubspotTier::Starter => 250_000,
             HubspotTier::Professional => 625_000,
             HubspotTier::Enterprise => 1_000_000,
+            HubspotTier::Unlimited => UNLIMITED_DAILY,
         })
     }
 
     /// CRM search requests per second.
     pub fn effective_search_per_second(&self) -> u32 {
-        self.search_per_second.unwrap_or(5)
+        self.search_per_second.unwrap_or(match self.tier {
+            HubspotTier::Unlimited => UNLIMITED_SEARCH_PER_SECOND,
+            _ => 5,
+        })
     }
 }
 

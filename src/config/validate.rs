@@ -263,6 +263,10 @@ fn check_hubspot(check: &mut Checker<'_>, name: &str, hs: &mut HubspotSettings) 
         check.fail(&key("path_version"), format!("must be like `v3` or `2026-03`, got `{got}`"));
     }
     let limits = &hs.rate_limit;
+    if limits.tier == super::connector::HubspotTier::Unlimited {
+        check_unlimited(check, name, hs);
+    }
+    let limits = &hs.rate_limit;
     if let Some(burst) = limits.burst_per_10s {
         check.range(&key("rate_limit.burst_per_10s"), burst.into(), 1, 250);
     }
@@ -300,6 +304,36 @@ fn default_client_name(instance: &str) -> String {
         instance.to_string()
     } else {
         format!("hubsync-{instance}")
+    }
+}
+
+/// The `unlimited` tier is for simulators: it sets its own numbers, and never points at
+/// HubSpot, where it would only collect 429s.
+fn check_unlimited(check: &mut Checker<'_>, name: &str, hs: &HubspotSettings) {
+    let key = format!("connectors.{name}.rate_limit.tier");
+    let limits = &hs.rate_limit;
+    if limits.burst_per_10s.is_some()
+        || limits.daily.is_some()
+        || limits.search_per_second.is_some()
+    {
+        check.fail(
+            &key,
+            "`unlimited` takes no burst_per_10s, daily or search_per_second; remove them or \
+             choose a HubSpot tier",
+        );
+    }
+    let host = reqwest::Url::parse(&hs.base_url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_ascii_lowercase));
+    if host.is_some_and(|h| h == "hubapi.com" || h.ends_with(".hubapi.com")) {
+        check.fail(
+            &key,
+            format!(
+                "`unlimited` is for a simulator, but base_url is HubSpot's API ({}); choose the \
+                 portal's tier",
+                hs.base_url
+            ),
+        );
     }
 }
 
