@@ -13,6 +13,7 @@ pub mod row;
 pub mod rules;
 pub mod schema;
 pub mod state;
+pub mod statistics;
 pub mod transform;
 pub mod worker;
 

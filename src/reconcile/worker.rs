@@ -12,6 +12,7 @@ use super::error::ReconcileError;
 use super::gather::{Sources, gather, rules_of};
 use super::persist::{self, Committed};
 use super::row::{Outcome, RowPlan, plan_row};
+use super::statistics::Statistics;
 use crate::config::{Settings, SyncRule};
 use crate::error_kind::{guarded, report};
 use crate::journal::{self, Completion, JournalRow, Waker};
@@ -24,15 +25,8 @@ pub struct Reconciler {
     batch: i64,
     lease: Duration,
     max_attempts: u32,
-    /// Rows claimed since the queue tables' statistics were last refreshed, and when.
-    analyzed: std::sync::Mutex<(usize, std::time::Instant)>,
+    statistics: Statistics,
 }
-
-/// A burst of this many claimed rows refreshes the queue tables' statistics, at most every
-/// [`ANALYZE_EVERY`]: a journal filled faster than autovacuum notices would otherwise be
-/// planned as if it were empty, and its claims slow to seconds.
-const ANALYZE_AFTER: usize = 2_000;
-const ANALYZE_EVERY: Duration = Duration::from_secs(15);
 
 impl Reconciler {
     pub fn new(settings: &Settings, pool: PgPool, sources: Arc<Sources>) -> Self {
@@ -44,7 +38,7 @@ impl Reconciler {
             batch: i64::from(settings.reconciler.batch.get()),
             lease: settings.journal.lease,
             max_attempts: settings.journal.max_attempts.get(),
-            analyzed: std::sync::Mutex::new((0, long_ago())),
+            statistics: Statistics::default(),
         }
     }
 
@@ -69,6 +63,7 @@ impl Reconciler {
 
     /// Processes one batch; returns how many rows it claimed.
     pub async fn step(&self) -> Result<usize, ReconcileError> {
+        self.statistics.refresh(&self.pool).await?;
         let leaders = journal::claim(&self.pool, &self.worker, self.batch, self.lease).await?;
         if leaders.is_empty() {
             return Ok(0);
@@ -76,7 +71,6 @@ impl Reconciler {
         let followers =
             journal::claim_followers(&self.pool, &self.worker, &leaders, self.lease).await?;
         let claimed = leaders.len() + followers.len();
-        self.refresh_statistics(claimed).await?;
         let (rows, folded, unfolded) = fold(leaders, followers);
         let again = Duration::ZERO;
         journal::release(&self.pool, &self.worker, &unfolded, again, "queued_behind").await?;
@@ -97,24 +91,6 @@ impl Reconciler {
         let committed = persist::commit(&self.pool, batch, plans, self.max_attempts).await?;
         record_metrics(&committed);
         Ok(claimed)
-    }
-
-    async fn refresh_statistics(&self, claimed: usize) -> Result<(), ReconcileError> {
-        let due = {
-            let mut analyzed = self.analyzed.lock().expect("statistics lock");
-            analyzed.0 += claimed;
-            let due = analyzed.0 >= ANALYZE_AFTER && analyzed.1.elapsed() >= ANALYZE_EVERY;
-            if due {
-                *analyzed = (0, std::time::Instant::now());
-            }
-            due
-        };
-        if due {
-            sqlx::query("analyze hubsync.journal, hubsync.outbox, hubsync.links")
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(())
     }
 
     /// A batch whose reads failed: every row is retried (or failed) by the error's kind.
@@ -226,10 +202,4 @@ fn record_metrics(committed: &Committed) {
         let labels = [("sync", sync.clone()), ("decision", reason.to_string())];
         metrics::counter!(crate::metrics::DECISIONS, &labels).increment(*count);
     }
-}
-
-/// An instant at least [`ANALYZE_EVERY`] ago, where the clock reaches back that far.
-fn long_ago() -> std::time::Instant {
-    let now = std::time::Instant::now();
-    now.checked_sub(ANALYZE_EVERY).unwrap_or(now)
 }

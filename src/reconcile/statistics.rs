@@ -1,0 +1,75 @@
+//! Keeps the planner's statistics of the queue tables true to their contents. A claim
+//! probes each candidate's earlier unsettled changes through the per-record index; planned
+//! on statistics taken while the queue was empty, the probe becomes a scan per candidate
+//! and a claim takes seconds. Autovacuum notices a burst (a backfill, a bulk import) only
+//! after a minute, so the reconciler checks the queues itself and analyzes what went stale.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+
+/// How often the queues are compared with their statistics.
+const CHECK_EVERY: Duration = Duration::from_millis(500);
+
+/// Queued rows beyond what the statistics know that make them stale: a queue at least
+/// this long, and more than twice what was counted when the table was last analyzed.
+const STALE_QUEUE: i64 = 500;
+
+/// Names the tables whose statistics no longer describe them. The queue counts stop at
+/// 10,000 rows in the claim indexes' order: on current statistics a walk of those indexes,
+/// on stale ones at worst one pass over the queued rows, after which they are current.
+const STALE_SQL: &str = "
+with queues (name, queued, index_name) as (values
+    ('journal', (select count(*) from (
+        select 1 from hubsync.journal where status in ('pending', 'processing')
+        order by next_attempt_at, id limit 10000) q),
+     'journal_unsettled_by_record'),
+    ('outbox', (select count(*) from (
+        select 1 from hubsync.outbox where status in ('pending', 'processing')
+        order by priority, next_attempt_at, id limit 10000) q),
+     'outbox_claim'))
+select q.name from queues q
+join pg_class x on x.relname = q.index_name and x.relnamespace = 'hubsync'::regnamespace
+where q.queued >= $1 and q.queued > 2 * greatest(x.reltuples, 0) + $1 / 2
+union all
+select c.relname::text from pg_class c
+where c.relnamespace = 'hubsync'::regnamespace and c.relname in ('links', 'record_state')
+  and pg_relation_size(c.oid) / 8192 > 2 * c.relpages + 8";
+
+/// The tables the check may analyze; names from the database are matched against these.
+const TABLES: [&str; 4] = ["journal", "outbox", "links", "record_state"];
+
+pub struct Statistics {
+    checked: Mutex<Option<Instant>>,
+}
+
+impl Default for Statistics {
+    fn default() -> Self {
+        Statistics { checked: Mutex::new(None) }
+    }
+}
+
+impl Statistics {
+    /// Analyzes the stale tables, at most every [`CHECK_EVERY`]; returns their names.
+    pub async fn refresh(&self, pool: &PgPool) -> Result<Vec<&'static str>, sqlx::Error> {
+        {
+            let mut checked = self.checked.lock().expect("statistics lock");
+            if checked.is_some_and(|at| at.elapsed() < CHECK_EVERY) {
+                return Ok(Vec::new());
+            }
+            *checked = Some(Instant::now());
+        }
+        let stale: Vec<String> =
+            sqlx::query_scalar(STALE_SQL).bind(STALE_QUEUE).fetch_all(pool).await?;
+        let stale: Vec<&'static str> =
+            TABLES.into_iter().filter(|t| stale.iter().any(|s| s == t)).collect();
+        for table in &stale {
+            sqlx::query(&format!("analyze hubsync.{table}")).execute(pool).await?;
+        }
+        if !stale.is_empty() {
+            tracing::debug!(tables = ?stale, "queue statistics refreshed");
+        }
+        Ok(stale)
+    }
+}
