@@ -27,7 +27,7 @@ impl PollerLock {
             if sqlx::query("select 1").execute(&mut *conn).await.is_ok() {
                 return true;
             }
-            tracing::warn!(lock = %self.name, "lost the poller lock's connection");
+            tracing::warn!(lock = %self.name, "lost the lock's connection");
             self.held = None;
         }
         self.try_take().await
@@ -41,7 +41,7 @@ impl PollerLock {
                 .fetch_one(&mut *conn)
                 .await;
         if taken.unwrap_or(false) {
-            tracing::info!(lock = %self.name, "this replica now runs the poller");
+            tracing::info!(lock = %self.name, "this replica now holds the lock and runs its task");
             self.held = Some(conn.detach());
             return true;
         }

@@ -15,6 +15,7 @@ use super::row::{Outcome, RowPlan, plan_row};
 use super::statistics::Statistics;
 use crate::config::{Settings, SyncRule};
 use crate::error_kind::{guarded, report};
+use crate::ingest::lock::PollerLock;
 use crate::journal::{self, Completion, JournalRow, Waker};
 
 pub struct Reconciler {
@@ -27,6 +28,9 @@ pub struct Reconciler {
     max_attempts: u32,
     statistics: Statistics,
 }
+
+/// How often a standing-by replica tries to take the reconciler over.
+const STANDBY: Duration = Duration::from_secs(1);
 
 impl Reconciler {
     pub fn new(settings: &Settings, pool: PgPool, sources: Arc<Sources>) -> Self {
@@ -42,10 +46,22 @@ impl Reconciler {
         }
     }
 
-    /// Runs until `shutdown`; a batch in progress finishes first.
+    /// Runs until `shutdown`; a batch in progress finishes first. Only one replica decides
+    /// at a time (a session advisory lock, taken over when its holder dies): a linked pair's
+    /// two sides decided at once by two replicas would each miss the other's edit, and a
+    /// same-field conflict would swap the values instead of being resolved.
     pub async fn run(self, mut waker: Waker, shutdown: CancellationToken) {
         tracing::info!(worker = %self.worker, "reconciler started");
+        let mut lock = PollerLock::named(self.pool.clone(), "hubsync-reconciler".into());
         while !shutdown.is_cancelled() {
+            if !lock.hold().await {
+                // another replica decides; stand by and try again
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = tokio::time::sleep(STANDBY) => {}
+                }
+                continue;
+            }
             match guarded(self.step()).await {
                 Ok(0) => waker.wait(&shutdown).await,
                 Ok(_) => {}
@@ -58,6 +74,7 @@ impl Reconciler {
                 }
             }
         }
+        lock.release().await;
         tracing::info!("reconciler stopped");
     }
 

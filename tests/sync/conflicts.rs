@@ -21,6 +21,12 @@ struct Outcome {
 /// Links a contact, then, with the daemon down, edits `firstname` on HubSpot to `hubspot`
 /// and then on Salesforce to `salesforce`, plus a different field on each side.
 async fn both_edit(policy: &str, hubspot: &str, salesforce: &str) -> Outcome {
+    both_edit_on(policy, hubspot, salesforce, false).await
+}
+
+/// [`both_edit`], with a second replica of the daemon on the same database while the
+/// edits are picked up.
+async fn both_edit_on(policy: &str, hubspot: &str, salesforce: &str, replica: bool) -> Outcome {
     let mut rig = Rig::start(&contacts(policy, "flag").replace(
         "{ hubspot = \"phone\", external = \"Phone\" },",
         "{ hubspot = \"phone\", external = \"Phone\" },\n  { hubspot = \"jobtitle\", external = \"Title\" },",
@@ -46,6 +52,14 @@ async fn both_edit(policy: &str, hubspot: &str, salesforce: &str) -> Outcome {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     rig.salesforce.edit_as_user(&sf, json!({"FirstName": salesforce, "Title": "CTO"})).unwrap();
     rig.resume(db).await;
+    let second = match replica {
+        true => {
+            let mut settings = rig.settings.clone();
+            settings.instance.id = "replica-2".into();
+            Some(crate::support::app::start(settings, None).await)
+        }
+        false => None,
+    };
     rig.wait_for("the conflict", SETTLE, || async {
         let n: i64 = sqlx::query_scalar("select count(*) from hubsync.conflicts")
             .fetch_one(rig.pool())
@@ -55,6 +69,16 @@ async fn both_edit(policy: &str, hubspot: &str, salesforce: &str) -> Outcome {
     })
     .await;
     rig.quiesce(SETTLE).await;
+    if let Some(second) = second {
+        let decided: i64 = sqlx::query_scalar(
+            "select count(*) from hubsync.journal_attempts where worker like 'replica-2/%'",
+        )
+        .fetch_one(rig.pool())
+        .await
+        .unwrap();
+        assert_eq!(decided, 0, "only one replica decides at a time");
+        second.stop().await.expect("the second replica stops cleanly");
+    }
     let contact = rig.hubspot_contact(&id.to_string());
     let record = rig.salesforce_record(&sf);
     let conflict = sqlx::query_as(
@@ -85,6 +109,18 @@ async fn newest_wins_takes_the_later_edit_on_both_sides_and_journals_the_conflic
     let (hubspot, external, winner, status) = outcome.conflict;
     assert_eq!((hubspot.as_str(), external.as_str()), ("Hank", "Sam"));
     assert_eq!((winner.as_deref(), status.as_str()), (Some("external"), "auto"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_two_replicas_running_a_same_field_conflict_is_still_resolved_not_swapped() {
+    let outcome = both_edit_on("newest_wins", "Hank", "Sam", true).await;
+    assert_eq!((outcome.hubspot.as_str(), outcome.salesforce.as_str()), ("Sam", "Sam"));
+    assert_different_fields_both_survive(&outcome);
+    let (hubspot, external, winner, _) = outcome.conflict;
+    assert_eq!(
+        (hubspot.as_str(), external.as_str(), winner.as_deref()),
+        ("Hank", "Sam", Some("external"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
