@@ -184,24 +184,8 @@ fn run(
     Ok(ok(body))
 }
 
-const OPERATORS: &[&str] = &[
-    "EQ",
-    "NEQ",
-    "LT",
-    "LTE",
-    "GT",
-    "GTE",
-    "BETWEEN",
-    "IN",
-    "NOT_IN",
-    "HAS_PROPERTY",
-    "NOT_HAS_PROPERTY",
-    "CONTAINS_TOKEN",
-    "NOT_CONTAINS_TOKEN",
-];
-
 fn check_filter(store: &Store, table: &ObjectTable, filter: &Filter) -> ApiResult<()> {
-    if !OPERATORS.contains(&filter.operator.as_str()) {
+    if Op::parse(&filter.operator).is_none() {
         return Err(ApiError::validation(format!("Unknown filter operator {}", filter.operator)));
     }
     if let Some(target) = filter.property_name.strip_prefix("associations.") {
@@ -258,26 +242,17 @@ impl Compiled<'_> {
     /// A range or equality test on a number the document holds ready; None for the other
     /// operators, which read the stored text.
     fn range(&self, op: Op, number: Option<f64>) -> Option<bool> {
-        use std::cmp::Ordering::*;
         let Some(number) = number else {
             return Some(matches!(op, Op::NotHasProperty | Op::Neq | Op::NotIn));
         };
-        let order = |bound: Option<f64>| bound.and_then(|b| number.partial_cmp(&b));
-        Some(match op {
-            Op::HasProperty => true,
-            Op::NotHasProperty => false,
-            Op::Eq => order(self.bound) == Some(Equal),
-            Op::Neq => order(self.bound) != Some(Equal),
-            Op::Lt => order(self.bound) == Some(Less),
-            Op::Lte => matches!(order(self.bound), Some(Less | Equal)),
-            Op::Gt => order(self.bound) == Some(Greater),
-            Op::Gte => matches!(order(self.bound), Some(Greater | Equal)),
-            Op::Between => {
-                matches!(order(self.bound), Some(Greater | Equal))
-                    && matches!(order(self.high_bound), Some(Less | Equal))
-            }
-            _ => return None,
-        })
+        match op {
+            Op::HasProperty => Some(true),
+            Op::NotHasProperty => Some(false),
+            _ => op.compared(|high| {
+                let bound = if high { self.high_bound } else { self.bound };
+                bound.and_then(|b| number.partial_cmp(&b))
+            }),
+        }
     }
 }
 
@@ -315,6 +290,25 @@ impl Op {
             "NOT_HAS_PROPERTY" => Op::NotHasProperty,
             "CONTAINS_TOKEN" => Op::ContainsToken,
             "NOT_CONTAINS_TOKEN" => Op::NotContainsToken,
+            _ => return None,
+        })
+    }
+
+    /// The verdict of a comparison operator from `order(high)`, the stored value's order
+    /// against the filter's value (or, with `high`, its high value); None for the others.
+    fn compared(self, order: impl Fn(bool) -> Option<std::cmp::Ordering>) -> Option<bool> {
+        use std::cmp::Ordering::*;
+        Some(match self {
+            Op::Eq => order(false) == Some(Equal),
+            Op::Neq => order(false) != Some(Equal),
+            Op::Lt => order(false) == Some(Less),
+            Op::Lte => matches!(order(false), Some(Less | Equal)),
+            Op::Gt => order(false) == Some(Greater),
+            Op::Gte => matches!(order(false), Some(Greater | Equal)),
+            Op::Between => {
+                matches!(order(false), Some(Greater | Equal))
+                    && matches!(order(true), Some(Less | Equal))
+            }
             _ => return None,
         })
     }
@@ -421,28 +415,21 @@ fn matches(store: &Store, object: &ObjectType, doc: &SearchDoc, compiled: &Compi
         return verdict;
     }
     let stored = doc.properties.get(&filter.property_name).map(String::as_str);
-    use std::cmp::Ordering::*;
     let Some(s) = stored else {
         return matches!(op, Op::NotHasProperty | Op::Neq | Op::NotIn | Op::NotContainsToken);
     };
-    let order = || compiled.compare(s, false);
+    if let Some(verdict) = op.compared(|high| compiled.compare(s, high)) {
+        return verdict;
+    }
     match op {
         Op::HasProperty => true,
         Op::NotHasProperty => false,
-        Op::Eq => order() == Some(Equal),
-        Op::Neq => order() != Some(Equal),
-        Op::Lt => order() == Some(Less),
-        Op::Lte => matches!(order(), Some(Less | Equal)),
-        Op::Gt => order() == Some(Greater),
-        Op::Gte => matches!(order(), Some(Greater | Equal)),
-        Op::Between => {
-            matches!(order(), Some(Greater | Equal))
-                && matches!(compiled.compare(s, true), Some(Less | Equal))
-        }
         Op::In => in_list(def, s, filter.values.as_deref().unwrap_or_default()),
         Op::NotIn => !in_list(def, s, filter.values.as_deref().unwrap_or_default()),
         Op::ContainsToken => contains_token(s, &compiled.value),
         Op::NotContainsToken => !contains_token(s, &compiled.value),
+        // the comparisons were answered above
+        _ => false,
     }
 }
 
