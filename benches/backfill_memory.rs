@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use hubsync::sim::hubspot::{HubspotSim, RateProfile};
 use hubsync::sim::salesforce::{SalesforceSim, Seed, SimConfig};
 use serde_json::json;
-use sqlx::{Connection, PgConnection};
+
+#[path = "support/mod.rs"]
+mod support;
 
 const RECORDS: usize = 100_000;
 
@@ -19,8 +21,7 @@ fn main() {
 }
 
 async fn run() {
-    let server = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let server = support::server();
     let config =
         hubsync::sim::hubspot::SimConfig { rate: RateProfile::UNLIMITED, ..Default::default() };
     let hubspot = HubspotSim::start(config).await.expect("hubspot simulator");
@@ -39,7 +40,7 @@ async fn run() {
     let config = SimConfig { seed, daily_api_limit: 100_000_000, ..Default::default() };
     let salesforce = SalesforceSim::start(config).await.expect("salesforce simulator");
 
-    let (url, name) = fresh_database(&server).await;
+    let (url, drop_db) = support::fresh_database(&server, "memory").await;
     let dir = tempfile::tempdir().unwrap();
     let file = config_file(&dir, &hubspot, &salesforce);
     let mut daemon = Command::new(env!("CARGO_BIN_EXE_hubsync"))
@@ -71,7 +72,7 @@ async fn run() {
     peak = peak.max(high_water_kb(&daemon));
     stop(&mut daemon);
     pool.close().await;
-    drop_database(&server, &name).await;
+    drop_db.await;
     println!(
         "backfill of {RECORDS} records: {:.0} records/s (reference, not a target)",
         RECORDS as f64 / elapsed.as_secs_f64()
@@ -150,19 +151,4 @@ fields = [
     )
     .unwrap();
     file
-}
-
-async fn fresh_database(server: &str) -> (String, String) {
-    let name = format!("hubsync_bench_memory_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(server).await.expect("DATABASE_URL server reachable");
-    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
-    let mut url = reqwest::Url::parse(server).unwrap();
-    url.set_path(&format!("/{name}"));
-    (url.to_string(), name)
-}
-
-async fn drop_database(server: &str, name: &str) {
-    let mut admin = PgConnection::connect(server).await.unwrap();
-    let sql = format!("drop database if exists {name} with (force)");
-    sqlx::query(&sql).execute(&mut admin).await.unwrap();
 }

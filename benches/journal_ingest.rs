@@ -11,8 +11,11 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use hubsync::config::Side;
 use hubsync::journal::{self, Arrival, ChangeKind, NewChange, PropertyChange};
+use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgConnection, PgPool};
+
+#[path = "support/mod.rs"]
+mod support;
 
 const CHANGES: usize = 200_000;
 const BATCH: usize = 100;
@@ -25,8 +28,7 @@ fn main() {
 }
 
 async fn run() {
-    let server = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let server = support::server();
     let append = measure(&server, "append", |pool, rows| Box::pin(append_all(pool, rows))).await;
     let copy = measure(&server, "copy", |pool, rows| Box::pin(copy_all(pool, rows))).await;
     println!(
@@ -47,7 +49,7 @@ const SECRET: &str = "bench-client-secret";
 /// Runs the daemon with the webhook receiver, sends signed requests from `SENDERS` tasks,
 /// and returns events per second and the 99th-percentile answer time.
 async fn webhook_ingest(server: &str) -> (f64, Duration) {
-    let (url, drop_db) = fresh_database(server, "webhook").await;
+    let (url, drop_db) = support::fresh_database(server, "webhook").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}/webhooks/hubspot", listener.local_addr().unwrap());
     let settings = webhook_settings(&url, &endpoint);
@@ -162,7 +164,7 @@ type Job = fn(
 
 /// Runs `job` over fresh batches in a fresh database and returns rows per second.
 async fn measure(server: &str, name: &str, job: Job) -> f64 {
-    let (url, drop_db) = fresh_database(server, name).await;
+    let (url, drop_db) = support::fresh_database(server, name).await;
     let pool =
         PgPoolOptions::new().max_connections(WRITERS as u32 + 1).connect(&url).await.unwrap();
     hubsync::db::migrate(&pool).await.unwrap();
@@ -272,20 +274,4 @@ fn split<T>(items: Vec<T>) -> Vec<Vec<T>> {
         shares[i % WRITERS].push(item);
     }
     shares
-}
-
-async fn fresh_database(
-    server: &str,
-    tag: &str,
-) -> (String, impl std::future::Future<Output = ()>) {
-    let name = format!("hubsync_bench_{tag}_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(server).await.expect("DATABASE_URL server reachable");
-    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
-    let mut url = reqwest::Url::parse(server).unwrap();
-    url.set_path(&format!("/{name}"));
-    let cleanup = async move {
-        let sql = format!("drop database if exists {name} with (force)");
-        sqlx::query(&sql).execute(&mut admin).await.unwrap();
-    };
-    (url.to_string(), cleanup)
 }

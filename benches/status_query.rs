@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 
 use hubsync::admin::{self, AdminState, Tokens};
 use hubsync::config::{self, ConfigSources, Settings};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
+
+#[path = "support/mod.rs"]
+mod support;
 
 const JOURNAL_ROWS: i64 = 1_000_000;
 const OUTBOX_ROWS: i64 = 100_000;
@@ -55,9 +58,8 @@ fn main() {
 }
 
 async fn run() {
-    let server = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let (url, drop_db) = fresh_database(&server).await;
+    let server = support::server();
+    let (url, drop_db) = support::fresh_database(&server, "status").await;
     let pool = PgPool::connect(&url).await.unwrap();
     hubsync::db::migrate(&pool).await.unwrap();
     let loading = Instant::now();
@@ -195,17 +197,4 @@ where
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
-}
-
-async fn fresh_database(server: &str) -> (String, impl std::future::Future<Output = ()>) {
-    let name = format!("hubsync_bench_status_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(server).await.expect("DATABASE_URL server reachable");
-    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
-    let mut url = reqwest::Url::parse(server).unwrap();
-    url.set_path(&format!("/{name}"));
-    let cleanup = async move {
-        let sql = format!("drop database if exists {name} with (force)");
-        sqlx::query(&sql).execute(&mut admin).await.unwrap();
-    };
-    (url.to_string(), cleanup)
 }

@@ -13,8 +13,10 @@ use std::time::{Duration, Instant};
 use hubsync::sim::hubspot::{HubspotSim, RateProfile, Subscription, WebhookSettings};
 use hubsync::sim::salesforce::{SalesforceSim, Seed, SimConfig};
 use serde_json::json;
-use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
+
+#[path = "support/mod.rs"]
+mod support;
 
 const UNTHROTTLED_RECORDS: usize = 20_000;
 const PROFESSIONAL_RECORDS: usize = 40_000;
@@ -27,8 +29,7 @@ fn main() {
 }
 
 async fn run() {
-    let server = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let server = support::server();
     // `cargo bench --bench sync_e2e -- latency` runs one figure
     let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
@@ -99,7 +100,7 @@ impl Setup {
         webhooks: bool,
     ) -> Setup {
         let (hubspot, salesforce) = sims;
-        let (url, cleanup) = fresh_database(server).await;
+        let (url, cleanup) = support::fresh_database(server, "sync").await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let admin = listener.local_addr().unwrap();
         let settings =
@@ -310,19 +311,4 @@ fn settings(
     let settings = hubsync::config::load(&sources).expect("bench settings are valid");
     std::fs::remove_file(path).ok();
     settings
-}
-
-async fn fresh_database(
-    server: &str,
-) -> (String, impl std::future::Future<Output = ()> + Send + 'static) {
-    let name = format!("hubsync_bench_sync_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(server).await.expect("DATABASE_URL server reachable");
-    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
-    let mut url = reqwest::Url::parse(server).unwrap();
-    url.set_path(&format!("/{name}"));
-    let cleanup = async move {
-        let sql = format!("drop database if exists {name} with (force)");
-        sqlx::query(&sql).execute(&mut admin).await.unwrap();
-    };
-    (url.to_string(), cleanup)
 }
