@@ -262,8 +262,7 @@ fn check_hubspot(check: &mut Checker<'_>, name: &str, hs: &mut HubspotSettings) 
         let got = &hs.path_version;
         check.fail(&key("path_version"), format!("must be like `v3` or `2026-03`, got `{got}`"));
     }
-    let limits = &hs.rate_limit;
-    if limits.tier == super::connector::HubspotTier::Unlimited {
+    if hs.rate_limit.tier == super::connector::HubspotTier::Unlimited {
         check_unlimited(check, name, hs);
     }
     let limits = &hs.rate_limit;

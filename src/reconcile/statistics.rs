@@ -40,14 +40,10 @@ where c.relnamespace = 'hubsync'::regnamespace and c.relname in ('links', 'recor
 /// The tables the check may analyze; names from the database are matched against these.
 const TABLES: [&str; 4] = ["journal", "outbox", "links", "record_state"];
 
+/// When the queues were last checked.
+#[derive(Default)]
 pub struct Statistics {
     checked: Mutex<Option<Instant>>,
-}
-
-impl Default for Statistics {
-    fn default() -> Self {
-        Statistics { checked: Mutex::new(None) }
-    }
 }
 
 impl Statistics {

@@ -249,8 +249,8 @@ pub async fn claim<'e>(
                  where ((o.status = 'pending' and o.next_attempt_at <= now())
                      or (o.status = 'processing' and o.lease_until < now()))
                    and not exists (select 1 from hubsync.paused p where p.sync_name = o.sync_name)
-                   -- an item without dependencies skips the lookup; one with them probes
-                   -- its few ids, never a scan of the queue, however stale its statistics
+                   -- an item without dependencies (most) skips the lookup, which stale
+                   -- statistics can plan as a scan of the queue per candidate
                    and (cardinality(o.depends_on) = 0 or not exists (
                        select 1 from hubsync.outbox d
                        where d.id = any(o.depends_on) and d.status in ('pending', 'processing')))
