@@ -31,11 +31,12 @@ pub async fn claim<'e>(
 
 /// The due rows in due order, each kept only when no earlier change of its record is still
 /// unsettled: one probe of the per-record index per candidate, so a claim costs the same
-/// whether ten or a hundred thousand rows are queued.
+/// whether ten or a hundred thousand rows are queued. `id = any(array(…))` makes the update
+/// find its rows by primary key; `id in (…)` is planned as a scan of the whole journal.
 const CLAIM_SQL: &str = "
 update hubsync.journal set status = 'processing', claimed_by = $1,
     lease_until = now() + make_interval(secs => $3), attempts = attempts + 1, updated_at = now()
-where id in (
+where id = any(array(
     select j.id from hubsync.journal j
     where j.status in ('pending', 'processing')
       and ((j.status = 'pending' and j.next_attempt_at <= now())
@@ -48,7 +49,7 @@ where id in (
             and (e.occurred_at, e.id) < (j.occurred_at, j.id))
     order by j.next_attempt_at, j.id
     limit $2
-    for update skip locked)";
+    for update skip locked))";
 
 /// How a claimed row was settled by its consumer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,9 +243,9 @@ pub async fn claim_followers(
         "update hubsync.journal set status = 'processing', claimed_by = $1,
              lease_until = now() + make_interval(secs => $2), attempts = attempts + 1,
              updated_at = now()
-         where id in (
+         where id = any(array(
              select id from hubsync.journal where id = any($3) and status = 'pending'
-             for update skip locked)
+             for update skip locked))
          returning {ROW_COLUMNS}"
     );
     let rows: Vec<RawRow> = sqlx::query_as(&sql)

@@ -15,12 +15,12 @@ pub async fn prune_batch<'e>(
     batch: i64,
 ) -> Result<u64, JournalError> {
     let deleted = sqlx::query(
-        "delete from hubsync.journal where id in (
+        "delete from hubsync.journal where id = any(array(
              select id from hubsync.journal
              where status in ('applied', 'echo', 'stale', 'skipped')
                and received_at < now() - make_interval(secs => $1)
              order by id limit $2
-             for update skip locked)",
+             for update skip locked))",
     )
     .bind(age.as_secs_f64())
     .bind(batch)

@@ -244,7 +244,8 @@ pub async fn claim<'e>(
              update hubsync.outbox set status = 'processing', claimed_by = $1,
                  lease_until = now() + make_interval(secs => $3), attempts = attempts + 1,
                  updated_at = now()
-             where id in (
+             -- by primary key: `id in (…)` is planned as a scan of the whole outbox
+             where id = any(array(
                  select o.id from hubsync.outbox o
                  where ((o.status = 'pending' and o.next_attempt_at <= now())
                      or (o.status = 'processing' and o.lease_until < now()))
@@ -256,7 +257,7 @@ pub async fn claim<'e>(
                        where d.id = any(o.depends_on) and d.status in ('pending', 'processing')))
                  order by o.priority, o.next_attempt_at, o.id
                  limit $2
-                 for update skip locked)
+                 for update skip locked))
              returning *)
          select c.id, c.sync_name, c.target_side, c.connector, c.object_type, c.operation,
              c.intent, c.priority, c.target_id, c.unique_property, c.unique_value, c.source_id,
