@@ -264,6 +264,13 @@ async fn retention_prunes_old_settled_rows_and_keeps_failed_and_dead_ones() {
     .await
     .unwrap();
     journal::append(&pool, &[change("7", 7, "fresh@x.com")]).await.unwrap();
+    sqlx::query(
+        "insert into hubsync.journal_attempts (journal_id, attempt, outcome)
+         select id, 1, status from hubsync.journal",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     let month = Duration::from_secs(30 * 86_400);
     assert_eq!(journal::retention::prune_batch(&pool, month, 3).await.unwrap(), 3);
     assert_eq!(journal::retention::prune_batch(&pool, month, 3).await.unwrap(), 1);
@@ -271,6 +278,12 @@ async fn retention_prunes_old_settled_rows_and_keeps_failed_and_dead_ones() {
     let mut statuses: Vec<_> = left.iter().map(|r| r.status.as_str()).collect();
     statuses.sort();
     assert_eq!(statuses, ["dead", "failed", "pending"]);
+    let attempts: Vec<String> =
+        sqlx::query_scalar("select outcome from hubsync.journal_attempts order by outcome")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(attempts, ["dead", "failed", "pending"], "a pruned row's attempts go with it");
 }
 
 mod cursors {

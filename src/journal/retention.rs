@@ -14,19 +14,26 @@ pub async fn prune_batch<'e>(
     age: Duration,
     batch: i64,
 ) -> Result<u64, JournalError> {
-    let deleted = sqlx::query(
-        "delete from hubsync.journal where id = any(array(
-             select id from hubsync.journal
-             where status in ('applied', 'echo', 'stale', 'skipped')
-               and received_at < now() - make_interval(secs => $1)
-             order by id limit $2
-             for update skip locked))",
+    // a row's attempts go with it (they have no foreign key, to keep settling cheap)
+    let deleted: i64 = sqlx::query_scalar(
+        "with gone as (
+             delete from hubsync.journal where id = any(array(
+                 select id from hubsync.journal
+                 where status in ('applied', 'echo', 'stale', 'skipped')
+                   and received_at < now() - make_interval(secs => $1)
+                 order by id limit $2
+                 for update skip locked))
+             returning id),
+         attempts as (
+             delete from hubsync.journal_attempts
+             where journal_id = any(array(select id from gone)))
+         select count(*) from gone",
     )
     .bind(age.as_secs_f64())
     .bind(batch)
-    .execute(executor)
+    .fetch_one(executor)
     .await?;
-    Ok(deleted.rows_affected())
+    Ok(u64::try_from(deleted).unwrap_or_default())
 }
 
 /// Prunes until nothing is left to prune, then sleeps `interval`; stops on `shutdown`.

@@ -113,9 +113,15 @@ pub async fn find_many<'e>(
     let (hubspot_names, hubspot_ids) = pick(Side::Hubspot);
     let (external_names, external_ids) = pick(Side::External);
     sqlx::query_as(
-        "select id, sync_name, hubspot_id, external_id from hubsync.links
-         where (sync_name, hubspot_id) in (select * from unnest($1::text[], $2::text[]))
-            or (sync_name, external_id) in (select * from unnest($3::text[], $4::text[]))",
+        // a probe of each side's unique index per key; an `or` of two `in (…)` lists is
+        // planned as a scan of every link
+        "select l.id, l.sync_name, l.hubspot_id, l.external_id
+           from unnest($1::text[], $2::text[]) as k (sync_name, id)
+           join hubsync.links l on l.sync_name = k.sync_name and l.hubspot_id = k.id
+         union
+         select l.id, l.sync_name, l.hubspot_id, l.external_id
+           from unnest($3::text[], $4::text[]) as k (sync_name, id)
+           join hubsync.links l on l.sync_name = k.sync_name and l.external_id = k.id",
     )
     .bind(hubspot_names)
     .bind(hubspot_ids)
