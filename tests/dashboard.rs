@@ -209,7 +209,8 @@ async fn an_operator_retries_a_failed_change_from_the_dashboard_in_a_real_browse
     }
     assert_eq!(status, "pending", "the retry did not land");
     assert_eq!(status_of(&app, other).await, "failed", "only the clicked row moves");
-    let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dashboard.png");
+    // cargo's scratch directory for integration tests, wherever the target directory is
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
     driver.screenshot(&shot).await;
     driver.quit().await;
     assert!(std::fs::metadata(&shot).unwrap().len() > 1000);

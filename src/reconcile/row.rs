@@ -545,9 +545,18 @@ impl<'a> Fields<'a> {
             let Some(value) = value else { continue };
             let name = association_field(&association.to);
             let mine = self.pair.get(&(self.side, name.clone()));
-            if mine.is_some_and(|known| same(&known.value, &value)) || is_blank(&value) {
+            // a blank is a removal, carried only when an association was known before
+            let was_blank = mine.is_none_or(|known| is_blank(&known.value));
+            if mine.is_some_and(|known| same(&known.value, &value))
+                || (is_blank(&value) && was_blank)
+            {
                 continue;
             }
+            let replaces = self
+                .pair
+                .get(&(self.side.other(), name.clone()))
+                .filter(|known| !is_blank(&known.value))
+                .map(|known| as_text(&known.value));
             let seen = Seen { side: self.side, value: value.clone(), at: row.occurred_at };
             let known = Known {
                 value: value.clone(),
@@ -562,7 +571,8 @@ impl<'a> Fields<'a> {
             }
             let target = AssociationTarget {
                 to_sync: association.to.clone(),
-                to_source_id: as_text(&value),
+                to_source_id: if is_blank(&value) { String::new() } else { as_text(&value) },
+                replaces,
                 external_field: association.external_field.clone(),
                 hubspot_type_id: association.hubspot_type_id,
             };

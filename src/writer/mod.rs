@@ -145,7 +145,7 @@ impl Writer {
             if let Some(id) = &item.source_id {
                 refs.push((item.sync_name.clone(), source, id.clone()));
             }
-            if let Some(target) = item.association() {
+            if let Some(target) = item.association().filter(|t| !t.is_removal()) {
                 refs.push((target.to_sync, source, target.to_source_id));
             }
         }

@@ -66,11 +66,18 @@ pub struct StateEntry {
 }
 
 /// What an association item links: the associated record, by its id on the source side.
+/// An item with no associated record carries a removal: the source record lost its
+/// association, so the target's lookup is cleared or its association removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssociationTarget {
     /// The `[[sync]]` block of the associated records.
     pub to_sync: String,
+    /// The associated record on the source side; empty for a removal.
     pub to_source_id: String,
+    /// The record the target was associated with, by its id on the target side: a HubSpot
+    /// association that the new one replaces, or that a removal removes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
     /// The external lookup field that holds the associated record's id.
     pub external_field: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -181,6 +188,13 @@ impl OutboxItem {
     pub fn association(&self) -> Option<AssociationTarget> {
         let value = serde_json::to_value(&self.properties).ok()?;
         serde_json::from_value(value).ok()
+    }
+}
+
+impl AssociationTarget {
+    /// True when the source record has no associated record any more.
+    pub fn is_removal(&self) -> bool {
+        self.to_source_id.is_empty()
     }
 }
 

@@ -108,8 +108,18 @@ pub async fn send_records(api: &Arc<dyn Connector>, items: &[OutboxItem]) -> Vec
 /// An association item with both ends resolved to the target side's ids.
 pub struct Resolved {
     pub from_id: String,
-    pub to_id: String,
+    /// The associated record; `None` for a removal.
+    pub to_id: Option<String>,
     pub to_object: String,
+}
+
+impl Resolved {
+    /// The HubSpot association this item ends: the one it replaces, or the one a removal
+    /// removes.
+    fn ends(&self, item: &OutboxItem) -> Option<String> {
+        let replaces = item.association()?.replaces?;
+        (self.to_id.as_ref() != Some(&replaces)).then_some(replaces)
+    }
 }
 
 /// Resolves an association's two records through the links, or says why it cannot yet.
@@ -130,7 +140,11 @@ pub fn resolve(
     };
     let from =
         item.target_id.clone().or_else(|| partner(&item.sync_name, item.source_id.as_deref()?));
-    let to = partner(&target.to_sync, &target.to_source_id);
+    // a removal has no associated record to resolve
+    let to = match target.is_removal() {
+        true => Some(None),
+        false => partner(&target.to_sync, &target.to_source_id).map(Some),
+    };
     let to_rule = rules.iter().find(|r| r.name == target.to_sync);
     match (from, to, to_rule) {
         (Some(from_id), Some(to_id), Some(rule)) => {
@@ -160,7 +174,8 @@ pub fn resolve(
 }
 
 /// Sends resolved associations of one group: HubSpot associations, or the external lookup
-/// field. Each success carries the state it leaves on the target side.
+/// field (cleared for a removal). Each success carries the state it leaves on the target
+/// side.
 pub async fn send_associations(
     api: &Arc<dyn Connector>,
     items: &[(&OutboxItem, Resolved)],
@@ -172,13 +187,14 @@ pub async fn send_associations(
                 .iter()
                 .map(|(item, resolved)| {
                     let field = item.association().map(|t| t.external_field).unwrap_or_default();
-                    let properties = [(field, Value::String(resolved.to_id.clone()))].into();
+                    let value = resolved.to_id.clone().map_or(Value::Null, Value::String);
+                    let properties = [(field, value)].into();
                     UpdateItem { id: resolved.from_id.clone(), properties }
                 })
                 .collect();
             api.update_batch(&first.object_type, &batch).await
         }
-        Side::Hubspot => create_hubspot_associations(api, items).await,
+        Side::Hubspot => write_hubspot_associations(api, items).await,
     };
     match results {
         Ok(results) => results
@@ -197,8 +213,10 @@ pub async fn send_associations(
     }
 }
 
-/// HubSpot associations, one call per associated object type, results in input order.
-async fn create_hubspot_associations(
+/// HubSpot associations, results in input order: first the associations items end (every
+/// label between the two records), then the ones they make, one call per associated object
+/// type and operation. An item succeeds when each of its calls did.
+async fn write_hubspot_associations(
     api: &Arc<dyn Connector>,
     items: &[(&OutboxItem, Resolved)],
 ) -> Result<Vec<ItemResult>, ConnectorError> {
@@ -206,28 +224,58 @@ async fn create_hubspot_associations(
     let mut objects: Vec<&str> = items.iter().map(|(_, r)| r.to_object.as_str()).collect();
     objects.sort();
     objects.dedup();
+    let from_object = &items[0].0.object_type;
     for to_object in objects {
-        let indexes: Vec<usize> =
-            (0..items.len()).filter(|&i| items[i].1.to_object == to_object).collect();
-        let links: Vec<AssociationLink> = indexes
-            .iter()
-            .map(|&i| {
+        let of_object = |i: &usize| items[*i].1.to_object == to_object;
+        let ended: Vec<(usize, AssociationLink)> = (0..items.len())
+            .filter(of_object)
+            .filter_map(|i| {
+                let (item, resolved) = &items[i];
+                let to_id = resolved.ends(item)?;
+                Some((i, AssociationLink { from_id: resolved.from_id.clone(), to_id, label: None }))
+            })
+            .collect();
+        let made: Vec<(usize, AssociationLink)> = (0..items.len())
+            .filter(of_object)
+            .filter_map(|i| {
                 let (item, resolved) = &items[i];
                 let label =
                     item.association().and_then(|t| t.hubspot_type_id).map(|id| id.to_string());
-                AssociationLink {
-                    from_id: resolved.from_id.clone(),
-                    to_id: resolved.to_id.clone(),
-                    label,
-                }
+                let to_id = resolved.to_id.clone()?;
+                Some((i, AssociationLink { from_id: resolved.from_id.clone(), to_id, label }))
             })
             .collect();
-        let answers = api.create_associations(&items[0].0.object_type, to_object, &links).await?;
-        for (index, answer) in indexes.into_iter().zip(answers) {
-            results[index] = Some(answer);
+        let (indexes, links): (Vec<usize>, Vec<AssociationLink>) = ended.into_iter().unzip();
+        if !links.is_empty() {
+            let answers = api.remove_associations(from_object, to_object, &links).await?;
+            // an association already gone is removed all the same
+            let answers = answers.into_iter().map(|answer| match answer {
+                ItemResult::NotFound => ItemResult::Success { id: String::new(), created: None },
+                answer => answer,
+            });
+            keep_first_failure(&mut results, indexes, answers.collect());
+        }
+        let (indexes, links): (Vec<usize>, Vec<AssociationLink>) = made.into_iter().unzip();
+        if !links.is_empty() {
+            let answers = api.create_associations(from_object, to_object, &links).await?;
+            keep_first_failure(&mut results, indexes, answers);
         }
     }
     Ok(results.into_iter().map(|r| r.unwrap_or(ItemResult::NotFound)).collect())
+}
+
+/// Records each item's answer unless an earlier call already failed it.
+fn keep_first_failure(
+    results: &mut [Option<ItemResult>],
+    indexes: Vec<usize>,
+    answers: Vec<ItemResult>,
+) {
+    for (index, answer) in indexes.into_iter().zip(answers) {
+        let slot = &mut results[index];
+        if slot.as_ref().is_none_or(|r| matches!(r, ItemResult::Success { .. })) {
+            *slot = Some(answer);
+        }
+    }
 }
 
 fn association_state(item: &OutboxItem, resolved: &Resolved) -> Vec<StateEntry> {
@@ -236,7 +284,7 @@ fn association_state(item: &OutboxItem, resolved: &Resolved) -> Vec<StateEntry> 
     vec![StateEntry {
         side: item.target_side,
         field: association_field(&target.to_sync),
-        value: Value::String(resolved.to_id.clone()),
+        value: resolved.to_id.clone().map_or(Value::Null, Value::String),
         value_at: at,
         ours: true,
     }]

@@ -82,9 +82,14 @@ pub async fn start_on(
     settings: Settings,
     db: TestDatabase,
 ) -> TestApp {
-    let app = run(App::with_listener(settings, listener).expect("app builds"), Some(db));
+    let app = run_on(listener, settings, db);
     app.wait_until_ready().await;
     app
+}
+
+/// The app on a listener the test bound, not waiting for readiness.
+pub fn run_on(listener: tokio::net::TcpListener, settings: Settings, db: TestDatabase) -> TestApp {
+    run(App::with_listener(settings, listener).expect("app builds"), Some(db))
 }
 
 fn run(app: App, db: Option<TestDatabase>) -> TestApp {

@@ -70,3 +70,61 @@ async fn a_contacts_company_travels_both_ways_once_both_records_are_linked() {
     rig.quiesce(SETTLE).await;
     assert_eq!(rig.write_count().await, writes, "association echoes write nothing");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_company_removed_from_a_contact_on_either_side_is_removed_on_the_other() {
+    let rig = Rig::start_with_webhooks(&rules()).await;
+    let company = rig.hubspot.create_as_user("companies", json!({"name": "Acme"}), 7).unwrap();
+    let contact = rig
+        .hubspot
+        .create_as_user("contacts", json!({"email": "a@acme.com", "lastname": "A"}), 7)
+        .unwrap();
+    rig.hubspot.associate(("contacts", contact), ("companies", company), None).unwrap();
+    let account = rig.salesforce.seed("Account", json!({"Name": "Globex"})).unwrap();
+    let sf_contact = rig
+        .salesforce
+        .seed("Contact", json!({"Email": "g@globex.com", "LastName": "G", "AccountId": account}))
+        .unwrap();
+    rig.wait_for("both contacts and companies linked", SETTLE, || async {
+        rig.links("contacts").await.len() == 2 && rig.links("companies").await.len() == 2
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+    let partner = |links: Vec<(String, String)>, hubspot: &str| {
+        links.into_iter().find(|(h, _)| h == hubspot).map(|(_, e)| e).expect("linked")
+    };
+    let contact_sf = partner(rig.links("contacts").await, &contact.to_string());
+    assert!(rig.salesforce_record(&contact_sf)["AccountId"].is_string());
+    let hubspot_contact =
+        rig.links("contacts").await.into_iter().find(|(_, e)| *e == sf_contact).unwrap().0;
+    assert_eq!(companies_of(&rig, &hubspot_contact).await.len(), 1);
+
+    // on HubSpot, the contact leaves Acme: its Salesforce contact loses the account
+    rig.hubspot.dissociate(("contacts", contact), ("companies", company)).unwrap();
+    rig.wait_for("the Salesforce contact to lose its account", SETTLE, || async {
+        rig.salesforce_record(&contact_sf)["AccountId"].is_null()
+    })
+    .await;
+    // on Salesforce, the other contact leaves Globex: the HubSpot association goes
+    rig.salesforce.edit_as_user(&sf_contact, json!({"AccountId": null})).unwrap();
+    rig.wait_for("the HubSpot contact to lose its company", SETTLE, || async {
+        companies_of(&rig, &hubspot_contact).await.is_empty()
+    })
+    .await;
+
+    rig.quiesce(SETTLE).await;
+    let writes = rig.write_count().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    rig.quiesce(SETTLE).await;
+    assert_eq!(rig.write_count().await, writes, "the removals' echoes write nothing");
+    assert!(rig.salesforce_record(&contact_sf)["AccountId"].is_null(), "no company came back");
+    assert!(companies_of(&rig, &hubspot_contact).await.is_empty(), "no account came back");
+    assert_eq!(rig.links("companies").await.len(), 2, "the companies stay linked");
+}
+
+/// The HubSpot companies a HubSpot contact is associated with.
+async fn companies_of(rig: &Rig, contact: &str) -> Vec<String> {
+    let ids = [contact.to_string()];
+    let sets = rig.hubspot_api.read_associations("contacts", "companies", &ids).await.unwrap();
+    sets.iter().flat_map(|s| s.links.iter().map(|l| l.to_id.clone())).collect()
+}

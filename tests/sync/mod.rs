@@ -13,16 +13,17 @@ mod portals;
 mod storms;
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hubsync::config::Settings;
 use hubsync::connector::Connector;
-use hubsync::sim::hubspot::{HubspotSim, RateProfile};
+use hubsync::sim::hubspot::{HubspotSim, RateProfile, Subscription, WebhookSettings};
 use hubsync::sim::salesforce::{SalesforceSim, Seed, SimConfig};
 use serde_json::{Value, json};
 
-use crate::support::app::{TestApp, start, test_settings_with_file};
+use crate::support::app::{TestApp, run_on, start, test_settings_with_file};
 use crate::support::database::TestDatabase;
 
 /// The contacts block most tests use: both ways, keyed both ways, matched by email.
@@ -74,17 +75,44 @@ impl Rig {
         rig
     }
 
+    /// Starts the daemon with HubSpot's webhooks on as well as the pollers: the simulator
+    /// signs and sends contact and company events to the daemon's receiver.
+    pub async fn start_with_webhooks(rules: &str) -> Rig {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let rig = Rig::open(rules, RateProfile::UNLIMITED, &[], Some(listener)).await;
+        rig.app().wait_until_ready().await;
+        rig
+    }
+
     /// Starts the daemon without waiting for it to be ready (it may stop at once).
     pub async fn launch(rules: &str, rate: RateProfile, extra: &[(&str, &str)]) -> Rig {
+        Rig::open(rules, rate, extra, None).await
+    }
+
+    /// The simulators and the daemon; with a `webhooks` listener, the daemon serves on it
+    /// and the HubSpot simulator delivers its events there.
+    async fn open(
+        rules: &str,
+        rate: RateProfile,
+        extra: &[(&str, &str)],
+        webhooks: Option<tokio::net::TcpListener>,
+    ) -> Rig {
         crate::support::init_test_log();
         let (hubspot, salesforce) = simulators(rate).await;
         let secrets = tempfile::tempdir().unwrap();
-        let file = config_file(&hubspot, &salesforce, &secrets, rules);
+        let receiver = webhooks.as_ref().map(|l| l.local_addr().unwrap());
+        let mut file = config_file(&hubspot, &salesforce, &secrets, rules);
+        if let Some(admin) = receiver {
+            file.push_str(&subscribe(&hubspot, &secrets, admin));
+        }
         let db = TestDatabase::create().await;
         let settings = test_settings_with_file(&db.url, Some(&file), &fast(extra));
         let hubspot_api = connector(&settings, "hubspot");
         let salesforce_api = connector(&settings, "salesforce");
-        let app = start(settings.clone(), Some(db)).await;
+        let app = match webhooks {
+            Some(listener) => run_on(listener, settings.clone(), db),
+            None => start(settings.clone(), Some(db)).await,
+        };
         Rig {
             hubspot,
             salesforce,
@@ -304,6 +332,29 @@ fn fast<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     ];
     settings.extend_from_slice(extra);
     settings
+}
+
+/// Points the HubSpot simulator's webhooks at the daemon's receiver on `admin`; returns
+/// the daemon's `[webhooks.hubspot]` section.
+fn subscribe(hubspot: &HubspotSim, secrets: &tempfile::TempDir, admin: SocketAddr) -> String {
+    let secret = "rig-webhook-secret";
+    let file = secrets.path().join("hubspot-webhook-secret");
+    std::fs::write(&file, secret).unwrap();
+    let target = format!("http://{admin}/webhooks/hubspot");
+    let events = [
+        "contact.creation",
+        "contact.propertyChange",
+        "contact.associationChange",
+        "company.creation",
+        "company.propertyChange",
+    ];
+    let subscriptions =
+        events.iter().zip(1..).map(|(event, id)| Subscription::new(id, event)).collect();
+    hubspot.set_webhooks(Some(WebhookSettings::new(&target, secret, subscriptions)));
+    format!(
+        "\n[webhooks.hubspot]\npublic_url = \"{target}\"\nclient_secret = {{ file = \"{}\" }}\n",
+        file.display()
+    )
 }
 
 fn config_file(

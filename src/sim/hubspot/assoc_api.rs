@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 
 use super::SimState;
 pub use super::assoc_links::{
-    AssocInput, IdRef, Link, TypeSpec, associate, check_inputs, link_all,
+    AssocInput, IdRef, Link, TypeSpec, associate, check_inputs, disassociate, link_all,
 };
-use super::assoc_links::{disassociate, existing, find_label, invalid_type, labels_between, pair};
+use super::assoc_links::{existing, find_label, invalid_type, labels_between, pair};
 use super::associations::AssocLabel;
 use super::auth::Caller;
 use super::batch::envelope;

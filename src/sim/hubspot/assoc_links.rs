@@ -149,7 +149,7 @@ fn note_both(
     }
 }
 
-pub(super) fn disassociate(
+pub fn disassociate(
     store: &mut Store,
     from: (&ObjectType, u64),
     to: (&ObjectType, u64),

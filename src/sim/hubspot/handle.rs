@@ -224,6 +224,16 @@ impl HubspotSim {
         })
     }
 
+    /// Removes every association between two records, as a user.
+    pub fn dissociate(&self, from: (&str, u64), to: (&str, u64)) -> ApiResult<()> {
+        let ctx = self.user_ctx(1);
+        self.state().with_store(|store| {
+            let (a, b) = (store.object_type(from.0)?, store.object_type(to.0)?);
+            assoc_api::disassociate(store, (&a, from.1), (&b, to.1), None, &ctx);
+            Ok(())
+        })
+    }
+
     /// A record by id (following merges), archived or not.
     pub fn record(&self, object: &str, id: u64) -> Option<RecordView> {
         self.state().read_store(|store| {
