@@ -43,7 +43,25 @@ async fn story(seeded: &Seeded) {
         .await
         .unwrap();
     operate::open_conflict(pool, Some(link), Some(held)).await;
+    let rejected = Row {
+        side: "external",
+        record_id: "003A",
+        status: "failed",
+        reason: Some("needs_operator"),
+        age: "5 minutes",
+        ..Default::default()
+    };
+    let rejected = operate::journal(pool, rejected).await;
+    let retry = hubsync::journal::OperatorAction::Retry;
+    let ids = hubsync::journal::JournalFilter::ids([rejected]);
+    hubsync::journal::act(pool, retry, &ids, "cli:grace").await.unwrap();
     operate::journal(pool, Row { record_id: "555", ..Default::default() }).await;
+    let elsewhere =
+        operate::journal(pool, Row { record_id: "556", status: "failed", ..Default::default() })
+            .await;
+    let skip = hubsync::journal::OperatorAction::Skip;
+    let ids = hubsync::journal::JournalFilter::ids([elsewhere]);
+    hubsync::journal::act(pool, skip, &ids, "cli:eve").await.unwrap();
 }
 
 #[tokio::test]
@@ -62,7 +80,8 @@ async fn record_tells_the_whole_story_whichever_key_the_operator_has() {
         .iter()
         .map(|e| e["what"].as_str().unwrap())
         .collect();
-    for kind in ["capture", "decision", "attempt", "write", "answer", "conflict", "link", "merge"] {
+    let kinds = ["capture", "decision", "attempt", "write", "answer", "conflict", "link", "merge"];
+    for kind in kinds.into_iter().chain(["operator"]) {
         assert!(what.contains(&kind), "no {kind} in {what:?}");
     }
     let times: Vec<&str> =
@@ -79,6 +98,8 @@ async fn record_tells_the_whole_story_whichever_key_the_operator_has() {
     let table = text(&seeded.cli(&["record", "003A"]).stdout);
     assert!(table.contains("INVALID_EMAIL: ada@acme is invalid"), "{table}");
     assert!(table.contains("hubspot `99` merged into `101`"), "{table}");
+    assert!(table.contains("cli:grace chose retry for journal row"), "{table}");
+    assert!(!table.contains("cli:eve"), "another record's operator action leaked in:\n{table}");
     assert!(!table.contains("`555`"), "another record leaked in:\n{table}");
     let unknown = seeded.cli(&["record", "nobody@acme.com"]);
     assert_eq!(unknown.status.code(), Some(1));

@@ -1,6 +1,6 @@
 //! One record's whole history across both sides, in time order: captures and the decisions
-//! taken on them, processing attempts, writes with the API's answers, conflicts, links and
-//! merges.
+//! taken on them, processing attempts, writes with the API's answers, conflicts, links,
+//! merges, and what operators chose to do with its changes.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -20,7 +20,8 @@ pub struct Timeline {
     pub entries: Vec<TimelineEntry>,
 }
 
-/// One event: `what` is capture, decision, attempt, write, answer, conflict, link or merge.
+/// One event: `what` is capture, decision, attempt, write, answer, conflict, link, merge or
+/// operator (a retry or skip an operator chose).
 #[derive(Debug, Clone, Serialize)]
 pub struct TimelineEntry {
     pub at: DateTime<Utc>,
@@ -50,6 +51,7 @@ pub async fn timeline(
     for item in outbox(pool, &journal_ids, &ids).await? {
         entries.extend(item.entries());
     }
+    entries.extend(operator_actions(pool, &journal_ids).await?);
     let link_ids: Vec<i64> = links.iter().map(|l| l.id).collect();
     entries.extend(conflicts(pool, &link_ids, &ids).await?.iter().map(conflict));
     entries.extend(links.iter().flat_map(link_entries));
@@ -90,6 +92,40 @@ async fn journal_rows(
         .map(|row| {
             let updated_at = updated[&row.id];
             (row, updated_at)
+        })
+        .collect())
+}
+
+/// What operators did to the record's journal rows (retry, skip), from the audit log.
+async fn operator_actions(
+    pool: &PgPool,
+    journal_ids: &[i64],
+) -> Result<Vec<TimelineEntry>, OperateError> {
+    let actions: Vec<(DateTime<Utc>, String, String, Vec<i64>)> = sqlx::query_as(
+        "select a.at, a.actor, a.action,
+                array(select e::bigint from jsonb_array_elements(a.target->'journal_ids') e
+                       where e::bigint = any($1) order by 1)
+           from hubsync.audit a
+          where a.action like 'journal.%'
+            and exists (select 1 from jsonb_array_elements(a.target->'journal_ids') e
+                         where jsonb_typeof(e) = 'number' and e::bigint = any($1))
+          order by a.id",
+    )
+    .bind(journal_ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(actions
+        .into_iter()
+        .map(|(at, actor, action, ids)| {
+            let verb = action.trim_start_matches("journal.");
+            let rows: Vec<String> = ids.iter().map(i64::to_string).collect();
+            TimelineEntry {
+                at,
+                what: "operator",
+                side: None,
+                summary: format!("{actor} chose {verb} for journal row {}", rows.join(", ")),
+                detail: json!({ "actor": actor, "action": action, "journal_ids": ids }),
+            }
         })
         .collect())
 }
