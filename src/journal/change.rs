@@ -230,10 +230,13 @@ pub(super) struct RawRow {
     reason: Option<String>,
 }
 
-/// The columns `RawRow` reads, for `returning` and `select` lists.
+/// The columns `RawRow` reads, for `returning` and `select` lists. A claimed row stays
+/// `pending` in the table, so claiming it changes no indexed column (a HOT update); it reads
+/// as `processing` while its lease is live.
 pub(super) const ROW_COLUMNS: &str = "id, side, connector, object_type, record_id, kind, \
-    merged_into, properties, occurred_at, received_at, source, dedup_key, status, attempts, \
-    next_attempt_at, claimed_by, error_kind, last_error, reason";
+    merged_into, properties, occurred_at, received_at, source, dedup_key, \
+    case when status = 'pending' and lease_until > now() then 'processing' else status end \
+    as status, attempts, next_attempt_at, claimed_by, error_kind, last_error, reason";
 
 impl TryFrom<RawRow> for JournalRow {
     type Error = super::JournalError;

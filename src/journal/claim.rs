@@ -33,14 +33,15 @@ pub async fn claim<'e>(
 /// unsettled: one probe of the per-record index per candidate, so a claim costs the same
 /// whether ten or a hundred thousand rows are queued. `id = any(array(…))` makes the update
 /// find its rows by primary key; `id in (…)` is planned as a scan of the whole journal.
+/// A claim writes only the lease (`claimed_by`, `lease_until`), no indexed column, so
+/// Postgres updates the row in place without touching the journal's indexes.
 const CLAIM_SQL: &str = "
-update hubsync.journal set status = 'processing', claimed_by = $1,
+update hubsync.journal set claimed_by = $1,
     lease_until = now() + make_interval(secs => $3), attempts = attempts + 1, updated_at = now()
 where id = any(array(
     select j.id from hubsync.journal j
-    where j.status in ('pending', 'processing')
-      and ((j.status = 'pending' and j.next_attempt_at <= now())
-        or (j.status = 'processing' and j.lease_until < now()))
+    where j.status = 'pending' and j.next_attempt_at <= now()
+      and (j.lease_until is null or j.lease_until < now())
       and not exists (
           select 1 from hubsync.journal e
           where e.status in ('pending', 'processing')
@@ -87,7 +88,7 @@ pub async fn complete<'e>(
         "with settled as (
              update hubsync.journal set status = $3, reason = $4, claimed_by = null,
                  lease_until = null, error_kind = null, last_error = null, updated_at = now()
-             where id = $1 and claimed_by = $2 and status = 'processing'
+             where id = $1 and claimed_by = $2 and status = 'pending'
              returning id, attempts)
          insert into hubsync.journal_attempts (journal_id, attempt, worker, outcome, message)
          select id, attempts, $2, $3, $4 from settled",
@@ -125,7 +126,7 @@ pub async fn fail<'e>(
              update hubsync.journal set status = $3, error_kind = $4, last_error = $5,
                  reason = $6, next_attempt_at = now() + make_interval(secs => $7),
                  claimed_by = null, lease_until = null, updated_at = now()
-             where id = $1 and claimed_by = $2 and status = 'processing'
+             where id = $1 and claimed_by = $2 and status = 'pending'
              returning id, attempts)
          insert into hubsync.journal_attempts
              (journal_id, attempt, worker, outcome, error_kind, message)
@@ -159,7 +160,7 @@ pub async fn complete_many<'e>(
                  claimed_by = null, lease_until = null, error_kind = null, last_error = null,
                  updated_at = now()
              from unnest($1::bigint[], $2::text[], $3::text[]) as u(id, status, reason)
-             where j.id = u.id and j.claimed_by = $4 and j.status = 'processing'
+             where j.id = u.id and j.claimed_by = $4 and j.status = 'pending'
              returning j.id, j.attempts, j.status, j.reason)
          insert into hubsync.journal_attempts (journal_id, attempt, worker, outcome, message)
          select id, attempts, $4, status, reason from settled",
@@ -186,7 +187,7 @@ pub async fn release<'e>(
         "update hubsync.journal set status = 'pending', reason = $3,
              attempts = greatest(attempts - 1, 0), claimed_by = null, lease_until = null,
              next_attempt_at = now() + make_interval(secs => $4), updated_at = now()
-         where id = any($1) and claimed_by = $2 and status = 'processing'",
+         where id = any($1) and claimed_by = $2 and status = 'pending'",
     )
     .bind(ids)
     .bind(worker)
@@ -240,11 +241,12 @@ pub async fn claim_followers(
         }
     }
     let sql = format!(
-        "update hubsync.journal set status = 'processing', claimed_by = $1,
+        "update hubsync.journal set claimed_by = $1,
              lease_until = now() + make_interval(secs => $2), attempts = attempts + 1,
              updated_at = now()
          where id = any(array(
              select id from hubsync.journal where id = any($3) and status = 'pending'
+               and (lease_until is null or lease_until < now())
              for update skip locked))
          returning {ROW_COLUMNS}"
     );

@@ -41,9 +41,11 @@ async fn transition<'e>(
     set: &str,
     from: &[Status],
 ) -> Result<Vec<i64>, JournalError> {
+    // a pending row under a live lease is being processed: it is not the operator's to move
     let mut sql = QueryBuilder::new(format!(
         "update hubsync.journal set {set}, claimed_by = null, lease_until = null, \
-         updated_at = now() where status = any("
+         updated_at = now() where (lease_until is null or lease_until < now()) \
+         and status = any("
     ));
     sql.push_bind(from.iter().map(|s| s.as_str()).collect::<Vec<_>>()).push(")");
     filter.push_conditions(&mut sql);

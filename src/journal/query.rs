@@ -42,11 +42,33 @@ impl JournalFilter {
         if let Some(record) = &self.record_id {
             sql.push(" and record_id = ").push_bind(record.clone());
         }
-        if !self.statuses.is_empty() {
-            let statuses: Vec<&str> = self.statuses.iter().map(|s| s.as_str()).collect();
-            sql.push(" and status = any(").push_bind(statuses).push(")");
-        }
+        self.push_statuses(sql);
         self.push_ranges(sql);
+    }
+
+    /// `processing` is not stored: it is a `pending` row under a live lease.
+    fn push_statuses(&self, sql: &mut QueryBuilder<'_, Postgres>) {
+        if self.statuses.is_empty() {
+            return;
+        }
+        let processing = self.statuses.contains(&Status::Processing);
+        let pending = self.statuses.contains(&Status::Pending);
+        let mut stored: Vec<&str> = self
+            .statuses
+            .iter()
+            .filter(|s| **s != Status::Processing)
+            .map(|s| s.as_str())
+            .collect();
+        if processing && !pending {
+            stored.push(Status::Pending.as_str());
+        }
+        sql.push(" and status = any(").push_bind(stored).push(")");
+        let leased = "status = 'pending' and coalesce(lease_until > now(), false)";
+        match (pending, processing) {
+            (true, false) => sql.push(format!(" and not ({leased})")),
+            (false, true) => sql.push(format!(" and (status <> 'pending' or ({leased}))")),
+            _ => sql,
+        };
     }
 
     fn push_ranges(&self, sql: &mut QueryBuilder<'_, Postgres>) {

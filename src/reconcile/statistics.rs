@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 
 /// How often the queues are compared with their statistics.
-const CHECK_EVERY: Duration = Duration::from_secs(1);
+const CHECK_EVERY: Duration = Duration::from_millis(500);
 
 /// Queued rows beyond what the statistics know that make them stale: a queue at least
 /// this long, and more than twice what was counted when the table was last analyzed.
