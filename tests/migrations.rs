@@ -93,3 +93,60 @@ async fn the_migrate_command_applies_then_reports_up_to_date() {
     assert!(second.status.success(), "{}", text(&second.stderr));
     assert!(text(&second.stdout).starts_with("schema is up to date"), "{}", text(&second.stdout));
 }
+
+/// Applies the embedded migrations older than `version`, as a release before it would have.
+async fn migrate_before(pool: &sqlx::PgPool, version: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.as_str() < version {
+            std::fs::copy(&path, dir.path().join(&name)).unwrap();
+        }
+    }
+    sqlx::query("create schema if not exists hubsync").execute(pool).await.unwrap();
+    let older = sqlx::migrate::Migrator::new(dir.path()).await.unwrap();
+    older.run(pool).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_upgrade_keeps_the_synced_state_of_every_field() {
+    use hubsync::config::Side;
+    use serde_json::json;
+
+    let db = TestDatabase::create().await;
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    migrate_before(&pool, "20261201000012").await;
+    sqlx::raw_sql(
+        "insert into hubsync.links (id, sync_name, hubspot_id, external_id)
+             values (7, 'deals', '101', '006A');
+         insert into hubsync.record_state
+             (link_id, side, field, value, value_at, set_at, written_by_hubsync, replaced)
+         values (7, 'external', 'Amount', '1500.5', '2026-11-01T10:00:00Z',
+                 '2026-11-01T10:00:05Z', true, '1200'),
+                (7, 'external', 'StageName', 'Closed Won', '2026-11-01T10:00:00Z',
+                 '2026-11-01T10:00:00Z', false, null),
+                (7, 'hubspot', 'dealname', '\"Big deal\"', '2026-11-01T09:00:00Z',
+                 '2026-11-01T09:00:00Z', false, null),
+                (7, 'hubspot', 'closedate', 'null', '2026-11-01T09:00:00Z',
+                 '2026-11-01T09:00:00Z', false, null)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    hubsync::db::migrate(&pool).await.unwrap();
+    let state = hubsync::reconcile::state::load(&pool, 7).await.unwrap();
+    assert_eq!(state.len(), 4, "{state:?}");
+    let amount = &state[&(Side::External, "Amount".to_string())];
+    assert_eq!(amount.value, json!(1500.5));
+    assert_eq!(amount.replaced, json!(1200));
+    assert!(amount.by_hubsync);
+    assert_eq!(amount.set_at.to_rfc3339(), "2026-11-01T10:00:05+00:00");
+    // text that was never JSON stays text
+    assert_eq!(state[&(Side::External, "StageName".to_string())].value, json!("Closed Won"));
+    assert_eq!(state[&(Side::Hubspot, "dealname".to_string())].value, json!("Big deal"));
+    assert_eq!(state[&(Side::Hubspot, "closedate".to_string())].value, json!(null));
+    pool.close().await;
+}

@@ -78,5 +78,8 @@ async fn pair_state_round_trips_values_of_every_type_and_updates_in_place() {
         .await
         .unwrap();
     let loaded = state::load(&pool, link.id).await.unwrap();
-    assert_eq!(loaded[&(Side::External, "Amount".to_string())].value, json!(99));
+    let amount = &loaded[&(Side::External, "Amount".to_string())];
+    assert_eq!(amount.value, json!(99));
+    assert_eq!(amount.replaced, json!(1500.5), "our write remembers the value it replaced");
+    assert_eq!(loaded.len(), 4, "the other fields are kept");
 }

@@ -35,6 +35,9 @@ pub struct Context {
     pub partners: HashMap<RecordRef, Record>,
     /// Records with a write to or from them still in flight.
     pub busy: HashSet<RecordRef>,
+    /// Association writes still in flight: `(sync, source side, source id, to_sync)` → the
+    /// associated records (by source-side id; empty for a removal).
+    pub busy_associations: HashMap<(String, Side, String, String), Vec<String>>,
     /// `(sync, side, unique value)` of creates in flight.
     pub busy_keys: HashSet<RecordRef>,
     /// Owner ids of both sides, by sync block, where its fields map owners.

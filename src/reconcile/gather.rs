@@ -18,6 +18,7 @@ use super::{links, state};
 use crate::config::{Settings, Side, SyncRule, Transform};
 use crate::connector::{Connector, Lookup, ReadResult, Record};
 use crate::journal::{ChangeKind, JournalRow};
+use crate::writer::outbox::AssociationTarget;
 
 /// How long owner lists are trusted before they are read again.
 const OWNERS_FRESH: Duration = Duration::from_secs(600);
@@ -406,7 +407,8 @@ async fn accept_partners(
     Ok(())
 }
 
-/// Records with unsettled record writes: their rows wait for the writes to land.
+/// Records with unsettled record writes: their rows wait for the writes to land. Records
+/// with unsettled association writes are noted apart.
 async fn load_busy(
     pool: &PgPool,
     rules: &[SyncRule],
@@ -424,21 +426,32 @@ async fn load_busy(
         }
     }
     let ids: Vec<String> = ids.into_iter().collect();
-    type InFlight = (String, String, Option<String>, Option<String>, Option<String>);
+    type InFlight = (String, String, Option<String>, Option<String>, Option<String>, Value);
     // `in (select unnest …)` hashes the keys; `= any` would compare every row with every key
     let in_flight: Vec<InFlight> = sqlx::query_as(
         "with keys as (select unnest($1::text[]) as k)
-         select sync_name, target_side, target_id, source_id, unique_value
+         select sync_name, target_side, target_id, source_id, unique_value,
+             case when operation = 'associate' then properties else 'null' end
          from hubsync.outbox
-         where status in ('pending', 'processing') and operation <> 'associate'
+         where status in ('pending', 'processing')
            and (source_id in (select k from keys) or target_id in (select k from keys)
                 or unique_value in (select k from keys))",
     )
     .bind(&ids)
     .fetch_all(pool)
     .await?;
-    for (sync, target, target_id, source_id, unique_value) in in_flight {
+    for (sync, target, target_id, source_id, unique_value, association) in in_flight {
         let Some(target) = Side::parse(&target) else { continue };
+        // an association may wait long for its records' links: it holds back only the
+        // association decisions of its source record, not the record's other changes
+        if !association.is_null() {
+            let parsed: Option<AssociationTarget> = serde_json::from_value(association).ok();
+            if let (Some(id), Some(association)) = (source_id, parsed) {
+                let key = (sync, target.other(), id, association.to_sync);
+                context.busy_associations.entry(key).or_default().push(association.to_source_id);
+            }
+            continue;
+        }
         if let Some(id) = target_id {
             context.busy.insert((sync.clone(), target, id));
         }

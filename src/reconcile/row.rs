@@ -188,6 +188,9 @@ struct Fields<'a> {
     held: bool,
     echo: bool,
     stale: bool,
+    /// An association of the record is still being written: a new association decision
+    /// waits for it, or a removal decided now would not know what it removes.
+    wait: bool,
 }
 
 fn upsert(rule: &SyncRule, rules: &[SyncRule], row: &JournalRow, context: &mut Context) -> RowPlan {
@@ -224,6 +227,9 @@ fn upsert(rule: &SyncRule, rules: &[SyncRule], row: &JournalRow, context: &mut C
         return RowPlan::settled(row, rule, Outcome::Fail(ErrorKind::Permanent, err));
     }
     fields.associations(rules, row, &values, context);
+    if fields.wait {
+        return RowPlan::settled(row, rule, Outcome::Defer("awaiting_write"));
+    }
     finish(rule, row, identity, fields, &plain, context)
 }
 
@@ -303,6 +309,7 @@ impl<'a> Fields<'a> {
             held: false,
             echo: false,
             stale: false,
+            wait: false,
         }
     }
 
@@ -545,11 +552,22 @@ impl<'a> Fields<'a> {
             let Some(value) = value else { continue };
             let name = association_field(&association.to);
             let mine = self.pair.get(&(self.side, name.clone()));
+            if mine.is_some_and(|known| same(&known.value, &value)) {
+                continue;
+            }
+            // an association still being written is what the record will hold: the same
+            // one again is no news, another (or none) must wait until it has landed
+            let key =
+                (self.rule.name.clone(), self.side, row.record_id.clone(), association.to.clone());
+            if let Some(writing) = context.busy_associations.get(&key) {
+                if writing.iter().all(|id| *id == as_text(&value)) && !is_blank(&value) {
+                    continue;
+                }
+                self.wait = true;
+                return;
+            }
             // a blank is a removal, carried only when an association was known before
-            let was_blank = mine.is_none_or(|known| is_blank(&known.value));
-            if mine.is_some_and(|known| same(&known.value, &value))
-                || (is_blank(&value) && was_blank)
-            {
+            if is_blank(&value) && mine.is_none_or(|known| is_blank(&known.value)) {
                 continue;
             }
             let replaces = self

@@ -1,9 +1,10 @@
-//! The `record_state` table: per linked pair, per side and field, the last value hubsync
-//! knows, when it was edited and when it landed, and whether hubsync wrote it.
+//! The `record_state` table: per linked pair and side, one row holding every field's last
+//! value hubsync knows, when it was edited and when it landed, and whether hubsync wrote it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::PgExecutor;
 
@@ -13,27 +14,47 @@ use crate::config::Side;
 /// What is known of one linked pair: `(side, field) → Known`.
 pub type PairState = HashMap<(Side, String), Known>;
 
-/// `(side, field, value, value_at, set_at, written_by_hubsync)` as stored.
-type StateRow = (String, String, Option<String>, DateTime<Utc>, DateTime<Utc>, bool);
+/// One state entry of some pair: `(link_id, side, field, known)`.
+pub type Entry = (i64, Side, String, Known);
+
+/// A field as stored in a row's `fields` object.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    value: Value,
+    value_at: DateTime<Utc>,
+    set_at: DateTime<Utc>,
+    ours: bool,
+    /// Written by the upsert when hubsync's own value replaces another.
+    #[serde(default, skip_serializing)]
+    replaced: Value,
+}
+
+impl Stored {
+    fn of(known: &Known) -> Stored {
+        Stored {
+            value: known.value.clone(),
+            value_at: known.value_at,
+            set_at: known.set_at,
+            ours: known.by_hubsync,
+            replaced: Value::Null,
+        }
+    }
+
+    fn known(self) -> Known {
+        Known {
+            value: self.value,
+            value_at: self.value_at,
+            set_at: self.set_at,
+            by_hubsync: self.ours,
+            replaced: self.replaced,
+        }
+    }
+}
 
 /// Everything known of the pair behind `link_id`.
 pub async fn load<'e>(executor: impl PgExecutor<'e>, link_id: i64) -> sqlx::Result<PairState> {
-    let rows: Vec<StateRow> = sqlx::query_as(
-        "select side, field, value, value_at, set_at, written_by_hubsync
-             from hubsync.record_state where link_id = $1",
-    )
-    .bind(link_id)
-    .fetch_all(executor)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(side, field, value, value_at, set_at, by_hubsync)| {
-            let side = if side == "hubspot" { Side::Hubspot } else { Side::External };
-            let value = value.map_or(Value::Null, decode);
-            let replaced = Value::Null;
-            ((side, field), Known { value, value_at, set_at, by_hubsync, replaced })
-        })
-        .collect())
+    let mut pairs = load_many(executor, &[link_id]).await?;
+    Ok(pairs.remove(&link_id).unwrap_or_default())
 }
 
 /// Stores what is now known of some fields of a pair, in one statement.
@@ -49,80 +70,57 @@ pub async fn save<'e>(
     save_many(executor, &entries).await
 }
 
-/// Values are stored as JSON text, so a number stays a number.
-fn decode(text: String) -> Value {
-    serde_json::from_str(&text).unwrap_or(Value::String(text))
-}
-
 /// Everything known of many pairs at once.
 pub async fn load_many<'e>(
     executor: impl PgExecutor<'e>,
     link_ids: &[i64],
 ) -> sqlx::Result<HashMap<i64, PairState>> {
-    type Row =
-        (i64, String, String, Option<String>, DateTime<Utc>, DateTime<Utc>, bool, Option<String>);
+    type Row = (i64, String, sqlx::types::Json<BTreeMap<String, Stored>>);
     let rows: Vec<Row> = sqlx::query_as(
-        "select link_id, side, field, value, value_at, set_at, written_by_hubsync, replaced
-             from hubsync.record_state where link_id = any($1)",
+        "select link_id, side, fields from hubsync.record_state where link_id = any($1)",
     )
     .bind(link_ids)
     .fetch_all(executor)
     .await?;
     let mut pairs: HashMap<i64, PairState> = HashMap::new();
-    for (link_id, side, field, value, value_at, set_at, by_hubsync, replaced) in rows {
+    for (link_id, side, fields) in rows {
         let side = if side == "hubspot" { Side::Hubspot } else { Side::External };
-        let value = value.map_or(Value::Null, decode);
-        let replaced = replaced.map_or(Value::Null, decode);
-        let known = Known { value, value_at, set_at, by_hubsync, replaced };
-        pairs.entry(link_id).or_default().insert((side, field), known);
+        let pair = pairs.entry(link_id).or_default();
+        for (field, stored) in fields.0 {
+            pair.insert((side, field), stored.known());
+        }
     }
     Ok(pairs)
 }
 
-/// One state entry of some pair: `(link_id, side, field, known)`.
-pub type Entry = (i64, Side, String, Known);
-
-/// Stores entries of many pairs in one statement: `(link_id, side, field, known)`.
-pub async fn save_many<'e>(
-    executor: impl PgExecutor<'e>,
-    entries: &[(i64, Side, String, Known)],
-) -> sqlx::Result<()> {
+/// Stores entries of many pairs in one statement, one row per pair and side; a field given
+/// twice keeps its last entry. A value hubsync writes over another remembers the one it
+/// replaced, so a read taken before the write is not mistaken for a new edit.
+pub async fn save_many<'e>(executor: impl PgExecutor<'e>, entries: &[Entry]) -> sqlx::Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
-    // one entry per key, the last one winning, or Postgres refuses the upsert
-    let mut last: HashMap<(i64, Side, &str), usize> = HashMap::new();
-    for (index, (link, side, field, _)) in entries.iter().enumerate() {
-        last.insert((*link, *side, field.as_str()), index);
+    let mut rows: BTreeMap<(i64, Side), BTreeMap<&str, Stored>> = BTreeMap::new();
+    for (link, side, field, known) in entries {
+        rows.entry((*link, *side)).or_default().insert(field.as_str(), Stored::of(known));
     }
-    let mut keep: Vec<usize> = last.into_values().collect();
-    keep.sort_unstable();
-    let pick = |f: &dyn Fn(&Entry) -> String| {
-        keep.iter().map(|&i| f(&entries[i])).collect::<Vec<String>>()
-    };
-    let links: Vec<i64> = keep.iter().map(|&i| entries[i].0).collect();
-    let value_at: Vec<DateTime<Utc>> = keep.iter().map(|&i| entries[i].3.value_at).collect();
-    let set_at: Vec<DateTime<Utc>> = keep.iter().map(|&i| entries[i].3.set_at).collect();
-    let ours: Vec<bool> = keep.iter().map(|&i| entries[i].3.by_hubsync).collect();
-    sqlx::query(
-        "insert into hubsync.record_state
-             (link_id, side, field, value, value_at, set_at, written_by_hubsync)
-         select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[],
-                              $5::timestamptz[], $6::timestamptz[], $7::bool[])
-         on conflict (link_id, side, field) do update
-             set value = excluded.value, value_at = excluded.value_at, set_at = excluded.set_at,
-                 written_by_hubsync = excluded.written_by_hubsync, updated_at = now(),
-                 replaced = case when excluded.written_by_hubsync
-                                 then hubsync.record_state.value end",
-    )
-    .bind(links)
-    .bind(pick(&|e| e.1.as_str().to_string()))
-    .bind(pick(&|e| e.2.clone()))
-    .bind(pick(&|e| e.3.value.to_string()))
-    .bind(value_at)
-    .bind(set_at)
-    .bind(ours)
-    .execute(executor)
-    .await?;
+    let links: Vec<i64> = rows.keys().map(|(link, _)| *link).collect();
+    let sides: Vec<&str> = rows.keys().map(|(_, side)| side.as_str()).collect();
+    let fields: Vec<sqlx::types::Json<BTreeMap<&str, Stored>>> =
+        rows.into_values().map(sqlx::types::Json).collect();
+    sqlx::query(SAVE_SQL).bind(links).bind(sides).bind(fields).execute(executor).await?;
     Ok(())
 }
+
+/// Merges the given fields into each row; for a field hubsync wrote (`ours`), `replaced`
+/// keeps the value it had before.
+const SAVE_SQL: &str = "
+insert into hubsync.record_state as s (link_id, side, fields)
+select * from unnest($1::bigint[], $2::text[], $3::jsonb[])
+on conflict (link_id, side) do update
+    set fields = s.fields || (
+            select jsonb_object_agg(name, case when (field ->> 'ours')::boolean
+                then field || jsonb_build_object('replaced', s.fields -> name -> 'value')
+                else field end)
+            from jsonb_each(excluded.fields) as f (name, field)),
+        updated_at = now()";

@@ -47,7 +47,7 @@ const TABLES: [(&str, &str); 4] = [
     ),
     ("outbox", "status, next_attempt_at, lease_until, priority, sync_name, depends_on"),
     ("links", "sync_name, hubspot_id, external_id"),
-    ("record_state", "link_id, side, field"),
+    ("record_state", "link_id, side"),
 ];
 
 /// When the queues were last checked.
