@@ -110,8 +110,11 @@ impl TestApp {
     }
 
     /// Polls `/readyz` until it answers 200, for at most 10 s.
+    /// Start-up (connecting, migrating, checking the rules against the simulators) takes
+    /// well under a second alone, but a whole suite starting daemons at once on two cores
+    /// has been seen to need more than ten.
     pub async fn wait_until_ready(&self) {
-        self.wait_for_readyz(200, Duration::from_secs(10)).await;
+        self.wait_for_readyz(200, Duration::from_secs(30)).await;
     }
 
     pub async fn wait_for_readyz(&self, status: u16, within: Duration) -> serde_json::Value {
