@@ -190,9 +190,10 @@ fn spawn_sync(
         reconciler.run(waker, reconciler_stop).await
     });
     tasks.spawn(async move {
-        let waker = Waker::connect(&outbox_bell, poll).await;
+        let lanes = (0..crate::writer::LANES).map(|_| Waker::connect(&outbox_bell, poll));
+        let wakers = futures_util::future::join_all(lanes).await;
         tokio::select! { _ = writer_go.cancelled() => {}, _ = writer_stop.cancelled() => return }
-        writer.run(waker, writer_stop).await
+        writer.run(wakers, writer_stop).await
     });
     let check = settings.reconciler.validate_schemas.then(|| (settings.sync.clone(), connectors));
     tasks.spawn(validate_then_start(check, validated, failure, shutdown.clone()));
