@@ -257,7 +257,9 @@ async fn outbox(
 ) -> Result<Vec<OutboxItem>, OperateError> {
     Ok(sqlx::query_as(
         "select id, sync_name, target_side, connector, object_type, operation, intent, target_id,
-                unique_value, properties, journal_id, status, attempts, error_kind, last_error,
+                unique_value, properties, journal_id,
+                case when status = 'pending' and lease_until > now() then 'processing'
+                     else status end as status, attempts, error_kind, last_error,
                 last_result, created_at, updated_at
            from hubsync.outbox
           where journal_id = any($1) or target_id = any($2) or source_id = any($2)

@@ -255,14 +255,14 @@ pub async fn claim<'e>(
 ) -> Result<Vec<OutboxItem>, sqlx::Error> {
     let rows: Vec<RawItem> = sqlx::query_as(
         "with claimed as (
-             update hubsync.outbox set status = 'processing', claimed_by = $1,
-                 lease_until = now() + make_interval(secs => $3), attempts = attempts + 1,
-                 updated_at = now()
+             -- only the lease is written (no indexed column): an in-place (HOT) update
+             update hubsync.outbox set claimed_by = $1,
+                 lease_until = now() + make_interval(secs => $3), attempts = attempts + 1
              -- by primary key: `id in (…)` is planned as a scan of the whole outbox
              where id = any(array(
                  select o.id from hubsync.outbox o
-                 where ((o.status = 'pending' and o.next_attempt_at <= now())
-                     or (o.status = 'processing' and o.lease_until < now()))
+                 where o.status = 'pending' and o.next_attempt_at <= now()
+                   and (o.lease_until is null or o.lease_until < now())
                    and not exists (select 1 from hubsync.paused p where p.sync_name = o.sync_name)
                    -- an item without dependencies (most) skips the lookup, which stale
                    -- statistics can plan as a scan of the queue per candidate
