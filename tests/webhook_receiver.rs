@@ -80,9 +80,18 @@ async fn signed_deliveries_from_hubspot_reach_the_journal_as_their_own_kinds() {
     sim.restore_as_user("contacts", second, 7).unwrap();
     let survivor = sim.merge_as_user("contacts", first, second, 7).unwrap();
 
-    let rows = wait_for_rows(&setup.app, 7).await;
+    // deliveries run concurrently, so the events may land in any order: wait for every kind
+    let wanted = ["upsert", "delete", "restore", "merge"];
+    let mut rows = wait_for_rows(&setup.app, 7).await;
+    for _ in 0..250 {
+        if wanted.iter().all(|k| rows.iter().any(|r| r.kind.as_str() == *k)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        rows = self::rows(&setup.app).await;
+    }
     let kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
-    for kind in ["upsert", "delete", "restore", "merge"] {
+    for kind in wanted {
         assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
     }
     let renamed = |r: &&journal::JournalRow| {

@@ -555,6 +555,11 @@ impl<'a> Fields<'a> {
             if mine.is_some_and(|known| same(&known.value, &value)) {
                 continue;
             }
+            // a read older than what this side last held (a poll taken before our own write
+            // landed, say) is stale: the lookup it shows is not an edit, least of all a removal
+            if mine.is_some_and(|known| row.occurred_at < known.set_at) {
+                continue;
+            }
             // an association still being written is what the record will hold: the same
             // one again is no news, another (or none) must wait until it has landed
             let key =
