@@ -230,13 +230,27 @@ pub(super) struct RawRow {
     reason: Option<String>,
 }
 
-/// The columns `RawRow` reads, for `returning` and `select` lists. A claimed row stays
-/// `pending` in the table, so claiming it changes no indexed column (a HOT update); it reads
-/// as `processing` while its lease is live.
-pub(super) const ROW_COLUMNS: &str = "id, side, connector, object_type, record_id, kind, \
-    merged_into, properties, occurred_at, received_at, source, dedup_key, \
-    case when status = 'pending' and lease_until > now() then 'processing' else status end \
-    as status, attempts, next_attempt_at, claimed_by, error_kind, last_error, reason";
+/// The condition of a row being processed. A claimed row stays `pending` in the table, so
+/// claiming it changes no indexed column (a HOT update); it is `processing` while its lease
+/// is live.
+macro_rules! leased {
+    () => {
+        "status = 'pending' and coalesce(lease_until > now(), false)"
+    };
+}
+
+/// [`leased!`] as a constant, for status filters.
+pub(super) const LEASED: &str = leased!();
+
+/// The columns `RawRow` reads, for `returning` and `select` lists; a leased row reads as
+/// `processing`.
+pub(super) const ROW_COLUMNS: &str = concat!(
+    "id, side, connector, object_type, record_id, kind, merged_into, properties, occurred_at, \
+     received_at, source, dedup_key, case when ",
+    leased!(),
+    " then 'processing' else status end as status, attempts, next_attempt_at, claimed_by, \
+     error_kind, last_error, reason"
+);
 
 impl TryFrom<RawRow> for JournalRow {
     type Error = super::JournalError;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
 
-use super::change::{JournalRow, ROW_COLUMNS, RawRow, Status, convert};
+use super::change::{JournalRow, LEASED, ROW_COLUMNS, RawRow, Status, convert};
 use super::error::JournalError;
 use crate::config::Side;
 
@@ -63,10 +63,9 @@ impl JournalFilter {
             stored.push(Status::Pending.as_str());
         }
         sql.push(" and status = any(").push_bind(stored).push(")");
-        let leased = "status = 'pending' and coalesce(lease_until > now(), false)";
         match (pending, processing) {
-            (true, false) => sql.push(format!(" and not ({leased})")),
-            (false, true) => sql.push(format!(" and (status <> 'pending' or ({leased}))")),
+            (true, false) => sql.push(format!(" and not ({LEASED})")),
+            (false, true) => sql.push(format!(" and (status <> 'pending' or ({LEASED}))")),
             _ => sql,
         };
     }
