@@ -190,8 +190,10 @@ fn spawn_sync(
         reconciler.run(waker, reconciler_stop).await
     });
     tasks.spawn(async move {
-        let lanes = (0..crate::writer::LANES).map(|_| Waker::connect(&outbox_bell, poll));
-        let wakers = futures_util::future::join_all(lanes).await;
+        // one lane listens for other replicas' NOTIFY; the others poll, so the writer holds
+        // one pool connection for listening, not one per lane
+        let mut wakers = vec![Waker::connect(&outbox_bell, poll).await];
+        wakers.extend((1..crate::writer::LANES).map(|_| Waker::polling(&outbox_bell, poll)));
         tokio::select! { _ = writer_go.cancelled() => {}, _ = writer_stop.cancelled() => return }
         writer.run(wakers, writer_stop).await
     });

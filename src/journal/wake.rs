@@ -60,6 +60,9 @@ pub struct Waker {
     channel: &'static str,
     local: Arc<Notify>,
     listener: Option<PgListener>,
+    /// False for a waker that only polls and hears this process's doorbell: a listener
+    /// holds a pool connection for good.
+    listens: bool,
     poll_interval: Duration,
 }
 
@@ -69,14 +72,23 @@ impl Waker {
         let pool = doorbell.pool.clone();
         let local = doorbell.local.clone();
         let channel = doorbell.channel;
-        let mut waker = Waker { pool, channel, local, listener: None, poll_interval };
+        let mut waker =
+            Waker { pool, channel, local, listener: None, listens: true, poll_interval };
         waker.listener = waker.listen().await;
         waker
     }
 
+    /// A waker without a Postgres listener: it wakes on this process's doorbell or after
+    /// the poll interval, and holds no connection.
+    pub fn polling(doorbell: &Doorbell, poll_interval: Duration) -> Self {
+        let (pool, local, channel) =
+            (doorbell.pool.clone(), doorbell.local.clone(), doorbell.channel);
+        Waker { pool, channel, local, listener: None, listens: false, poll_interval }
+    }
+
     /// Returns when rows may be waiting, or at once if `shutdown` fires.
     pub async fn wait(&mut self, shutdown: &CancellationToken) {
-        if self.listener.is_none() {
+        if self.listens && self.listener.is_none() {
             self.listener = self.listen().await;
         }
         let local = self.local.clone();
