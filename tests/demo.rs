@@ -280,6 +280,18 @@ impl RunningDemo {
     fn output(&self) -> String {
         self.seen.join("\n")
     }
+
+    /// The verdict lines first (a long output is cut in the middle when shown), then all.
+    fn report(&self) -> String {
+        let verdict = ["queues ", "  [", "    - ", "verification ", "stderr: "];
+        let key: Vec<&str> = self
+            .seen
+            .iter()
+            .map(String::as_str)
+            .filter(|line| verdict.iter().any(|start| line.starts_with(start)))
+            .collect();
+        format!("{}\n---- the whole output ----\n{}", key.join("\n"), self.output())
+    }
 }
 
 fn forward(reader: impl BufRead, prefix: &'static str, sender: mpsc::Sender<String>) {
@@ -301,11 +313,11 @@ async fn the_demo_runs_end_to_end_on_a_fresh_database_and_both_sides_agree() {
     let mut demo = RunningDemo::spawn(&server.url, &name, "20s");
     let status = tokio::task::block_in_place(|| demo.wait_for_exit(Duration::from_secs(180)));
     database::drop_database(&server.url, &name).await.unwrap();
-    let output = demo.output();
-    assert!(output.contains("dropped and recreated"), "{output}");
-    assert!(output.contains("progress: writes done:"), "{output}");
-    assert!(output.contains("verification passed"), "{output}");
-    assert_eq!(status.code(), Some(0), "{output}");
+    let (output, report) = (demo.output(), demo.report());
+    assert!(output.contains("dropped and recreated"), "{report}");
+    assert!(output.contains("progress: writes done:"), "{report}");
+    assert!(output.contains("verification passed"), "{report}");
+    assert_eq!(status.code(), Some(0), "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

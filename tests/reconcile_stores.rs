@@ -55,13 +55,8 @@ async fn pair_state_round_trips_values_of_every_type_and_updates_in_place() {
     let (_db, pool) = migrated().await;
     let link = links::link(&pool, "deals", "9", "006A").await.unwrap().unwrap();
     let at = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
-    let known = |value| Known {
-        value,
-        value_at: at,
-        set_at: at,
-        by_hubsync: true,
-        replaced: serde_json::Value::Null,
-    };
+    let known =
+        |value| Known { value, value_at: at, set_at: at, by_hubsync: true, ..Known::default() };
     let entries = vec![
         (Side::External, "Amount".to_string(), known(json!(1500.5))),
         (Side::External, "IsWon".to_string(), known(json!(false))),
@@ -82,4 +77,37 @@ async fn pair_state_round_trips_values_of_every_type_and_updates_in_place() {
     assert_eq!(amount.value, json!(99));
     assert_eq!(amount.replaced, json!(1500.5), "our write remembers the value it replaced");
     assert_eq!(loaded.len(), 4, "the other fields are kept");
+}
+
+#[tokio::test]
+async fn a_field_remembers_the_last_four_values_hubsync_wrote_before_the_current_one() {
+    let (_db, pool) = migrated().await;
+    let link = links::link(&pool, "contacts", "7", "003B").await.unwrap().unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+    let save = |value: &str, ours: bool| {
+        let known = Known {
+            value: json!(value),
+            value_at: at,
+            set_at: at,
+            by_hubsync: ours,
+            ..Known::default()
+        };
+        let pool = pool.clone();
+        async move { state::save(&pool, link.id, &[(Side::Hubspot, "jobtitle".into(), known)]).await }
+    };
+    let title = || async {
+        let loaded = state::load(&pool, link.id).await.unwrap();
+        loaded[&(Side::Hubspot, "jobtitle".to_string())].clone()
+    };
+    save("user edit", false).await.unwrap();
+    save("A", true).await.unwrap();
+    assert_eq!(title().await.earlier, Vec::<serde_json::Value>::new(), "a user's edit is not ours");
+    for value in ["B", "C", "D", "E", "F"] {
+        save(value, true).await.unwrap();
+    }
+    let known = title().await;
+    assert_eq!((known.value.clone(), known.replaced.clone()), (json!("F"), json!("E")));
+    assert_eq!(known.earlier, [json!("E"), json!("D"), json!("C"), json!("B")]);
+    save("another edit", false).await.unwrap();
+    assert_eq!(title().await.earlier.len(), 4, "an observed edit keeps what we wrote before");
 }

@@ -11,7 +11,11 @@ use sqlx::PgPool;
 pub struct Progress {
     pub to_hubspot: i64,
     pub to_external: i64,
+    /// Writes waiting to be sent, not counting `blocked`.
     pub queued: i64,
+    /// Associations of a record whose write the other side refused: they wait for an
+    /// operator to fix and retry that write (or fail once `writer.link_wait` passes).
+    pub blocked: i64,
     pub links: i64,
     pub conflicts: i64,
     pub held: i64,
@@ -28,18 +32,22 @@ impl Progress {
     }
 
     /// The counts that show work moving (the lag changes by itself as time passes).
-    pub fn movement(&self) -> [i64; 5] {
-        [self.to_hubspot, self.to_external, self.queued, self.pending, self.failures]
+    pub fn movement(&self) -> [i64; 6] {
+        [self.to_hubspot, self.to_external, self.queued, self.blocked, self.pending, self.failures]
     }
 }
 
 impl fmt::Display for Progress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let lag = self.lag_seconds.map_or("-".to_string(), |s| format!("{s:.1}s"));
+        let blocked = match self.blocked {
+            0 => String::new(),
+            n => format!(", {n} waiting on refused writes"),
+        };
         write!(
             f,
-            "writes done: {} to HubSpot, {} to Salesforce ({} queued) | linked pairs: {} | \
-             conflicts: {} ({} held) | failures: {} | journal pending: {} (lag {lag})",
+            "writes done: {} to HubSpot, {} to Salesforce ({} queued{blocked}) | linked pairs: {} \
+             | conflicts: {} ({} held) | failures: {} | journal pending: {} (lag {lag})",
             self.to_hubspot,
             self.to_external,
             self.queued,
@@ -57,6 +65,13 @@ select
   (select count(*) from hubsync.outbox where status = 'done' and target_side = 'hubspot'),
   (select count(*) from hubsync.outbox where status = 'done' and target_side = 'external'),
   (select count(*) from hubsync.outbox where status in ('pending', 'processing')),
+  (select count(*) from hubsync.outbox o
+     where o.status in ('pending', 'processing') and o.operation = 'associate'
+       and exists (select 1 from hubsync.outbox d
+                   where d.status in ('failed', 'dead') and d.target_side = o.target_side
+                     and ((d.sync_name, d.source_id) = (o.sync_name, o.source_id)
+                          or (d.sync_name, d.source_id)
+                             = (o.properties ->> 'to_sync', o.properties ->> 'to_source_id')))),
   (select count(*) from hubsync.links),
   (select count(*) from hubsync.conflicts),
   (select count(*) from hubsync.conflicts where status = 'open'),
@@ -68,16 +83,18 @@ select
   (select extract(epoch from now() - min(received_at))::float8
      from hubsync.journal where status in ('pending', 'processing'))";
 
-type ProgressRow = (i64, i64, i64, i64, i64, i64, i64, i64, Option<f64>);
+type ProgressRow = (i64, i64, i64, i64, i64, i64, i64, i64, i64, Option<f64>);
 
 /// Reads the progress summary.
 pub async fn progress(pool: &PgPool) -> Result<Progress, sqlx::Error> {
     let row: ProgressRow = sqlx::query_as(PROGRESS).fetch_one(pool).await?;
-    let (to_hubspot, to_external, queued, links, conflicts, held, failures, pending, lag) = row;
+    let (to_hubspot, to_external, waiting, blocked, links, conflicts, held, failures, pending, lag) =
+        row;
     Ok(Progress {
         to_hubspot,
         to_external,
-        queued,
+        queued: waiting - blocked,
+        blocked,
         links,
         conflicts,
         held,
@@ -210,6 +227,7 @@ mod tests {
             to_hubspot: 12,
             to_external: 30,
             queued: 4,
+            blocked: 0,
             links: 40,
             conflicts: 3,
             held: 1,
@@ -223,5 +241,8 @@ mod tests {
         }
         assert!(line.contains("failures: 2") && line.contains("journal pending: 9 (lag 1.3s)"));
         assert!(!progress.is_quiet());
+        let blocked = Progress { queued: 0, blocked: 3, pending: 0, ..progress };
+        assert!(blocked.to_string().contains("(0 queued, 3 waiting on refused writes)"));
+        assert!(blocked.is_quiet(), "writes waiting on a refused write do not keep a drain going");
     }
 }

@@ -24,6 +24,10 @@ pub struct Known {
     /// For a value hubsync wrote: what the field held before. Seeing that again, from a
     /// read older than the write, is not an edit.
     pub replaced: Value,
+    /// Values hubsync wrote here before the current one, most recent first (a few). When
+    /// several writes to one field are in flight, the echo of an earlier one can arrive
+    /// after a later one has landed: it is still our own write, not an edit.
+    pub earlier: Vec<Value>,
 }
 
 /// A change to one field, observed on `side`.
@@ -86,6 +90,9 @@ pub fn decide(
 fn overtaken(policy: ConflictPolicy, observed: &Observed, mine: &Known) -> Decision {
     if !mine.by_hubsync || same(&observed.value, &mine.replaced) {
         return Decision::Stale;
+    }
+    if mine.earlier.iter().any(|value| same(&observed.value, value)) {
+        return Decision::Echo;
     }
     let written = Known { by_hubsync: false, ..mine.clone() };
     match resolve(policy, observed, &written, true) {
@@ -200,6 +207,7 @@ mod tests {
             set_at: t(set_at),
             by_hubsync,
             replaced: json!("before"),
+            earlier: Vec::new(),
         }
     }
 
@@ -229,6 +237,18 @@ mod tests {
             decide(ConflictPolicy::PreferHubspot, &observed, Some(&mine), None),
             Decision::Stale
         );
+    }
+
+    #[test]
+    fn the_late_echo_of_an_earlier_write_is_an_echo_not_a_conflict() {
+        // we wrote "MM" at 20, then "CTO" at 30 (replacing "MM"), then "AE" at 40; HubSpot's
+        // notice of the "MM" write arrives only now
+        let earlier = vec![json!("CTO"), json!("MM")];
+        let mine = Known { replaced: json!("CTO"), earlier, ..known(json!("AE"), 35, 40, true) };
+        let observed = seen(Side::Hubspot, json!("MM"), 20);
+        assert_eq!(decide(NEWEST, &observed, Some(&mine), None), Decision::Echo);
+        let edit = seen(Side::Hubspot, json!("Buyer"), 20);
+        assert_ne!(decide(NEWEST, &edit, Some(&mine), None), Decision::Echo);
     }
 
     #[test]

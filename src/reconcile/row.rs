@@ -268,8 +268,7 @@ fn seeded(rule: &SyncRule, side: Side, record: &Record) -> PairState {
         if let Some(value) = rules::get(&record.properties, name) {
             let at = record.modified_at;
             let value = if is_blank(value) { Value::Null } else { value.clone() };
-            let known =
-                Known { value, value_at: at, set_at: at, by_hubsync: false, replaced: Value::Null };
+            let known = Known { value, value_at: at, set_at: at, ..Known::default() };
             pair.insert((side, name.to_string()), known);
         }
     }
@@ -481,8 +480,7 @@ impl<'a> Fields<'a> {
             value: seen.value.clone(),
             value_at: seen.at,
             set_at: seen.at,
-            by_hubsync: false,
-            replaced: Value::Null,
+            ..Known::default()
         };
         self.pair.insert((self.side, name.to_string()), known.clone());
         self.mine.push((name.to_string(), known));
@@ -585,8 +583,7 @@ impl<'a> Fields<'a> {
                 value: value.clone(),
                 value_at: seen.at,
                 set_at: seen.at,
-                by_hubsync: false,
-                replaced: Value::Null,
+                ..Known::default()
             };
             self.pair.insert((self.side, name.clone()), known);
             if !rules::writes_to(self.rule, self.side.other()) {

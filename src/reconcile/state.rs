@@ -27,6 +27,9 @@ struct Stored {
     /// Written by the upsert when hubsync's own value replaces another.
     #[serde(default, skip_serializing)]
     replaced: Value,
+    /// Kept by the upsert: the values hubsync wrote before the current one.
+    #[serde(default, skip_serializing)]
+    earlier: Vec<Value>,
 }
 
 impl Stored {
@@ -37,6 +40,7 @@ impl Stored {
             set_at: known.set_at,
             ours: known.by_hubsync,
             replaced: Value::Null,
+            earlier: Vec::new(),
         }
     }
 
@@ -47,6 +51,7 @@ impl Stored {
             set_at: self.set_at,
             by_hubsync: self.ours,
             replaced: self.replaced,
+            earlier: self.earlier,
         }
     }
 }
@@ -112,15 +117,27 @@ pub async fn save_many<'e>(executor: impl PgExecutor<'e>, entries: &[Entry]) -> 
     Ok(())
 }
 
-/// Merges the given fields into each row; for a field hubsync wrote (`ours`), `replaced`
-/// keeps the value it had before.
+/// Merges the given fields into each row. For a field hubsync wrote (`ours`), `replaced`
+/// keeps the value it had before, and `earlier` the last few values hubsync wrote before
+/// this one (most recent first); an observed edit keeps the `earlier` it found.
 const SAVE_SQL: &str = "
 insert into hubsync.record_state as s (link_id, side, fields)
 select * from unnest($1::bigint[], $2::text[], $3::jsonb[])
 on conflict (link_id, side) do update
     set fields = s.fields || (
-            select jsonb_object_agg(name, case when (field ->> 'ours')::boolean
-                then field || jsonb_build_object('replaced', s.fields -> name -> 'value')
-                else field end)
-            from jsonb_each(excluded.fields) as f (name, field)),
+            select jsonb_object_agg(f.name, f.field || case
+                when (f.field ->> 'ours')::boolean then jsonb_build_object(
+                    'replaced', old.field -> 'value',
+                    'earlier', (
+                        select coalesce(jsonb_agg(e.value order by e.n), '[]')
+                        from jsonb_array_elements(
+                            case when (old.field ->> 'ours')::boolean
+                                 then jsonb_build_array(old.field -> 'value')
+                                 else '[]' end
+                            || coalesce(old.field -> 'earlier', '[]')) with ordinality e (value, n)
+                        where e.n <= 4))
+                when old.field ? 'earlier' then jsonb_build_object('earlier', old.field -> 'earlier')
+                else '{}' end)
+            from jsonb_each(excluded.fields) as f (name, field)
+            cross join lateral (select s.fields -> f.name) as old (field)),
         updated_at = now()";

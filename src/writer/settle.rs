@@ -76,7 +76,7 @@ fn known(link_id: i64, entry: &StateEntry, now: DateTime<Utc>) -> (i64, Side, St
         value_at: entry.value_at,
         set_at,
         by_hubsync: entry.ours,
-        replaced: serde_json::Value::Null,
+        ..Known::default()
     };
     (link_id, entry.side, entry.field.clone(), known)
 }

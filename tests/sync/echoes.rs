@@ -1,0 +1,72 @@
+//! hubsync's own writes coming back late: HubSpot's webhook for a write can arrive after
+//! later writes to the same field have landed, and must still be recognised as ours.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{Rig, contacts};
+
+const SETTLE: Duration = Duration::from_secs(30);
+/// Longer than the three writes below take, so every notice arrives after the last one.
+const NOTICE_DELAY: Duration = Duration::from_secs(12);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn late_webhook_notices_of_three_quick_writes_are_echoes_not_conflicts() {
+    let rig = Rig::start_with_webhooks(&contacts("newest_wins", "flag")).await;
+    let id = rig
+        .hubspot
+        .create_as_user(
+            "contacts",
+            json!({"email": "e@acme.com", "firstname": "Start", "lastname": "Lee"}),
+            7,
+        )
+        .unwrap();
+    rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
+    rig.quiesce(SETTLE).await;
+    let sf = rig.links("contacts").await[0].1.clone();
+    let writes_before = rig.write_count().await;
+
+    let mut delayed =
+        rig.hubspot.state().webhooks.current().expect("webhooks are on").as_ref().clone();
+    delayed.chaos.delay_fraction = 1.0;
+    delayed.chaos.delay = NOTICE_DELAY;
+    rig.hubspot.set_webhooks(Some(delayed));
+    for name in ["Ann", "Bea", "Cid"] {
+        // Salesforce keeps whole seconds: each edit is unmistakably after the last
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        rig.salesforce.edit_as_user(&sf, json!({"FirstName": name})).unwrap();
+        rig.wait_for(&format!("{name} on HubSpot"), SETTLE, || async {
+            rig.hubspot_contact(&id.to_string())["firstname"] == name
+        })
+        .await;
+    }
+    let notices = || async {
+        let n: i64 = sqlx::query_scalar(
+            "select count(*) from hubsync.journal
+             where side = 'hubspot' and record_id = $1 and source = 'webhook'
+               and properties ? 'firstname' and properties -> 'firstname' ->> 'value' <> 'Start'",
+        )
+        .bind(id.to_string())
+        .fetch_one(rig.pool())
+        .await
+        .unwrap();
+        n
+    };
+    rig.wait_for("the three late notices", NOTICE_DELAY + SETTLE, || async {
+        notices().await == 3
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+
+    let conflicts: Vec<(String, String)> = sqlx::query_as(
+        "select coalesce(hubspot_value, ''), coalesce(external_value, '') from hubsync.conflicts",
+    )
+    .fetch_all(rig.pool())
+    .await
+    .unwrap();
+    assert_eq!(conflicts, [], "our own writes are not conflicts");
+    assert_eq!(rig.write_count().await - writes_before, 3, "one write per edit, nothing more");
+    assert_eq!(rig.hubspot_contact(&id.to_string())["firstname"], "Cid");
+    assert_eq!(rig.salesforce_record(&sf)["FirstName"], "Cid");
+}
