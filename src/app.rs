@@ -176,10 +176,11 @@ fn spawn_sync(
     use crate::journal::{Doorbell, Waker};
     let poll = settings.journal.poll_interval;
     let sources = Arc::new(crate::reconcile::gather::Sources::new(settings, connectors.clone()));
-    let reconciler = crate::reconcile::Reconciler::new(settings, pool.clone(), sources);
-    let writer = crate::writer::Writer::new(settings, pool.clone(), connectors.clone());
     let (journal_bell, outbox_bell) =
         (doorbell.clone(), Doorbell::on(pool.clone(), crate::writer::outbox::CHANNEL));
+    let reconciler =
+        crate::reconcile::Reconciler::new(settings, pool.clone(), sources, outbox_bell.clone());
+    let writer = crate::writer::Writer::new(settings, pool.clone(), connectors.clone());
     // fired once the rules are known to match the live schemas
     let validated = CancellationToken::new();
     let (reconciler_stop, writer_stop) = (shutdown.clone(), shutdown.clone());
@@ -190,8 +191,8 @@ fn spawn_sync(
         reconciler.run(waker, reconciler_stop).await
     });
     tasks.spawn(async move {
-        // one lane listens for other replicas' NOTIFY; the others poll, so the writer holds
-        // one pool connection for listening, not one per lane
+        // every lane hears this process's reconciler at once; one also listens for other
+        // replicas' NOTIFY, so the writer holds one pool connection for listening
         let mut wakers = vec![Waker::connect(&outbox_bell, poll).await];
         wakers.extend((1..crate::writer::LANES).map(|_| Waker::polling(&outbox_bell, poll)));
         tokio::select! { _ = writer_go.cancelled() => {}, _ = writer_stop.cancelled() => return }

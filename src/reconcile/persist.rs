@@ -65,9 +65,6 @@ pub async fn commit(
     outbox::insert_many(&mut tx, &items).await?;
     let committed = settle_rows(&mut tx, worker, rows, &plans, max_attempts).await?;
     settle_folded(&mut tx, worker, folded, &plans).await?;
-    if !items.is_empty() {
-        sqlx::query("select pg_notify($1, '')").bind(outbox::CHANNEL).execute(&mut *tx).await?;
-    }
     tx.commit().await?;
     Ok(Committed { items: items.len(), ..committed })
 }

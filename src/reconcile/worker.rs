@@ -16,7 +16,7 @@ use super::statistics::Statistics;
 use crate::config::{Settings, SyncRule};
 use crate::error_kind::{guarded, report};
 use crate::ingest::lock::PollerLock;
-use crate::journal::{self, Completion, JournalRow, Waker};
+use crate::journal::{self, Completion, Doorbell, JournalRow, Waker};
 
 pub struct Reconciler {
     pool: PgPool,
@@ -27,13 +27,16 @@ pub struct Reconciler {
     lease: Duration,
     max_attempts: u32,
     statistics: Statistics,
+    /// Rung after a batch queues writes: this process's writer lanes wake at once, other
+    /// replicas' on a debounced NOTIFY.
+    outbox: Doorbell,
 }
 
 /// How often a standing-by replica tries to take the reconciler over.
 const STANDBY: Duration = Duration::from_secs(1);
 
 impl Reconciler {
-    pub fn new(settings: &Settings, pool: PgPool, sources: Arc<Sources>) -> Self {
+    pub fn new(settings: &Settings, pool: PgPool, sources: Arc<Sources>, outbox: Doorbell) -> Self {
         Reconciler {
             pool,
             rules: Arc::new(settings.sync.clone()),
@@ -43,6 +46,7 @@ impl Reconciler {
             lease: settings.journal.lease,
             max_attempts: settings.journal.max_attempts.get(),
             statistics: Statistics::default(),
+            outbox,
         }
     }
 
@@ -106,6 +110,9 @@ impl Reconciler {
         let by_id: HashMap<i64, JournalRow> = rows.into_iter().map(|r| (r.id, r)).collect();
         let batch = persist::Batch { worker: &self.worker, rows: &by_id, folded: &folded };
         let committed = persist::commit(&self.pool, batch, plans, self.max_attempts).await?;
+        if committed.items > 0 {
+            self.outbox.ring();
+        }
         record_metrics(&committed);
         Ok(claimed)
     }
