@@ -138,13 +138,8 @@ async fn a_two_way_sync_of_1000_records_goes_quiet_and_a_real_edit_still_syncs()
 #[tokio::test(flavor = "multi_thread")]
 async fn deletes_follow_the_delete_policy() {
     let rig = Rig::start(&contacts("newest_wins", "propagate")).await;
-    let gone = rig
-        .hubspot
-        .create_as_user("contacts", json!({"email": "gone@acme.com", "lastname": "Gone"}), 7)
-        .unwrap();
-    rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
-    rig.quiesce(SETTLE).await;
-    let sf = rig.links("contacts").await[0].1.clone();
+    let (gone, sf) =
+        rig.linked_contact(json!({"email": "gone@acme.com", "lastname": "Gone"})).await;
     rig.hubspot.archive_as_user("contacts", gone, 7).unwrap();
     rig.wait_for("the Salesforce record to be deleted", SETTLE, || async {
         rig.salesforce.count("Contact", false) == 0
@@ -158,12 +153,7 @@ async fn deletes_follow_the_delete_policy() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flagged_delete_is_journalled_for_an_operator_and_deletes_nothing() {
     let rig = Rig::start(&contacts("newest_wins", "flag")).await;
-    let id = rig
-        .hubspot
-        .create_as_user("contacts", json!({"email": "x@acme.com", "lastname": "X"}), 7)
-        .unwrap();
-    rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
-    rig.quiesce(SETTLE).await;
+    let (id, _) = rig.linked_contact(json!({"email": "x@acme.com", "lastname": "X"})).await;
     rig.hubspot.archive_as_user("contacts", id, 7).unwrap();
     rig.wait_for("the flagged delete", SETTLE, || async {
         let reasons: Vec<String> = sqlx::query_scalar(
@@ -181,13 +171,7 @@ async fn a_flagged_delete_is_journalled_for_an_operator_and_deletes_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hubspot_merge_relinks_the_salesforce_record_without_creating_a_duplicate() {
     let mut rig = Rig::start(&contacts("newest_wins", "flag")).await;
-    let kept = rig
-        .hubspot
-        .create_as_user("contacts", json!({"email": "k@acme.com", "lastname": "Kept"}), 7)
-        .unwrap();
-    rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
-    rig.quiesce(SETTLE).await;
-    let sf = rig.links("contacts").await[0].1.clone();
+    let (kept, sf) = rig.linked_contact(json!({"email": "k@acme.com", "lastname": "Kept"})).await;
     // while the daemon is down, a new, unsynced record absorbs the linked one
     let db = rig.stop().await;
     let survivor = rig

@@ -32,17 +32,9 @@ async fn both_edit_on(policy: &str, hubspot: &str, salesforce: &str, replica: bo
         "{ hubspot = \"phone\", external = \"Phone\" },\n  { hubspot = \"jobtitle\", external = \"Title\" },",
     ))
     .await;
-    let id = rig
-        .hubspot
-        .create_as_user(
-            "contacts",
-            json!({"email": "c@acme.com", "firstname": "Ann", "lastname": "Lee"}),
-            7,
-        )
-        .unwrap();
-    rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
-    rig.quiesce(SETTLE).await;
-    let sf = rig.links("contacts").await[0].1.clone();
+    let (id, sf) = rig
+        .linked_contact(json!({"email": "c@acme.com", "firstname": "Ann", "lastname": "Lee"}))
+        .await;
 
     let db = rig.stop().await;
     rig.hubspot

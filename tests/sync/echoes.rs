@@ -14,17 +14,9 @@ const NOTICE_DELAY: Duration = Duration::from_secs(12);
 #[tokio::test(flavor = "multi_thread")]
 async fn late_webhook_notices_of_three_quick_writes_are_echoes_not_conflicts() {
     let rig = Rig::start_with_webhooks(&contacts("newest_wins", "flag")).await;
-    let id = rig
-        .hubspot
-        .create_as_user(
-            "contacts",
-            json!({"email": "e@acme.com", "firstname": "Start", "lastname": "Lee"}),
-            7,
-        )
-        .unwrap();
-    rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
-    rig.quiesce(SETTLE).await;
-    let sf = rig.links("contacts").await[0].1.clone();
+    let (id, sf) = rig
+        .linked_contact(json!({"email": "e@acme.com", "firstname": "Start", "lastname": "Lee"}))
+        .await;
     let writes_before = rig.write_count().await;
 
     let mut delayed =

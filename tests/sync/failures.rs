@@ -63,17 +63,9 @@ async fn a_batch_with_three_invalid_records_lands_97_and_fails_3_with_the_apis_m
 #[tokio::test(flavor = "multi_thread")]
 async fn a_change_older_than_the_applied_value_is_dropped_as_stale() {
     let rig = Rig::start(&contacts("newest_wins", "flag")).await;
-    let id = rig
-        .hubspot
-        .create_as_user(
-            "contacts",
-            json!({"email": "s@acme.com", "firstname": "New", "lastname": "S"}),
-            7,
-        )
-        .unwrap();
-    rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
-    rig.quiesce(SETTLE).await;
-    let sf = rig.links("contacts").await[0].1.clone();
+    let (id, sf) = rig
+        .linked_contact(json!({"email": "s@acme.com", "firstname": "New", "lastname": "S"}))
+        .await;
 
     // a change from an hour ago arrives late (a delayed webhook retry)
     let late = NewChange {
@@ -112,12 +104,7 @@ async fn a_restored_record_is_synced_again_under_a_new_link() {
     let sweep = [("HUBSYNC__INGEST__SWEEP_INTERVAL", "2s")];
     let rules = contacts("newest_wins", "propagate");
     let rig = Rig::start_with(&rules, hubsync::sim::hubspot::RateProfile::UNLIMITED, &sweep).await;
-    let id = rig
-        .hubspot
-        .create_as_user("contacts", json!({"email": "r@acme.com", "lastname": "Back"}), 7)
-        .unwrap();
-    rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
-    rig.quiesce(SETTLE).await;
+    let (id, _) = rig.linked_contact(json!({"email": "r@acme.com", "lastname": "Back"})).await;
     rig.hubspot.archive_as_user("contacts", id, 7).unwrap();
     rig.wait_for("the delete to propagate", SETTLE, || async {
         rig.salesforce.count("Contact", false) == 0

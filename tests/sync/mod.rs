@@ -233,6 +233,20 @@ impl Rig {
         }
     }
 
+    /// Creates a HubSpot contact as a user (owner 7) and waits until it is linked and the
+    /// sync is quiet; returns its id and its Salesforce partner's.
+    pub async fn linked_contact(&self, properties: Value) -> (u64, String) {
+        let within = Duration::from_secs(30);
+        let id = self.hubspot.create_as_user("contacts", properties, 7).unwrap();
+        let partner = || async {
+            let links = self.links("contacts").await;
+            links.into_iter().find(|(hs, _)| *hs == id.to_string()).map(|(_, sf)| sf)
+        };
+        self.wait_for("the link", within, || async { partner().await.is_some() }).await;
+        self.quiesce(within).await;
+        (id, partner().await.expect("linked"))
+    }
+
     /// Outbox items written so far, by operation.
     pub async fn writes(&self) -> BTreeMap<String, i64> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
