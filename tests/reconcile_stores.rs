@@ -111,3 +111,33 @@ async fn a_field_remembers_the_last_four_values_hubsync_wrote_before_the_current
     save("another edit", false).await.unwrap();
     assert_eq!(title().await.earlier.len(), 4, "an observed edit keeps what we wrote before");
 }
+
+#[tokio::test]
+async fn a_journal_that_doubled_since_its_last_analyze_is_analyzed_even_with_nothing_queued() {
+    let (_db, pool) = migrated().await;
+    // a backfill the reconciler keeps up with: many rows, all applied, none queued
+    sqlx::query(
+        "insert into hubsync.journal (side, connector, object_type, record_id, kind,
+             occurred_at, source, dedup_key, status)
+         select 'hubspot', 'hubspot', 'contacts', g::text, 'upsert', now(), 'backfill',
+                'k' || g, 'applied'
+         from generate_series(1, 5000) g",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let statistics = hubsync::reconcile::statistics::Statistics::default();
+    let analyzed = statistics.refresh(&pool).await.unwrap();
+    assert!(analyzed.contains(&"journal"), "analyzed: {analyzed:?}");
+    let known: i64 = sqlx::query_scalar(
+        "select count(*) from pg_stats
+         where schemaname = 'hubsync' and tablename = 'journal' and attname = 'record_id'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(known, 1, "the planner now knows how record ids spread");
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let again = statistics.refresh(&pool).await.unwrap();
+    assert!(!again.contains(&"journal"), "no new analyze until it grows again: {again:?}");
+}

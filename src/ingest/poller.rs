@@ -236,13 +236,17 @@ impl Poller {
     }
 }
 
-/// Of the ids `$3`, those whose latest journalled change is a delete.
+/// Of the ids `$3`, those whose latest journalled change is a delete. One probe of the
+/// per-record index for each id, whatever the planner's statistics say: planned as a scan
+/// of the object's rows, it took a third of a second per page in a 100,000-record backfill.
 const LAST_DELETED_SQL: &str = "
-select record_id from (
-    select distinct on (record_id) record_id, kind from hubsync.journal
-    where connector = $1 and object_type = $2 and record_id = any($3)
-    order by record_id, occurred_at desc, id desc) latest
-where kind = 'delete'";
+select i.record_id from unnest($3::text[]) as i (record_id)
+cross join lateral (
+    select kind from hubsync.journal
+    where connector = $1 and object_type = $2 and record_id = i.record_id
+    order by occurred_at desc, id desc
+    limit 1) latest
+where latest.kind = 'delete'";
 
 /// Wakes consumers and counts newly journalled changes.
 pub(super) fn announce(spec: &PollerSpec, doorbell: &Doorbell, appended: u64, path: Arrival) {

@@ -191,17 +191,25 @@ impl Sweep {
     }
 }
 
-/// Ids of `$3` that the journal or a link of the sync blocks `$4` already knows.
-/// Each known record of a page, with the id of its last journal row when that row is a
-/// delete of an unlinked record (a record back from the dead).
+/// Each record of `$3` that the journal or a link of the sync blocks `$4` already knows,
+/// with the id of its last journal row when that row is a delete of an unlinked record (a
+/// record back from the dead). Found by index probes, one per id, not a scan of the
+/// object's rows.
 const KNOWN_SQL: &str = "
-with latest as (
-    select distinct on (record_id) record_id, id, kind from hubsync.journal
-    where connector = $1 and object_type = $2 and record_id = any($3)
-    order by record_id, occurred_at desc, id desc),
+with ids (record_id) as (select distinct unnest($3::text[])),
+latest as (
+    select i.record_id, j.id, j.kind from ids i
+    cross join lateral (
+        select id, kind from hubsync.journal
+        where connector = $1 and object_type = $2 and record_id = i.record_id
+        order by occurred_at desc, id desc
+        limit 1) j),
 linked as (
-    select case when $5 then hubspot_id else external_id end as record_id from hubsync.links
-    where sync_name = any($4) and (case when $5 then hubspot_id else external_id end) = any($3))
+    select i.record_id from ids i
+    where ($5 and exists (select 1 from hubsync.links k
+                          where k.sync_name = any($4) and k.hubspot_id = i.record_id))
+       or (not $5 and exists (select 1 from hubsync.links k
+                              where k.sync_name = any($4) and k.external_id = i.record_id)))
 select l.record_id, case when l.kind = 'delete' and k.record_id is null then l.id end
 from latest l left join linked k on k.record_id = l.record_id
 union

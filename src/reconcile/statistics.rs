@@ -16,9 +16,11 @@ const CHECK_EVERY: Duration = Duration::from_millis(500);
 /// this long, and more than twice what was counted when the table was last analyzed.
 const STALE_QUEUE: i64 = 500;
 
-/// Names the tables whose statistics no longer describe them. The queue counts stop at
-/// 10,000 rows in the claim indexes' order: on current statistics a walk of those indexes,
-/// on stale ones at worst one pass over the queued rows, after which they are current.
+/// Names the tables whose statistics no longer describe them: a queue grown past what was
+/// counted, or a table more than twice the size it had when last analyzed (a backfill
+/// the reconciler keeps up with never grows its queue, but grows the journal). The queue
+/// counts stop at 10,000 rows in the claim indexes' order: on current statistics a walk of
+/// those indexes, on stale ones at worst one pass over the queued rows.
 const STALE_SQL: &str = "
 with queues (name, queued, index_name) as (values
     ('journal', (select count(*) from (
@@ -34,7 +36,8 @@ join pg_class x on x.relname = q.index_name and x.relnamespace = 'hubsync'::regn
 where q.queued >= $1 and q.queued > 2 * greatest(x.reltuples, 0) + $1 / 2
 union all
 select c.relname::text from pg_class c
-where c.relnamespace = 'hubsync'::regnamespace and c.relname in ('links', 'record_state')
+where c.relnamespace = 'hubsync'::regnamespace
+  and c.relname in ('journal', 'outbox', 'links', 'record_state')
   and pg_relation_size(c.oid) / 8192 > 2 * c.relpages + 8";
 
 /// The tables the check may analyze, each with the columns the claims and lookups filter
