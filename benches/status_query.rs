@@ -21,17 +21,10 @@ const OUTBOX_ROWS: i64 = 100_000;
 const CALLS: usize = 50;
 const TOKEN: &str = "bench-read-token-0123456789";
 
-const CONFIG: &str = r#"
-[connectors.hubspot]
-kind = "hubspot"
-base_url = "http://127.0.0.1:1"
-auth = { method = "private_app", token = { env = "HS_TOKEN" } }
-
-[connectors.salesforce]
-kind = "salesforce"
-login_url = "http://127.0.0.1:1"
-auth = { method = "client_credentials", client_id = "x", client_secret = { env = "SF_SECRET" } }
-
+/// The connectors point at a closed local port: the status call reads only the database.
+const CONFIG: &str = concat!(
+    include_str!("../tests/support/offline_connectors.toml"),
+    r#"
 [[sync]]
 name = "contacts"
 hubspot_object = "contacts"
@@ -50,7 +43,8 @@ keys = { external_id_field = "HubSpot_Id__c" }
 name = "bench"
 scope = "read"
 token = { env = "READ_TOKEN" }
-"#;
+"#
+);
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();

@@ -15,17 +15,9 @@ pub const READ: &str = "read-token-0123456789";
 pub const OPERATE: &str = "operate-token-0123456789";
 
 /// Connectors point at a closed local port: nothing here may reach a real CRM.
-pub const CONFIG: &str = r#"
-[connectors.hubspot]
-kind = "hubspot"
-base_url = "http://127.0.0.1:1"
-auth = { method = "private_app", token = { env = "HS_TOKEN" } }
-
-[connectors.salesforce]
-kind = "salesforce"
-login_url = "http://127.0.0.1:1"
-auth = { method = "client_credentials", client_id = "x", client_secret = { env = "SF_SECRET" } }
-
+pub const CONFIG: &str = concat!(
+    include_str!("offline_connectors.toml"),
+    r#"
 [[sync]]
 name = "contacts"
 hubspot_object = "contacts"
@@ -43,7 +35,8 @@ token = { env = "READ_TOKEN" }
 name = "oncall"
 scope = "operate"
 token = { env = "OPERATE_TOKEN" }
-"#;
+"#
+);
 
 pub const ENV: [(&str, &str); 4] = [
     ("HS_TOKEN", "sim-token"),
