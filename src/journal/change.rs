@@ -230,14 +230,15 @@ pub(super) struct RawRow {
     reason: Option<String>,
 }
 
-/// The condition of a row being processed. A claimed row stays `pending` in the table, so
-/// claiming it changes no indexed column (a HOT update); it is `processing` while its lease
-/// is live.
+/// The condition of a queue row (journal or outbox) being processed. A claimed row stays
+/// `pending` in the table, so claiming it changes no indexed column (a HOT update); it is
+/// `processing` while its lease is live.
 macro_rules! leased {
     () => {
         "status = 'pending' and coalesce(lease_until > now(), false)"
     };
 }
+pub(crate) use leased;
 
 /// [`leased!`] as a constant, for status filters.
 pub(super) const LEASED: &str = leased!();

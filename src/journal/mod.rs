@@ -9,6 +9,7 @@ mod query;
 pub mod retention;
 mod wake;
 
+pub(crate) use change::leased;
 pub use change::{Arrival, ChangeKind, JournalRow, NewChange, PropertyChange, Status};
 pub use claim::{Completion, claim, claim_followers, complete, complete_many, fail, release};
 pub use error::JournalError;

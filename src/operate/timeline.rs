@@ -255,16 +255,16 @@ async fn outbox(
     journal_ids: &[i64],
     ids: &[String],
 ) -> Result<Vec<OutboxItem>, OperateError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(concat!(
         "select id, sync_name, target_side, connector, object_type, operation, intent, target_id,
-                unique_value, properties, journal_id,
-                case when status = 'pending' and lease_until > now() then 'processing'
-                     else status end as status, attempts, error_kind, last_error,
+                unique_value, properties, journal_id, case when ",
+        crate::journal::leased!(),
+        " then 'processing' else status end as status, attempts, error_kind, last_error,
                 last_result, created_at, updated_at
            from hubsync.outbox
           where journal_id = any($1) or target_id = any($2) or source_id = any($2)
-          order by id limit 5000",
-    )
+          order by id limit 5000"
+    ))
     .bind(journal_ids)
     .bind(ids)
     .fetch_all(pool)
