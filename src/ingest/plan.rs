@@ -12,6 +12,7 @@ use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{self, Connector, ConnectorError};
 use crate::journal::Doorbell;
 use crate::reconcile::filter::properties_read;
+use crate::reconcile::presettle::Presettle;
 
 /// The pollers' specs, in a stable order.
 pub fn specs(settings: &Settings) -> Vec<PollerSpec> {
@@ -102,11 +103,13 @@ pub fn tasks(
     built: &BTreeMap<String, Arc<dyn Connector>>,
 ) -> IngestTasks {
     let mut tasks = IngestTasks { pollers: Vec::new(), sweeps: Vec::new() };
+    let presettle = Arc::new(Presettle::new(settings.sync.clone()));
     for spec in specs(settings) {
         let Some(api) = built.get(&spec.connector).cloned() else { continue };
         let names = sync_names(settings, &spec);
         tasks.sweeps.push(Sweep::new(spec.clone(), api.clone(), pool.clone(), names));
-        tasks.pollers.push(Poller::new(spec, api, pool.clone(), doorbell.clone()));
+        let poller = Poller::new(spec, api, pool.clone(), doorbell.clone());
+        tasks.pollers.push(poller.with_presettle(presettle.clone()));
     }
     tasks
 }

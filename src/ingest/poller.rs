@@ -17,6 +17,7 @@ use crate::config::Side;
 use crate::connector::{self, ChangeCursor, ChangePage, Connector};
 use crate::journal::{self, Arrival, ChangeKind, Doorbell, NewChange, PropertyChange};
 use crate::metrics::CHANGES_INGESTED;
+use crate::reconcile::presettle::{Presettle, Settled};
 use crate::reconcile::transform::{as_text, is_blank};
 
 /// What one poller watches.
@@ -69,6 +70,9 @@ pub struct Poller {
     api: Arc<dyn Connector>,
     pool: PgPool,
     doorbell: Doorbell,
+    /// Settles echoes and unchanged reads as they are journalled; `None` journals every
+    /// change pending.
+    presettle: Option<Arc<Presettle>>,
 }
 
 impl Poller {
@@ -78,7 +82,13 @@ impl Poller {
         pool: PgPool,
         doorbell: Doorbell,
     ) -> Self {
-        Poller { spec, api, pool, doorbell }
+        Poller { spec, api, pool, doorbell, presettle: None }
+    }
+
+    /// Journals the changes the reconciler would only drop as already settled.
+    pub fn with_presettle(mut self, presettle: Arc<Presettle>) -> Self {
+        self.presettle = Some(presettle);
+        self
     }
 
     fn key(&self, stream: &'static str) -> CursorKey<'_> {
@@ -105,12 +115,27 @@ impl Poller {
             id: page.next.id.clone(),
             token: Some(page.next.encode()),
         };
+        let settled = self.settled(&changes).await;
         let mut tx = self.pool.begin().await?;
-        let appended = journal::append(&mut *tx, &changes).await?;
+        let appended = journal::append_settled(&mut *tx, &changes, &settled).await?;
         cursor::advance(&mut *tx, self.key("changes"), &next).await?;
         tx.commit().await?;
         self.announce(appended, Arrival::Poll);
         Ok(appended)
+    }
+
+    /// Which changes are settled already. If that cannot be decided now, every change is
+    /// journalled pending: the reconciler decides them as it always would.
+    async fn settled(&self, changes: &[NewChange]) -> Vec<Option<Settled>> {
+        let Some(presettle) = &self.presettle else { return vec![None; changes.len()] };
+        match presettle.verdicts(&self.pool, changes).await {
+            Ok(settled) => settled,
+            Err(err) => {
+                let error = crate::error_kind::report(&err);
+                tracing::warn!(%error, "could not settle echoes as they arrive; journalling them pending");
+                vec![None; changes.len()]
+            }
+        }
     }
 
     /// A record seen again after its last journalled change was a delete has been restored

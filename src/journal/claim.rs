@@ -64,7 +64,7 @@ pub enum Completion {
 }
 
 impl Completion {
-    fn status(self) -> Status {
+    pub fn status(self) -> Status {
         match self {
             Completion::Applied => Status::Applied,
             Completion::Echo => Status::Echo,

@@ -29,10 +29,25 @@ pub async fn append<'e>(
     executor: impl PgExecutor<'e>,
     changes: &[NewChange],
 ) -> Result<u64, JournalError> {
+    append_settled(executor, changes, &vec![None; changes.len()]).await
+}
+
+/// [`append`], with some changes settled as they are journalled: `settled[i]` is the
+/// outcome and reason of `changes[i]`, or `None` for a row the reconciler will claim. A
+/// settled row is never claimed and spends no attempt.
+pub async fn append_settled<'e>(
+    executor: impl PgExecutor<'e>,
+    changes: &[NewChange],
+    settled: &[Option<(Completion, &str)>],
+) -> Result<u64, JournalError> {
     if changes.is_empty() {
         return Ok(0);
     }
+    assert_eq!(changes.len(), settled.len(), "one outcome per change");
     let columns = change::Columns::from(changes);
+    let status: Vec<&str> =
+        settled.iter().map(|s| s.map_or("pending", |(c, _)| c.status().as_str())).collect();
+    let reason: Vec<Option<&str>> = settled.iter().map(|s| s.map(|(_, r)| r)).collect();
     let inserted = sqlx::query(APPEND_SQL)
         .bind(&columns.side)
         .bind(&columns.connector)
@@ -44,6 +59,8 @@ pub async fn append<'e>(
         .bind(&columns.occurred_at)
         .bind(&columns.source)
         .bind(&columns.dedup_key)
+        .bind(&status)
+        .bind(&reason)
         .fetch_one(executor)
         .await?;
     Ok(sqlx::Row::get::<i64, _>(&inserted, 0) as u64)
@@ -55,9 +72,10 @@ const APPEND_SQL: &str = "
 with inserted as (
     insert into hubsync.journal
         (side, connector, object_type, record_id, kind, merged_into, properties,
-         occurred_at, source, dedup_key)
+         occurred_at, source, dedup_key, status, reason)
     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                         $6::text[], $7::jsonb[], $8::timestamptz[], $9::text[], $10::text[])
+                         $6::text[], $7::jsonb[], $8::timestamptz[], $9::text[], $10::text[],
+                         $11::text[], $12::text[])
     on conflict (dedup_key) do nothing
     returning 1
 ), counted as (select count(*) as n from inserted)

@@ -409,7 +409,7 @@ async fn accept_partners(
 
 /// Records with unsettled record writes: their rows wait for the writes to land. Records
 /// with unsettled association writes are noted apart.
-async fn load_busy(
+pub(super) async fn load_busy(
     pool: &PgPool,
     rules: &[SyncRule],
     rows: &[JournalRow],

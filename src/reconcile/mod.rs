@@ -8,6 +8,7 @@ pub mod filter;
 pub mod gather;
 pub mod links;
 pub mod persist;
+pub mod presettle;
 pub mod preview;
 pub mod row;
 pub mod rules;

@@ -146,7 +146,7 @@ pub fn plan_batch(
     merges.into_iter().chain(others).map(|row| plan_one(rules, row, context)).collect()
 }
 
-fn plan_one(
+pub(super) fn plan_one(
     rules: &[SyncRule],
     row: &JournalRow,
     context: &mut super::context::Context,

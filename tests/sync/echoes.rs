@@ -62,3 +62,54 @@ async fn late_webhook_notices_of_three_quick_writes_are_echoes_not_conflicts() {
     assert_eq!(rig.hubspot_contact(&id.to_string())["firstname"], "Cid");
     assert_eq!(rig.salesforce_record(&sf)["FirstName"], "Cid");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_polled_echo_is_journalled_settled_and_never_claimed_while_a_real_edit_still_syncs() {
+    let rig = Rig::start(&contacts("newest_wins", "flag")).await;
+    let (id, sf) = rig
+        .linked_contact(json!({"email": "p@acme.com", "firstname": "Start", "lastname": "Poe"}))
+        .await;
+
+    rig.hubspot.edit_as_user("contacts", id, json!({"firstname": "Ours"}), 7).unwrap();
+    rig.wait_for("the edit on Salesforce", SETTLE, || async {
+        rig.salesforce_record(&sf)["FirstName"] == "Ours"
+    })
+    .await;
+    let echo = || async {
+        let row: Option<(String, String, i32)> = sqlx::query_as(
+            "select status, coalesce(reason, ''), attempts from hubsync.journal
+             where side = 'external' and record_id = $1
+               and properties -> 'FirstName' ->> 'value' = 'Ours'",
+        )
+        .bind(&sf)
+        .fetch_optional(rig.pool())
+        .await
+        .unwrap();
+        row
+    };
+    rig.wait_for("the Salesforce poll reading our write back", SETTLE, || async {
+        echo().await.is_some()
+    })
+    .await;
+    let attempts: i64 = sqlx::query_scalar(
+        "select count(*) from hubsync.journal_attempts a join hubsync.journal j on j.id = a.journal_id
+         where j.side = 'external' and j.record_id = $1
+           and j.properties -> 'FirstName' ->> 'value' = 'Ours'",
+    )
+    .bind(&sf)
+    .fetch_one(rig.pool())
+    .await
+    .unwrap();
+    assert_eq!(echo().await, Some(("echo".into(), "echo".into(), 0)), "settled as it arrived");
+    assert_eq!(attempts, 0, "the reconciler never claimed it");
+
+    let writes_before = rig.write_count().await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    rig.salesforce.edit_as_user(&sf, json!({"FirstName": "Theirs"})).unwrap();
+    rig.wait_for("the real edit on HubSpot", SETTLE, || async {
+        rig.hubspot_contact(&id.to_string())["firstname"] == "Theirs"
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+    assert_eq!(rig.write_count().await - writes_before, 1, "the edit, and no echo of it");
+}

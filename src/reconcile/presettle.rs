@@ -1,0 +1,210 @@
+//! Settles, as a poller journals them, the changes the reconciler would only drop: a linked
+//! record read back with exactly what hubsync knows of it (the echo of its own write, an
+//! unchanged or a stale read). They are journalled already settled, with the reason the
+//! reconciler would give, and never claimed: about half of all rows in a two-way sync.
+//!
+//! The verdict comes from the reconciler's own decision code on the same stored context
+//! (links, record state, writes in flight). Only a decision that changes nothing settles a
+//! row here; it commutes with whatever the reconciler commits meanwhile, so deciding it
+//! outside the reconciler's lock is safe. Anything else (an edit, a record still unlinked,
+//! one with an earlier change queued or a write in flight, a block that needs an API read
+//! to decide) is journalled pending as before.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::Utc;
+use sqlx::PgPool;
+
+use super::context::{Context, RecordRef};
+use super::error::ReconcileError;
+use super::gather::{load_busy, rules_of};
+use super::row::{Outcome, RowPlan};
+use super::worker::plan_one;
+use super::{links, state};
+use crate::config::{Side, SyncRule, Transform};
+use crate::journal::{Arrival, ChangeKind, Completion, JournalRow, NewChange, Status};
+
+/// A change settled as it is journalled: the status and the reconciler's reason.
+pub type Settled = (Completion, &'static str);
+
+/// Decides, for a page a poller is about to journal, which changes are already settled.
+pub struct Presettle {
+    rules: Arc<Vec<SyncRule>>,
+}
+
+impl Presettle {
+    pub fn new(rules: Vec<SyncRule>) -> Self {
+        Presettle { rules: Arc::new(rules) }
+    }
+
+    /// One verdict per change, in order: `Some` for a change the reconciler would drop.
+    pub async fn verdicts(
+        &self,
+        pool: &PgPool,
+        changes: &[NewChange],
+    ) -> Result<Vec<Option<Settled>>, ReconcileError> {
+        let mut verdicts = vec![None; changes.len()];
+        let rows: Vec<(usize, JournalRow)> = changes
+            .iter()
+            .enumerate()
+            .filter(|(_, change)| self.decidable(change))
+            .map(|(at, change)| (at, row_of(at, change)))
+            .collect();
+        let rows = without_repeats(rows);
+        if rows.is_empty() {
+            return Ok(verdicts);
+        }
+        let mut context = Context::default();
+        for link in links::find_many(pool, &self.refs(&rows)).await? {
+            context.add_link(link);
+        }
+        // a record still unlinked is matched or created: work, whatever it holds
+        let rows: Vec<(usize, JournalRow)> =
+            rows.into_iter().filter(|(_, row)| self.linked(row, &context)).collect();
+        if rows.is_empty() {
+            return Ok(verdicts);
+        }
+        let rows = not_queued(pool, rows).await?;
+        let plain: Vec<JournalRow> = rows.iter().map(|(_, row)| row.clone()).collect();
+        load_busy(pool, &self.rules, &plain, &mut context).await?;
+        let link_ids: Vec<i64> = context.links.values().map(|l| l.id).collect();
+        context.states = state::load_many(pool, &link_ids).await?;
+        for (at, row) in rows {
+            let plan = plan_one(&self.rules, &row, &mut context);
+            verdicts[at] = settles(&plan);
+            if let Some((_, reason)) = verdicts[at] {
+                count(&plan.sync_name, reason);
+            }
+        }
+        Ok(verdicts)
+    }
+
+    /// A full polled record of an object only blocks that decide from stored state read:
+    /// no owner map (an API read) and no HubSpot associations (read per record).
+    fn decidable(&self, change: &NewChange) -> bool {
+        if change.kind != ChangeKind::Upsert || change.source != Arrival::Poll {
+            return false;
+        }
+        let row = row_of(0, change);
+        let rules = rules_of(&self.rules, &row);
+        !rules.is_empty()
+            && rules.iter().all(|rule| {
+                let owners =
+                    rule.fields.iter().any(|f| matches!(f.transform, Some(Transform::Owner)));
+                let associations = change.side == Side::Hubspot && !rule.associations.is_empty();
+                !owners && !associations
+            })
+    }
+
+    /// The rows' records under each block that reads them.
+    fn refs(&self, rows: &[(usize, JournalRow)]) -> Vec<RecordRef> {
+        rows.iter()
+            .flat_map(|(_, row)| {
+                rules_of(&self.rules, row)
+                    .into_iter()
+                    .map(|rule| (rule.name.clone(), row.side, row.record_id.clone()))
+            })
+            .collect()
+    }
+
+    fn linked(&self, row: &JournalRow, context: &Context) -> bool {
+        rules_of(&self.rules, row)
+            .iter()
+            .all(|rule| context.link(&rule.name, row.side, &row.record_id).is_some())
+    }
+}
+
+/// The verdict of a plan that changes nothing: no write, no state, no conflict, no link.
+fn settles(plan: &RowPlan) -> Option<Settled> {
+    let quiet = plan.items.is_empty()
+        && plan.state.is_empty()
+        && plan.conflicts.is_empty()
+        && plan.new_link.is_none();
+    match plan.outcome {
+        Outcome::Complete(completion @ (Completion::Echo | Completion::Stale), reason)
+        | Outcome::Complete(completion @ Completion::Applied, reason @ "unchanged")
+            if quiet =>
+        {
+            Some((completion, reason))
+        }
+        _ => None,
+    }
+}
+
+fn count(sync: &str, reason: &'static str) {
+    let labels = [("sync", sync.to_string()), ("decision", reason.to_string())];
+    metrics::counter!(crate::metrics::DECISIONS, &labels).increment(1);
+}
+
+/// The change as the reconciler would claim it.
+fn row_of(at: usize, change: &NewChange) -> JournalRow {
+    let now = Utc::now();
+    JournalRow {
+        id: -(at as i64) - 1,
+        side: change.side,
+        connector: change.connector.clone(),
+        object_type: change.object_type.clone(),
+        record_id: change.record_id.clone(),
+        kind: change.kind.clone(),
+        properties: change.properties.clone(),
+        occurred_at: change.occurred_at,
+        received_at: now,
+        source: change.source.as_str().to_string(),
+        dedup_key: change.dedup_key.clone(),
+        status: Status::Pending,
+        attempts: 0,
+        next_attempt_at: now,
+        claimed_by: None,
+        error_kind: None,
+        last_error: None,
+        reason: None,
+    }
+}
+
+/// A record changed twice in one page is left to the reconciler, which decides in order.
+fn without_repeats(rows: Vec<(usize, JournalRow)>) -> Vec<(usize, JournalRow)> {
+    let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
+    for (_, row) in &rows {
+        let key = (row.connector.clone(), row.object_type.clone(), row.record_id.clone());
+        *seen.entry(key).or_default() += 1;
+    }
+    rows.into_iter()
+        .filter(|(_, row)| {
+            let key = (row.connector.clone(), row.object_type.clone(), row.record_id.clone());
+            seen[&key] == 1
+        })
+        .collect()
+}
+
+/// Drops the rows of records with a change still queued: the reconciler decides a record's
+/// changes in order, and this one comes after those.
+async fn not_queued(
+    pool: &PgPool,
+    rows: Vec<(usize, JournalRow)>,
+) -> Result<Vec<(usize, JournalRow)>, ReconcileError> {
+    let connectors: Vec<&str> = rows.iter().map(|(_, r)| r.connector.as_str()).collect();
+    let objects: Vec<&str> = rows.iter().map(|(_, r)| r.object_type.as_str()).collect();
+    let records: Vec<&str> = rows.iter().map(|(_, r)| r.record_id.as_str()).collect();
+    // a probe of the unsettled rows' per-record index for each record
+    let queued: Vec<(String, String, String)> = sqlx::query_as(
+        "select k.connector, k.object_type, k.record_id
+         from unnest($1::text[], $2::text[], $3::text[]) as k (connector, object_type, record_id)
+         where exists (
+             select 1 from hubsync.journal j
+             where j.status in ('pending', 'processing') and j.connector = k.connector
+               and j.object_type = k.object_type and j.record_id = k.record_id)",
+    )
+    .bind(&connectors)
+    .bind(&objects)
+    .bind(&records)
+    .fetch_all(pool)
+    .await?;
+    let queued: std::collections::HashSet<(String, String, String)> = queued.into_iter().collect();
+    Ok(rows
+        .into_iter()
+        .filter(|(_, r)| {
+            !queued.contains(&(r.connector.clone(), r.object_type.clone(), r.record_id.clone()))
+        })
+        .collect())
+}
