@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, PgPool, Postgres};
 
 use super::change::{JournalRow, ROW_COLUMNS, RawRow, Status, convert};
 use super::error::JournalError;
@@ -11,19 +11,21 @@ use crate::error_kind::{ErrorKind, Retry};
 /// Claims up to `limit` rows for `worker`. A row is claimable when it is pending and due,
 /// or its lease expired, and no earlier change of the same record is still unsettled, so
 /// each record's changes are processed in source order.
-pub async fn claim<'e>(
-    executor: impl PgExecutor<'e>,
+pub async fn claim(
+    pool: &PgPool,
     worker: &str,
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<JournalRow>, JournalError> {
     let sql = format!("{CLAIM_SQL} returning {ROW_COLUMNS}");
+    let mut tx = walk_in_order(pool).await?;
     let rows: Vec<RawRow> = sqlx::query_as(&sql)
         .bind(worker)
         .bind(limit)
         .bind(lease.as_secs_f64())
-        .fetch_all(executor)
+        .fetch_all(&mut *tx)
         .await?;
+    tx.commit().await?;
     let mut rows = convert(rows)?;
     rows.sort_by_key(|row| (row.occurred_at, row.id));
     Ok(rows)
@@ -51,6 +53,20 @@ where id = any(array(
     order by j.next_attempt_at, j.id
     limit $2
     for update skip locked))";
+
+/// A transaction in which a claim walks its queue's partial index in claim order. Planned
+/// on statistics older than the queue (a burst, a young database), Postgres would rather
+/// collect every queued row through some other index and sort them, a cost that grows with
+/// the queue and with every stale index entry that no vacuum has removed yet; with sorting
+/// ruled out, the walk in order stops after `limit` rows. (Ruling it out adds a huge cost to
+/// the plan's estimate, which would have Postgres compile the claim with JIT each time: off.)
+pub async fn walk_in_order(pool: &PgPool) -> sqlx::Result<sqlx::Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("select set_config('enable_sort', 'off', true), set_config('jit', 'off', true)")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
 
 /// How a claimed row was settled by its consumer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,7 +176,11 @@ pub async fn complete_many<'e>(
                  claimed_by = null, lease_until = null, error_kind = null, last_error = null,
                  updated_at = now()
              from unnest($1::bigint[], $2::text[], $3::text[]) as u(id, status, reason)
-             where j.id = u.id and j.claimed_by = $4 and j.status = 'pending'
+             -- by primary key however stale the statistics; a row this worker holds is
+             -- pending (every settle clears `claimed_by`), and a `status` test here would
+             -- let Postgres scan a status index instead, stale entries and all
+             where j.id = any(array(select unnest($1::bigint[]))) and j.id = u.id
+               and j.claimed_by = $4
              returning j.id, j.attempts, j.status, j.reason)
          insert into hubsync.journal_attempts (journal_id, attempt, worker, outcome, message)
          select id, attempts, $4, status, reason from settled",
@@ -187,7 +207,8 @@ pub async fn release<'e>(
         "update hubsync.journal set status = 'pending', reason = $3,
              attempts = greatest(attempts - 1, 0), claimed_by = null, lease_until = null,
              next_attempt_at = now() + make_interval(secs => $4), updated_at = now()
-         where id = any($1) and claimed_by = $2 and status = 'pending'",
+         -- by primary key; held by this worker means pending (see `complete_many`)
+         where id = any(array(select unnest($1::bigint[]))) and claimed_by = $2",
     )
     .bind(ids)
     .bind(worker)

@@ -11,7 +11,9 @@ mod wake;
 
 pub(crate) use change::leased;
 pub use change::{Arrival, ChangeKind, JournalRow, NewChange, PropertyChange, Status};
-pub use claim::{Completion, claim, claim_followers, complete, complete_many, fail, release};
+pub use claim::{
+    Completion, claim, claim_followers, complete, complete_many, fail, release, walk_in_order,
+};
 pub use error::JournalError;
 pub use operate::{OperatorAction, REQUEUEABLE, SKIPPABLE, act, requeue, skip};
 pub use query::{Attempt, JournalFilter, attempts, parse_side, parse_status, parse_when, query};

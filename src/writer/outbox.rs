@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::{FromRow, PgExecutor};
+use sqlx::FromRow;
 
 use crate::config::Side;
 use crate::connector::Properties;
@@ -247,12 +247,13 @@ impl RawItem {
 
 /// Claims up to `limit` due items for `worker`, lowest priority first, skipping paused sync
 /// blocks and associations whose records still have writes in flight.
-pub async fn claim<'e>(
-    executor: impl PgExecutor<'e>,
+pub async fn claim(
+    pool: &sqlx::PgPool,
     worker: &str,
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<OutboxItem>, sqlx::Error> {
+    let mut tx = crate::journal::walk_in_order(pool).await?;
     let rows: Vec<RawItem> = sqlx::query_as(
         "with claimed as (
              -- only the lease is written (no indexed column): an in-place (HOT) update
@@ -282,7 +283,8 @@ pub async fn claim<'e>(
     .bind(worker)
     .bind(limit)
     .bind(lease.as_secs_f64())
-    .fetch_all(executor)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(rows.into_iter().filter_map(RawItem::convert).collect())
 }

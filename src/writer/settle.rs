@@ -199,7 +199,10 @@ async fn mark_done(
         "update hubsync.outbox o set status = 'done', last_result = u.answer, error_kind = null,
              last_error = null, claimed_by = null, lease_until = null, updated_at = now()
          from unnest($1::bigint[], $2::jsonb[]) as u(id, answer)
-         where o.id = u.id and o.claimed_by = $3",
+         -- `any(array(…))` reaches the items by primary key however stale the statistics;
+         -- a join alone is planned as a scan of the whole outbox while it looks small
+         where o.id = any(array(select unnest($1::bigint[]))) and o.id = u.id
+           and o.claimed_by = $3",
     )
     .bind(ids)
     .bind(answers)
