@@ -262,7 +262,9 @@ fn http_routes(
     let operator = admin::operator_router(admin.clone(), Arc::new(settings.clone()));
     let mut routes = admin::router(admin).merge(operator);
     if let Some(hook) = &settings.webhooks.hubspot {
-        let state = crate::ingest::webhook::WebhookState::new(hook, pool.clone(), doorbell.clone());
+        let presettle = crate::reconcile::presettle::Presettle::new(settings.sync.clone());
+        let state = crate::ingest::webhook::WebhookState::new(hook, pool.clone(), doorbell.clone())
+            .with_presettle(Arc::new(presettle));
         routes = routes.merge(crate::ingest::webhook::router(state));
     }
     routes

@@ -124,17 +124,11 @@ impl Poller {
         Ok(appended)
     }
 
-    /// Which changes are settled already. If that cannot be decided now, every change is
-    /// journalled pending: the reconciler decides them as it always would.
+    /// Which changes are settled already.
     async fn settled(&self, changes: &[NewChange]) -> Vec<Option<Settled>> {
-        let Some(presettle) = &self.presettle else { return vec![None; changes.len()] };
-        match presettle.verdicts(&self.pool, changes).await {
-            Ok(settled) => settled,
-            Err(err) => {
-                let error = crate::error_kind::report(&err);
-                tracing::warn!(%error, "could not settle echoes as they arrive; journalling them pending");
-                vec![None; changes.len()]
-            }
+        match &self.presettle {
+            Some(presettle) => presettle.verdicts_or_pending(&self.pool, changes).await,
+            None => vec![None; changes.len()],
         }
     }
 

@@ -24,6 +24,7 @@ use crate::connector::hubspot::webhook::{
 };
 use crate::journal::{self, Doorbell};
 use crate::metrics::{CHANGES_INGESTED, CONNECTOR_WEBHOOKS_REFUSED, WEBHOOK_QUARANTINED};
+use crate::reconcile::presettle::Presettle;
 
 /// What the receiver needs.
 #[derive(Clone)]
@@ -34,6 +35,8 @@ pub struct WebhookState {
     public_url: String,
     connector: String,
     max_body_bytes: usize,
+    /// Settles notices of hubsync's own writes as they are journalled.
+    presettle: Option<Arc<Presettle>>,
 }
 
 impl WebhookState {
@@ -53,7 +56,14 @@ impl WebhookState {
             public_url: settings.public_url.clone(),
             connector: settings.connector.clone(),
             max_body_bytes: settings.max_body_bytes.get() as usize,
+            presettle: None,
         }
+    }
+
+    /// Journals the events the reconciler would only drop as already settled.
+    pub fn with_presettle(mut self, presettle: Arc<Presettle>) -> Self {
+        self.presettle = Some(presettle);
+        self
     }
 }
 
@@ -87,7 +97,11 @@ async fn journal_events(
     let changes: Vec<_> =
         events.iter().flat_map(|e| hubspot_events::changes(&state.connector, e)).collect();
     tracing::Span::current().record("events", events.len());
-    match journal::append(&state.pool, &changes).await {
+    let settled = match &state.presettle {
+        Some(presettle) => presettle.verdicts_or_pending(&state.pool, &changes).await,
+        None => vec![None; changes.len()],
+    };
+    match journal::append_settled(&state.pool, &changes, &settled).await {
         Ok(inserted) => {
             count_ingested(&changes, inserted);
             if inserted > 0 {

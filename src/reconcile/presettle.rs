@@ -1,7 +1,8 @@
-//! Settles, as a poller journals them, the changes the reconciler would only drop: a linked
-//! record read back with exactly what hubsync knows of it (the echo of its own write, an
-//! unchanged or a stale read). They are journalled already settled, with the reason the
-//! reconciler would give, and never claimed: about half of all rows in a two-way sync.
+//! Settles, as a poller or the webhook receiver journals them, the changes the reconciler
+//! would only drop: a linked record read back with exactly what hubsync knows of it (the
+//! echo of its own write, an unchanged or a stale read). They are journalled already
+//! settled, with the reason the reconciler would give, and never claimed: about half of all
+//! rows in a two-way sync.
 //!
 //! The verdict comes from the reconciler's own decision code on the same stored context
 //! (links, record state, writes in flight). Only a decision that changes nothing settles a
@@ -36,6 +37,23 @@ pub struct Presettle {
 impl Presettle {
     pub fn new(rules: Vec<SyncRule>) -> Self {
         Presettle { rules: Arc::new(rules) }
+    }
+
+    /// [`Presettle::verdicts`], or every change pending when they cannot be had now: the
+    /// reconciler then decides them as it always would.
+    pub async fn verdicts_or_pending(
+        &self,
+        pool: &PgPool,
+        changes: &[NewChange],
+    ) -> Vec<Option<Settled>> {
+        match self.verdicts(pool, changes).await {
+            Ok(settled) => settled,
+            Err(err) => {
+                let error = crate::error_kind::report(&err);
+                tracing::warn!(%error, "could not settle changes as they arrive; journalling them pending");
+                vec![None; changes.len()]
+            }
+        }
     }
 
     /// One verdict per change, in order: `Some` for a change the reconciler would drop.
@@ -80,10 +98,19 @@ impl Presettle {
         Ok(verdicts)
     }
 
-    /// A full polled record of an object only blocks that decide from stored state read:
-    /// no owner map (an API read) and no HubSpot associations (read per record).
+    /// A change the reconciler would decide from stored state alone, under blocks that
+    /// need no API read: a polled record in full, or a webhook's property change (decided
+    /// on that property, as the reconciler decides a linked record's, unless a filter must
+    /// see the whole record). No block may map owners (an API read), and a polled HubSpot
+    /// record's associations are read per record; a webhook has association events of its
+    /// own.
     fn decidable(&self, change: &NewChange) -> bool {
-        if change.kind != ChangeKind::Upsert || change.source != Arrival::Poll {
+        let polled = match change.source {
+            Arrival::Poll => true,
+            Arrival::Webhook => false,
+            _ => return false,
+        };
+        if change.kind != ChangeKind::Upsert || change.properties.is_empty() {
             return false;
         }
         let row = row_of(0, change);
@@ -92,8 +119,10 @@ impl Presettle {
             && rules.iter().all(|rule| {
                 let owners =
                     rule.fields.iter().any(|f| matches!(f.transform, Some(Transform::Owner)));
-                let associations = change.side == Side::Hubspot && !rule.associations.is_empty();
-                !owners && !associations
+                let associations =
+                    polled && change.side == Side::Hubspot && !rule.associations.is_empty();
+                let filtered = !polled && rule.filter.iter().any(|p| p.side == change.side);
+                !owners && !associations && !filtered
             })
     }
 

@@ -113,3 +113,42 @@ async fn a_polled_echo_is_journalled_settled_and_never_claimed_while_a_real_edit
     rig.quiesce(SETTLE).await;
     assert_eq!(rig.write_count().await - writes_before, 1, "the edit, and no echo of it");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hubspots_webhook_notice_of_our_own_write_is_journalled_settled() {
+    let rig = Rig::start_with_webhooks(&contacts("newest_wins", "flag")).await;
+    let (id, sf) = rig
+        .linked_contact(json!({"email": "w@acme.com", "firstname": "Start", "lastname": "Wu"}))
+        .await;
+    let writes_before = rig.write_count().await;
+    // the notice comes once the write has settled, as most notices of a busy portal do
+    let mut delayed =
+        rig.hubspot.state().webhooks.current().expect("webhooks are on").as_ref().clone();
+    delayed.chaos.delay_fraction = 1.0;
+    delayed.chaos.delay = Duration::from_secs(5);
+    rig.hubspot.set_webhooks(Some(delayed));
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    rig.salesforce.edit_as_user(&sf, json!({"FirstName": "Sal"})).unwrap();
+    rig.wait_for("the edit on HubSpot", SETTLE, || async {
+        rig.hubspot_contact(&id.to_string())["firstname"] == "Sal"
+    })
+    .await;
+    let notice = || async {
+        let row: Option<(String, String, i32)> = sqlx::query_as(
+            "select status, coalesce(reason, ''), attempts from hubsync.journal
+             where side = 'hubspot' and record_id = $1 and source = 'webhook'
+               and properties -> 'firstname' ->> 'value' = 'Sal'",
+        )
+        .bind(id.to_string())
+        .fetch_optional(rig.pool())
+        .await
+        .unwrap();
+        row
+    };
+    rig.wait_for("HubSpot's notice of our write", SETTLE, || async { notice().await.is_some() })
+        .await;
+    rig.quiesce(SETTLE).await;
+    assert_eq!(notice().await, Some(("echo".into(), "echo".into(), 0)), "settled as it arrived");
+    assert_eq!(rig.write_count().await - writes_before, 1, "the edit, and no echo of it");
+}
