@@ -17,7 +17,7 @@ use crate::config::Side;
 use crate::connector::{self, ChangeCursor, ChangePage, Connector};
 use crate::journal::{self, Arrival, ChangeKind, Doorbell, NewChange, PropertyChange};
 use crate::metrics::CHANGES_INGESTED;
-use crate::reconcile::presettle::{Presettle, Settled};
+use crate::reconcile::presettle::{self, Presettle};
 use crate::reconcile::transform::{as_text, is_blank};
 
 /// What one poller watches.
@@ -115,21 +115,13 @@ impl Poller {
             id: page.next.id.clone(),
             token: Some(page.next.encode()),
         };
-        let settled = self.settled(&changes).await;
+        let settled = presettle::settled(self.presettle.as_deref(), &self.pool, &changes).await;
         let mut tx = self.pool.begin().await?;
         let appended = journal::append_settled(&mut *tx, &changes, &settled).await?;
         cursor::advance(&mut *tx, self.key("changes"), &next).await?;
         tx.commit().await?;
         self.announce(appended, Arrival::Poll);
         Ok(appended)
-    }
-
-    /// Which changes are settled already.
-    async fn settled(&self, changes: &[NewChange]) -> Vec<Option<Settled>> {
-        match &self.presettle {
-            Some(presettle) => presettle.verdicts_or_pending(&self.pool, changes).await,
-            None => vec![None; changes.len()],
-        }
     }
 
     /// A record seen again after its last journalled change was a delete has been restored

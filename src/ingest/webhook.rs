@@ -24,7 +24,7 @@ use crate::connector::hubspot::webhook::{
 };
 use crate::journal::{self, Doorbell};
 use crate::metrics::{CHANGES_INGESTED, CONNECTOR_WEBHOOKS_REFUSED, WEBHOOK_QUARANTINED};
-use crate::reconcile::presettle::Presettle;
+use crate::reconcile::presettle::{self, Presettle};
 
 /// What the receiver needs.
 #[derive(Clone)]
@@ -97,10 +97,7 @@ async fn journal_events(
     let changes: Vec<_> =
         events.iter().flat_map(|e| hubspot_events::changes(&state.connector, e)).collect();
     tracing::Span::current().record("events", events.len());
-    let settled = match &state.presettle {
-        Some(presettle) => presettle.verdicts_or_pending(&state.pool, &changes).await,
-        None => vec![None; changes.len()],
-    };
+    let settled = presettle::settled(state.presettle.as_deref(), &state.pool, &changes).await;
     match journal::append_settled(&state.pool, &changes, &settled).await {
         Ok(inserted) => {
             count_ingested(&changes, inserted);

@@ -15,7 +15,7 @@ use super::error::ReconcileError;
 use super::rules::{self, connector, natural_keys, object, partner_id_field};
 use super::transform::{OwnerMap, as_text, is_blank};
 use super::{links, state};
-use crate::config::{Settings, Side, SyncRule, Transform};
+use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{Connector, Lookup, ReadResult, Record};
 use crate::journal::{ChangeKind, JournalRow};
 use crate::writer::outbox::AssociationTarget;
@@ -110,13 +110,7 @@ pub async fn gather(
     rows: &[JournalRow],
 ) -> Result<Context, ReconcileError> {
     let mut context = Context::default();
-    let mut refs: Vec<RecordRef> = Vec::new();
-    for row in rows {
-        for rule in rules_of(rules, row) {
-            refs.push((rule.name.clone(), row.side, row.record_id.clone()));
-        }
-    }
-    for link in links::find_many(pool, &refs).await? {
+    for link in links::find_many(pool, &record_refs(rules, rows)).await? {
         context.add_link(link);
     }
     load_busy(pool, rules, rows, &mut context).await?;
@@ -142,7 +136,22 @@ fn waits(rules: &[SyncRule], row: &JournalRow, context: &Context) -> bool {
     rules_of(rules, row).iter().any(|rule| context.is_busy(&rule.name, row.side, &row.record_id))
 }
 
-fn linked(rules: &[SyncRule], row: &JournalRow, context: &Context) -> bool {
+/// The rows' records under each block that reads them.
+pub(super) fn record_refs<'a>(
+    rules: &[SyncRule],
+    rows: impl IntoIterator<Item = &'a JournalRow>,
+) -> Vec<RecordRef> {
+    rows.into_iter()
+        .flat_map(|row| {
+            rules_of(rules, row)
+                .into_iter()
+                .map(|rule| (rule.name.clone(), row.side, row.record_id.clone()))
+        })
+        .collect()
+}
+
+/// Linked under every block that reads it.
+pub(super) fn linked(rules: &[SyncRule], row: &JournalRow, context: &Context) -> bool {
     rules_of(rules, row)
         .iter()
         .all(|rule| context.link(&rule.name, row.side, &row.record_id).is_some())
@@ -472,10 +481,8 @@ async fn load_owners(
     rows: &[JournalRow],
     context: &mut Context,
 ) -> Result<(), ReconcileError> {
-    let maps_owners =
-        |rule: &SyncRule| rule.fields.iter().any(|f| matches!(f.transform, Some(Transform::Owner)));
     let mut cache = sources.owners.lock().await;
-    for rule in rules.iter().filter(|r| maps_owners(r)) {
+    for rule in rules.iter().filter(|r| rules::maps_owners(r)) {
         if !rows.iter().any(|row| rules_of(rules, row).iter().any(|r| r.name == rule.name)) {
             continue;
         }

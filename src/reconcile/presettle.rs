@@ -17,13 +17,13 @@ use std::sync::Arc;
 use chrono::Utc;
 use sqlx::PgPool;
 
-use super::context::{Context, RecordRef};
+use super::context::Context;
 use super::error::ReconcileError;
-use super::gather::{load_busy, rules_of};
+use super::gather::{linked, load_busy, record_refs};
 use super::row::{Outcome, RowPlan};
-use super::worker::plan_one;
-use super::{links, state};
-use crate::config::{Side, SyncRule, Transform};
+use super::worker::{count_decisions, plan_one};
+use super::{links, rules, state};
+use crate::config::{Side, SyncRule};
 use crate::journal::{Arrival, ChangeKind, Completion, JournalRow, NewChange, Status};
 
 /// A change settled as it is journalled: the status and the reconciler's reason.
@@ -37,23 +37,6 @@ pub struct Presettle {
 impl Presettle {
     pub fn new(rules: Vec<SyncRule>) -> Self {
         Presettle { rules: Arc::new(rules) }
-    }
-
-    /// [`Presettle::verdicts`], or every change pending when they cannot be had now: the
-    /// reconciler then decides them as it always would.
-    pub async fn verdicts_or_pending(
-        &self,
-        pool: &PgPool,
-        changes: &[NewChange],
-    ) -> Vec<Option<Settled>> {
-        match self.verdicts(pool, changes).await {
-            Ok(settled) => settled,
-            Err(err) => {
-                let error = crate::error_kind::report(&err);
-                tracing::warn!(%error, "could not settle changes as they arrive; journalling them pending");
-                vec![None; changes.len()]
-            }
-        }
     }
 
     /// One verdict per change, in order: `Some` for a change the reconciler would drop.
@@ -74,12 +57,13 @@ impl Presettle {
             return Ok(verdicts);
         }
         let mut context = Context::default();
-        for link in links::find_many(pool, &self.refs(&rows)).await? {
+        let refs = record_refs(&self.rules, rows.iter().map(|(_, row)| row));
+        for link in links::find_many(pool, &refs).await? {
             context.add_link(link);
         }
         // a record still unlinked is matched or created: work, whatever it holds
         let rows: Vec<(usize, JournalRow)> =
-            rows.into_iter().filter(|(_, row)| self.linked(row, &context)).collect();
+            rows.into_iter().filter(|(_, row)| linked(&self.rules, row, &context)).collect();
         if rows.is_empty() {
             return Ok(verdicts);
         }
@@ -92,7 +76,7 @@ impl Presettle {
             let plan = plan_one(&self.rules, &row, &mut context);
             verdicts[at] = settles(&plan);
             if let Some((_, reason)) = verdicts[at] {
-                count(&plan.sync_name, reason);
+                count_decisions(&plan.sync_name, reason, 1);
             }
         }
         Ok(verdicts)
@@ -113,34 +97,37 @@ impl Presettle {
         if change.kind != ChangeKind::Upsert || change.properties.is_empty() {
             return false;
         }
-        let row = row_of(0, change);
-        let rules = rules_of(&self.rules, &row);
+        let reads = |rule: &&SyncRule| {
+            rules::reads(rule, change.side, &change.connector, &change.object_type)
+        };
+        let rules: Vec<&SyncRule> = self.rules.iter().filter(reads).collect();
         !rules.is_empty()
             && rules.iter().all(|rule| {
-                let owners =
-                    rule.fields.iter().any(|f| matches!(f.transform, Some(Transform::Owner)));
+                let owners = rules::maps_owners(rule);
                 let associations =
                     polled && change.side == Side::Hubspot && !rule.associations.is_empty();
                 let filtered = !polled && rule.filter.iter().any(|p| p.side == change.side);
                 !owners && !associations && !filtered
             })
     }
+}
 
-    /// The rows' records under each block that reads them.
-    fn refs(&self, rows: &[(usize, JournalRow)]) -> Vec<RecordRef> {
-        rows.iter()
-            .flat_map(|(_, row)| {
-                rules_of(&self.rules, row)
-                    .into_iter()
-                    .map(|rule| (rule.name.clone(), row.side, row.record_id.clone()))
-            })
-            .collect()
-    }
-
-    fn linked(&self, row: &JournalRow, context: &Context) -> bool {
-        rules_of(&self.rules, row)
-            .iter()
-            .all(|rule| context.link(&rule.name, row.side, &row.record_id).is_some())
+/// Which changes are settled already, by `presettle`'s [`Presettle::verdicts`]. Without
+/// one, or when the verdicts cannot be had now, every change is pending: the reconciler
+/// then decides them as it always would.
+pub async fn settled(
+    presettle: Option<&Presettle>,
+    pool: &PgPool,
+    changes: &[NewChange],
+) -> Vec<Option<Settled>> {
+    let Some(presettle) = presettle else { return vec![None; changes.len()] };
+    match presettle.verdicts(pool, changes).await {
+        Ok(settled) => settled,
+        Err(err) => {
+            let error = crate::error_kind::report(&err);
+            tracing::warn!(%error, "could not settle changes as they arrive; journalling them pending");
+            vec![None; changes.len()]
+        }
     }
 }
 
@@ -159,11 +146,6 @@ fn settles(plan: &RowPlan) -> Option<Settled> {
         }
         _ => None,
     }
-}
-
-fn count(sync: &str, reason: &'static str) {
-    let labels = [("sync", sync.to_string()), ("decision", reason.to_string())];
-    metrics::counter!(crate::metrics::DECISIONS, &labels).increment(1);
 }
 
 /// The change as the reconciler would claim it.

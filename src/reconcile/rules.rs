@@ -30,6 +30,11 @@ pub fn reads(rule: &SyncRule, side: Side, connector_name: &str, object_type: &st
     connector(rule, side) == connector_name && object(rule, side) == object_type
 }
 
+/// The block maps owner ids, which takes both sides' owner lists (API reads).
+pub fn maps_owners(rule: &SyncRule) -> bool {
+    rule.fields.iter().any(|f| matches!(f.transform, Some(crate::config::Transform::Owner)))
+}
+
 /// A mapped field's name on `side`.
 pub fn field(mapping: &FieldMapping, side: Side) -> &str {
     match side {

@@ -223,7 +223,12 @@ fn fold(
 
 fn record_metrics(committed: &Committed) {
     for ((sync, reason), count) in &committed.reasons {
-        let labels = [("sync", sync.clone()), ("decision", reason.to_string())];
-        metrics::counter!(crate::metrics::DECISIONS, &labels).increment(*count);
+        count_decisions(sync, reason, *count);
     }
+}
+
+/// Counts `n` rows of sync block `sync` decided with `reason`.
+pub(super) fn count_decisions(sync: &str, reason: &str, n: u64) {
+    let labels = [("sync", sync.to_string()), ("decision", reason.to_string())];
+    metrics::counter!(crate::metrics::DECISIONS, &labels).increment(n);
 }
