@@ -105,6 +105,25 @@ async fn a_crash_between_reading_a_page_and_committing_it_loses_nothing_and_reco
 }
 
 #[tokio::test]
+async fn a_failed_salesforce_commit_loses_nothing_the_next_poll_reads_it_again() {
+    let (_db, pool) = migrated().await;
+    let sim = crate::connector_salesforce::sim().await;
+    for i in 0..7 {
+        sim.seed("Contact", json!({"LastName": format!("Name {i}")})).unwrap();
+    }
+    let api: Arc<dyn Connector> = Arc::new(crate::connector_salesforce::connector(&sim));
+    let poller = poller(&pool, api, Side::External, "Contact", &["LastName"]);
+
+    let page = poller.read_page().await.unwrap();
+    assert_eq!(page.changes.len(), 7);
+    drop(page); // the commit failed: the database went away
+    assert!(rows(&pool).await.is_empty());
+
+    assert_eq!(drain(&poller).await, 7, "the same changes are read again in the same process");
+    assert_eq!(drain(&poller).await, 0, "and journalled once");
+}
+
+#[tokio::test]
 async fn deletes_and_merges_on_salesforce_reach_the_journal_as_their_own_kinds() {
     let (_db, pool) = migrated().await;
     let sim = crate::connector_salesforce::sim().await;

@@ -18,20 +18,29 @@ use crate::connector::{Change, ChangeCursor, ChangeKind, ChangePage, ConnectorEr
 
 /// Changes already delivered inside the overlap window, per object, so a poll's overlap
 /// does not deliver them again (after a restart the journal's dedup key catches them).
+///
+/// Only what the cursor covers is ever held back. The cursor a poll starts from is the one
+/// its poller committed, so a change after it was never journalled, even if an earlier read
+/// delivered it: that read's commit failed, and the change must come again.
 #[derive(Default)]
 pub struct Delivered {
     seen: Mutex<HashMap<String, HashSet<(String, i64)>>>,
 }
 
 impl Delivered {
-    /// Keeps `change` unless it was delivered already; forgets what fell out of the window.
-    fn first_time(&self, object: &str, id: &str, ms: i64, horizon: i64) -> bool {
+    fn contains(&self, object: &str, id: &str, ms: i64) -> bool {
+        let seen = self.seen.lock().expect("delivered lock");
+        seen.get(object).is_some_and(|o| o.contains(&(id.to_string(), ms)))
+    }
+
+    /// Remembers `change` as delivered; forgets what fell out of the window.
+    fn remember(&self, object: &str, id: &str, ms: i64, horizon: i64) {
         let mut seen = self.seen.lock().expect("delivered lock");
         let object = seen.entry(object.to_string()).or_default();
         if object.len() > 50_000 {
             object.retain(|(_, at)| *at >= horizon);
         }
-        object.insert((id.to_string(), ms))
+        object.insert((id.to_string(), ms));
     }
 }
 
@@ -84,9 +93,13 @@ pub async fn read_changes(
     for row in body["records"].as_array().into_iter().flatten() {
         let Some(change) = change(row) else { continue };
         let ms = change.modified_at.timestamp_millis();
-        if !delivered.first_time(object, &change.id, ms, horizon) {
+        if !cursor.covers(ms, &change.id) {
+            delivered.remember(object, &change.id, ms, horizon);
+        } else if delivered.contains(object, &change.id, ms) {
             continue;
         }
+        // else a late commit inside the overlap: delivered each time the overlap reads it
+        // (the journal's dedup key keeps one), since this poll's own commit may yet fail
         if !next.covers(ms, &change.id) {
             (next.modified_ms, next.id) = (ms, change.id.clone());
         }
