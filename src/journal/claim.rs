@@ -185,6 +185,9 @@ pub async fn complete_many<'e>(
          insert into hubsync.journal_attempts (journal_id, attempt, worker, outcome, message)
          select id, attempts, $4, status, reason from settled",
     )
+    // planned afresh for each batch: a cached generic plan guesses the arrays hold a few
+    // rows and joins them by a nested loop, which costs the square of the batch
+    .persistent(false)
     .bind(ids)
     .bind(statuses)
     .bind(reasons)

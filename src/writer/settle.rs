@@ -204,6 +204,8 @@ async fn mark_done(
          where o.id = any(array(select unnest($1::bigint[]))) and o.id = u.id
            and o.claimed_by = $3",
     )
+    // planned afresh for each batch, as `journal::complete_many` is
+    .persistent(false)
     .bind(ids)
     .bind(answers)
     .bind(worker)
