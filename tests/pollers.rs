@@ -124,6 +124,35 @@ async fn a_failed_salesforce_commit_loses_nothing_the_next_poll_reads_it_again()
 }
 
 #[tokio::test]
+async fn one_poll_journals_several_search_pages_in_one_commit_up_to_its_bound() {
+    use hubsync::ingest::poller::COMMIT_TARGET;
+    let (_db, pool) = migrated().await;
+    let sim = crate::connector_hubspot::sim(hubsync::sim::hubspot::RateProfile::UNLIMITED).await;
+    let seeded = COMMIT_TARGET + 300;
+    for i in 0..seeded {
+        sim.seed("contacts", json!({"email": format!("c{i}@x.com")})).unwrap();
+        if i % 150 == 0 {
+            // spread the records over several timestamps, as a real import's are
+            sim.clock().advance(chrono::Duration::milliseconds(3));
+        }
+    }
+    sim.clock().advance(chrono::Duration::seconds(60));
+    let api: Arc<dyn Connector> =
+        Arc::new(crate::connector_hubspot::connector(&sim, crate::connector_hubspot::generous()));
+    let poller = poller(&pool, api, Side::Hubspot, "contacts", &["email"]);
+
+    let first = poller.run_once().await.unwrap();
+    // a search page holds 200 records: one poll took at least five pages in one commit,
+    // and stopped at the bound with the rest still to come
+    assert!(first.appended as usize >= COMMIT_TARGET, "one poll journalled {}", first.appended);
+    assert!((first.appended as usize) < seeded && first.more, "{first:?}");
+    let second = poller.run_once().await.unwrap();
+    assert_eq!(first.appended + second.appended, seeded as u64);
+    assert!(!second.more);
+    assert_eq!(rows(&pool).await.len(), seeded);
+}
+
+#[tokio::test]
 async fn deletes_and_merges_on_salesforce_reach_the_journal_as_their_own_kinds() {
     let (_db, pool) = migrated().await;
     let sim = crate::connector_salesforce::sim().await;

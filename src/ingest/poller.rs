@@ -20,6 +20,10 @@ use crate::metrics::CHANGES_INGESTED;
 use crate::reconcile::presettle::{self, Presettle};
 use crate::reconcile::transform::{as_text, is_blank};
 
+/// Changes read before one commit. Several pages are journalled in one transaction; the
+/// bound keeps a backfill's memory flat.
+pub const COMMIT_TARGET: usize = 1000;
+
 /// What one poller watches.
 #[derive(Debug, Clone)]
 pub struct PollerSpec {
@@ -95,7 +99,11 @@ impl Poller {
         CursorKey { connector: &self.spec.connector, object_type: &self.spec.object, stream }
     }
 
-    /// Reads the page after the stored cursor. Nothing is written yet.
+    /// Reads what follows the stored cursor: the connector's pages, one after another, until
+    /// they hold [`COMMIT_TARGET`] changes or the feed is caught up. They are committed
+    /// together, so a feed of small pages (HubSpot's 200-result searches, the empty page that
+    /// ends a run of one timestamp) costs one transaction per thousand changes, not per page.
+    /// Nothing is written yet.
     pub async fn read_page(&self) -> Result<ChangePage, IngestError> {
         let stored = cursor::load(&self.pool, self.key("changes")).await?;
         let position = match &stored.token {
@@ -103,7 +111,17 @@ impl Poller {
                 .map_err(|err| IngestError::Cursor(self.spec.connector.clone(), err))?,
             None => ChangeCursor::start(),
         };
-        Ok(self.api.read_changes(&self.spec.object, &position, &self.spec.fields).await?)
+        let mut gathered = self.read_after(&position).await?;
+        while gathered.more && gathered.changes.len() < COMMIT_TARGET {
+            let page = self.read_after(&gathered.next).await?;
+            gathered.changes.extend(page.changes);
+            (gathered.next, gathered.more) = (page.next, page.more);
+        }
+        Ok(gathered)
+    }
+
+    async fn read_after(&self, position: &ChangeCursor) -> Result<ChangePage, IngestError> {
+        Ok(self.api.read_changes(&self.spec.object, position, &self.spec.fields).await?)
     }
 
     /// Appends the page and moves the cursor past it, in one transaction.
