@@ -119,8 +119,11 @@ pub async fn gather(
         rows.iter().filter(|row| !waits(rules, row, &context)).cloned().collect();
     let partial: Vec<JournalRow> =
         wanted.iter().filter(|row| must_hydrate(rules, row, &context)).cloned().collect();
-    hydrate(sources, &partial, &mut context).await?;
-    load_busy(pool, rules, rows, &mut context).await?;
+    if !partial.is_empty() {
+        hydrate(sources, &partial, &mut context).await?;
+        // the records read may name partners (their external ids) with writes in flight
+        load_busy(pool, rules, rows, &mut context).await?;
+    }
     let associated: Vec<JournalRow> =
         wanted.iter().filter(|row| reads_associations(rules, row, &context)).cloned().collect();
     read_associations(sources, rules, &associated, &mut context).await?;

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
 
 /// How often the queues are compared with their statistics.
 const CHECK_EVERY: Duration = Duration::from_millis(500);
@@ -60,6 +61,22 @@ pub struct Statistics {
 }
 
 impl Statistics {
+    /// Refreshes the statistics every [`CHECK_EVERY`] until `shutdown`. It runs beside the
+    /// reconciler's batches, not in them: an analyze of a large journal takes a tenth of a
+    /// second, and the batch waiting for it would hold up every change queued behind.
+    pub async fn keep_fresh(&self, pool: &PgPool, shutdown: &CancellationToken) {
+        while !shutdown.is_cancelled() {
+            if let Err(err) = self.refresh(pool).await {
+                let error = crate::error_kind::report(&err);
+                tracing::warn!(%error, "queue statistics not refreshed; will retry");
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = tokio::time::sleep(CHECK_EVERY) => {}
+            }
+        }
+    }
+
     /// Analyzes the stale tables, at most every [`CHECK_EVERY`]; returns their names.
     pub async fn refresh(&self, pool: &PgPool) -> Result<Vec<&'static str>, sqlx::Error> {
         {

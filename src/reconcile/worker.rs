@@ -54,8 +54,15 @@ impl Reconciler {
     /// at a time (a session advisory lock, taken over when its holder dies): a linked pair's
     /// two sides decided at once by two replicas would each miss the other's edit, and a
     /// same-field conflict would swap the values instead of being resolved.
-    pub async fn run(self, mut waker: Waker, shutdown: CancellationToken) {
+    pub async fn run(self, waker: Waker, shutdown: CancellationToken) {
         tracing::info!(worker = %self.worker, "reconciler started");
+        let statistics = self.statistics.keep_fresh(&self.pool, &shutdown);
+        tokio::join!(self.decide(waker, &shutdown), statistics);
+        tracing::info!("reconciler stopped");
+    }
+
+    /// Decides batch after batch while this replica holds the reconciler's lock.
+    async fn decide(&self, mut waker: Waker, shutdown: &CancellationToken) {
         let mut lock = PollerLock::named(self.pool.clone(), "hubsync-reconciler".into());
         while !shutdown.is_cancelled() {
             if !lock.hold().await {
@@ -67,7 +74,7 @@ impl Reconciler {
                 continue;
             }
             match guarded(self.step()).await {
-                Ok(0) => waker.wait(&shutdown).await,
+                Ok(0) => waker.wait(shutdown).await,
                 Ok(_) => {}
                 Err(err) => {
                     tracing::warn!(error = %report(err.as_ref()), "reconciler batch failed; retrying");
@@ -79,12 +86,10 @@ impl Reconciler {
             }
         }
         lock.release().await;
-        tracing::info!("reconciler stopped");
     }
 
     /// Processes one batch; returns how many rows it claimed.
     pub async fn step(&self) -> Result<usize, ReconcileError> {
-        self.statistics.refresh(&self.pool).await?;
         let leaders = journal::claim(&self.pool, &self.worker, self.batch, self.lease).await?;
         if leaders.is_empty() {
             return Ok(0);
