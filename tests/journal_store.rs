@@ -271,6 +271,15 @@ async fn retention_prunes_old_settled_rows_and_keeps_failed_and_dead_ones() {
     .execute(&pool)
     .await
     .unwrap();
+    sqlx::query(
+        "insert into hubsync.outbox (sync_name, target_side, connector, object_type, operation,
+             journal_id, status)
+         select 'contacts', 'external', 'salesforce', 'Contact', 'upsert', id, 'done'
+         from hubsync.journal where record_id in ('1', '5')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     let month = Duration::from_secs(30 * 86_400);
     assert_eq!(journal::retention::prune_batch(&pool, month, 3).await.unwrap(), 3);
     assert_eq!(journal::retention::prune_batch(&pool, month, 3).await.unwrap(), 1);
@@ -284,6 +293,22 @@ async fn retention_prunes_old_settled_rows_and_keeps_failed_and_dead_ones() {
             .await
             .unwrap();
     assert_eq!(attempts, ["dead", "failed", "pending"], "a pruned row's attempts go with it");
+    let referenced: Vec<Option<String>> = sqlx::query_scalar(
+        "select j.record_id from hubsync.outbox o
+         left join hubsync.journal j on j.id = o.journal_id order by o.id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(referenced, [None, Some("5".to_string())], "the outbox forgets pruned rows only");
+    let dangling: i64 = sqlx::query_scalar(
+        "select count(*) from hubsync.outbox where journal_id is not null
+           and journal_id not in (select id from hubsync.journal)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(dangling, 0);
 }
 
 mod cursors {

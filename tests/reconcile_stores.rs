@@ -80,6 +80,32 @@ async fn pair_state_round_trips_values_of_every_type_and_updates_in_place() {
 }
 
 #[tokio::test]
+async fn forgetting_a_link_forgets_its_record_state_and_a_relinked_pair_starts_afresh() {
+    let (_db, pool) = migrated().await;
+    let at = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+    let known = Known { value: json!("Ann"), value_at: at, set_at: at, ..Known::default() };
+    let first = links::link(&pool, "contacts", "7", "003A").await.unwrap().unwrap();
+    state::save(&pool, first.id, &[(Side::Hubspot, "firstname".into(), known.clone())])
+        .await
+        .unwrap();
+    assert_eq!(links::unlink(&pool, "contacts", Side::External, "003A").await.unwrap(), 1);
+    assert!(state::load(&pool, first.id).await.unwrap().is_empty(), "no state outlives its link");
+
+    let second = links::link(&pool, "contacts", "7", "003B").await.unwrap().unwrap();
+    state::save(&pool, second.id, &[(Side::Hubspot, "firstname".into(), known)]).await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    let third = links::relink(&mut tx, "contacts", "7", "003C").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_ne!(third, second.id);
+    assert!(state::load(&pool, second.id).await.unwrap().is_empty());
+    let rows: i64 = sqlx::query_scalar("select count(*) from hubsync.record_state")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+}
+
+#[tokio::test]
 async fn a_field_remembers_the_last_four_values_hubsync_wrote_before_the_current_one() {
     let (_db, pool) = migrated().await;
     let link = links::link(&pool, "contacts", "7", "003B").await.unwrap().unwrap();

@@ -14,7 +14,8 @@ pub async fn prune_batch<'e>(
     age: Duration,
     batch: i64,
 ) -> Result<u64, JournalError> {
-    // a row's attempts go with it (they have no foreign key, to keep settling cheap)
+    // a row's attempts go with it, and the outbox forgets it: neither has a foreign key,
+    // to keep settling and queueing cheap
     let deleted: i64 = sqlx::query_scalar(
         "with gone as (
              delete from hubsync.journal where id = any(array(
@@ -26,6 +27,9 @@ pub async fn prune_batch<'e>(
              returning id),
          attempts as (
              delete from hubsync.journal_attempts
+             where journal_id = any(array(select id from gone))),
+         unreferenced as (
+             update hubsync.outbox set journal_id = null
              where journal_id = any(array(select id from gone)))
          select count(*) from gone",
     )

@@ -144,8 +144,11 @@ pub async fn relink(
         return Ok(link.id);
     }
     sqlx::query(
-        "delete from hubsync.links
-         where sync_name = $1 and (hubspot_id = $2 or external_id = $3)",
+        "with gone as (
+             delete from hubsync.links
+             where sync_name = $1 and (hubspot_id = $2 or external_id = $3)
+             returning id)
+         delete from hubsync.record_state where link_id in (select id from gone)",
     )
     .bind(sync_name)
     .bind(hubspot_id)
@@ -174,9 +177,16 @@ pub async fn unlink<'e>(
         Side::Hubspot => "hubspot_id",
         Side::External => "external_id",
     };
-    let sql = format!("delete from hubsync.links where sync_name = $1 and {column} = $2");
-    let done = sqlx::query(&sql).bind(sync_name).bind(record_id).execute(executor).await?;
-    Ok(done.rows_affected())
+    // a link's record state goes with it (record_state has no foreign key; see migration 15)
+    let sql = format!(
+        "with gone as (
+             delete from hubsync.links where sync_name = $1 and {column} = $2 returning id),
+         state as (delete from hubsync.record_state where link_id in (select id from gone))
+         select count(*) from gone"
+    );
+    let gone: i64 =
+        sqlx::query_scalar(&sql).bind(sync_name).bind(record_id).fetch_one(executor).await?;
+    Ok(u64::try_from(gone).unwrap_or_default())
 }
 
 impl Link {
