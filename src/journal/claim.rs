@@ -206,6 +206,9 @@ pub async fn release<'e>(
     delay: Duration,
     reason: &str,
 ) -> Result<u64, JournalError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
     let done = sqlx::query(
         "update hubsync.journal set status = 'pending', reason = $3,
              attempts = greatest(attempts - 1, 0), claimed_by = null, lease_until = null,
@@ -234,15 +237,18 @@ pub async fn claim_followers(
     let connectors: Vec<&str> = leaders.iter().map(|r| r.connector.as_str()).collect();
     let objects: Vec<&str> = leaders.iter().map(|r| r.object_type.as_str()).collect();
     let records: Vec<&str> = leaders.iter().map(|r| r.record_id.as_str()).collect();
-    // the unsettled rows of the leaders' records, in order; the keys are hashed, so the
-    // cost stays linear even before Postgres has statistics for a freshly filled journal
+    // the unsettled rows of the leaders' records, in order: one probe of the per-record
+    // index for each leader, whatever the statistics say. Matching the keys against every
+    // unsettled row instead costs as much as the queue is long, and while a backfill or a
+    // burst is queued that is thousands of rows for each batch.
     let queued: Vec<(i64, String, String, String, String)> = sqlx::query_as(
-        "with l as (
-             select * from unnest($1::text[], $2::text[], $3::text[])
-                 as l(connector, object_type, record_id))
-         select j.id, j.connector, j.object_type, j.record_id, j.kind from hubsync.journal j
-         where j.status in ('pending', 'processing')
-           and (j.connector, j.object_type, j.record_id) in (select * from l)
+        "select j.id, j.connector, j.object_type, j.record_id, j.kind
+         from unnest($1::text[], $2::text[], $3::text[]) as l (connector, object_type, record_id)
+         cross join lateral (
+             select id, connector, object_type, record_id, kind, occurred_at
+             from hubsync.journal
+             where status in ('pending', 'processing') and connector = l.connector
+               and object_type = l.object_type and record_id = l.record_id) j
          order by j.connector, j.object_type, j.record_id, j.occurred_at, j.id",
     )
     .bind(connectors)
@@ -263,6 +269,9 @@ pub async fn claim_followers(
         } else {
             blocked.insert(record);
         }
+    }
+    if wanted.is_empty() {
+        return Ok(Vec::new());
     }
     let sql = format!(
         "update hubsync.journal set claimed_by = $1,
