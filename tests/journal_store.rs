@@ -98,6 +98,35 @@ async fn one_records_changes_are_claimed_in_source_order_one_at_a_time() {
 }
 
 #[tokio::test]
+async fn a_records_later_upserts_are_claimed_behind_its_first_but_not_past_a_delete() {
+    let (_db, pool) = migrated().await;
+    let deletion = NewChange {
+        kind: ChangeKind::Delete,
+        dedup_key: "contacts:1:delete".into(),
+        ..change("1", 4, "gone@x.com")
+    };
+    journal::append(
+        &pool,
+        &[
+            change("1", 1, "a@x.com"),
+            change("1", 2, "b@x.com"),
+            change("2", 1, "c@x.com"),
+            change("1", 3, "d@x.com"),
+            deletion,
+            change("1", 5, "e@x.com"),
+        ],
+    )
+    .await
+    .unwrap();
+    let leaders = journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
+    assert_eq!(leaders.len(), 2, "one row per record leads");
+    let followers = journal::claim_followers(&pool, "w1", &leaders, LEASE).await.unwrap();
+    let claimed: Vec<_> = followers.iter().map(|r| (r.record_id.as_str(), r.occurred_at)).collect();
+    assert_eq!(claimed, [("1", at(2)), ("1", at(3))], "in order, and none past the delete");
+    assert!(journal::claim_followers(&pool, "w2", &leaders, LEASE).await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn two_workers_never_claim_the_same_row() {
     let (_db, pool) = migrated().await;
     let page: Vec<_> = (0..200).map(|i| change(&i.to_string(), 1, "a@x.com")).collect();
