@@ -10,6 +10,7 @@ use hubsync::connector::Connector;
 use hubsync::ingest::lock::PollerLock;
 use hubsync::ingest::poller::{PollOutcome, Poller, PollerSpec};
 use hubsync::journal::{self, ChangeKind, Doorbell, JournalFilter, JournalRow};
+use hubsync::sim::salesforce::SalesforceSim;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -39,6 +40,16 @@ fn poller(
     Poller::new(spec, api, pool.clone(), Doorbell::new(pool.clone()))
 }
 
+/// A Salesforce simulator seeded with `n` contacts, and a poller of its contacts.
+async fn salesforce_contacts(pool: &PgPool, n: usize) -> (SalesforceSim, Poller) {
+    let sim = crate::connector_salesforce::sim().await;
+    for i in 0..n {
+        sim.seed("Contact", json!({"LastName": format!("Name {i}")})).unwrap();
+    }
+    let api: Arc<dyn Connector> = Arc::new(crate::connector_salesforce::connector(&sim));
+    (sim, poller(pool, api, Side::External, "Contact", &["LastName"]))
+}
+
 async fn rows(pool: &PgPool) -> Vec<JournalRow> {
     let mut rows = journal::query(pool, &JournalFilter::default(), 10_000).await.unwrap();
     rows.reverse();
@@ -60,12 +71,7 @@ async fn drain(poller: &Poller) -> u64 {
 async fn a_salesforce_page_and_its_cursor_commit_together_and_the_next_poll_sees_only_new_changes()
 {
     let (_db, pool) = migrated().await;
-    let sim = crate::connector_salesforce::sim().await;
-    for i in 0..30 {
-        sim.seed("Contact", json!({"LastName": format!("Name {i}")})).unwrap();
-    }
-    let api: Arc<dyn Connector> = Arc::new(crate::connector_salesforce::connector(&sim));
-    let poller = poller(&pool, api, Side::External, "Contact", &["LastName"]);
+    let (sim, poller) = salesforce_contacts(&pool, 30).await;
     assert_eq!(drain(&poller).await, 30);
     assert_eq!(drain(&poller).await, 0, "nothing new, nothing twice");
 
@@ -107,12 +113,7 @@ async fn a_crash_between_reading_a_page_and_committing_it_loses_nothing_and_reco
 #[tokio::test]
 async fn a_failed_salesforce_commit_loses_nothing_the_next_poll_reads_it_again() {
     let (_db, pool) = migrated().await;
-    let sim = crate::connector_salesforce::sim().await;
-    for i in 0..7 {
-        sim.seed("Contact", json!({"LastName": format!("Name {i}")})).unwrap();
-    }
-    let api: Arc<dyn Connector> = Arc::new(crate::connector_salesforce::connector(&sim));
-    let poller = poller(&pool, api, Side::External, "Contact", &["LastName"]);
+    let (_sim, poller) = salesforce_contacts(&pool, 7).await;
 
     let page = poller.read_page().await.unwrap();
     assert_eq!(page.changes.len(), 7);
