@@ -152,7 +152,7 @@ async fn a_journal_that_doubled_since_its_last_analyze_is_analyzed_even_with_not
     .execute(&pool)
     .await
     .unwrap();
-    let statistics = hubsync::reconcile::statistics::Statistics::default();
+    let statistics = hubsync::reconcile::statistics::Statistics;
     let analyzed = statistics.refresh(&pool).await.unwrap();
     assert!(analyzed.contains(&"journal"), "analyzed: {analyzed:?}");
     let known: i64 = sqlx::query_scalar(

@@ -4,8 +4,7 @@
 //! and a claim takes seconds. Autovacuum notices a burst (a backfill, a bulk import) only
 //! after a minute, so the reconciler checks the queues itself and analyzes what went stale.
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -54,11 +53,8 @@ const TABLES: [(&str, &str); 4] = [
     ("record_state", "link_id, side"),
 ];
 
-/// When the queues were last checked.
-#[derive(Default)]
-pub struct Statistics {
-    checked: Mutex<Option<Instant>>,
-}
+/// The queue tables' statistics, kept true to their contents.
+pub struct Statistics;
 
 impl Statistics {
     /// Refreshes the statistics every [`CHECK_EVERY`] until `shutdown`. It runs beside the
@@ -77,15 +73,8 @@ impl Statistics {
         }
     }
 
-    /// Analyzes the stale tables, at most every [`CHECK_EVERY`]; returns their names.
+    /// Analyzes the stale tables; returns their names.
     pub async fn refresh(&self, pool: &PgPool) -> Result<Vec<&'static str>, sqlx::Error> {
-        {
-            let mut checked = self.checked.lock().expect("statistics lock");
-            if checked.is_some_and(|at| at.elapsed() < CHECK_EVERY) {
-                return Ok(Vec::new());
-            }
-            *checked = Some(Instant::now());
-        }
         let stale: Vec<String> =
             sqlx::query_scalar(STALE_SQL).bind(STALE_QUEUE).fetch_all(pool).await?;
         let stale: Vec<(&'static str, &'static str)> =

@@ -45,7 +45,7 @@ impl Reconciler {
             batch: i64::from(settings.reconciler.batch.get()),
             lease: settings.journal.lease,
             max_attempts: settings.journal.max_attempts.get(),
-            statistics: Statistics::default(),
+            statistics: Statistics,
             outbox,
         }
     }
