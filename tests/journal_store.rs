@@ -57,6 +57,30 @@ async fn appending_the_same_page_twice_records_each_change_once() {
 }
 
 #[tokio::test]
+async fn a_property_stores_its_own_timestamp_only_where_it_differs_from_the_change() {
+    let (_db, pool) = migrated().await;
+    let mut edit = change("1", 5, "a@x.com");
+    let earlier = PropertyChange { value: Some("Ada".into()), timestamp: Some(at(2)) };
+    edit.properties.insert("firstname".into(), earlier);
+    journal::append(&pool, &[edit]).await.unwrap();
+
+    let stored: serde_json::Value = sqlx::query_scalar("select properties from hubsync.journal")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        serde_json::json!({
+            "email": {"value": "a@x.com"},
+            "firstname": {"value": "Ada", "timestamp": "2026-11-01T12:00:02Z"},
+        })
+    );
+    let row = &journal::query(&pool, &JournalFilter::default(), 1).await.unwrap()[0];
+    assert_eq!(row.properties["email"].timestamp, Some(at(5)), "the change's time stands in");
+    assert_eq!(row.properties["firstname"].timestamp, Some(at(2)));
+}
+
+#[tokio::test]
 async fn an_append_rolled_back_with_its_transaction_leaves_no_trace() {
     let (_db, pool) = migrated().await;
     let mut tx = pool.begin().await.unwrap();

@@ -148,39 +148,60 @@ pub struct NewChange {
     pub dedup_key: String,
 }
 
-/// The columns of a batch of changes, for one `unnest` insert.
-pub(super) struct Columns {
+/// The columns of a batch of changes, for one `unnest` insert, borrowed from the changes.
+pub(super) struct Columns<'c> {
     pub side: Vec<&'static str>,
-    pub connector: Vec<String>,
-    pub object_type: Vec<String>,
-    pub record_id: Vec<String>,
+    pub connector: Vec<&'c str>,
+    pub object_type: Vec<&'c str>,
+    pub record_id: Vec<&'c str>,
     pub kind: Vec<&'static str>,
     pub merged_into: Vec<Option<String>>,
-    pub properties: Vec<serde_json::Value>,
+    pub properties: Vec<sqlx::types::Json<StoredProperties<'c>>>,
     pub occurred_at: Vec<DateTime<Utc>>,
     pub source: Vec<&'static str>,
-    pub dedup_key: Vec<String>,
+    pub dedup_key: Vec<&'c str>,
 }
 
-impl From<&[NewChange]> for Columns {
-    fn from(changes: &[NewChange]) -> Self {
+impl<'c> From<&'c [NewChange]> for Columns<'c> {
+    fn from(changes: &'c [NewChange]) -> Self {
         Columns {
             side: changes.iter().map(|c| Side::as_str(c.side)).collect(),
-            connector: changes.iter().map(|c| c.connector.clone()).collect(),
-            object_type: changes.iter().map(|c| c.object_type.clone()).collect(),
-            record_id: changes.iter().map(|c| c.record_id.clone()).collect(),
+            connector: changes.iter().map(|c| c.connector.as_str()).collect(),
+            object_type: changes.iter().map(|c| c.object_type.as_str()).collect(),
+            record_id: changes.iter().map(|c| c.record_id.as_str()).collect(),
             kind: changes.iter().map(|c| c.kind.as_str()).collect(),
             merged_into: changes.iter().map(|c| c.kind.merged_into()).collect(),
-            properties: changes.iter().map(|c| properties_json(&c.properties)).collect(),
+            properties: changes.iter().map(|c| sqlx::types::Json(StoredProperties(c))).collect(),
             occurred_at: changes.iter().map(|c| c.occurred_at).collect(),
             source: changes.iter().map(|c| c.source.as_str()).collect(),
-            dedup_key: changes.iter().map(|c| c.dedup_key.clone()).collect(),
+            dedup_key: changes.iter().map(|c| c.dedup_key.as_str()).collect(),
         }
     }
 }
 
-fn properties_json(properties: &BTreeMap<String, PropertyChange>) -> serde_json::Value {
-    serde_json::to_value(properties).expect("property changes serialize")
+/// A change's properties as the journal stores them, written straight into the insert: a
+/// property's timestamp is kept only where it differs from the change's `occurred_at`,
+/// which stands for it otherwise. A polled record's properties all carry the record's
+/// modification time, so its row holds each value once instead of beside a copy of that
+/// time: about half the bytes of every polled row.
+pub(super) struct StoredProperties<'c>(&'c NewChange);
+
+impl Serialize for StoredProperties<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let occurred_at = self.0.occurred_at;
+        serializer.collect_map(self.0.properties.iter().map(|(name, change)| {
+            let timestamp = change.timestamp.filter(|at| *at != occurred_at);
+            (name, StoredProperty { value: &change.value, timestamp })
+        }))
+    }
+}
+
+/// [`PropertyChange`]'s stored shape, borrowed.
+#[derive(Serialize)]
+struct StoredProperty<'c> {
+    value: &'c Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<DateTime<Utc>>,
 }
 
 /// A journal row as stored.
@@ -267,6 +288,11 @@ impl TryFrom<RawRow> for JournalRow {
             .ok_or_else(|| Corrupt(raw.id, "kind", raw.kind.clone()))?;
         let status =
             Status::parse(&raw.status).ok_or_else(|| Corrupt(raw.id, "status", raw.status))?;
+        // a property stored without its own timestamp changed when the record did
+        let mut properties = raw.properties.0;
+        for change in properties.values_mut() {
+            change.timestamp.get_or_insert(raw.occurred_at);
+        }
         Ok(JournalRow {
             id: raw.id,
             side,
@@ -274,7 +300,7 @@ impl TryFrom<RawRow> for JournalRow {
             object_type: raw.object_type,
             record_id: raw.record_id,
             kind,
-            properties: raw.properties.0,
+            properties,
             occurred_at: raw.occurred_at,
             received_at: raw.received_at,
             source: raw.source,
