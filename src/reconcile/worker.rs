@@ -61,11 +61,16 @@ impl Reconciler {
         tracing::info!("reconciler stopped");
     }
 
-    /// Decides batch after batch while this replica holds the reconciler's lock.
+    /// Decides batch after batch while this replica holds the reconciler's lock. The next
+    /// batch is claimed while one is decided: a claim only takes rows whose record has no
+    /// earlier change unsettled, so it never takes a record of the batch being decided, and
+    /// the claimed batch gathers its context only after that batch has committed.
     async fn decide(&self, mut waker: Waker, shutdown: &CancellationToken) {
         let mut lock = PollerLock::named(self.pool.clone(), "hubsync-reconciler".into());
+        let mut next: Option<Claimed> = None;
         while !shutdown.is_cancelled() {
             if !lock.hold().await {
+                self.hand_back(next.take()).await;
                 // another replica decides; stand by and try again
                 tokio::select! {
                     _ = shutdown.cancelled() => {}
@@ -73,26 +78,52 @@ impl Reconciler {
                 }
                 continue;
             }
-            match guarded(self.step()).await {
-                Ok(0) => waker.wait(shutdown).await,
-                Ok(_) => {}
-                Err(err) => {
-                    tracing::warn!(error = %report(err.as_ref()), "reconciler batch failed; retrying");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => {}
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            let batch = match next.take() {
+                Some(batch) => Ok(Some(batch)),
+                None => guarded(self.claim()).await,
+            };
+            let failed = match batch {
+                Ok(None) => {
+                    waker.wait(shutdown).await;
+                    None
+                }
+                Ok(Some(batch)) => {
+                    let (decided, claimed) =
+                        tokio::join!(guarded(self.decide_batch(batch)), guarded(self.claim()));
+                    match claimed {
+                        Ok(claimed) => next = claimed,
+                        Err(err) => warn_failed(err.as_ref()),
                     }
+                    decided.err()
+                }
+                Err(err) => Some(err),
+            };
+            if let Some(err) = failed {
+                warn_failed(err.as_ref());
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
             }
         }
+        self.hand_back(next).await;
         lock.release().await;
     }
 
     /// Processes one batch; returns how many rows it claimed.
     pub async fn step(&self) -> Result<usize, ReconcileError> {
+        let Some(batch) = self.claim().await? else { return Ok(0) };
+        let claimed = batch.claimed;
+        self.decide_batch(batch).await?;
+        Ok(claimed)
+    }
+
+    /// Claims the next batch: its leaders and the later changes folded into them. `None`
+    /// when nothing is due.
+    async fn claim(&self) -> Result<Option<Claimed>, ReconcileError> {
         let leaders = journal::claim(&self.pool, &self.worker, self.batch, self.lease).await?;
         if leaders.is_empty() {
-            return Ok(0);
+            return Ok(None);
         }
         let followers =
             journal::claim_followers(&self.pool, &self.worker, &leaders, self.lease).await?;
@@ -100,6 +131,12 @@ impl Reconciler {
         let (rows, folded, unfolded) = fold(leaders, followers);
         let again = Duration::ZERO;
         journal::release(&self.pool, &self.worker, &unfolded, again, "queued_behind").await?;
+        Ok(Some(Claimed { rows, folded, claimed }))
+    }
+
+    /// Gathers, decides and commits a claimed batch.
+    async fn decide_batch(&self, batch: Claimed) -> Result<(), ReconcileError> {
+        let Claimed { rows, folded, .. } = batch;
         let mut context = match gather(&self.sources, &self.rules, &self.pool, &rows).await {
             Ok(context) => context,
             Err(err) => {
@@ -108,7 +145,7 @@ impl Reconciler {
                 let delay = Duration::from_secs(1);
                 journal::release(&self.pool, &self.worker, &followers, delay, "retry_scheduled")
                     .await?;
-                return Ok(claimed);
+                return Ok(());
             }
         };
         let plans = plan_batch(&self.rules, &rows, &mut context);
@@ -119,7 +156,25 @@ impl Reconciler {
             self.outbox.ring();
         }
         record_metrics(&committed);
-        Ok(claimed)
+        Ok(())
+    }
+
+    /// Returns a claimed batch undecided (at shutdown, or when another replica took the
+    /// reconciler over), so it is due again at once rather than when its lease runs out.
+    async fn hand_back(&self, batch: Option<Claimed>) {
+        let Some(batch) = batch else { return };
+        let ids: Vec<i64> = batch
+            .rows
+            .iter()
+            .map(|row| row.id)
+            .chain(batch.folded.values().flatten().copied())
+            .collect();
+        let released =
+            journal::release(&self.pool, &self.worker, &ids, Duration::ZERO, "handed_back").await;
+        if let Err(err) = released {
+            let error = report(&err);
+            tracing::warn!(%error, rows = ids.len(), "claimed rows not handed back; their lease will expire");
+        }
     }
 
     /// A batch whose reads failed: every row is retried (or failed) by the error's kind.
@@ -224,6 +279,18 @@ fn fold(
         folded.entry(leader.id).or_default().push(follower.id);
     }
     (rows, folded, unfolded)
+}
+
+/// A claimed batch: the rows to decide, each with the ids of the later changes folded into
+/// it, and how many rows the claim took in all.
+struct Claimed {
+    rows: Vec<JournalRow>,
+    folded: HashMap<i64, Vec<i64>>,
+    claimed: usize,
+}
+
+fn warn_failed(err: &(dyn std::error::Error + 'static)) {
+    tracing::warn!(error = %report(err), "reconciler batch failed; retrying");
 }
 
 fn record_metrics(committed: &Committed) {

@@ -197,3 +197,46 @@ async fn a_hubspot_merge_relinks_the_salesforce_record_without_creating_a_duplic
     );
     assert_eq!(rig.salesforce.count("Contact", false), 1, "no duplicate on Salesforce");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_graceful_stop_mid_sync_leaves_nothing_leased_and_a_restart_carries_on_at_once() {
+    const CONTACTS: usize = 4_000;
+    let mut rig = Rig::start(&contacts("newest_wins", "flag")).await;
+    for i in 0..CONTACTS {
+        let props = json!({"email": format!("s{i}@stop.test"), "firstname": "S",
+                           "lastname": format!("{i}")});
+        rig.hubspot.seed("contacts", props).unwrap();
+    }
+    // stopped with a backlog, the reconciler holds its next batch as well as its current one
+    rig.wait_for("a backlog behind the first links", SETTLE, || async {
+        let queued: i64 = sqlx::query_scalar(
+            "select count(*) from hubsync.journal where status in ('pending', 'processing')",
+        )
+        .fetch_one(rig.pool())
+        .await
+        .unwrap();
+        queued >= 1_000 && !rig.links("contacts").await.is_empty()
+    })
+    .await;
+    let db = rig.stop().await;
+    let url = &db.as_ref().expect("the rig owns its database").url;
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let leased: i64 = sqlx::query_scalar(
+        "select (select count(*) from hubsync.journal where claimed_by is not null)
+              + (select count(*) from hubsync.outbox where claimed_by is not null)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    assert_eq!(leased, 0, "a stopped daemon hands back what it claimed but did not finish");
+
+    // whatever the stop handed back is due at once, not when a 60 s lease runs out
+    rig.resume(db).await;
+    rig.wait_for("every contact linked", SETTLE, || async {
+        rig.links("contacts").await.len() == CONTACTS
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+    assert_eq!(rig.salesforce.count("Contact", false), CONTACTS, "no duplicate on Salesforce");
+}
