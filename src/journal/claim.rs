@@ -167,6 +167,9 @@ pub async fn complete_many<'e>(
     worker: &str,
     settled: &[(i64, Completion, &str)],
 ) -> Result<u64, JournalError> {
+    if settled.is_empty() {
+        return Ok(0);
+    }
     let ids: Vec<i64> = settled.iter().map(|(id, ..)| *id).collect();
     let statuses: Vec<&str> = settled.iter().map(|(_, c, _)| c.status().as_str()).collect();
     let reasons: Vec<&str> = settled.iter().map(|(.., reason)| *reason).collect();

@@ -102,6 +102,9 @@ pub async fn find_many<'e>(
     executor: impl PgExecutor<'e>,
     records: &[(String, Side, String)],
 ) -> sqlx::Result<Vec<Link>> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
     let pick = |side: Side| {
         let (names, ids): (Vec<&str>, Vec<&str>) = records
             .iter()

@@ -80,6 +80,9 @@ pub async fn load_many<'e>(
     executor: impl PgExecutor<'e>,
     link_ids: &[i64],
 ) -> sqlx::Result<HashMap<i64, PairState>> {
+    if link_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     type Row = (i64, String, sqlx::types::Json<BTreeMap<String, Stored>>);
     let rows: Vec<Row> = sqlx::query_as(
         "select link_id, side, fields from hubsync.record_state where link_id = any($1)",

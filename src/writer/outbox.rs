@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::FromRow;
+use sqlx::types::Json;
 
 use crate::config::Side;
 use crate::connector::Properties;
@@ -138,11 +139,14 @@ pub async fn insert_many(
     .bind(opt(|i| i.unique_property.clone()))
     .bind(opt(|i| i.unique_value.clone()))
     .bind(col(|i| i.source_id.clone()))
-    .bind(items.iter().map(|i| serde_json::to_value(&i.properties).unwrap()).collect::<Vec<_>>())
-    .bind(items.iter().map(|i| serde_json::to_value(&i.state).unwrap()).collect::<Vec<_>>())
+    .bind(items.iter().map(|i| Json(&i.properties)).collect::<Vec<_>>())
+    .bind(items.iter().map(|i| Json(&i.state)).collect::<Vec<_>>())
     .bind(items.iter().map(|i| i.journal_id).collect::<Vec<Option<i64>>>())
     .fetch_all(&mut *tx)
     .await?;
+    if !items.iter().any(|i| i.operation == Operation::Associate) {
+        return Ok(ids);
+    }
     sqlx::query(
         "update hubsync.outbox o set depends_on = array(
              select d.id from hubsync.outbox d

@@ -160,6 +160,9 @@ async fn create_links(
         })
         .collect();
     let new: Vec<&(String, String, String)> = pairs.iter().flatten().collect();
+    if new.is_empty() {
+        return Ok(pairs.into_iter().map(|_| Err((String::new(), String::new()))).collect());
+    }
     let inserted: Vec<(i64, String, String, String)> = sqlx::query_as(
         "insert into hubsync.links (sync_name, hubspot_id, external_id)
          select * from unnest($1::text[], $2::text[], $3::text[])
@@ -187,6 +190,9 @@ async fn mark_done(
     worker: &str,
     done: &[(OutboxItem, Settlement)],
 ) -> Result<(), sqlx::Error> {
+    if done.is_empty() {
+        return Ok(());
+    }
     let ids: Vec<i64> = done.iter().map(|(item, _)| item.id).collect();
     let answers: Vec<serde_json::Value> = done
         .iter()
