@@ -17,12 +17,16 @@ pub type PairState = HashMap<(Side, String), Known>;
 /// One state entry of some pair: `(link_id, side, field, known)`.
 pub type Entry = (i64, Side, String, Known);
 
-/// A field as stored in a row's `fields` object.
+/// A field as stored in a row's `fields` object. `set_at` is left out where it equals
+/// `value_at` (an observed value lands when it was edited), and `ours` where it is false:
+/// most of a pair's entries, stored and read back for every change of the pair.
 #[derive(Serialize, Deserialize)]
 struct Stored {
     value: Value,
     value_at: DateTime<Utc>,
-    set_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    set_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     ours: bool,
     /// Written by the upsert when hubsync's own value replaces another.
     #[serde(default, skip_serializing)]
@@ -37,7 +41,7 @@ impl Stored {
         Stored {
             value: known.value.clone(),
             value_at: known.value_at,
-            set_at: known.set_at,
+            set_at: Some(known.set_at).filter(|at| *at != known.value_at),
             ours: known.by_hubsync,
             replaced: Value::Null,
             earlier: Vec::new(),
@@ -48,7 +52,7 @@ impl Stored {
         Known {
             value: self.value,
             value_at: self.value_at,
-            set_at: self.set_at,
+            set_at: self.set_at.unwrap_or(self.value_at),
             by_hubsync: self.ours,
             replaced: self.replaced,
             earlier: self.earlier,
