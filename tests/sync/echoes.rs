@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use hubsync::sim::faults::Trigger;
+use hubsync::sim::salesforce::fault;
 use serde_json::json;
 
 use super::{Rig, contacts};
@@ -75,11 +77,26 @@ async fn a_polled_echo_is_journalled_settled_and_never_claimed_while_a_real_edit
         .linked_contact(json!({"email": "p@acme.com", "firstname": "Start", "lastname": "Poe"}))
         .await;
 
+    // Salesforce is read again only once the write has settled: a poll between the write
+    // landing and its settling sees it in flight, and leaves the echo to the reconciler
+    rig.salesforce.inject(
+        "/services/data/*/queryAll*",
+        fault::unavailable(),
+        Trigger::Fraction(1.0),
+    );
     rig.hubspot.edit_as_user("contacts", id, json!({"firstname": "Ours"}), 7).unwrap();
-    rig.wait_for("the edit on Salesforce", SETTLE, || async {
-        rig.salesforce_record(&sf)["FirstName"] == "Ours"
+    rig.wait_for("the edit on Salesforce, settled", SETTLE, || async {
+        let queued: i64 = sqlx::query_scalar(
+            "select count(*) from hubsync.outbox where status in ('pending', 'processing')",
+        )
+        .fetch_one(rig.pool())
+        .await
+        .unwrap();
+        queued == 0 && rig.salesforce_record(&sf)["FirstName"] == "Ours"
     })
     .await;
+    assert!(rig.salesforce.faults().fired() > 0, "Salesforce polls were held off meanwhile");
+    rig.salesforce.faults().clear();
     let echo = || async {
         let row: Option<(String, String, i32)> = sqlx::query_as(
             "select status, coalesce(reason, ''), attempts from hubsync.journal
