@@ -80,6 +80,43 @@ async fn pair_state_round_trips_values_of_every_type_and_updates_in_place() {
 }
 
 #[tokio::test]
+async fn an_observed_field_is_stored_without_repeating_its_timestamp_and_reads_back_whole() {
+    let (_db, pool) = migrated().await;
+    let link = links::link(&pool, "contacts", "7", "003A").await.unwrap().unwrap();
+    let edited = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+    let written = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 5).unwrap();
+    let observed =
+        Known { value: json!("Ada"), value_at: edited, set_at: edited, ..Known::default() };
+    let ours = Known {
+        value: json!("Ada"),
+        value_at: edited,
+        set_at: written,
+        by_hubsync: true,
+        ..Known::default()
+    };
+    let entries = vec![
+        (Side::Hubspot, "firstname".to_string(), observed.clone()),
+        (Side::External, "FirstName".to_string(), ours.clone()),
+    ];
+    state::save(&pool, link.id, &entries).await.unwrap();
+
+    let stored: Vec<serde_json::Value> =
+        sqlx::query_scalar("select fields from hubsync.record_state order by side desc")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        stored[0],
+        json!({"firstname": {"value": "Ada", "value_at": "2026-11-01T12:00:00Z"}})
+    );
+    assert_eq!(stored[1]["FirstName"]["set_at"], "2026-11-01T12:00:05Z");
+    assert_eq!(stored[1]["FirstName"]["ours"], true);
+    let loaded = state::load(&pool, link.id).await.unwrap();
+    assert_eq!(loaded[&(Side::Hubspot, "firstname".to_string())], observed);
+    assert_eq!(loaded[&(Side::External, "FirstName".to_string())].set_at, written);
+}
+
+#[tokio::test]
 async fn forgetting_a_link_forgets_its_record_state_and_a_relinked_pair_starts_afresh() {
     let (_db, pool) = migrated().await;
     let at = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
