@@ -2,15 +2,16 @@
 //! and case rules, one sort, numeric `after`, the filter caps, the 10,000-result cap, and
 //! only what the (lagging) search index has seen.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, State};
-use axum::response::Response;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use super::SimState;
 use super::error::{ApiError, ApiResult};
 use super::properties::{PropertyDef, iso_ms, parse_datetime};
-use super::routes::ok;
 use super::search_index::SearchDoc;
 use super::store::{ObjectTable, Store};
 use super::types::ObjectType;
@@ -174,14 +175,32 @@ fn run(
     } else {
         &request.properties
     };
-    let results: Vec<Value> =
-        hits.iter().skip(after).map(|doc| doc_json(object, doc, wanted)).collect();
-    let mut body = json!({"total": total, "results": results});
-    if after + limit < total {
+    let results: Vec<Hit> = hits.iter().skip(after).map(|doc| hit(object, doc, wanted)).collect();
+    let paging = (after + limit < total).then(|| {
         let next = (after + limit).to_string();
-        body["paging"] = json!({"next": {"after": next, "link": format!("?after={next}")}});
-    }
-    Ok(ok(body))
+        json!({"next": {"after": next, "link": format!("?after={next}")}})
+    });
+    Ok(axum::Json(Page { total, results, paging }).into_response())
+}
+
+/// A page of search results, serialized straight from the index: a poll reads every record
+/// through these pages, and building each as a `Value` tree first cost more than finding it.
+#[derive(Serialize)]
+struct Page<'a> {
+    total: usize,
+    results: Vec<Hit<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paging: Option<Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Hit<'a> {
+    id: String,
+    properties: BTreeMap<&'a str, Option<&'a str>>,
+    created_at: String,
+    updated_at: String,
+    archived: bool,
 }
 
 fn check_filter(store: &Store, table: &ObjectTable, filter: &Filter) -> ApiResult<()> {
@@ -535,17 +554,15 @@ impl SortKey {
     }
 }
 
-fn doc_json(object: &ObjectType, doc: &SearchDoc, wanted: &[String]) -> Value {
-    let mut properties = Map::new();
-    for name in wanted.iter().map(String::as_str).chain(object.always_returned()) {
-        properties
-            .insert(name.to_string(), doc.properties.get(name).map_or(Value::Null, |v| json!(v)));
+fn hit<'a>(object: &'a ObjectType, doc: &'a SearchDoc, wanted: &'a [String]) -> Hit<'a> {
+    let names = wanted.iter().map(String::as_str).chain(object.always_returned());
+    Hit {
+        id: doc.id.to_string(),
+        properties: names
+            .map(|name| (name, doc.properties.get(name).map(String::as_str)))
+            .collect(),
+        created_at: iso_ms(doc.created_at),
+        updated_at: iso_ms(doc.updated_at),
+        archived: false,
     }
-    json!({
-        "id": doc.id.to_string(),
-        "properties": properties,
-        "createdAt": iso_ms(doc.created_at),
-        "updatedAt": iso_ms(doc.updated_at),
-        "archived": false,
-    })
 }
