@@ -42,9 +42,10 @@ async fn search(
     request.search = true;
     let answer = client.call(&request).await?;
     let modified = modified_property(object);
-    let results = answer.body["results"].as_array().cloned().unwrap_or_default();
-    let more = answer.body["paging"]["next"]["after"].is_string() || results.len() >= PAGE;
-    let records = results.iter().filter_map(|r| response::record(r, modified)).collect();
+    let paged = answer.body["paging"]["next"]["after"].is_string();
+    let results = response::results(answer.body);
+    let more = paged || results.len() >= PAGE;
+    let records = results.into_iter().filter_map(|r| response::record(r, modified)).collect();
     Ok((records, more))
 }
 

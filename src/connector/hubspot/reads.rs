@@ -79,10 +79,8 @@ pub async fn read_records(
     let request = ApiRequest::post(path, body).query("archived", archived.to_string());
     let answer = client.call(&request).await?;
     let modified = modified_property(object);
-    Ok(answer.body["results"]
-        .as_array()
+    Ok(response::results(answer.body)
         .into_iter()
-        .flatten()
         .filter_map(|r| response::record(r, modified))
         .collect())
 }

@@ -9,12 +9,12 @@ use serde_json::Value;
 use crate::connector::{ItemResult, Properties, Record, RetryReason, parse_time};
 
 /// A `SimplePublicObject` as a [`Record`]; `modified` names the last-modified property.
-pub fn record(value: &Value, modified: &str) -> Option<Record> {
+pub fn record(mut value: Value, modified: &str) -> Option<Record> {
     let id = text(&value["id"])?;
-    let properties: Properties = value["properties"]
-        .as_object()
-        .map(|map| map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
+    let properties: Properties = match value["properties"].take() {
+        Value::Object(map) => map.into_iter().collect(),
+        _ => Properties::default(),
+    };
     let modified_at = properties
         .get(modified)
         .and_then(Value::as_str)
@@ -23,6 +23,14 @@ pub fn record(value: &Value, modified: &str) -> Option<Record> {
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     let archived = value["archived"].as_bool().unwrap_or(false);
     Some(Record { id, properties, modified_at, archived })
+}
+
+/// A response's `results`, taken out of its body.
+pub fn results(mut body: Value) -> Vec<Value> {
+    match body["results"].take() {
+        Value::Array(results) => results,
+        _ => Vec::new(),
+    }
 }
 
 /// A JSON string or number as text (HubSpot prints ids both ways).
