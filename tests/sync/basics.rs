@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use hubsync::sim::hubspot::RateProfile;
 use serde_json::json;
 
 use super::{Rig, contacts};
@@ -201,7 +202,10 @@ async fn a_hubspot_merge_relinks_the_salesforce_record_without_creating_a_duplic
 #[tokio::test(flavor = "multi_thread")]
 async fn a_graceful_stop_mid_sync_leaves_nothing_leased_and_a_restart_carries_on_at_once() {
     const CONTACTS: usize = 4_000;
-    let mut rig = Rig::start(&contacts("newest_wins", "flag")).await;
+    // batches of 500: a backlog of 1,000 then always holds a next batch to claim
+    let batch = [("HUBSYNC__RECONCILER__BATCH", "500")];
+    let mut rig =
+        Rig::start_with(&contacts("newest_wins", "flag"), RateProfile::UNLIMITED, &batch).await;
     for i in 0..CONTACTS {
         let props = json!({"email": format!("s{i}@stop.test"), "firstname": "S",
                            "lastname": format!("{i}")});
