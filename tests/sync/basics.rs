@@ -5,7 +5,7 @@ use std::time::Duration;
 use hubsync::sim::hubspot::RateProfile;
 use serde_json::json;
 
-use super::{Rig, contacts};
+use super::{Queue, Rig, contacts};
 
 const SETTLE: Duration = Duration::from_secs(30);
 
@@ -213,13 +213,7 @@ async fn a_graceful_stop_mid_sync_leaves_nothing_leased_and_a_restart_carries_on
     }
     // stopped with a backlog, the reconciler holds its next batch as well as its current one
     rig.wait_for("a backlog behind the first links", SETTLE, || async {
-        let queued: i64 = sqlx::query_scalar(
-            "select count(*) from hubsync.journal where status in ('pending', 'processing')",
-        )
-        .fetch_one(rig.pool())
-        .await
-        .unwrap();
-        queued >= 1_000 && !rig.links("contacts").await.is_empty()
+        rig.queued(Queue::Journal).await >= 1_000 && !rig.links("contacts").await.is_empty()
     })
     .await;
     let db = rig.stop().await;

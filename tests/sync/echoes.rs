@@ -7,7 +7,7 @@ use hubsync::sim::faults::Trigger;
 use hubsync::sim::salesforce::fault;
 use serde_json::json;
 
-use super::{Rig, contacts};
+use super::{Queue, Rig, contacts};
 
 const SETTLE: Duration = Duration::from_secs(30);
 /// Longer than the three writes below take, so every notice arrives after the last one.
@@ -86,13 +86,7 @@ async fn a_polled_echo_is_journalled_settled_and_never_claimed_while_a_real_edit
     );
     rig.hubspot.edit_as_user("contacts", id, json!({"firstname": "Ours"}), 7).unwrap();
     rig.wait_for("the edit on Salesforce, settled", SETTLE, || async {
-        let queued: i64 = sqlx::query_scalar(
-            "select count(*) from hubsync.outbox where status in ('pending', 'processing')",
-        )
-        .fetch_one(rig.pool())
-        .await
-        .unwrap();
-        queued == 0 && rig.salesforce_record(&sf)["FirstName"] == "Ours"
+        rig.queued(Queue::Outbox).await == 0 && rig.salesforce_record(&sf)["FirstName"] == "Ours"
     })
     .await;
     assert!(rig.salesforce.faults().fired() > 0, "Salesforce polls were held off meanwhile");

@@ -64,6 +64,12 @@ pub fn contacts(conflict: &str, delete: &str) -> String {
     CONTACTS.replace("CONFLICT", conflict).replace("DELETE", delete)
 }
 
+/// The two queues a [`Rig`] can count.
+pub enum Queue {
+    Journal,
+    Outbox,
+}
+
 impl Rig {
     /// Starts both simulators and the daemon with `rules` (`[[sync]]` blocks).
     pub async fn start(rules: &str) -> Rig {
@@ -197,14 +203,19 @@ impl Rig {
     }
 
     async fn busy(&self) -> i64 {
-        sqlx::query_scalar(
-            "select (select count(*) from hubsync.journal
-                     where status in ('pending', 'processing'))
-                  + (select count(*) from hubsync.outbox where status in ('pending', 'processing'))",
-        )
-        .fetch_one(self.pool())
-        .await
-        .unwrap()
+        self.queued(Queue::Journal).await + self.queued(Queue::Outbox).await
+    }
+
+    /// The journal rows or outbox items not yet settled.
+    pub async fn queued(&self, queue: Queue) -> i64 {
+        let table = match queue {
+            Queue::Journal => "journal",
+            Queue::Outbox => "outbox",
+        };
+        let sql = format!(
+            "select count(*) from hubsync.{table} where status in ('pending', 'processing')"
+        );
+        sqlx::query_scalar(&sql).fetch_one(self.pool()).await.unwrap()
     }
 
     /// Waits until `check` holds, polling; panics with `what` after `within`.
