@@ -160,22 +160,7 @@ async fn create_links(
         })
         .collect();
     let new: Vec<&(String, String, String)> = pairs.iter().flatten().collect();
-    if new.is_empty() {
-        return Ok(pairs.into_iter().map(|_| Err((String::new(), String::new()))).collect());
-    }
-    let inserted: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "insert into hubsync.links (sync_name, hubspot_id, external_id)
-         select * from unnest($1::text[], $2::text[], $3::text[])
-         on conflict do nothing
-         returning id, sync_name, hubspot_id, external_id",
-    )
-    .bind(new.iter().map(|p| p.0.clone()).collect::<Vec<_>>())
-    .bind(new.iter().map(|p| p.1.clone()).collect::<Vec<_>>())
-    .bind(new.iter().map(|p| p.2.clone()).collect::<Vec<_>>())
-    .fetch_all(&mut *tx)
-    .await?;
-    let ids: HashMap<(String, String, String), i64> =
-        inserted.into_iter().map(|(id, sync, h, e)| ((sync, h, e), id)).collect();
+    let ids = insert_links(tx, &new).await?;
     Ok(pairs
         .into_iter()
         .map(|pair| match pair {
@@ -183,6 +168,29 @@ async fn create_links(
             None => Err((String::new(), String::new())),
         })
         .collect())
+}
+
+/// Inserts `(sync, hubspot id, external id)` links that are new; returns their ids. A pair
+/// linked already is left out, and nothing is sent for no pairs.
+async fn insert_links(
+    tx: &mut sqlx::PgConnection,
+    new: &[&(String, String, String)],
+) -> Result<HashMap<(String, String, String), i64>, sqlx::Error> {
+    if new.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let inserted: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "insert into hubsync.links (sync_name, hubspot_id, external_id)
+         select * from unnest($1::text[], $2::text[], $3::text[])
+         on conflict do nothing
+         returning id, sync_name, hubspot_id, external_id",
+    )
+    .bind(new.iter().map(|p| p.0.as_str()).collect::<Vec<_>>())
+    .bind(new.iter().map(|p| p.1.as_str()).collect::<Vec<_>>())
+    .bind(new.iter().map(|p| p.2.as_str()).collect::<Vec<_>>())
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(inserted.into_iter().map(|(id, sync, h, e)| ((sync, h, e), id)).collect())
 }
 
 async fn mark_done(
