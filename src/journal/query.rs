@@ -128,13 +128,20 @@ pub async fn attempts<'e>(
     Ok(rows)
 }
 
-/// An RFC 3339 time, or an age before now such as `90m` or `2days`.
+/// An RFC 3339 time, a date (`2026-11-30`, midnight UTC), or an age before now such as
+/// `90m` or `2days`.
 pub fn parse_when(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Ok(at.with_timezone(&Utc));
     }
-    let age = humantime::parse_duration(text)
-        .map_err(|_| format!("`{text}` is neither an RFC 3339 time nor an age like `2h`"))?;
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(day.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    let age = humantime::parse_duration(text).map_err(|_| {
+        format!(
+            "`{text}` is neither an RFC 3339 time, a date like `2026-11-30`, nor an age like `2h`"
+        )
+    })?;
     let age = chrono::Duration::from_std(age).map_err(|err| err.to_string())?;
     Ok(Utc::now() - age)
 }
@@ -153,5 +160,20 @@ pub fn parse_side(text: &str) -> Result<Side, String> {
         "hubspot" => Ok(Side::Hubspot),
         "external" => Ok(Side::External),
         _ => Err(format!("unknown side `{text}`; use hubspot or external")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_date_means_midnight_utc_and_a_bad_value_is_named() {
+        let day = parse_when("2026-11-30").unwrap();
+        assert_eq!(day, DateTime::parse_from_rfc3339("2026-11-30T00:00:00Z").unwrap());
+        let exact = parse_when("2026-11-30T12:30:00+01:00").unwrap();
+        assert_eq!(exact, DateTime::parse_from_rfc3339("2026-11-30T11:30:00Z").unwrap());
+        let err = parse_when("2026-13-40").unwrap_err();
+        assert!(err.contains("`2026-13-40`") && err.contains("date"), "{err}");
     }
 }
