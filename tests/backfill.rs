@@ -73,10 +73,8 @@ async fn a_backfill_beside_the_poller_journals_each_change_once() {
     assert_eq!(count(&pool).await, 120, "the same changes are not journalled again");
 }
 
-// The binary runs blocking on a test thread while the simulator serves on another.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_backfill_command_reads_an_object_and_names_an_unknown_one() {
-    let (db, pool, sim, _api) = setup(40).await;
+/// A config whose `people` block reads the simulator's contacts.
+fn cli_config(sim: &hubsync::sim::hubspot::HubspotSim) -> tempfile::NamedTempFile {
     let config = format!(
         "[connectors.hubspot]\nkind = \"hubspot\"\nbase_url = \"{}\"\n\
          auth = {{ method = \"private_app\", token = {{ env = \"HS_TOKEN\" }} }}\n\
@@ -88,14 +86,31 @@ async fn the_backfill_command_reads_an_object_and_names_an_unknown_one() {
     );
     let file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
     std::fs::write(file.path(), config).unwrap();
-    let backfill = |object: &str| {
-        run(hubsync()
-            .args(["--config", file.path().to_str().unwrap(), "backfill", "--object", object])
-            .args(["--side", "hubspot"])
-            .env("DATABASE_URL", &db.url)
-            .env("HS_TOKEN", "sim-token")
-            .env("SF", "sim-secret"))
-    };
+    file
+}
+
+/// `hubsync backfill --object <object> --side hubspot <extra…>` with `config`.
+fn backfill_cmd(
+    db: &TestDatabase,
+    config: &tempfile::NamedTempFile,
+    object: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    run(hubsync()
+        .args(["--config", config.path().to_str().unwrap(), "backfill", "--object", object])
+        .args(["--side", "hubspot"])
+        .args(extra)
+        .env("DATABASE_URL", &db.url)
+        .env("HS_TOKEN", "sim-token")
+        .env("SF", "sim-secret"))
+}
+
+// The binary runs blocking on a test thread while the simulator serves on another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backfill_command_reads_an_object_and_names_an_unknown_one() {
+    let (db, pool, sim, _api) = setup(40).await;
+    let file = cli_config(&sim);
+    let backfill = |object: &str| backfill_cmd(&db, &file, object, &[]);
     let output = backfill("people");
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
@@ -112,6 +127,107 @@ async fn the_backfill_command_reads_an_object_and_names_an_unknown_one() {
         text(&unknown.stderr)
             .contains("no [[sync]] block names object `tickets`; configured: people")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_since_a_plain_date_journals_only_records_modified_on_or_after_that_day() {
+    let (db, pool, sim, _api) = setup(0).await;
+    sim.clock().advance(chrono::Duration::days(-3));
+    for i in 0..5 {
+        sim.seed("contacts", json!({"email": format!("old{i}@x.com")})).unwrap();
+    }
+    sim.clock().advance(chrono::Duration::days(3));
+    let mut recent: Vec<String> = (0..7)
+        .map(|i| sim.seed("contacts", json!({"email": format!("new{i}@x.com")})).unwrap())
+        .map(|id| id.to_string())
+        .collect();
+    recent.sort();
+    let file = cli_config(&sim);
+    let today = sim.clock().now().date_naive().format("%Y-%m-%d").to_string();
+    let output = backfill_cmd(&db, &file, "contacts", &["--since", &today]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let rows = journal::query(&pool, &JournalFilter::default(), 100).await.unwrap();
+    let mut journalled: Vec<String> = rows.into_iter().map(|r| r.record_id).collect();
+    journalled.sort();
+    assert_eq!(journalled, recent, "only the records modified since midnight UTC today");
+
+    let bad = backfill_cmd(&db, &file, "contacts", &["--since", "2026-02-30"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("`2026-02-30`"), "{}", text(&bad.stderr));
+}
+
+/// The `key=value` field of a log line, as a number.
+fn field(line: &str, key: &str) -> Option<u64> {
+    let start = line.find(&format!(" {key}="))? + key.len() + 2;
+    line[start..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_backfill_logs_progress_from_its_checkpoint_with_a_rate_and_an_eta() {
+    let (db, pool, sim, api) = setup(250).await;
+    let first = Backfill::new(spec(), api, pool.clone(), None);
+    let before = first.next_page().await.unwrap().read as u64;
+    assert!(before > 0 && before < 250);
+    drop(first); // killed after its first page
+
+    let file = cli_config(&sim);
+    let output = backfill_cmd(&db, &file, "contacts", &["--progress-every", "0s"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("backfill progress")).collect();
+    assert!(!lines.is_empty(), "no progress lines when stderr is not a terminal:\n{stderr}");
+    for line in &lines {
+        assert_eq!(field(line, "total"), Some(250), "{line}");
+        assert!(field(line, "rate").is_some() && field(line, "eta_s").is_some(), "{line}");
+    }
+    let first_read = field(lines[0], "read").unwrap();
+    assert!(first_read > before, "the position starts at the checkpoint's {before}: {}", lines[0]);
+    let last = lines.last().unwrap();
+    assert_eq!((field(last, "read"), field(last, "eta_s")), (Some(250), Some(0)), "{last}");
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains(&format!("(after {before} read before it resumed)")), "{stdout}");
+    assert_eq!(count(&pool).await, 250);
+}
+
+fn salesforce_spec() -> PollerSpec {
+    PollerSpec {
+        connector: "salesforce".into(),
+        side: Side::External,
+        object: "Contact".into(),
+        fields: vec!["LastName".into()],
+        interval: Duration::from_secs(1),
+    }
+}
+
+#[tokio::test]
+async fn a_salesforce_backfill_whose_query_locator_is_gone_resumes_and_journals_every_record_once()
+{
+    let db = TestDatabase::create().await;
+    let pool = PgPool::connect(&db.url).await.unwrap();
+    hubsync::db::migrate(&pool).await.unwrap();
+    let salesforce = crate::connector_salesforce::sim().await;
+    let total = 2300;
+    for i in 0..total {
+        salesforce.seed("Contact", json!({"LastName": format!("N{i}")})).unwrap();
+    }
+    let api: Arc<dyn Connector> = Arc::new(crate::connector_salesforce::connector(&salesforce));
+    let first = Backfill::new(salesforce_spec(), api.clone(), pool.clone(), None);
+    assert!(!first.next_page().await.unwrap().done);
+    let Checkpoint::At(token) = first.checkpoint().await.unwrap() else { panic!("a checkpoint") };
+    // the process reads the next (last) page and is killed before committing it: Salesforce
+    // has served that query's last page, and would drop an idle locator after 15 minutes
+    let fields = ["LastName".to_string()];
+    api.read_all("Contact", Some(&token), &fields).await.unwrap();
+    drop(first);
+
+    let resumed = Backfill::new(salesforce_spec(), api, pool.clone(), None);
+    while !resumed.next_page().await.unwrap().done {}
+    let ids: Vec<String> =
+        sqlx::query_scalar("select record_id from hubsync.journal").fetch_all(&pool).await.unwrap();
+    let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!((ids.len(), distinct.len()), (total, total), "every record exactly once");
+    assert_eq!(resumed.checkpoint().await.unwrap(), Checkpoint::Complete);
+    assert_eq!(resumed.records_read().await.unwrap(), total as u64);
 }
 
 #[tokio::test]

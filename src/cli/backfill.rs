@@ -23,12 +23,16 @@ pub struct BackfillArgs {
     pub object: String,
     #[arg(long, value_enum, default_value_t = SideChoice::Both)]
     pub side: SideChoice,
-    /// Only records modified at or after this RFC 3339 time or age (`30days`).
+    /// Only records modified at or after this RFC 3339 time, date (`2026-11-30`, midnight
+    /// UTC) or age (`30days`).
     #[arg(long, value_parser = crate::journal::parse_when)]
     pub since: Option<DateTime<Utc>>,
     /// Start over instead of resuming from the last checkpoint.
     #[arg(long)]
     pub restart: bool,
+    /// How often a progress line is logged when stderr is not a terminal.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
+    pub progress_every: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -48,7 +52,7 @@ pub async fn run(settings: &Settings, pool: &PgPool, args: BackfillArgs) -> Resu
         if args.restart {
             backfill.restart().await?;
         }
-        drive(&backfill).await?;
+        drive(&backfill, args.progress_every).await?;
     }
     Ok(())
 }
@@ -87,7 +91,7 @@ fn chosen(settings: &Settings, args: &BackfillArgs) -> Result<Vec<PollerSpec>, C
     Ok(plan::specs(settings).into_iter().filter(wanted).collect())
 }
 
-async fn drive(backfill: &Backfill) -> Result<(), CliError> {
+async fn drive(backfill: &Backfill, log_every: Duration) -> Result<(), CliError> {
     let spec = backfill.spec();
     let name = format!("{}/{}", spec.connector, spec.object);
     if backfill.checkpoint().await? == Checkpoint::Complete {
@@ -95,39 +99,50 @@ async fn drive(backfill: &Backfill) -> Result<(), CliError> {
         return Ok(());
     }
     let total = backfill.expected_total().await;
-    let progress = Progress::new(&name, total);
+    // a resumed backfill's position starts at what its earlier runs read
+    let before = backfill.records_read().await?;
+    let progress = Progress::new(&name, total, before, log_every);
     let (mut read, mut appended) = (0usize, 0u64);
     loop {
         let page = backfill.next_page().await?;
         read += page.read;
         appended += page.appended;
-        progress.update(read, appended);
+        progress.update(before + read as u64, appended);
         if page.done {
             break;
         }
     }
     let elapsed = progress.finish();
     let rate = read as f64 / elapsed.as_secs_f64().max(0.001);
+    let resumed = if before > 0 {
+        format!(" (after {before} read before it resumed)")
+    } else {
+        String::new()
+    };
     println!(
-        "backfill {name}: {read} records read, {appended} newly journalled in {:.1} s ({rate:.0} records/s)",
+        "backfill {name}: {read} records read{resumed}, {appended} newly journalled in {:.1} s ({rate:.0} records/s)",
         elapsed.as_secs_f64()
     );
     Ok(())
 }
 
 /// A progress bar with records per second on a terminal; a log line every few seconds
-/// otherwise.
+/// otherwise. Positions count every record read since the backfill began, earlier runs
+/// included; rates count this run's.
 struct Progress {
     bar: Option<ProgressBar>,
     name: String,
     total: Option<u64>,
+    /// Records read before this run.
+    before: u64,
     started: Instant,
+    log_every: Duration,
     last_log: std::cell::Cell<Instant>,
 }
 
 impl Progress {
     /// With a known total the bar shows its share done and an ETA; without, a spinner.
-    fn new(name: &str, total: Option<u64>) -> Self {
+    fn new(name: &str, total: Option<u64>, before: u64, log_every: Duration) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let (bar, template) = match total {
                 Some(total) => (
@@ -142,25 +157,32 @@ impl Progress {
             let style = ProgressStyle::with_template(template).expect("a valid template");
             bar.set_style(style);
             bar.set_prefix(name.to_string());
+            // the rate and ETA measure this run: start the estimate at the earlier position
+            bar.set_position(before);
+            bar.tick();
+            bar.reset_eta();
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
         let now = Instant::now();
         let last_log = std::cell::Cell::new(now);
-        Progress { bar, name: name.to_string(), total, started: now, last_log }
+        let name = name.to_string();
+        Progress { bar, name, total, before, started: now, log_every, last_log }
     }
 
-    fn update(&self, read: usize, appended: u64) {
+    /// `read` counts every record read since the backfill began.
+    fn update(&self, read: u64, appended: u64) {
         if let Some(bar) = &self.bar {
-            bar.set_position(read as u64);
+            bar.set_position(read);
             bar.set_message(format!("{appended} journalled"));
-        } else if self.last_log.get().elapsed() >= Duration::from_secs(5) {
+        } else if self.last_log.get().elapsed() >= self.log_every {
             self.last_log.set(Instant::now());
             let elapsed = self.started.elapsed().as_secs_f64().max(0.001);
-            let rate = read as f64 / elapsed;
-            let eta_s =
-                self.total.map(|t| ((t as f64 - read as f64).max(0.0) / rate.max(0.001)).round());
-            tracing::info!(backfill = %self.name, read, appended, total = self.total, rate = rate.round(), eta_s, "backfill progress");
+            let rate = read.saturating_sub(self.before) as f64 / elapsed;
+            let eta_s = self
+                .total
+                .map(|t| (t.saturating_sub(read) as f64 / rate.max(0.001)).round() as u64);
+            tracing::info!(backfill = %self.name, read, appended, total = self.total, rate = rate.round() as u64, eta_s, "backfill progress");
         }
     }
 

@@ -71,6 +71,19 @@ impl Backfill {
         })
     }
 
+    /// Records read by the committed pages so far, over every run since the last restart.
+    pub async fn records_read(&self) -> Result<u64, IngestError> {
+        let read: Option<i64> = sqlx::query_scalar(
+            "select records_read from hubsync.cursors
+             where connector = $1 and object_type = $2 and stream = 'backfill'",
+        )
+        .bind(&self.spec.connector)
+        .bind(&self.spec.object)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(read.map_or(0, |n| n.max(0) as u64))
+    }
+
     /// How many records the source says it holds, for the progress bar's ETA; `None` when
     /// it cannot say, or when `--since` makes the total meaningless.
     pub async fn expected_total(&self) -> Option<u64> {
@@ -116,7 +129,7 @@ impl Backfill {
             .collect();
         let mut tx = self.pool.begin().await?;
         let appended = journal::append(&mut *tx, &changes).await?;
-        self.save(&mut tx, page.next.as_deref()).await?;
+        self.save(&mut tx, page.next.as_deref(), page.records.len()).await?;
         tx.commit().await?;
         announce(&self.spec, &self.doorbell, appended, Arrival::Backfill);
         Ok(PageOutcome { read: page.records.len(), appended, done: page.next.is_none() })
@@ -126,18 +139,22 @@ impl Backfill {
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
         next: Option<&str>,
+        read: usize,
     ) -> Result<(), IngestError> {
         let state = if next.is_some() { "running" } else { "complete" };
         sqlx::query(
-            "insert into hubsync.cursors (connector, object_type, stream, position_ts, position_id, token)
-             values ($1, $2, 'backfill', now(), $3, $4)
+            "insert into hubsync.cursors
+                 (connector, object_type, stream, position_ts, position_id, token, records_read)
+             values ($1, $2, 'backfill', now(), $3, $4, $5)
              on conflict (connector, object_type, stream) do update
-                 set position_ts = now(), position_id = $3, token = $4, updated_at = now()",
+                 set position_ts = now(), position_id = $3, token = $4, updated_at = now(),
+                     records_read = hubsync.cursors.records_read + $5",
         )
         .bind(&self.spec.connector)
         .bind(&self.spec.object)
         .bind(state)
         .bind(next)
+        .bind(read as i64)
         .execute(&mut **tx)
         .await?;
         Ok(())

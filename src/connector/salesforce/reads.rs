@@ -75,21 +75,28 @@ pub async fn read_batch(
         .collect())
 }
 
-/// A backfill page: every live record in Id order; `page` is the query locator.
+/// Records per backfill page.
+pub const ALL_PAGE: usize = 2000;
+
+/// A backfill page: live records in Id order after `page`, the last Id of the page before.
+/// Each page is a fresh keyset query, never a query locator: locators expire (after about
+/// 15 idle minutes, or once their last page was served to a process that then died), and a
+/// checkpoint holding one could never be resumed.
 pub async fn read_all(
     client: &Client,
     object: &str,
     page: Option<&str>,
     fields: &[String],
 ) -> Result<RecordPage, ConnectorError> {
-    let request = match page {
-        Some(locator) => SfRequest { absolute: true, ..SfRequest::new(Method::GET, locator) },
-        None => SfRequest::new(Method::GET, "/query").query("q", all_soql(object, fields)),
-    };
-    let body = client.call(&request).await?;
-    let records = body["records"].as_array().into_iter().flatten().filter_map(record).collect();
-    let next = body["nextRecordsUrl"].as_str().filter(|_| body["done"] == false);
-    Ok(RecordPage { records, next: next.map(str::to_string) })
+    let soql = all_soql(object, fields, page, ALL_PAGE);
+    let body = client.call(&SfRequest::new(Method::GET, "/query").query("q", soql)).await?;
+    let rows = body["records"].as_array().map(Vec::as_slice).unwrap_or_default();
+    // fewer rows than asked for ends the listing; a partial batch (Salesforce may shorten
+    // one) continues after its last Id rather than through the locator
+    let more = rows.len() >= ALL_PAGE || body["done"] == false;
+    let last = rows.last().and_then(|row| row["Id"].as_str()).map(str::to_string);
+    let records = rows.iter().filter_map(record).collect();
+    Ok(RecordPage { records, next: last.filter(|_| more) })
 }
 
 /// `getDeleted` from `since` (clamped to the 15 days Salesforce keeps) to now.

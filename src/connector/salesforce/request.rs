@@ -84,10 +84,11 @@ pub fn changes_soql(object: &str, fields: &[String], since: DateTime<Utc>) -> St
     )
 }
 
-/// Every live record, in Id order, for a backfill.
-pub fn all_soql(object: &str, fields: &[String]) -> String {
+/// Up to `limit` live records in Id order after the Id `after`, for a backfill page.
+pub fn all_soql(object: &str, fields: &[String], after: Option<&str>, limit: usize) -> String {
     let select = select_list(object, fields, &["Id", "SystemModstamp"]);
-    format!("SELECT {select} FROM {object} ORDER BY Id")
+    let after = after.map(|id| format!(" WHERE Id > {}", soql_string(id))).unwrap_or_default();
+    format!("SELECT {select} FROM {object}{after} ORDER BY Id LIMIT {limit}")
 }
 
 /// Records whose `field` is one of `values`.
@@ -126,6 +127,20 @@ mod tests {
              WHERE SystemModstamp >= 2026-01-02T03:04:05Z ORDER BY SystemModstamp, Id"
         );
         assert!(!changes_soql("Opportunity", &[], since).contains("MasterRecordId"));
+    }
+
+    #[test]
+    fn a_backfill_page_is_a_keyset_query_after_the_last_id() {
+        let fields = ["LastName".to_string()];
+        assert_eq!(
+            all_soql("Contact", &fields, None, 2000),
+            "SELECT Id, SystemModstamp, LastName FROM Contact ORDER BY Id LIMIT 2000"
+        );
+        assert_eq!(
+            all_soql("Contact", &fields, Some("003000000000001AAA"), 2000),
+            "SELECT Id, SystemModstamp, LastName FROM Contact \
+             WHERE Id > '003000000000001AAA' ORDER BY Id LIMIT 2000"
+        );
     }
 
     #[test]
