@@ -215,6 +215,86 @@ async fn with_two_replicas_one_holds_the_poller_lock_and_the_other_takes_over_wh
     assert!(!first.hold().await, "the old holder does not get it back while it is held");
 }
 
+/// A HubSpot simulator with `n` contacts `{prefix}{i}@x.com`, searched `delay` slowly.
+async fn slow_portal(n: usize, prefix: &str, delay: Duration) -> hubsync::sim::hubspot::HubspotSim {
+    use hubsync::sim::faults::{Fault, FaultRule, Trigger};
+    let sim = crate::connector_hubspot::sim(hubsync::sim::hubspot::RateProfile::UNLIMITED).await;
+    for i in 0..n {
+        sim.seed("contacts", json!({"email": format!("{prefix}{i}@x.com")})).unwrap();
+    }
+    sim.clock().advance(chrono::Duration::seconds(60));
+    let search = "/crm/v3/objects/contacts/search";
+    sim.inject(FaultRule::new(search, Fault::Delay(delay), Trigger::Fraction(1.0)));
+    sim
+}
+
+fn portal_poller(pool: &PgPool, sim: &hubsync::sim::hubspot::HubspotSim) -> Poller {
+    let api: Arc<dyn Connector> =
+        Arc::new(crate::connector_hubspot::connector(sim, crate::connector_hubspot::generous()));
+    poller(pool, api, Side::Hubspot, "contacts", &["email"])
+}
+
+/// Journal rows of the first replica's portal committed after `at`.
+async fn committed_after(pool: &PgPool, at: chrono::DateTime<chrono::Utc>) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from hubsync.journal
+         where received_at > $1 and properties -> 'email' ->> 'value' like 'first%'",
+    )
+    .bind(at)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+async fn eventually(what: &str, check: impl AsyncFn() -> bool) {
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{what} did not happen within 5 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_running_pollers_only_the_lock_holder_reads_and_after_a_takeover_it_commits_nothing()
+{
+    let (_db, pool) = migrated().await;
+    // each replica sees its own copy of the portal, so the simulators count their reads apart
+    let first_sim = slow_portal(3000, "first", Duration::from_millis(60)).await;
+    let second_sim = slow_portal(20, "second", Duration::ZERO).await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let first = tokio::spawn(portal_poller(&pool, &first_sim).run(shutdown.clone()));
+    eventually("the first page", async || !rows(&pool).await.is_empty()).await;
+    let second = tokio::spawn(portal_poller(&pool, &second_sim).run(shutdown.clone()));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(second_sim.stats().total_requests(), 0, "only the lock holder reads");
+
+    // the holder's connection is killed while it is still draining its feed
+    let pid: i32 = sqlx::query_scalar(
+        "select pid from pg_locks where locktype = 'advisory' and granted
+           and database = (select oid from pg_database where datname = current_database())",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    sqlx::query("select pg_terminate_backend($1)").bind(pid).execute(&pool).await.unwrap();
+    let killed_at: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("select clock_timestamp()").fetch_one(&pool).await.unwrap();
+    eventually("the takeover", async || second_sim.stats().total_requests() > 0).await;
+    // a read in flight at the kill may finish; after it the old holder reads nothing more
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let first_reads = first_sim.stats().total_requests();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(first_sim.stats().total_requests(), first_reads, "the old holder stopped reading");
+    assert_eq!(committed_after(&pool, killed_at).await, 0, "the old holder committed nothing");
+    assert!(rows(&pool).await.len() < 3000, "the old holder did not finish its feed");
+    shutdown.cancel();
+    for task in [first, second] {
+        tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap();
+    }
+}
+
 #[test]
 fn the_example_config_runs_one_poller_per_connector_and_object_with_every_field_it_reads() {
     let sources = hubsync::config::ConfigSources {

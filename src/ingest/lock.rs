@@ -48,6 +48,13 @@ impl PollerLock {
         false
     }
 
+    /// The connection that holds the lock, while it is held. Work committed on it commits
+    /// only while the lock is held: if the connection died, so did the lock, and the commit
+    /// fails instead of racing the replica that took over.
+    pub fn connection(&mut self) -> Option<&mut PgConnection> {
+        self.held.as_mut()
+    }
+
     /// Gives the lock up, e.g. on shutdown, so another replica takes over at once.
     pub async fn release(&mut self) {
         if let Some(mut conn) = self.held.take() {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 use tokio_util::sync::CancellationToken;
 
 use super::cursor::{self, Cursor, CursorKey};
@@ -126,6 +126,26 @@ impl Poller {
 
     /// Appends the page and moves the cursor past it, in one transaction.
     pub async fn commit_page(&self, page: &ChangePage) -> Result<u64, IngestError> {
+        self.commit_on(None, page).await
+    }
+
+    /// A transaction on `held` (the poller lock's connection), else on the pool.
+    async fn begin<'c>(
+        &self,
+        held: Option<&'c mut PgConnection>,
+    ) -> Result<Transaction<'c, Postgres>, sqlx::Error> {
+        match held {
+            Some(conn) => conn.begin().await,
+            None => self.pool.begin().await,
+        }
+    }
+
+    /// [`Poller::commit_page`] in a transaction on `held`, when given.
+    async fn commit_on(
+        &self,
+        held: Option<&mut PgConnection>,
+        page: &ChangePage,
+    ) -> Result<u64, IngestError> {
         let mut changes: Vec<NewChange> = page.changes.iter().map(|c| self.change(c)).collect();
         self.mark_restores(&mut changes).await?;
         let next = Cursor {
@@ -134,7 +154,7 @@ impl Poller {
             token: Some(page.next.encode()),
         };
         let settled = presettle::settled(self.presettle.as_deref(), &self.pool, &changes).await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin(held).await?;
         let appended = journal::append_settled(&mut *tx, &changes, &settled).await?;
         cursor::advance(&mut *tx, self.key("changes"), &next).await?;
         tx.commit().await?;
@@ -172,14 +192,24 @@ impl Poller {
     /// One step: read a page and commit it.
     #[tracing::instrument(skip(self), fields(connector = %self.spec.connector, object = %self.spec.object))]
     pub async fn run_once(&self) -> Result<PollOutcome, IngestError> {
+        self.step(None).await
+    }
+
+    /// One step, committed on `held` when given.
+    async fn step(&self, held: Option<&mut PgConnection>) -> Result<PollOutcome, IngestError> {
         let page = self.read_page().await?;
-        let appended = self.commit_page(&page).await?;
+        let appended = self.commit_on(held, &page).await?;
         Ok(PollOutcome { read: page.changes.len(), appended, more: page.more })
     }
 
     /// Journals records deleted since the `deleted` cursor: the safety net for deletes the
     /// change feed does not show (HubSpot archiving does not bump the last-modified date).
     pub async fn poll_deletes(&self) -> Result<u64, IngestError> {
+        self.deletes_on(None).await
+    }
+
+    /// [`Poller::poll_deletes`], committed on `held` when given.
+    async fn deletes_on(&self, held: Option<&mut PgConnection>) -> Result<u64, IngestError> {
         let stored = cursor::load(&self.pool, self.key("deleted")).await?;
         let since = if stored.timestamp == DateTime::<Utc>::UNIX_EPOCH {
             // the first look goes back two weeks: Salesforce keeps no more (older asks get
@@ -191,7 +221,7 @@ impl Poller {
         let deleted = self.api.read_deletes(&self.spec.object, since).await?;
         let Some(latest) = deleted.iter().map(|d| d.deleted_at).max() else { return Ok(0) };
         let changes: Vec<NewChange> = deleted.iter().map(|d| self.deletion(d)).collect();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin(held).await?;
         let appended = journal::append(&mut *tx, &changes).await?;
         let next = Cursor { timestamp: latest, id: String::new(), token: None };
         cursor::advance(&mut *tx, self.key("deleted"), &next).await?;
@@ -233,12 +263,10 @@ impl Poller {
     pub async fn run(self, shutdown: CancellationToken) {
         let mut lock = PollerLock::new(self.pool.clone(), &self.spec.connector, &self.spec.object);
         while !shutdown.is_cancelled() {
-            if lock.hold().await {
-                // a poll cut short commits nothing: its page is read again next time
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = self.poll_until_caught_up(&shutdown) => {}
-                }
+            // a poll cut short commits nothing: its page is read again next time
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.poll_while_held(&mut lock, &shutdown) => {}
             }
             tokio::select! {
                 _ = shutdown.cancelled() => {}
@@ -248,9 +276,15 @@ impl Poller {
         lock.release().await;
     }
 
-    async fn poll_until_caught_up(&self, shutdown: &CancellationToken) {
+    /// Drains the feed, then checks deletes. The lock is checked before every read, and
+    /// every page commits on the lock's own connection: once another replica has taken
+    /// over, this one neither reads nor commits again.
+    async fn poll_while_held(&self, lock: &mut PollerLock, shutdown: &CancellationToken) {
         loop {
-            match self.run_once().await {
+            if !lock.hold().await {
+                return;
+            }
+            match self.step(lock.connection()).await {
                 Ok(outcome) if outcome.more && !shutdown.is_cancelled() => continue,
                 Ok(_) => break,
                 Err(err) => {
@@ -259,7 +293,10 @@ impl Poller {
                 }
             }
         }
-        if let Err(err) = self.poll_deletes().await {
+        if !lock.hold().await {
+            return;
+        }
+        if let Err(err) = self.deletes_on(lock.connection()).await {
             tracing::warn!(error = %crate::error_kind::report(&err), "delete poll failed; will retry");
         }
     }
