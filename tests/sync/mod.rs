@@ -8,6 +8,7 @@ mod conflicts;
 mod crash;
 mod echoes;
 mod failures;
+mod hydration;
 mod operator;
 mod plan;
 mod portals;
