@@ -73,6 +73,35 @@ async fn journal_ls_lists_rows_newest_first_and_filters_them() {
 }
 
 #[tokio::test]
+async fn journal_ls_since_and_until_select_rows_by_when_they_were_received() {
+    let (db, pool) = seeded().await;
+    sqlx::query("update hubsync.journal set received_at = now() - interval '3 hours' where record_id = '101'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let records = |args: &[&str]| {
+        let output = journal_cmd(&db, &[&["ls", "--json"], args].concat());
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let ids: Vec<String> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["record_id"].as_str().unwrap().to_string())
+            .collect();
+        ids
+    };
+    assert_eq!(records(&["--until", "2h"]), ["101"]);
+    assert_eq!(records(&["--since", "2h"]), ["103", "102"]);
+    assert_eq!(records(&["--since", "4h", "--until", "2h"]), ["101"]);
+    let yesterday = (Utc::now() - chrono::Duration::days(1)).date_naive().to_string();
+    assert_eq!(records(&["--since", &yesterday]), ["103", "102", "101"]);
+    let output = journal_cmd(&db, &["ls", "--until", "soon"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("`soon`"), "{}", text(&output.stderr));
+}
+
+#[tokio::test]
 async fn journal_show_tells_the_story_of_a_row_with_every_attempt() {
     let (db, pool) = seeded().await;
     let id: i64 = sqlx::query_scalar("select id from hubsync.journal where record_id = '102'")

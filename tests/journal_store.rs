@@ -268,6 +268,96 @@ async fn queries_filter_by_side_object_record_status_error_kind_and_page_by_id()
     assert!(journal::query(&pool, &kind, 10).await.unwrap().is_empty());
 }
 
+#[tokio::test]
+async fn queries_keep_rows_received_inside_a_since_and_until_window() {
+    let (_db, pool) = migrated().await;
+    let page: Vec<_> = (1..=4).map(|i| change(&i.to_string(), i, "a@x.com")).collect();
+    journal::append(&pool, &page).await.unwrap();
+    // records 1 and 2 arrived three hours ago, 3 an hour and a half ago, 4 just now
+    sqlx::query(
+        "update hubsync.journal set received_at = now() - case record_id
+             when '1' then interval '3 hours' when '2' then interval '3 hours'
+             when '3' then interval '90 minutes' else interval '0' end",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let hours_ago = |h: i64| Some(Utc::now() - chrono::Duration::hours(h));
+    let records = |filter: JournalFilter| {
+        let pool = pool.clone();
+        async move {
+            let rows = journal::query(&pool, &filter, 10).await.unwrap();
+            rows.into_iter().map(|r| r.record_id).collect::<Vec<_>>()
+        }
+    };
+    let since_past = JournalFilter { since: hours_ago(2), ..Default::default() };
+    assert_eq!(records(since_past).await, ["4", "3"]);
+    let until = JournalFilter { until: hours_ago(1), ..Default::default() };
+    assert_eq!(records(until).await, ["3", "2", "1"]);
+    let window = JournalFilter { since: hours_ago(2), until: hours_ago(1), ..Default::default() };
+    assert_eq!(records(window).await, ["3"]);
+    let long_ago = JournalFilter { since: hours_ago(24), ..Default::default() };
+    assert_eq!(records(long_ago).await, ["4", "3", "2", "1"]);
+    let before_all = JournalFilter { until: hours_ago(4), ..Default::default() };
+    assert!(records(before_all).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_claim_inside_a_rolled_back_transaction_leaves_the_row_unleased() {
+    let (_db, pool) = migrated().await;
+    journal::append(&pool, &[change("1", 1, "a@x.com"), change("1", 2, "b@x.com")]).await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    let held = journal::claim_in(&mut tx, "w1", 10, LEASE).await.unwrap();
+    assert_eq!(held.len(), 1, "one change of a record at a time");
+    let followers = journal::claim_followers(&mut *tx, "w1", &held, LEASE).await.unwrap();
+    assert_eq!(followers.len(), 1);
+    let sort: String = sqlx::query_scalar("select current_setting('enable_sort')")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(sort, "on", "the claim leaves the caller's planner settings alone");
+    tx.rollback().await.unwrap();
+
+    let unleased: Vec<(Option<String>, i32)> =
+        sqlx::query_as("select claimed_by, attempts from hubsync.journal order by id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(unleased, [(None, 0), (None, 0)], "the leases rolled back with the transaction");
+    let taken = journal::claim(&pool, "w2", 10, LEASE).await.unwrap();
+    assert_eq!(taken.len(), 1, "another worker can claim it at once");
+
+    let mut tx = pool.begin().await.unwrap();
+    assert!(journal::claim_in(&mut tx, "w3", 10, LEASE).await.unwrap().is_empty(), "w2 holds it");
+    tx.commit().await.unwrap();
+    journal::complete(&pool, "w2", taken[0].id, Completion::Applied, "applied").await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let next = journal::claim_in(&mut conn, "w3", 10, LEASE).await.unwrap();
+    assert_eq!(next.len(), 1, "outside a transaction the claim commits on its own");
+    assert_eq!(journal::claim(&pool, "w4", 10, LEASE).await.unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_consumer_still_wakes_on_its_poll_interval_when_no_doorbell_or_notify_comes() {
+    let (_db, pool) = migrated().await;
+    let doorbell = journal::Doorbell::new(pool.clone());
+    let interval = Duration::from_millis(300);
+    for mut waker in [
+        journal::Waker::connect(&doorbell, interval).await,
+        journal::Waker::polling(&doorbell, interval),
+    ] {
+        // a row lands without a ring: only the poll interval can wake the consumer
+        journal::append(&pool, &[change("1", 1, "a@x.com")]).await.unwrap();
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let started = std::time::Instant::now();
+        let woke = tokio::time::timeout(Duration::from_secs(10), waker.wait(&shutdown)).await;
+        assert!(woke.is_ok(), "the consumer never woke");
+        let waited = started.elapsed();
+        assert!(waited >= interval - Duration::from_millis(20), "woke early: {waited:?}");
+        assert!(waited < Duration::from_secs(5), "woke late: {waited:?}");
+    }
+}
+
 async fn wakes_within(waker: &mut journal::Waker, limit: Duration) -> bool {
     let shutdown = tokio_util::sync::CancellationToken::new();
     let started = std::time::Instant::now();

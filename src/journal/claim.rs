@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sqlx::{PgExecutor, PgPool, Postgres};
+use sqlx::{Acquire, Connection, PgConnection, PgExecutor, PgPool, Postgres};
 
 use super::change::{JournalRow, ROW_COLUMNS, RawRow, Status, convert};
 use super::error::JournalError;
@@ -17,15 +17,55 @@ pub async fn claim(
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<JournalRow>, JournalError> {
-    let sql = format!("{CLAIM_SQL} returning {ROW_COLUMNS}");
     let mut tx = walk_in_order(pool).await?;
+    let rows = claim_rows(&mut tx, worker, limit, lease).await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// [`claim`] on a connection the caller controls: inside the caller's transaction the
+/// leases commit or roll back with it. It runs in a savepoint (or a transaction of its own
+/// on a connection outside one) and leaves the planner settings as it found them.
+pub async fn claim_in(
+    conn: &mut PgConnection,
+    worker: &str,
+    limit: i64,
+    lease: Duration,
+) -> Result<Vec<JournalRow>, JournalError> {
+    let mut tx = Connection::begin(conn).await?;
+    let (sort, jit): (String, String) = sqlx::query_as(
+        "with before as materialized
+             (select current_setting('enable_sort') as sort, current_setting('jit') as jit)
+         select sort, jit, set_config('enable_sort', 'off', true), set_config('jit', 'off', true)
+         from before",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map(|(sort, jit, _, _): (String, String, String, String)| (sort, jit))?;
+    let rows = claim_rows(&mut tx, worker, limit, lease).await?;
+    sqlx::query("select set_config('enable_sort', $1, true), set_config('jit', $2, true)")
+        .bind(sort)
+        .bind(jit)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// The claim itself, in per-record order, on a connection in a transaction.
+async fn claim_rows(
+    conn: &mut PgConnection,
+    worker: &str,
+    limit: i64,
+    lease: Duration,
+) -> Result<Vec<JournalRow>, JournalError> {
+    let sql = format!("{CLAIM_SQL} returning {ROW_COLUMNS}");
     let rows: Vec<RawRow> = sqlx::query_as(&sql)
         .bind(worker)
         .bind(limit)
         .bind(lease.as_secs_f64())
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await?;
-    tx.commit().await?;
     let mut rows = convert(rows)?;
     rows.sort_by_key(|row| (row.occurred_at, row.id));
     Ok(rows)
@@ -230,13 +270,15 @@ pub async fn release<'e>(
 
 /// Claims, behind rows this worker already holds, the later pending upserts of the same
 /// records, so a burst of changes to one record (a webhook per property) is decided once.
-/// An upsert queued behind a pending delete, merge or restore is left for later.
-pub async fn claim_followers(
-    pool: &sqlx::PgPool,
+/// An upsert queued behind a pending delete, merge or restore is left for later. On a pool,
+/// or on a connection or transaction the caller controls.
+pub async fn claim_followers<'a>(
+    db: impl Acquire<'a, Database = Postgres>,
     worker: &str,
     leaders: &[JournalRow],
     lease: Duration,
 ) -> Result<Vec<JournalRow>, JournalError> {
+    let mut conn = db.acquire().await?;
     let connectors: Vec<&str> = leaders.iter().map(|r| r.connector.as_str()).collect();
     let objects: Vec<&str> = leaders.iter().map(|r| r.object_type.as_str()).collect();
     let records: Vec<&str> = leaders.iter().map(|r| r.record_id.as_str()).collect();
@@ -257,7 +299,7 @@ pub async fn claim_followers(
     .bind(connectors)
     .bind(objects)
     .bind(records)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let held: std::collections::HashSet<i64> = leaders.iter().map(|r| r.id).collect();
     let mut blocked: std::collections::HashSet<(String, String, String)> = Default::default();
@@ -290,7 +332,7 @@ pub async fn claim_followers(
         .bind(worker)
         .bind(lease.as_secs_f64())
         .bind(&wanted)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
     let mut rows = convert(rows)?;
     rows.sort_by_key(|row| (row.occurred_at, row.id));

@@ -12,7 +12,8 @@ mod wake;
 pub(crate) use change::leased;
 pub use change::{Arrival, ChangeKind, JournalRow, NewChange, PropertyChange, Status};
 pub use claim::{
-    Completion, claim, claim_followers, complete, complete_many, fail, release, walk_in_order,
+    Completion, claim, claim_followers, claim_in, complete, complete_many, fail, release,
+    walk_in_order,
 };
 pub use error::JournalError;
 pub use operate::{OperatorAction, REQUEUEABLE, SKIPPABLE, act, requeue, skip};
