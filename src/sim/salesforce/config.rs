@@ -78,10 +78,11 @@ impl Default for SimConfig {
 /// Field `type`s are describe's names (`string`, `textarea`, `email`, `phone`, `url`,
 /// `picklist`, `multipicklist`, `boolean`, `int`, `double`, `currency`, `percent`, `date`,
 /// `datetime`, `reference`); a field may also set `label`, `length`, `required`, `unique`,
-/// `picklistValues`, `restricted` and `referenceTo`. In records, `"@Object#N"` stands for the
-/// id of the N-th seeded record of that object (objects are seeded in the order User,
-/// Account, Contact, Lead, Opportunity, Case, Task, Event, then custom objects). Seeded
-/// records may set audit fields such as `CreatedDate` and `LastModifiedDate`.
+/// `picklistValues`, `restricted`, `referenceTo` and `createOnly` (set on create only). In
+/// records, `"@Object#N"` stands for the id of the N-th seeded record of that object
+/// (objects are seeded in the order User, Account, Contact, Lead, Opportunity, Case, Task,
+/// Event, then custom objects). Seeded records may set audit fields such as `CreatedDate`
+/// and `LastModifiedDate`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Seed {
@@ -125,7 +126,14 @@ impl CustomField {
             picklist_values: Vec::new(),
             restricted: false,
             reference_to: Vec::new(),
+            create_only: false,
         }
+    }
+
+    /// Createable but not updateable.
+    pub fn create_only(mut self) -> Self {
+        self.create_only = true;
+        self
     }
 
     pub fn external_id(mut self, unique: bool) -> Self {
