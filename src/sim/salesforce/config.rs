@@ -35,6 +35,10 @@ pub struct SimConfig {
     pub replication_id_limit: usize,
     /// Serve HTTPS with a self-signed certificate made at start.
     pub tls: bool,
+    /// Serve the org's data API on a second listener (its "My Domain" host), named by the
+    /// token response's `instance_url`; the login URL then serves only the token endpoint.
+    /// Plain HTTP only.
+    pub separate_instance: bool,
     pub seed: Seed,
 }
 
@@ -52,6 +56,7 @@ impl Default for SimConfig {
             recycle_bin_retention: Duration::days(15),
             replication_id_limit: 600_000,
             tls: false,
+            separate_instance: false,
             seed: Seed::default(),
         }
     }
