@@ -221,6 +221,23 @@ fn connector_checks_name_each_bad_value() {
 }
 
 #[test]
+fn salesforce_spends_eighty_percent_of_the_daily_allocation_unless_told_otherwise() {
+    let settings = load(SALESFORCE, SECRETS).0.unwrap();
+    let hubsync::config::ConnectorSettings::Salesforce(sf) = &settings.connectors["salesforce"]
+    else {
+        panic!("salesforce connector");
+    };
+    assert_eq!(sf.daily_budget_fraction, 0.8);
+    let half = format!("{SALESFORCE}daily_budget_fraction = 0.5\n");
+    let settings = load(&half, SECRETS).0.unwrap();
+    let hubsync::config::ConnectorSettings::Salesforce(sf) = &settings.connectors["salesforce"]
+    else {
+        panic!("salesforce connector");
+    };
+    assert_eq!(sf.daily_budget_fraction, 0.5);
+}
+
+#[test]
 fn the_tier_sets_the_rate_limits_unless_numbers_are_given() {
     let contents =
         format!("{HUBSPOT}\n[connectors.hubspot.rate_limit]\ntier = \"starter\"\ndaily = 300000\n");

@@ -46,7 +46,7 @@ pub async fn run(settings: &Settings, pool: &PgPool, args: BackfillArgs) -> Resu
     let specs = chosen(settings, &args)?;
     for spec in specs {
         let config = &settings.connectors[&spec.connector];
-        let api = connector::from_settings(config, &settings.instance.id)
+        let api = connector::from_settings(&spec.connector, config, &settings.instance.id)
             .map_err(crate::ingest::IngestError::from)?;
         let backfill = Backfill::new(spec, api, pool.clone(), args.since);
         if args.restart {

@@ -21,9 +21,10 @@ pub fn system_clock() -> Clock {
     std::sync::Arc::new(Utc::now)
 }
 
-/// Builds the connector a config entry describes, with default tuning; `instance` names
-/// this hubsync in Salesforce's echo marker when the entry sets no `client_name`.
+/// Builds the connector the config entry `name` describes, with default tuning; `instance`
+/// names this hubsync in Salesforce's echo marker when the entry sets no `client_name`.
 pub fn from_settings(
+    name: &str,
     settings: &crate::config::ConnectorSettings,
     instance: &str,
 ) -> Result<std::sync::Arc<dyn Connector>, ConnectorError> {
@@ -33,6 +34,7 @@ pub fn from_settings(
             let options = hubspot::HubspotOptions {
                 search_safety_lag: settings.search_safety_lag,
                 concurrency: settings.concurrency,
+                name: name.to_string(),
                 ..Default::default()
             };
             std::sync::Arc::new(hubspot::HubspotConnector::new(settings, options)?)

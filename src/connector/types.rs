@@ -50,7 +50,12 @@ pub struct FieldDescription {
     /// The API's own type name (`enumeration`, `picklist`, …).
     pub api_type: String,
     pub options: Vec<FieldOption>,
+    /// Neither set on create nor updated (system and calculated fields).
     pub read_only: bool,
+    /// Can be set when a record is created.
+    pub createable: bool,
+    /// Can be changed on an existing record; a create-only field is createable only.
+    pub updateable: bool,
     pub required: bool,
     /// Usable as an upsert key (HubSpot `hasUniqueValue`, Salesforce External ID).
     pub unique: bool,
@@ -77,6 +82,8 @@ impl ObjectDescription {
         let mut problems = Vec::new();
         if mapped.written && field.read_only {
             problems.push(FieldProblem::ReadOnly);
+        } else if mapped.written && !field.updateable {
+            problems.push(FieldProblem::NotUpdateable);
         }
         if mapped.kind.as_ref().is_some_and(|kind| *kind != field.kind) {
             problems.push(FieldProblem::Kind { actual: field.kind.clone() });
@@ -108,7 +115,11 @@ pub struct MappedField {
 pub enum FieldProblem {
     Missing,
     ReadOnly,
-    Kind { actual: FieldKind },
+    /// Set on create only, but hubsync also updates existing records through it.
+    NotUpdateable,
+    Kind {
+        actual: FieldKind,
+    },
     UnknownOption(String),
 }
 
@@ -369,6 +380,8 @@ mod tests {
             api_type: String::new(),
             options: vec![FieldOption { value: "Open".into(), label: "Open".into(), active: true }],
             read_only,
+            createable: !read_only,
+            updateable: !read_only,
             required: false,
             unique: false,
         };
@@ -395,6 +408,33 @@ mod tests {
             object.check(&mapped("CreatedDate", Some(FieldKind::Date), &[])),
             vec![FieldProblem::ReadOnly, FieldProblem::Kind { actual: FieldKind::DateTime }]
         );
+    }
+
+    #[test]
+    fn a_create_only_field_is_reported_when_hubsync_writes_it_and_fine_when_it_only_reads() {
+        let object = ObjectDescription {
+            name: "Contact".into(),
+            fields: vec![FieldDescription {
+                name: "Origin__c".into(),
+                label: "Origin".into(),
+                kind: FieldKind::Text,
+                api_type: "string".into(),
+                options: Vec::new(),
+                read_only: false,
+                createable: true,
+                updateable: false,
+                required: false,
+                unique: false,
+            }],
+        };
+        let mapped = |written| MappedField {
+            name: "Origin__c".into(),
+            written,
+            kind: None,
+            values: Vec::new(),
+        };
+        assert_eq!(object.check(&mapped(true)), vec![FieldProblem::NotUpdateable]);
+        assert!(object.check(&mapped(false)).is_empty());
     }
 
     #[test]

@@ -87,7 +87,7 @@ impl fmt::Display for Verification {
 pub async fn run(settings: &Settings, pool: &PgPool) -> Result<Verification, DemoError> {
     let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
     for (name, connector) in &settings.connectors {
-        let built = crate::connector::from_settings(connector, &settings.instance.id)?;
+        let built = crate::connector::from_settings(name, connector, &settings.instance.id)?;
         connectors.insert(name.clone(), built);
     }
     let mut verification = Verification::default();

@@ -83,7 +83,10 @@ pub fn connectors(
                 continue;
             }
             let Some(config) = settings.connectors.get(name) else { continue };
-            built.insert(name.clone(), connector::from_settings(config, &settings.instance.id)?);
+            built.insert(
+                name.clone(),
+                connector::from_settings(name, config, &settings.instance.id)?,
+            );
         }
     }
     Ok(built)

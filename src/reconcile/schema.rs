@@ -1,6 +1,6 @@
 //! Start-up validation of the sync rules against the live schemas of both sides (through
 //! describe): unknown fields, type mismatches, value-map values that are not valid options,
-//! read-only targets, and keys that are not unique.
+//! read-only or create-only targets, and keys that are not unique.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -108,6 +108,9 @@ fn describe(problem: &FieldProblem) -> String {
     match problem {
         FieldProblem::Missing => "no such field".into(),
         FieldProblem::ReadOnly => "is read-only, but the rules write it".into(),
+        FieldProblem::NotUpdateable => "can be set on create only (not updateable), but the rules \
+                                        update it on existing records"
+            .into(),
         FieldProblem::Kind { actual } => {
             format!("the transform expects another type, the API says {actual:?}")
         }

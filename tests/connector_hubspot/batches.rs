@@ -2,6 +2,7 @@
 //! bad batch-mate.
 
 use hubsync::connector::{Connector, ItemResult, UpdateItem};
+use hubsync::sim::faults::{Fault, FaultRule, Trigger};
 use hubsync::sim::hubspot::RateProfile;
 use serde_json::json;
 
@@ -54,6 +55,26 @@ async fn a_whole_batch_refused_for_one_input_is_split_until_the_good_inputs_land
     assert_eq!(sim.count("contacts"), 99);
     // 100 → 50 → 25 inputs still hold both copies; then 12 and 13 part them
     assert_eq!(sim.stats().total_with_status(400), 3);
+}
+
+#[tokio::test]
+async fn a_batch_refused_for_a_reason_of_its_own_costs_three_calls_not_two_hundred() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    add_unique_property(&sim);
+    let hubspot = connector(&sim, generous());
+    // HubSpot refuses every upsert batch alike, whatever inputs it holds
+    let body = json!({"status": "error", "category": "VALIDATION_ERROR",
+                      "message": "ext_id is not a unique property of contacts"});
+    let fault = Fault::Respond { status: 400, body, headers: vec![] };
+    sim.inject(FaultRule::new("/crm/v3/objects/*/batch/upsert", fault, Trigger::Next(1_000)));
+    let results = hubspot.upsert_batch("contacts", "ext_id", &contacts(100)).await.unwrap();
+    assert!(
+        results.iter().all(|r| matches!(r, ItemResult::Permanent { message, .. }
+            if message.contains("not a unique property"))),
+        "{results:?}"
+    );
+    // the batch, then its two halves refused alike: the cause is the batch, not an input
+    assert_eq!(sim.stats().total_requests(), 3);
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The HubSpot connector against the HubSpot simulator: batches, rate limits, retries,
 //! auth, incremental reads, backfills, associations and webhooks.
 
+mod associations;
 mod auth;
 mod batches;
 mod incremental;

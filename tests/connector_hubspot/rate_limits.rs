@@ -7,6 +7,7 @@ use chrono::Duration as ChronoDuration;
 use futures_util::future::join_all;
 use hubsync::connector::{ChangeCursor, Connector, ConnectorError, Lookup};
 use hubsync::sim::hubspot::RateProfile;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 
 use super::*;
@@ -74,26 +75,81 @@ async fn spent_elsewhere(sim: &hubsync::sim::hubspot::HubspotSim, n: usize) {
     }
 }
 
+/// The out-of-daily-budget gauge of connector `name`, as Prometheus renders it.
+fn out_of_budget_gauge(handle: &PrometheusHandle, name: &str) -> Option<String> {
+    let rendered = handle.render();
+    let series =
+        format!("hubsync_connector_out_of_daily_budget{{connector=\"hubspot\",name=\"{name}\"}} ");
+    rendered.lines().find_map(|line| line.strip_prefix(&series).map(str::to_string))
+}
+
 #[tokio::test]
 async fn a_daily_429_stops_spending_until_midnight_in_the_accounts_time_zone() {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let metrics = recorder.handle();
+    let _local = ::metrics::set_default_local_recorder(&recorder);
     let sim = sim(RateProfile::of(100, 5)).await;
     sim.clock().freeze();
     let noon = chrono::DateTime::parse_from_rfc3339("2026-05-04T12:00:00Z").unwrap().to_utc();
     sim.clock().set(noon);
     let id = sim.seed("contacts", json!({"email": "a@x.com"})).unwrap().to_string();
-    let hubspot = connector(&sim, limits(100, 1_000, 5));
+    let mut settings = settings(&sim, limits(100, 1_000, 5));
+    settings.account_timezone = "America/New_York".into();
+    let options = HubspotOptions { name: "portal-ny".into(), ..options(&sim) };
+    let hubspot = HubspotConnector::new(&settings, options).unwrap();
     spent_elsewhere(&sim, 5).await;
     let spent = read_one(&hubspot, &id).await.unwrap_err();
     assert!(matches!(spent, ConnectorError::OutOfDailyBudget { .. }), "{spent:?}");
     assert_eq!(sim.stats().total_with_status(429), 1);
-    assert!(hubspot.budget().paused_until.is_some(), "visible as out of daily budget");
+    // midnight in New York (EDT, UTC-4) is 04:00 UTC
+    let reset = chrono::DateTime::parse_from_rfc3339("2026-05-05T04:00:00Z").unwrap().to_utc();
+    assert_eq!(hubspot.budget().paused_until, Some(reset), "visible as out of daily budget");
+    assert_eq!(out_of_budget_gauge(&metrics, "portal-ny").as_deref(), Some("1"));
     let before = sim.stats().total_requests();
     let refused = read_one(&hubspot, &id).await.unwrap_err();
     assert!(matches!(refused, ConnectorError::OutOfDailyBudget { .. }));
-    assert_eq!(sim.stats().total_requests(), before, "nothing more was spent");
+    // past midnight UTC, but still the same day in New York: nothing is spent
     sim.clock().advance(ChronoDuration::hours(12) + ChronoDuration::seconds(1));
-    read_one(&hubspot, &id).await.expect("the budget is back after midnight");
+    let refused = read_one(&hubspot, &id).await.unwrap_err();
+    assert!(matches!(refused, ConnectorError::OutOfDailyBudget { .. }));
+    assert_eq!(sim.stats().total_requests(), before, "nothing more was spent");
+    sim.clock().advance(ChronoDuration::hours(4));
+    read_one(&hubspot, &id).await.expect("the budget is back after midnight in New York");
     assert!(hubspot.budget().paused_until.is_none());
+    assert_eq!(out_of_budget_gauge(&metrics, "portal-ny").as_deref(), Some("0"));
+}
+
+#[tokio::test]
+async fn two_connectors_of_one_app_share_its_limiter_and_cause_no_429() {
+    let sim = sim(RateProfile::of(20, 100_000)).await;
+    let id = sim.seed("contacts", json!({"email": "a@x.com"})).unwrap().to_string();
+    let first = connector(&sim, limits(20, 100_000, 5));
+    let second = connector(&sim, limits(20, 100_000, 5));
+    assert!(Arc::ptr_eq(first.limits(), second.limits()));
+    let calls =
+        (0..30).map(|_| read_one(&first, &id)).chain((0..30).map(|_| read_one(&second, &id)));
+    let results = join_all(calls).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(sim.stats().total_with_status(429), 0);
+    assert_eq!(sim.stats().total_requests(), 60);
+}
+
+#[tokio::test]
+async fn a_public_app_installed_on_two_portals_has_one_limiter_per_portal() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    let installed = |refresh_token: &str| {
+        let mut settings = settings(&sim, limits(110, 500_000, 5));
+        settings.auth = HubspotAuth::Oauth {
+            client_id: "public-app".into(),
+            client_secret: Secret::from_value("secret"),
+            refresh_token: Secret::from_value(refresh_token),
+        };
+        HubspotConnector::new(&settings, options(&sim)).unwrap()
+    };
+    let (portal_a, portal_b) = (installed("refresh-portal-a"), installed("refresh-portal-b"));
+    assert!(!Arc::ptr_eq(portal_a.limits(), portal_b.limits()), "each portal has its budget");
+    let again_a = installed("refresh-portal-a");
+    assert!(Arc::ptr_eq(portal_a.limits(), again_a.limits()), "one portal shares its budget");
 }
 
 #[tokio::test]

@@ -8,39 +8,60 @@ use serde_json::json;
 
 use super::*;
 
+/// A custom property the simulator returns only when asked for it.
+const COLOUR: &str = "favourite_colour";
+
+fn add_colour(sim: &hubsync::sim::hubspot::HubspotSim) {
+    sim.create_property(
+        "contacts",
+        json!({"name": COLOUR, "label": "Favourite colour", "type": "string",
+               "fieldType": "text", "groupName": "contactinformation"}),
+    )
+    .expect("property created");
+}
+
 #[tokio::test]
 async fn records_are_read_by_id_and_by_unique_value_and_a_missing_one_is_not_found() {
     let sim = sim(RateProfile::UNLIMITED).await;
-    let id = sim.seed("contacts", json!({"email": "a@x.com", "firstname": "Ann"})).unwrap();
+    add_colour(&sim);
+    let ann = json!({"email": "a@x.com", "firstname": "Ann", COLOUR: "teal"});
+    let id = sim.seed("contacts", ann).unwrap();
     let hubspot = connector(&sim, generous());
-    let fields = vec!["firstname".to_string()];
+    let fields = vec!["firstname".to_string(), COLOUR.to_string()];
     let by_id = hubspot
         .read_batch("contacts", &Lookup::Id, &[id.to_string(), "424242".into()], &fields)
         .await
         .unwrap();
     let ReadResult::Found(record) = &by_id[0] else { panic!("{by_id:?}") };
     assert_eq!(record.properties["firstname"], "Ann");
+    assert_eq!(record.properties[COLOUR], "teal", "the custom property was asked for");
     assert_eq!(by_id[1], ReadResult::NotFound);
     let by_email = hubspot
         .read_batch("contacts", &Lookup::Unique("email".into()), &["A@x.com".into()], &fields)
         .await
         .unwrap();
     assert!(matches!(&by_email[0], ReadResult::Found(r) if r.id == id.to_string()));
+    let ReadResult::Found(record) = &by_email[0] else { unreachable!() };
+    assert_eq!(record.properties[COLOUR], "teal");
 }
 
 #[tokio::test]
 async fn a_backfill_lists_every_live_record_with_many_properties_and_archives_show_as_deletes() {
     let sim = sim(RateProfile::UNLIMITED).await;
+    add_colour(&sim);
     let mut ids = Vec::new();
     for i in 0..230 {
-        ids.push(sim.seed("contacts", json!({"firstname": format!("n{i}")})).unwrap());
+        let properties = json!({"firstname": format!("n{i}"), COLOUR: format!("c{i}")});
+        ids.push(sim.seed("contacts", properties).unwrap());
     }
     let before = Utc::now() - chrono::Duration::seconds(5);
     sim.archive_as_user("contacts", ids[0], 1).unwrap();
     let hubspot = connector(&sim, generous());
-    // far more property names than a query string could carry
+    // far more property names than a query string could carry: the simulator answers 414
+    // to a request URI over 8 KB, as HubSpot's servers do
     let mut fields: Vec<String> = (0..800).map(|i| format!("custom_property_number_{i}")).collect();
     fields.push("firstname".into());
+    fields.push(COLOUR.into());
     let mut page = None;
     let mut records = Vec::new();
     loop {
@@ -53,9 +74,26 @@ async fn a_backfill_lists_every_live_record_with_many_properties_and_archives_sh
     }
     assert_eq!(records.len(), 229);
     assert!(records.iter().all(|r| r.properties.contains_key("firstname")));
+    for record in &records {
+        let i = ids.iter().position(|id| id.to_string() == record.id).unwrap();
+        assert_eq!(record.properties[COLOUR], format!("c{i}"), "{}", record.id);
+    }
+    assert_eq!(sim.stats().total_with_status(414), 0);
     let deleted = hubspot.read_deletes("contacts", before).await.unwrap();
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0].id, ids[0].to_string());
+}
+
+#[tokio::test]
+async fn the_simulator_refuses_a_long_property_list_in_a_query_string_with_414() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    let fields: Vec<String> = (0..800).map(|i| format!("custom_property_number_{i}")).collect();
+    let url = format!("{}/crm/v3/objects/contacts?properties={}", sim.base_url(), fields.join(","));
+    let answer = reqwest::Client::new().get(url).bearer_auth(sim.token()).send().await.unwrap();
+    assert_eq!(answer.status(), 414);
+    let short = format!("{}/crm/v3/objects/contacts?properties=firstname", sim.base_url());
+    let answer = reqwest::Client::new().get(short).bearer_auth(sim.token()).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
 }
 
 #[tokio::test]

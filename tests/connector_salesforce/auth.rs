@@ -58,9 +58,25 @@ async fn a_config_entry_builds_a_connector_that_marks_writes_with_the_instance_n
     let mut settings = settings(&sim);
     settings.client_name = None;
     let entry = hubsync::config::ConnectorSettings::Salesforce(settings);
-    let connector = hubsync::connector::from_settings(&entry, "replica-a").unwrap();
+    let connector = hubsync::connector::from_settings("salesforce", &entry, "replica-a").unwrap();
     assert_eq!(connector.api(), "salesforce");
     connector.upsert_batch("Contact", KEY_FIELD, &contacts(1)).await.unwrap();
     let record = &sim.find("Contact", KEY_FIELD, "hs-0")[0];
     assert_eq!(record[hubsync::sim::salesforce::ECHO_FIELD], "hubsync-replica-a");
+}
+
+#[tokio::test]
+async fn data_calls_go_to_the_instance_url_the_token_response_names() {
+    let sim = sim_with(SimConfig { separate_instance: true, ..SimConfig::default() }).await;
+    assert_ne!(sim.instance_url(), sim.base_url(), "the org has its own host");
+    // the login host serves no data API, so a call sent there fails
+    let login_host = format!("{}/services/data/v60.0/query?q=SELECT+Id+FROM+User", sim.base_url());
+    let refused = reqwest::Client::new().get(login_host).bearer_auth(sim.access_token()).send();
+    assert_eq!(refused.await.unwrap().status(), 404);
+    let salesforce = connector(&sim);
+    let results = salesforce.upsert_batch("Contact", KEY_FIELD, &contacts(3)).await.unwrap();
+    assert!(results.iter().all(|r| r.is_success()), "{results:?}");
+    assert!(!salesforce.owners().await.unwrap().is_empty());
+    assert_eq!(sim.count("Contact", false), 3);
+    assert_eq!(logins(&sim), 1);
 }

@@ -1,10 +1,13 @@
 //! The Salesforce connector against the Salesforce simulator: collections, queryAll
-//! changes, deletes and merges, sessions, the budget share and row-lock retries.
+//! changes, deletes and merges, sessions, the budget share, row-lock retries, lookups and
+//! describe.
 
+mod associations;
 mod auth;
 mod batches;
 mod budget;
 mod changes;
+mod describe;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -426,6 +426,6 @@ auth = {{ method = "client_credentials", client_id = "{client_id}", client_secre
 }
 
 fn connector(settings: &Settings, name: &str) -> Arc<dyn Connector> {
-    hubsync::connector::from_settings(&settings.connectors[name], "hubsync-test-checks")
+    hubsync::connector::from_settings(name, &settings.connectors[name], "hubsync-test-checks")
         .expect("connector builds")
 }

@@ -1,11 +1,13 @@
 //! Associations v4 in batches: read (following each record's paging), create (labelled or
-//! the default type) and archive, with one result per link.
+//! the default type) and archive, with one result per link. Errors are matched to links by
+//! the exact (from, to) pair; a whole-batch refusal is split like an object batch.
 
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::client::Client;
+use super::batch::{ApiRequestMapping, Results, split_send};
+use super::client::{ApiResponse, Client};
 use super::request::{self, ApiRequest};
 use super::response::{item_error, text};
 use crate::connector::{AssociationLink, AssociationSet, ConnectorError, ItemResult};
@@ -104,50 +106,67 @@ async fn write(
     for labelled in [true, false] {
         let chosen: Vec<usize> =
             (0..links.len()).filter(|i| links[*i].label.is_some() == labelled).collect();
-        for chunk in chosen.chunks(CHUNK) {
-            let batch: Vec<&AssociationLink> = chunk.iter().map(|i| &links[*i]).collect();
-            let op = operation(labelled);
+        let op = operation(labelled);
+        let path = client.paths.associations(from, to, op);
+        let send = |indexes: &[usize]| {
+            let batch: Vec<&AssociationLink> = indexes.iter().map(|i| &links[*i]).collect();
             let body = match op {
                 "archive" => request::association_archive_body(&batch),
                 _ => request::association_create_body(&batch),
             };
-            let path = client.paths.associations(from, to, op);
-            let outcome = client.call(&ApiRequest::post(path, body)).await;
-            for (index, result) in chunk.iter().zip(link_results(outcome, &batch)?) {
-                results[*index] = Some(result);
+            let sent: Vec<(usize, AssociationLink)> =
+                indexes.iter().map(|i| (*i, links[*i].clone())).collect();
+            ApiRequestMapping {
+                request: ApiRequest::post(path.clone(), body),
+                map: Box::new(move |answer: &ApiResponse| link_results(&answer.body, &sent)),
+            }
+        };
+        for chunk in chosen.chunks(CHUNK) {
+            for (index, result) in split_send(client, chunk.to_vec(), &send).await? {
+                results[index] = Some(result);
             }
         }
     }
     Ok(results.into_iter().map(|r| r.expect("every link was sent")).collect())
 }
 
-/// One result per link of a batch: an error names its link by the ids in its context.
-fn link_results(
-    outcome: Result<super::client::ApiResponse, ConnectorError>,
-    batch: &[&AssociationLink],
-) -> Result<Vec<ItemResult>, ConnectorError> {
-    let answer = match outcome {
-        Ok(answer) => answer,
-        Err(err) if err.kind() == crate::error_kind::ErrorKind::Permanent => {
-            let result =
-                ItemResult::permanent(err.code().unwrap_or("ERROR"), err.to_string(), None);
-            return Ok(vec![result; batch.len()]);
+/// The ids an error's context names under `key` (`fromId`, `toId`).
+fn named(error: &Value, key: &str) -> Vec<String> {
+    error["context"][key].as_array().into_iter().flatten().filter_map(text).collect()
+}
+
+/// Which of `sent` an error names: the exact (from, to) pair when it names both ids, the
+/// links with the one id it names otherwise (several when links share that record), and
+/// every link when it names none.
+fn named_links(error: &Value, sent: &[(usize, AssociationLink)]) -> Vec<usize> {
+    let (from_ids, to_ids) = (named(error, "fromId"), named(error, "toId"));
+    let matches = |ids: &[String], id: &String| ids.is_empty() || ids.contains(id);
+    if from_ids.is_empty() && to_ids.is_empty() {
+        return sent.iter().map(|(index, _)| *index).collect();
+    }
+    sent.iter()
+        .filter(|(_, link)| matches(&from_ids, &link.from_id) && matches(&to_ids, &link.to_id))
+        .map(|(index, _)| *index)
+        .collect()
+}
+
+/// One result per link the answer attributes: an error naming exactly one link fails that
+/// link; links an error names ambiguously are left out, to be sent again apart.
+fn link_results(body: &Value, sent: &[(usize, AssociationLink)]) -> Results {
+    let mut failed: Vec<(usize, ItemResult)> = Vec::new();
+    let mut unsure: Vec<usize> = Vec::new();
+    for error in body["errors"].as_array().into_iter().flatten() {
+        match named_links(error, sent).as_slice() {
+            [] => {}
+            [one] => failed.push((*one, item_error(error))),
+            several => unsure.extend_from_slice(several),
         }
-        Err(err) => return Err(err),
-    };
-    let errors = answer.body["errors"].as_array().cloned().unwrap_or_default();
-    Ok(batch
-        .iter()
-        .map(|link| {
-            let failed = errors.iter().find(|e| {
-                let context = e["context"].to_string();
-                context.contains(&format!("\"{}\"", link.from_id))
-                    || context.contains(&format!("\"{}\"", link.to_id))
-            });
-            match failed {
-                Some(error) => item_error(error),
-                None => ItemResult::Success { id: link.from_id.clone(), created: None },
-            }
+    }
+    sent.iter()
+        .filter(|(index, _)| !unsure.contains(index))
+        .map(|(index, link)| match failed.iter().find(|(i, _)| i == index) {
+            Some((_, result)) => (*index, result.clone()),
+            None => (*index, ItemResult::Success { id: link.from_id.clone(), created: None }),
         })
-        .collect())
+        .collect()
 }

@@ -57,17 +57,6 @@ impl Credentials {
         }
     }
 
-    /// A key naming the app, so limiters are shared per app and not per connector.
-    pub fn app_key(&self) -> String {
-        use sha2::Digest;
-        let material = match self {
-            Credentials::Static(token) => token.expose_secret().to_string(),
-            Credentials::OAuth(oauth) => oauth.client_id.clone(),
-        };
-        let digest = sha2::Sha256::digest(material.as_bytes());
-        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
-    }
-
     pub fn is_oauth(&self) -> bool {
         matches!(self, Credentials::OAuth(_))
     }
@@ -151,6 +140,21 @@ impl OAuth {
         let lifetime = chrono::Duration::seconds(token.expires_in as i64);
         Ok(Issued { token: SecretString::from(token.access_token), expires_at: now + lifetime })
     }
+}
+
+/// A key naming the app in one portal, so limiters are shared per app and portal, not per
+/// connector. A private app's token belongs to one portal; an OAuth (public) app can be
+/// installed on many, and each installation has its own refresh token, so both name it.
+pub(super) fn app_key(auth: &HubspotAuth) -> String {
+    use sha2::Digest;
+    let material = match auth {
+        HubspotAuth::PrivateApp { token } => token.value().expose_secret().to_string(),
+        HubspotAuth::Oauth { client_id, refresh_token, .. } => {
+            format!("{client_id}\n{}", refresh_token.value().expose_secret())
+        }
+    };
+    let digest = sha2::Sha256::digest(material.as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// The start of an error body, for messages (never a token: bodies here are HubSpot's).

@@ -44,6 +44,8 @@ pub struct HubspotLimits {
     daily: Mutex<Daily>,
     hold_until: Mutex<Option<tokio::time::Instant>>,
     timezone: Tz,
+    /// The config names of the connectors spending these limits, for metrics labels.
+    names: Mutex<Vec<String>>,
 }
 
 impl std::fmt::Debug for HubspotLimits {
@@ -67,18 +69,33 @@ impl HubspotLimits {
             daily: Mutex::new(Daily { limit: daily, remaining: daily, day: None, out_until: None }),
             hold_until: Mutex::new(None),
             timezone,
+            names: Mutex::new(Vec::new()),
         }
     }
 
     /// The limits of the account and app named by `key`, shared by every connector in the
-    /// process that names the same key.
-    pub fn shared(key: &str, settings: &HubspotRateLimit, timezone: Tz) -> Arc<Self> {
+    /// process that names the same key; `name` is the connector's, for metrics.
+    pub fn shared(key: &str, settings: &HubspotRateLimit, timezone: Tz, name: &str) -> Arc<Self> {
         static REGISTRY: OnceLock<Registry> = OnceLock::new();
         let registry = REGISTRY.get_or_init(Registry::default);
         let mut map = registry.lock().expect("limits registry lock");
-        map.entry(key.to_string())
+        let limits = map
+            .entry(key.to_string())
             .or_insert_with(|| Arc::new(HubspotLimits::new(settings, timezone)))
-            .clone()
+            .clone();
+        let mut names = limits.names.lock().expect("names lock");
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+        drop(names);
+        limits
+    }
+
+    /// Sets a gauge for every connector spending these limits.
+    fn gauge(&self, metric: &'static str, value: f64) {
+        for name in self.names.lock().expect("names lock").iter() {
+            ::metrics::gauge!(metric, "connector" => "hubspot", "name" => name.clone()).set(value);
+        }
     }
 
     /// Waits for every budget `search` (or a plain call) spends, or refuses at once when
@@ -104,8 +121,7 @@ impl HubspotLimits {
             daily.day = Some(today);
             daily.remaining = daily.limit;
             daily.out_until = None;
-            ::metrics::gauge!(crate::metrics::CONNECTOR_OUT_OF_DAILY_BUDGET, "connector" => "hubspot")
-                .set(0.0);
+            self.gauge(crate::metrics::CONNECTOR_OUT_OF_DAILY_BUDGET, 0.0);
         }
         if let Some(until) = daily.out_until.filter(|until| *until > now) {
             return Err(ConnectorError::OutOfDailyBudget { api: "hubspot", until });
@@ -113,7 +129,7 @@ impl HubspotLimits {
         if daily.remaining == 0 {
             let until = next_midnight(now, self.timezone);
             daily.out_until = Some(until);
-            mark_out_of_budget();
+            self.gauge(crate::metrics::CONNECTOR_OUT_OF_DAILY_BUDGET, 1.0);
             return Err(ConnectorError::OutOfDailyBudget { api: "hubspot", until });
         }
         daily.remaining -= 1;
@@ -134,8 +150,7 @@ impl HubspotLimits {
         }
         if let Some(left) = header_u32(headers, "x-hubspot-ratelimit-daily-remaining") {
             daily.remaining = u64::from(left);
-            ::metrics::gauge!(crate::metrics::CONNECTOR_DAILY_REMAINING, "connector" => "hubspot")
-                .set(f64::from(left));
+            self.gauge(crate::metrics::CONNECTOR_DAILY_REMAINING, f64::from(left));
         }
     }
 
@@ -185,7 +200,7 @@ impl HubspotLimits {
         daily.day = Some(now.with_timezone(&self.timezone).date_naive());
         daily.remaining = 0;
         daily.out_until = Some(until);
-        mark_out_of_budget();
+        self.gauge(crate::metrics::CONNECTOR_OUT_OF_DAILY_BUDGET, 1.0);
         tracing::warn!(%until, "hubspot daily budget spent; spending stops until the reset");
         ConnectorError::OutOfDailyBudget { api: "hubspot", until }
     }
@@ -204,11 +219,6 @@ impl HubspotLimits {
         let daily = self.daily.lock().expect("daily lock");
         (daily.remaining, daily.out_until.filter(|until| *until > now))
     }
-}
-
-fn mark_out_of_budget() {
-    ::metrics::gauge!(crate::metrics::CONNECTOR_OUT_OF_DAILY_BUDGET, "connector" => "hubspot")
-        .set(1.0);
 }
 
 fn header_u32(headers: &HeaderMap, name: &str) -> Option<u32> {

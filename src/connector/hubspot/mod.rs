@@ -42,11 +42,14 @@ pub struct HubspotOptions {
     pub concurrency: usize,
     pub retry: RetryPolicy,
     pub clock: Clock,
+    /// The connector's name in the config, for metrics labels.
+    pub name: String,
 }
 
 impl Default for HubspotOptions {
     fn default() -> Self {
         HubspotOptions {
+            name: "hubspot".into(),
             search_safety_lag: Duration::from_secs(30),
             concurrency: 8,
             retry: RetryPolicy::default(),
@@ -62,8 +65,8 @@ pub struct HubspotConnector {
 }
 
 impl HubspotConnector {
-    /// Builds a connector; its limits are shared with every connector of the same app and
-    /// base URL in this process.
+    /// Builds a connector; its limits are shared with every connector of the same app,
+    /// portal and base URL in this process.
     pub fn new(
         settings: &HubspotSettings,
         options: HubspotOptions,
@@ -72,7 +75,7 @@ impl HubspotConnector {
             ConnectorError::Setup(format!("unknown time zone `{}`", settings.account_timezone))
         })?;
         let credentials = Credentials::new(&settings.auth, &settings.base_url);
-        let key = format!("{}#{}", settings.base_url, credentials.app_key());
+        let key = format!("{}#{}", settings.base_url, auth::app_key(&settings.auth));
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(options.concurrency)
             .build()
@@ -81,7 +84,7 @@ impl HubspotConnector {
             http,
             paths: Paths::new(&settings.base_url, &settings.path_version),
             credentials,
-            limits: HubspotLimits::shared(&key, &settings.rate_limit, timezone),
+            limits: HubspotLimits::shared(&key, &settings.rate_limit, timezone, &options.name),
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             retry: options.retry,
             timeout: settings.request_timeout,

@@ -245,6 +245,8 @@ fn field(property: &Value, required: &[&str]) -> Option<FieldDescription> {
         api_type,
         options,
         read_only,
+        createable: !read_only,
+        updateable: !read_only,
     })
 }
 

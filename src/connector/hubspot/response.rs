@@ -49,12 +49,13 @@ pub fn item_error(error: &Value) -> ItemResult {
     if category == "OBJECT_NOT_FOUND" {
         return ItemResult::NotFound;
     }
-    if matches!(category, "RATE_LIMITS" | "LOCKED" | "INTERNAL_ERROR") {
-        let reason = if category == "RATE_LIMITS" {
-            RetryReason::RateLimited
-        } else {
-            RetryReason::ServerError
-        };
+    let reason = match category {
+        "RATE_LIMITS" => Some(RetryReason::RateLimited),
+        "LOCKED" => Some(RetryReason::Lock),
+        "INTERNAL_ERROR" => Some(RetryReason::ServerError),
+        _ => None,
+    };
+    if let Some(reason) = reason {
         return ItemResult::Retryable { reason, wait: None, message };
     }
     let detail = &error["errors"][0];
@@ -151,6 +152,21 @@ mod tests {
                 }
             )
         );
+    }
+
+    #[test]
+    fn a_locked_item_retries_as_a_lock_and_an_internal_error_as_a_server_error() {
+        let item = |category: &str| {
+            json!({"status": "error", "category": category,
+                                           "message": "m", "context": {"id": ["1"]}})
+        };
+        let reason = |category: &str| match item_error(&item(category)) {
+            ItemResult::Retryable { reason, .. } => reason,
+            other => panic!("{category}: expected a retry, got {other:?}"),
+        };
+        assert_eq!(reason("LOCKED"), RetryReason::Lock);
+        assert_eq!(reason("INTERNAL_ERROR"), RetryReason::ServerError);
+        assert_eq!(reason("RATE_LIMITS"), RetryReason::RateLimited);
     }
 
     #[test]

@@ -91,6 +91,8 @@ impl SalesforceConnector {
         })
     }
 
+    /// Sets (or clears) lookup fields: links are grouped by label, since each label names
+    /// its own lookup field; unlabelled links use the first writable lookup to `to`.
     async fn set_lookups(
         &self,
         from: &str,
@@ -98,13 +100,31 @@ impl SalesforceConnector {
         links: &[AssociationLink],
         remove: bool,
     ) -> Result<Vec<ItemResult>, ConnectorError> {
-        let label = links.first().and_then(|l| l.label.as_deref());
-        let field = reads::lookup_field(&self.client, from, to, label).await?;
-        let items: Vec<UpdateItem> = reads::lookup_updates(&field, links, remove)
-            .into_iter()
-            .map(|(id, properties)| UpdateItem { id, properties: object_properties(properties) })
-            .collect();
-        collections::update(&self.client, from, &items).await
+        let mut groups: Vec<(Option<&str>, Vec<usize>)> = Vec::new();
+        for (index, link) in links.iter().enumerate() {
+            let label = link.label.as_deref();
+            match groups.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, indexes)) => indexes.push(index),
+                None => groups.push((label, vec![index])),
+            }
+        }
+        let mut results: Vec<Option<ItemResult>> = vec![None; links.len()];
+        for (label, indexes) in groups {
+            let field = reads::lookup_field(&self.client, from, to, label).await?;
+            let chosen: Vec<AssociationLink> = indexes.iter().map(|i| links[*i].clone()).collect();
+            let items: Vec<UpdateItem> = reads::lookup_updates(&field, &chosen, remove)
+                .into_iter()
+                .map(|(id, properties)| UpdateItem {
+                    id,
+                    properties: object_properties(properties),
+                })
+                .collect();
+            let written = collections::update(&self.client, from, &items).await?;
+            for (index, result) in indexes.into_iter().zip(written) {
+                results[index] = Some(result);
+            }
+        }
+        Ok(results.into_iter().map(|r| r.expect("every link was sent")).collect())
     }
 }
 

@@ -187,6 +187,8 @@ fn field(field: &Value) -> Option<FieldDescription> {
     Some(FieldDescription {
         label: field["label"].as_str().unwrap_or(&name).to_string(),
         read_only: !flag("updateable") && !flag("createable"),
+        createable: flag("createable"),
+        updateable: flag("updateable"),
         required: flag("createable") && !flag("nillable") && !flag("defaultedOnCreate"),
         unique: flag("externalId") || flag("unique"),
         name,

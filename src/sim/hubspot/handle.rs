@@ -234,6 +234,17 @@ impl HubspotSim {
         })
     }
 
+    /// Keeps a record's changes out of search for `extra` more sim-clock time from now,
+    /// whatever the configured lag: one write the index picks up late, after newer ones.
+    pub fn hold_from_search(&self, object: &str, id: u64, extra: Duration) -> ApiResult<()> {
+        let until = self.clock().now_millis() + extra.as_millis() as i64;
+        self.state().with_store(|store| {
+            let object = store.object_type(object)?;
+            store.search.hold(&object.type_id, id, until);
+            Ok(())
+        })
+    }
+
     /// A record by id (following merges), archived or not.
     pub fn record(&self, object: &str, id: u64) -> Option<RecordView> {
         self.state().read_store(|store| {

@@ -195,6 +195,7 @@ pub fn router(state: SimState) -> Router {
         .route("/oauth/v1/access-tokens/{token}", get(auth::token_info));
     api.merge(oauth)
         .merge(webhooks)
+        .route_layer(middleware::from_fn(uri_too_long))
         .route_layer(middleware::from_fn_with_state(state.faults.clone(), faults::inject))
         .route_layer(middleware::from_fn_with_state(state.stats.clone(), stats::count))
         .fallback(not_found)
@@ -209,6 +210,19 @@ async fn correlation_id(mut response: Response) -> Response {
         response.headers_mut().insert("x-hubspot-correlation-id", value);
     }
     response
+}
+
+/// The longest request URI HubSpot's servers take, as front ends commonly allow.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// 414 for a request URI past [`MAX_URI_BYTES`] (a long `properties` query string).
+async fn uri_too_long(request: Request, next: middleware::Next) -> Response {
+    let length = request.uri().to_string().len();
+    if length > MAX_URI_BYTES {
+        let message = format!("Request-URI of {length} bytes is over {MAX_URI_BYTES}");
+        return ApiError::new(StatusCode::URI_TOO_LONG, "URI_TOO_LONG", message).into_response();
+    }
+    next.run(request).await
 }
 
 async fn not_found() -> ApiError {

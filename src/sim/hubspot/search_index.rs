@@ -33,6 +33,8 @@ struct Pending {
 pub struct SearchIndex {
     visible: HashMap<String, BTreeMap<u64, Arc<SearchDoc>>>,
     pending: VecDeque<Arc<PendingCell>>,
+    /// Records whose changes stay out of search until a time (epoch ms), whatever the lag.
+    held: HashMap<(String, u64), i64>,
 }
 
 /// Wrapper so the index stays `Clone` without cloning the pending queue's contents.
@@ -75,16 +77,32 @@ impl SearchIndex {
         self.pending.push_back(Arc::new(PendingCell(pending)));
     }
 
-    /// Applies every staged change whose time has come. Changes apply in the order made.
+    /// Keeps a record's changes, staged or to come, out of search until `until` (epoch ms):
+    /// one write indexed later than the others.
+    pub fn hold(&mut self, type_id: &str, id: u64, until: i64) {
+        self.held.insert((type_id.to_string(), id), until);
+    }
+
+    /// Applies every staged change whose time has come. Changes apply in the order made;
+    /// a held record's changes wait, in their order, until its hold ends.
     pub fn catch_up(&mut self, now: i64) {
+        self.held.retain(|_, until| *until > now);
+        let mut waiting = VecDeque::new();
         while self.pending.front().is_some_and(|p| p.0.visible_at <= now) {
             let Some(cell) = self.pending.pop_front() else { break };
             let Pending { type_id, id, doc, .. } = &cell.0;
+            if !self.held.is_empty() && self.held.contains_key(&(type_id.clone(), *id)) {
+                waiting.push_back(cell);
+                continue;
+            }
             let docs = self.visible.entry(type_id.clone()).or_default();
             match doc {
                 Some(doc) => docs.insert(*id, doc.clone()),
                 None => docs.remove(id),
             };
+        }
+        while let Some(cell) = waiting.pop_back() {
+            self.pending.push_front(cell);
         }
     }
 

@@ -181,7 +181,7 @@ fn issue_response(state: &SfState, user_id: &str) -> Response {
         "access_token": token,
         "signature": signature,
         "scope": "api",
-        "instance_url": base,
+        "instance_url": state.instance_url(),
         "id": id_url,
         "token_type": "Bearer",
         "issued_at": issued_at,

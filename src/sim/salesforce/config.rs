@@ -35,6 +35,10 @@ pub struct SimConfig {
     pub replication_id_limit: usize,
     /// Serve HTTPS with a self-signed certificate made at start.
     pub tls: bool,
+    /// Serve the org's data API on a second listener (its "My Domain" host), named by the
+    /// token response's `instance_url`; the login URL then serves only the token endpoint.
+    /// Plain HTTP only.
+    pub separate_instance: bool,
     pub seed: Seed,
 }
 
@@ -52,6 +56,7 @@ impl Default for SimConfig {
             recycle_bin_retention: Duration::days(15),
             replication_id_limit: 600_000,
             tls: false,
+            separate_instance: false,
             seed: Seed::default(),
         }
     }
@@ -78,10 +83,11 @@ impl Default for SimConfig {
 /// Field `type`s are describe's names (`string`, `textarea`, `email`, `phone`, `url`,
 /// `picklist`, `multipicklist`, `boolean`, `int`, `double`, `currency`, `percent`, `date`,
 /// `datetime`, `reference`); a field may also set `label`, `length`, `required`, `unique`,
-/// `picklistValues`, `restricted` and `referenceTo`. In records, `"@Object#N"` stands for the
-/// id of the N-th seeded record of that object (objects are seeded in the order User,
-/// Account, Contact, Lead, Opportunity, Case, Task, Event, then custom objects). Seeded
-/// records may set audit fields such as `CreatedDate` and `LastModifiedDate`.
+/// `picklistValues`, `restricted`, `referenceTo` and `createOnly` (set on create only). In
+/// records, `"@Object#N"` stands for the id of the N-th seeded record of that object
+/// (objects are seeded in the order User, Account, Contact, Lead, Opportunity, Case, Task,
+/// Event, then custom objects). Seeded records may set audit fields such as `CreatedDate`
+/// and `LastModifiedDate`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Seed {
@@ -125,7 +131,14 @@ impl CustomField {
             picklist_values: Vec::new(),
             restricted: false,
             reference_to: Vec::new(),
+            create_only: false,
         }
+    }
+
+    /// Createable but not updateable.
+    pub fn create_only(mut self) -> Self {
+        self.create_only = true;
+        self
     }
 
     pub fn external_id(mut self, unique: bool) -> Self {

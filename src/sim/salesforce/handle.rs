@@ -48,6 +48,8 @@ pub struct SalesforceSim {
     base_url: String,
     certificate_pem: Option<String>,
     serving: Serving,
+    /// The data API's own listener, with `separate_instance`.
+    instance: Option<RunningSim<()>>,
 }
 
 impl SalesforceSim {
@@ -72,7 +74,14 @@ impl SalesforceSim {
         let scheme = if tls { "https" } else { "http" };
         let base_url = format!("{scheme}://{addr}");
         let _ = state.base_url.set(base_url.clone());
-        let router = routes::router(state.clone());
+        let instance = match state.config.separate_instance {
+            true => Some(serve_instance(&state, tls, shutdown.clone())?),
+            false => None,
+        };
+        let router = match instance {
+            Some(_) => routes::login_router(state.clone()),
+            None => routes::router(state.clone()),
+        };
         let (serving, certificate_pem) = if tls {
             let (pem, acceptor) = tls::self_signed()?;
             let task = tls::spawn(listener, router, acceptor, shutdown.clone());
@@ -80,7 +89,7 @@ impl SalesforceSim {
         } else {
             (Serving::Http(RunningSim::spawn(listener, router, (), shutdown)), None)
         };
-        Ok(SalesforceSim { state, base_url, certificate_pem, serving })
+        Ok(SalesforceSim { state, base_url, certificate_pem, serving, instance })
     }
 
     /// Starts a simulator whose records are loaded from `path` if it exists.
@@ -95,9 +104,15 @@ impl SalesforceSim {
         &self.base_url
     }
 
-    /// `{base_url}/services/data/{version}`.
+    /// Where the data API is served: the base URL, or the instance listener's with
+    /// `separate_instance`.
+    pub fn instance_url(&self) -> &str {
+        self.state.instance_url()
+    }
+
+    /// `{instance_url}/services/data/{version}`.
     pub fn data_url(&self, version: &str) -> String {
-        format!("{}/services/data/{version}", self.base_url)
+        format!("{}/services/data/{version}", self.instance_url())
     }
 
     /// The self-signed certificate (PEM) of a TLS simulator, for clients to trust.
@@ -285,6 +300,9 @@ impl SalesforceSim {
 
     /// Stops serving and waits for the server task.
     pub async fn stop(self) -> std::io::Result<()> {
+        if let Some(instance) = self.instance {
+            instance.stop().await?;
+        }
         match self.serving {
             Serving::Http(running) => running.stop().await.map(|_| ()),
             Serving::Tls { shutdown, task } => {
@@ -303,6 +321,24 @@ impl SalesforceSim {
         let record = store.get(id).ok_or_else(SfError::not_found)?;
         store.object(&record.object).ok_or_else(SfError::not_found)
     }
+}
+
+/// Serves the whole API on a second listener of its own and records its URL as the
+/// instance URL.
+fn serve_instance(
+    state: &SharedState,
+    tls: bool,
+    shutdown: CancellationToken,
+) -> Result<RunningSim<()>, StartError> {
+    if tls {
+        return Err(StartError::Setup("separate_instance serves plain HTTP only".into()));
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(StartError::Bind)?;
+    listener.set_nonblocking(true).map_err(StartError::Bind)?;
+    let listener = TcpListener::from_std(listener).map_err(StartError::Bind)?;
+    let running = RunningSim::spawn(listener, routes::router(state.clone()), (), shutdown);
+    let _ = state.instance_url.set(running.base_url.clone());
+    Ok(running)
 }
 
 fn as_map(fields: Value) -> Result<Map<String, Value>, SfError> {

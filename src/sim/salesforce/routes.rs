@@ -19,10 +19,21 @@ const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Every route of the simulator.
 pub fn router(state: SharedState) -> Router {
-    let inner = Router::new()
-        .merge(data_routes(state.clone()))
-        .merge(public_routes(state.clone()))
-        .merge(identity_routes(state.clone()))
+    finish(
+        Router::new()
+            .merge(data_routes(state.clone()))
+            .merge(public_routes(state.clone()))
+            .merge(identity_routes(state.clone())),
+    )
+}
+
+/// A login host's routes (token and identity), when the data API has its own listener.
+pub fn login_router(state: SharedState) -> Router {
+    finish(public_routes(state.clone()).merge(identity_routes(state)))
+}
+
+fn finish(routes: Router) -> Router {
+    let inner = routes
         .fallback(|| async { SfError::not_found() })
         .method_not_allowed_fallback(|| async { method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT));

@@ -37,6 +37,8 @@ pub struct SfState {
     pub usage: Mutex<ApiUsage>,
     /// Set once the listener is bound: `http(s)://127.0.0.1:PORT`.
     pub base_url: OnceLock<String>,
+    /// Set when the data API has its own listener: the token response's `instance_url`.
+    pub instance_url: OnceLock<String>,
     pub integration_user_id: String,
     pub admin_user_id: String,
 }
@@ -68,6 +70,7 @@ impl SfState {
             cursors: Mutex::new(Cursors::default()),
             usage: Mutex::new(usage),
             base_url: OnceLock::new(),
+            instance_url: OnceLock::new(),
             integration_user_id,
             admin_user_id,
             config,
@@ -88,6 +91,11 @@ impl SfState {
 
     pub fn base_url(&self) -> &str {
         self.base_url.get().map(String::as_str).unwrap_or("http://127.0.0.1")
+    }
+
+    /// Where the data API is served: the instance listener, else the base URL.
+    pub fn instance_url(&self) -> &str {
+        self.instance_url.get().map(String::as_str).unwrap_or_else(|| self.base_url())
     }
 
     /// The actor for an API call: the integration user, tagged with the caller's client.

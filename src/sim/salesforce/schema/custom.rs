@@ -30,6 +30,10 @@ pub struct CustomField {
     /// For `reference` fields: the object types it may point to.
     #[serde(default)]
     pub reference_to: Vec<String>,
+    /// Set on create only: createable but not updateable, like Salesforce's create-only
+    /// fields; an update that sets it is refused.
+    #[serde(default)]
+    pub create_only: bool,
 }
 
 impl CustomField {
@@ -50,6 +54,7 @@ impl CustomField {
         def.picklist = self.picklist_values.clone();
         def.restricted = self.restricted;
         def.reference_to = self.reference_to.clone();
+        def.updateable = !self.create_only;
         Ok(def)
     }
 }
