@@ -7,7 +7,11 @@ use serde::{Deserialize, Serialize};
 
 /// `(from singular, to singular, id from→to, id to→from, label from→to, label to→from)`.
 /// Same-type pairs with two ids (parent/child companies) hold both directions in one row.
-const DEFAULT_TYPES: &[(&str, &str, u32, u32, Option<&str>, Option<&str>)] = &[
+type DefaultType =
+    (&'static str, &'static str, u32, u32, Option<&'static str>, Option<&'static str>);
+
+/// HubSpot-defined association types, per the fact sheet's default table.
+const DEFAULT_TYPES: &[DefaultType] = &[
     ("contact", "company", 279, 280, None, None),
     ("contact", "company", 1, 2, Some("Primary"), Some("Primary")),
     ("deal", "contact", 3, 4, None, None),

@@ -185,8 +185,9 @@ mod tests {
 
     #[test]
     fn each_profile_has_hubspots_burst_daily_and_search_limits() {
-        // (profile, per 10 s, per day, searches per second)
-        let table: &[(&str, Option<u32>, Option<u32>, Option<u32>)] = &[
+        /// (profile, per 10 s, per day, searches per second)
+        type Row = (&'static str, Option<u32>, Option<u32>, Option<u32>);
+        let table: &[Row] = &[
             ("free", Some(100), Some(250_000), Some(5)),
             ("starter", Some(100), Some(250_000), Some(5)),
             ("professional", Some(190), Some(625_000), Some(5)),
