@@ -178,3 +178,71 @@ async fn an_association_batch_read_pages_at_five_hundred_per_record() {
     assert_eq!(next.body["results"][0]["to"].as_array().unwrap().len(), 1);
     assert!(next.body["results"][0].get("paging").is_none());
 }
+
+#[tokio::test]
+async fn batch_associate_default_makes_the_unlabeled_type_and_names_it_in_each_result() {
+    let sim = Sim::start().await;
+    let (contact, company) = pair(&sim).await;
+    let body = json!({"inputs": [{"from": {"id": contact}, "to": {"id": company}}]});
+    let reply =
+        sim.post("/crm/v4/associations/contacts/companies/batch/associate/default", body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["status"], json!("COMPLETE"));
+    assert!(super::is_iso_millis(&reply.body["startedAt"]));
+    assert!(super::is_iso_millis(&reply.body["completedAt"]));
+    assert_eq!(
+        reply.body["results"],
+        json!([{"from": {"id": contact}, "to": {"id": company},
+                "associationSpec": {"associationCategory": "HUBSPOT_DEFINED",
+                                    "associationTypeId": 279}}])
+    );
+    let listed =
+        sim.get(&format!("/crm/v4/objects/companies/{company}/associations/contacts")).await;
+    assert_eq!(type_ids(&listed.body["results"][0]["associationTypes"]), [280]);
+    let other = sim.create("companies", json!({"name": "Sister"})).await;
+    let pair = json!({"inputs": [{"from": {"id": company}, "to": {"id": other}}]});
+    let same_type =
+        sim.post("/crm/v4/associations/companies/companies/batch/associate/default", pair).await;
+    assert_eq!(same_type.body["results"][0]["associationSpec"]["associationTypeId"], json!(450));
+}
+
+#[tokio::test]
+async fn company_to_company_labels_list_450_and_parent_child_13_and_14() {
+    let sim = Sim::start().await;
+    let reply = sim.get("/crm/v4/associations/companies/companies/labels").await;
+    assert_eq!(type_ids(&reply.body["results"]), [13, 14, 450]);
+    let parent = sim.create("companies", json!({"name": "Parent"})).await;
+    let child = sim.create("companies", json!({"name": "Child"})).await;
+    let types = json!([{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 13}]);
+    let made = sim
+        .put(&format!("/crm/v4/objects/companies/{parent}/associations/companies/{child}"), types)
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let from_child =
+        sim.get(&format!("/crm/v4/objects/companies/{child}/associations/companies")).await;
+    assert_eq!(from_child.body["results"][0]["toObjectId"], json!(parent));
+    assert_eq!(type_ids(&from_child.body["results"][0]["associationTypes"]), [14]);
+}
+
+#[tokio::test]
+async fn archiving_the_primary_label_leaves_the_unlabeled_association_in_place() {
+    let sim = Sim::start().await;
+    let (contact, company) = pair(&sim).await;
+    let primary = |id: u64| {
+        json!({"inputs": [{"from": {"id": contact}, "to": {"id": company},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": id}]}]})
+    };
+    let made = sim.post("/crm/v4/associations/contacts/companies/batch/create", primary(1)).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let archived =
+        sim.post("/crm/v4/associations/contacts/companies/batch/labels/archive", primary(1)).await;
+    assert_eq!(archived.status, 204, "{}", archived.body);
+    let listed =
+        sim.get(&format!("/crm/v4/objects/contacts/{contact}/associations/companies")).await;
+    assert_eq!(type_ids(&listed.body["results"][0]["associationTypes"]), [279]);
+    let back = sim.get(&format!("/crm/v4/objects/companies/{company}/associations/contacts")).await;
+    assert_eq!(type_ids(&back.body["results"][0]["associationTypes"]), [280]);
+    sim.post("/crm/v4/associations/contacts/companies/batch/labels/archive", primary(279)).await;
+    let gone = sim.get(&format!("/crm/v4/objects/contacts/{contact}/associations/companies")).await;
+    assert!(gone.body["results"].as_array().unwrap().is_empty(), "279 takes every label with it");
+}

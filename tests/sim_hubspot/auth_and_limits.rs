@@ -104,6 +104,38 @@ async fn the_eleventh_request_in_ten_seconds_is_429_ten_secondly_rolling_until_t
     assert_eq!(sim.sim.stats().total_with_status(429), 1);
 }
 
+/// A fresh OAuth access token from the refresh grant.
+async fn refreshed_token(sim: &Sim) -> String {
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("client_id", "sim-client-id"),
+        ("client_secret", "sim-client-secret"),
+        ("refresh_token", "sim-refresh-token"),
+    ];
+    let reply = sim.http.post(sim.url("/oauth/v1/token")).form(&form).send().await.unwrap();
+    let body: serde_json::Value = reply.json().await.unwrap();
+    body["access_token"].as_str().expect("an access token").to_string()
+}
+
+#[tokio::test]
+async fn refreshing_the_oauth_token_does_not_reset_the_apps_ten_second_window() {
+    let mut sim =
+        Sim::with(SimConfig { rate: RateProfile::of(5, 1000), ..SimConfig::default() }).await;
+    sim.sim.clock().freeze();
+    let private_token = sim.token.clone();
+    sim.token = refreshed_token(&sim).await;
+    for _ in 0..5 {
+        assert_eq!(sim.get("/crm/v3/objects/contacts").await.status, 200);
+    }
+    assert_eq!(sim.get("/crm/v3/objects/contacts").await.status, 429);
+    sim.token = refreshed_token(&sim).await;
+    let limited = sim.get("/crm/v3/objects/contacts").await;
+    assert_eq!(limited.status, 429, "the burst limit is per app, not per access token");
+    assert_eq!(limited.body["policyName"], json!("TEN_SECONDLY_ROLLING"));
+    sim.token = private_token;
+    assert_eq!(sim.get("/crm/v3/objects/contacts").await.status, 200, "another app is unaffected");
+}
+
 #[tokio::test]
 async fn the_daily_budget_runs_out_with_429_daily() {
     let sim = Sim::with(SimConfig { rate: RateProfile::of(100, 3), ..SimConfig::default() }).await;

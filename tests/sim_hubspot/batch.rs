@@ -22,6 +22,43 @@ async fn a_batch_of_101_inputs_is_refused_with_400() {
 }
 
 #[tokio::test]
+async fn batch_create_read_update_and_archive_each_refuse_101_inputs_with_400() {
+    let sim = Sim::start().await;
+    let people = |range: std::ops::Range<usize>| -> Vec<Value> {
+        range.map(|i| json!({"properties": {"firstname": format!("p{i}")}})).collect()
+    };
+    let refused =
+        sim.post("/crm/v3/objects/contacts/batch/create", json!({"inputs": people(0..101)})).await;
+    assert_eq!(
+        (refused.status, refused.body["category"].as_str()),
+        (400, Some("VALIDATION_ERROR"))
+    );
+    assert_eq!(sim.sim.count("contacts"), 0, "nothing of a refused batch is created");
+    let mut ids = Vec::new();
+    for range in [0..100, 100..101] {
+        let made = sim
+            .post("/crm/v3/objects/contacts/batch/create", json!({"inputs": people(range)}))
+            .await;
+        assert_eq!(made.status, 201, "{}", made.body);
+        ids.extend(made.body["results"].as_array().unwrap().iter().map(|r| r["id"].clone()));
+    }
+    let by_id: Vec<Value> = ids.iter().map(|id| json!({"id": id})).collect();
+    let updates: Vec<Value> =
+        ids.iter().map(|id| json!({"id": id, "properties": {"firstname": "changed"}})).collect();
+    for (endpoint, inputs) in [("read", &by_id), ("update", &updates), ("archive", &by_id)] {
+        let reply = sim
+            .post(&format!("/crm/v3/objects/contacts/batch/{endpoint}"), json!({"inputs": inputs}))
+            .await;
+        assert_eq!(reply.status, 400, "batch/{endpoint} with 101 inputs: {}", reply.body);
+        assert_eq!(reply.body["category"], json!("VALIDATION_ERROR"));
+        assert!(reply.body["message"].as_str().unwrap().contains("100"), "{}", reply.body);
+    }
+    assert_eq!(sim.sim.count("contacts"), 101, "nothing was archived");
+    let first = sim.get(&format!("/crm/v3/objects/contacts/{}", ids[0].as_str().unwrap())).await;
+    assert_eq!(first.body["properties"]["firstname"], json!("p0"), "nothing was updated");
+}
+
+#[tokio::test]
 async fn an_upsert_by_a_unique_property_creates_then_updates_and_says_which() {
     let sim = Sim::start().await;
     sim.unique_property("contacts", "ext_id", "contactinformation").await;

@@ -6,18 +6,31 @@ use std::process::{Command, Stdio};
 use serde_json::json;
 
 fn start(state: &std::path::Path, seed: Option<&std::path::Path>) -> (std::process::Child, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_hubsync"));
-    command
-        .args(["sim", "hubspot", "--listen", "127.0.0.1:0", "--token", "cli-token", "--state"])
-        .arg(state);
+    let mut args: Vec<std::ffi::OsString> = vec!["--token".into(), "cli-token".into()];
+    args.extend(["--state".into(), state.as_os_str().to_owned()]);
     if let Some(seed) = seed {
-        command.arg("--seed").arg(seed);
+        args.extend(["--seed".into(), seed.as_os_str().to_owned()]);
     }
+    spawn(&args)
+}
+
+/// Starts `hubsync sim hubspot --listen 127.0.0.1:0 ARGS…` and reads the base URL it prints.
+fn spawn(args: &[std::ffi::OsString]) -> (std::process::Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hubsync"));
+    command.args(["sim", "hubspot", "--listen", "127.0.0.1:0"]).args(args);
     let mut child =
         command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("the binary starts");
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     (child, line.trim().to_string())
+}
+
+async fn status_with(http: &reqwest::Client, base_url: &str, token: &str) -> reqwest::Response {
+    http.get(format!("{base_url}/crm/v3/objects/contacts"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("the simulator answers")
 }
 
 fn terminate(mut child: std::process::Child) {
@@ -77,4 +90,36 @@ async fn the_standalone_simulator_loads_a_seed_and_resumes_from_its_saved_state(
     assert_eq!(owners["results"][0]["email"], json!("o@example.com"));
     terminate(child);
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn the_standalone_simulator_takes_a_profile_and_several_tokens() {
+    let args: Vec<std::ffi::OsString> =
+        ["--profile", "custom:7:5000", "--token", "a", "--token", "b"].map(Into::into).into();
+    let (child, base_url) = spawn(&args);
+    let http = reqwest::Client::new();
+    for token in ["a", "b"] {
+        let reply = status_with(&http, &base_url, token).await;
+        assert_eq!(reply.status(), 200, "token {token} is accepted");
+        let header = |name: &str| reply.headers()[name].to_str().unwrap().to_string();
+        assert_eq!(header("x-hubspot-ratelimit-max"), "7", "the profile's burst limit");
+        assert_eq!(header("x-hubspot-ratelimit-daily"), "5000", "the profile's daily limit");
+    }
+    for token in ["c", "sim-token"] {
+        let reply = status_with(&http, &base_url, token).await;
+        assert_eq!(reply.status(), 401, "token {token} was not given");
+    }
+    terminate(child);
+}
+
+#[tokio::test]
+async fn without_a_token_the_standalone_simulator_accepts_sim_token() {
+    let args: Vec<std::ffi::OsString> = ["--profile", "free"].map(Into::into).into();
+    let (child, base_url) = spawn(&args);
+    let http = reqwest::Client::new();
+    let reply = status_with(&http, &base_url, "sim-token").await;
+    assert_eq!(reply.status(), 200);
+    assert_eq!(reply.headers()["x-hubspot-ratelimit-max"], "100", "the free profile");
+    assert_eq!(status_with(&http, &base_url, "cli-token").await.status(), 401);
+    terminate(child);
 }

@@ -10,6 +10,7 @@ mod merge;
 mod objects;
 mod search;
 mod shapes;
+mod switches;
 mod webhooks;
 
 use hubsync::sim::hubspot::{HubspotSim, RateProfile, SimConfig};

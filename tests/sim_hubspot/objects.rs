@@ -1,6 +1,6 @@
 //! Single-record endpoints: shapes, validation, uniqueness, history and paging.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Sim, is_iso_millis};
 
@@ -344,4 +344,137 @@ async fn properties_can_be_read_created_and_archived_in_batches() {
         .await;
     assert_eq!(archived.status, 204);
     assert_eq!(sim.get("/crm/v3/properties/contacts/a1").await.status, 404);
+}
+
+#[tokio::test]
+async fn a_product_needs_every_property_the_fact_sheet_requires() {
+    let sim = Sim::start().await;
+    let full = json!({"hs_sku": "SKU-1", "hs_folder": "1", "price": "9.5", "name": "Widget",
+                      "description": "A widget"});
+    let product = sim.create("products", full.clone()).await;
+    let read = sim.get(&format!("/crm/v3/objects/products/{product}?properties=hs_folder")).await;
+    assert_eq!(read.body["properties"]["hs_folder"], json!("1"));
+    for missing in ["hs_sku", "hs_folder", "price", "name", "description"] {
+        let mut properties = full.clone();
+        properties.as_object_mut().unwrap().remove(missing);
+        let reply = sim.post("/crm/v3/objects/products", json!({"properties": properties})).await;
+        assert_eq!(reply.status, 400, "without {missing}: {}", reply.body);
+        assert_eq!(reply.body["status"], json!("error"));
+        assert_eq!(reply.body["category"], json!("VALIDATION_ERROR"));
+        assert!(reply.body["correlationId"].is_string());
+        let message = reply.body["message"].as_str().unwrap();
+        assert!(message.starts_with("Property values were not valid"), "{message}");
+        assert_eq!(reply.body["errors"][0]["context"]["propertyName"], json!([missing]));
+        assert!(reply.body["errors"][0]["message"].as_str().unwrap().contains(missing));
+    }
+    assert_eq!(sim.sim.count("products"), 1);
+}
+
+#[tokio::test]
+async fn companies_and_deals_have_hubspots_default_properties() {
+    let sim = Sim::start().await;
+    let names = |body: &Value| -> Vec<String> {
+        let results = body["results"].as_array().unwrap();
+        results.iter().map(|p| p["name"].as_str().unwrap().to_string()).collect()
+    };
+    let expected: [(&str, &[&str]); 2] = [
+        ("companies", &["name", "domain", "createdate", "hs_lastmodifieddate", "hs_object_id"]),
+        (
+            "deals",
+            &[
+                "dealname",
+                "amount",
+                "closedate",
+                "pipeline",
+                "dealstage",
+                "createdate",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+            ],
+        ),
+    ];
+    for (object, wanted) in expected {
+        let listed = names(&sim.get(&format!("/crm/v3/properties/{object}")).await.body);
+        for name in wanted {
+            assert!(listed.iter().any(|n| n == name), "{object} has {name}: {listed:?}");
+        }
+    }
+    let company = sim.create("companies", json!({"name": "Acme", "domain": "acme.test"})).await;
+    let read = sim.get(&format!("/crm/v3/objects/companies/{company}")).await;
+    assert_eq!(read.body["properties"]["domain"], json!("acme.test"), "returned by default");
+    let deal = sim
+        .create(
+            "deals",
+            json!({"dealname": "D", "pipeline": "default", "dealstage": "s", "amount": "5"}),
+        )
+        .await;
+    let read = sim.get(&format!("/crm/v3/objects/deals/{deal}")).await;
+    assert_eq!(read.body["properties"]["amount"], json!("5"), "returned by default");
+}
+
+#[tokio::test]
+async fn property_groups_can_be_created_read_renamed_and_archived() {
+    let sim = Sim::start().await;
+    let base = "/crm/v3/properties/deals/groups";
+    let created =
+        sim.post(base, json!({"name": "erp", "label": "ERP fields", "displayOrder": 3})).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(
+        created.body,
+        json!({"name": "erp", "label": "ERP fields", "displayOrder": 3, "archived": false})
+    );
+    assert_eq!(sim.post(base, json!({"name": "erp"})).await.status, 409, "names are unique");
+    assert_eq!(sim.get(&format!("{base}/erp")).await.body["label"], json!("ERP fields"));
+    let renamed = sim.patch(&format!("{base}/erp"), json!({"label": "ERP"})).await;
+    assert_eq!((renamed.status, renamed.body["label"].as_str()), (200, Some("ERP")));
+    assert_eq!(renamed.body["displayOrder"], json!(3), "unmentioned fields are kept");
+    assert_eq!(sim.delete(&format!("{base}/erp")).await.status, 204);
+    assert_eq!(sim.get(&format!("{base}/erp")).await.status, 404);
+    let listed = sim.get(base).await;
+    let names: Vec<&str> = listed.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.contains(&"erp") && names.contains(&"dealinformation"), "{names:?}");
+    assert_eq!(sim.patch(&format!("{base}/nope"), json!({"label": "x"})).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_schema_can_be_patched_and_given_an_association_definition() {
+    let sim = Sim::start().await;
+    let egg = json!({"name": "asset", "labels": {"singular": "Asset", "plural": "Assets"},
+        "requiredProperties": [], "primaryDisplayProperty": "tag",
+        "properties": [{"name": "tag", "label": "Tag", "type": "string", "fieldType": "text"}]});
+    let type_id =
+        sim.post("/crm/v3/schemas", egg).await.body["objectTypeId"].as_str().unwrap().to_string();
+    let patch = json!({"labels": {"singular": "Device", "plural": "Devices"},
+                       "requiredProperties": ["tag"]});
+    let patched = sim.patch(&format!("/crm/v3/schemas/{type_id}"), patch).await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["labels"]["plural"], json!("Devices"));
+    assert_eq!(patched.body["requiredProperties"], json!(["tag"]));
+    let untagged = sim.post(&format!("/crm/v3/objects/{type_id}"), json!({"properties": {}})).await;
+    assert_eq!(untagged.status, 400, "the patched required property is enforced");
+    let asset = sim.create(&type_id, json!({"tag": "A-1"})).await;
+    let definition = json!({"fromObjectTypeId": type_id, "toObjectTypeId": "0-1",
+                            "name": "asset_to_contact"});
+    let made = sim.post(&format!("/crm/v3/schemas/{type_id}/associations"), definition).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(made.body["fromObjectTypeId"], json!(type_id));
+    assert_eq!(made.body["toObjectTypeId"], json!("0-1"));
+    assert_eq!(made.body["name"], json!("asset_to_contact"));
+    assert!(is_iso_millis(&made.body["createdAt"]));
+    let type_id_made: u64 = made.body["id"].as_str().unwrap().parse().unwrap();
+    let read = sim.get(&format!("/crm/v3/schemas/{type_id}")).await;
+    let ids: Vec<&Value> =
+        read.body["associations"].as_array().unwrap().iter().map(|a| &a["id"]).collect();
+    assert!(ids.contains(&&made.body["id"]), "the schema lists its association: {ids:?}");
+    let contact = sim.create("contacts", json!({"email": "asset@example.com"})).await;
+    let types = json!([{"associationCategory": "USER_DEFINED", "associationTypeId": type_id_made}]);
+    let linked = sim
+        .put(&format!("/crm/v4/objects/{type_id}/{asset}/associations/contacts/{contact}"), types)
+        .await;
+    assert_eq!(linked.status, 201, "the new type id links records: {}", linked.body);
 }

@@ -90,6 +90,35 @@ async fn numeric_and_date_operators_compare_as_numbers_and_epoch_milliseconds() 
 }
 
 #[tokio::test]
+async fn lt_finds_values_strictly_below_compared_as_numbers_and_instants() {
+    let sim = Sim::start().await;
+    sim.sim.clock().freeze();
+    let deal = |amount: &str| json!({"dealname": "d", "pipeline": "p", "dealstage": "s", "amount": amount});
+    let small = sim.create("deals", deal("9")).await;
+    sim.sim.clock().advance(chrono::Duration::seconds(5));
+    let later = sim.sim.clock().now_millis();
+    let big = sim.create("deals", deal("100")).await;
+    let lt = |name: &str, value: String| filter(name, "LT", json!(value));
+    assert_eq!(
+        ids(&sim, "deals", lt("amount", "10".into())).await,
+        [small.as_str()],
+        "9 < 10 as numbers"
+    );
+    assert_eq!(
+        ids(&sim, "deals", lt("amount", "101".into())).await,
+        [small.as_str(), big.as_str()]
+    );
+    assert_eq!(
+        ids(&sim, "deals", lt("amount", "100".into())).await,
+        [small.as_str()],
+        "strictly below"
+    );
+    assert!(ids(&sim, "deals", lt("amount", "9".into())).await.is_empty());
+    let created_before = lt("createdate", later.to_string());
+    assert_eq!(ids(&sim, "deals", created_before).await, [small.as_str()]);
+}
+
+#[tokio::test]
 async fn search_pages_with_a_numeric_after_and_reports_the_total() {
     let sim = Sim::start().await;
     for i in 0..5 {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::post;
 use hubsync::connector::hubspot::webhook::{v1_signature, v3_signature};
 use hubsync::sim::hubspot::{RetrySchedule, Subscription, WebhookSettings};
@@ -19,12 +20,15 @@ const SECRET: &str = "client-secret";
 #[derive(Clone, Default)]
 struct Receiver {
     got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+    /// When each request arrived.
+    arrived: Arc<Mutex<Vec<std::time::Instant>>>,
     /// Statuses to answer with, in order; then 204.
     answers: Arc<Mutex<Vec<u16>>>,
 }
 
 async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
     receiver.got.lock().unwrap().push((headers, body));
+    receiver.arrived.lock().unwrap().push(std::time::Instant::now());
     let mut answers = receiver.answers.lock().unwrap();
     let status = if answers.is_empty() { 204 } else { answers.remove(0) };
     StatusCode::from_u16(status).unwrap()
@@ -325,4 +329,63 @@ async fn webhooks_can_be_configured_over_http_with_the_developer_key() {
     let listed = sim.get(&format!("{base}/subscriptions?{key}")).await;
     assert_eq!(listed.body["results"].as_array().unwrap().len(), 1);
     assert_eq!(sim.delete(&format!("{base}/subscriptions/{id}?{key}")).await.status, 204);
+}
+
+#[tokio::test]
+async fn a_redirect_counts_as_a_failure_and_is_retried_not_followed() {
+    let sim = Sim::start().await;
+    let calls = Arc::new(Mutex::new(Vec::<&'static str>::new()));
+    let (hooks, landed) = (calls.clone(), calls.clone());
+    let app = axum::Router::new()
+        .route(
+            "/hooks",
+            post(move || async move {
+                let mut calls = hooks.lock().unwrap();
+                calls.push("hooks");
+                if calls.len() == 1 {
+                    (StatusCode::FOUND, [("location", "/landed")]).into_response()
+                } else {
+                    StatusCode::NO_CONTENT.into_response()
+                }
+            }),
+        )
+        .route(
+            "/landed",
+            axum::routing::any(move || async move {
+                landed.lock().unwrap().push("landed");
+                StatusCode::NO_CONTENT
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    sim.sim.set_webhooks(Some(settings(&url, vec![Subscription::new(1, "company.creation")])));
+    sim.create("companies", json!({"name": "Moved"})).await;
+    let log = sim
+        .sim
+        .wait_for_deliveries(Duration::from_secs(10), |log| {
+            log.iter().any(|d| d.status == Some(204))
+        })
+        .await;
+    let attempts: Vec<(u32, Option<u16>)> = log.iter().map(|d| (d.attempt, d.status)).collect();
+    assert_eq!(attempts, [(0, Some(302)), (1, Some(204))]);
+    assert_eq!(*calls.lock().unwrap(), ["hooks", "hooks"], "the redirect is never followed");
+}
+
+#[tokio::test]
+async fn chaos_can_hold_every_batch_back_by_the_configured_delay() {
+    let sim = Sim::start().await;
+    let (receiver, url) = receiver(vec![]).await;
+    let delay = Duration::from_millis(500);
+    let mut delayed = settings(&url, vec![Subscription::new(1, "contact.creation")]);
+    delayed.chaos.delay_fraction = 1.0;
+    delayed.chaos.delay = delay;
+    sim.sim.set_webhooks(Some(delayed));
+    let changed = std::time::Instant::now();
+    sim.create("contacts", json!({"firstname": "Late"})).await;
+    until(&receiver, 1).await;
+    let arrived = receiver.arrived.lock().unwrap().clone();
+    assert_eq!(arrived.len(), 1, "the delayed batch arrives, once");
+    let waited = arrived[0] - changed;
+    assert!(waited >= delay, "the first delivery came after {waited:?}, before {delay:?}");
 }

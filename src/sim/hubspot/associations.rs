@@ -5,42 +5,56 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-/// `(from singular, to singular, id from→to, id to→from, label)`.
-const DEFAULT_TYPES: &[(&str, &str, u32, u32, Option<&str>)] = &[
-    ("contact", "company", 279, 280, None),
-    ("contact", "company", 1, 2, Some("Primary")),
-    ("deal", "contact", 3, 4, None),
-    ("deal", "company", 341, 342, None),
-    ("deal", "company", 5, 6, Some("Primary")),
-    ("contact", "ticket", 15, 16, None),
-    ("ticket", "company", 339, 340, None),
-    ("ticket", "company", 26, 25, Some("Primary")),
-    ("deal", "ticket", 27, 28, None),
-    ("deal", "line_item", 19, 20, None),
-    ("contact", "contact", 449, 449, None),
-    ("company", "company", 450, 450, None),
-    ("deal", "deal", 451, 451, None),
-    ("ticket", "ticket", 452, 452, None),
-    ("contact", "call", 193, 194, None),
-    ("contact", "email", 197, 198, None),
-    ("contact", "meeting", 199, 200, None),
-    ("contact", "note", 201, 202, None),
-    ("contact", "task", 203, 204, None),
-    ("company", "call", 181, 182, None),
-    ("company", "email", 185, 186, None),
-    ("company", "meeting", 187, 188, None),
-    ("company", "note", 189, 190, None),
-    ("company", "task", 191, 192, None),
-    ("deal", "call", 205, 206, None),
-    ("deal", "email", 209, 210, None),
-    ("deal", "meeting", 211, 212, None),
-    ("deal", "note", 213, 214, None),
-    ("deal", "task", 215, 216, None),
-    ("ticket", "call", 219, 220, None),
-    ("ticket", "email", 223, 224, None),
-    ("ticket", "meeting", 225, 226, None),
-    ("ticket", "note", 227, 228, None),
-    ("ticket", "task", 229, 230, None),
+/// `(from singular, to singular, id from→to, id to→from, label from→to, label to→from)`.
+/// Same-type pairs with two ids (parent/child companies) hold both directions in one row.
+type DefaultType =
+    (&'static str, &'static str, u32, u32, Option<&'static str>, Option<&'static str>);
+
+/// HubSpot-defined association types, per the fact sheet's default table.
+const DEFAULT_TYPES: &[DefaultType] = &[
+    ("contact", "company", 279, 280, None, None),
+    ("contact", "company", 1, 2, Some("Primary"), Some("Primary")),
+    ("deal", "contact", 3, 4, None, None),
+    ("deal", "company", 341, 342, None, None),
+    ("deal", "company", 5, 6, Some("Primary"), Some("Primary")),
+    ("contact", "ticket", 15, 16, None, None),
+    ("ticket", "company", 339, 340, None, None),
+    ("ticket", "company", 26, 25, Some("Primary"), Some("Primary")),
+    ("deal", "ticket", 27, 28, None, None),
+    ("deal", "line_item", 19, 20, None, None),
+    ("contact", "contact", 449, 449, None, None),
+    ("company", "company", 450, 450, None, None),
+    ("company", "company", 13, 14, Some("Child Company"), Some("Parent Company")),
+    ("deal", "deal", 451, 451, None, None),
+    ("ticket", "ticket", 452, 452, None, None),
+    ("contact", "call", 193, 194, None, None),
+    ("contact", "email", 197, 198, None, None),
+    ("contact", "meeting", 199, 200, None, None),
+    ("contact", "note", 201, 202, None, None),
+    ("contact", "task", 203, 204, None, None),
+    ("company", "call", 181, 182, None, None),
+    ("company", "email", 185, 186, None, None),
+    ("company", "meeting", 187, 188, None, None),
+    ("company", "note", 189, 190, None, None),
+    ("company", "task", 191, 192, None, None),
+    ("deal", "call", 205, 206, None, None),
+    ("deal", "email", 209, 210, None, None),
+    ("deal", "meeting", 211, 212, None, None),
+    ("deal", "note", 213, 214, None, None),
+    ("deal", "task", 215, 216, None, None),
+    ("ticket", "call", 219, 220, None, None),
+    ("ticket", "email", 223, 224, None, None),
+    ("ticket", "meeting", 225, 226, None, None),
+    ("ticket", "note", 227, 228, None, None),
+    ("ticket", "task", 229, 230, None, None),
+    ("contact", "communication", 82, 81, None, None),
+    ("ticket", "communication", 84, 83, None, None),
+    ("deal", "communication", 86, 85, None, None),
+    ("company", "communication", 88, 87, None, None),
+    ("contact", "postal_mail", 454, 453, None, None),
+    ("ticket", "postal_mail", 456, 455, None, None),
+    ("deal", "postal_mail", 458, 457, None, None),
+    ("company", "postal_mail", 460, 459, None, None),
 ];
 
 /// An association type between two object types, as the labels endpoint lists it.
@@ -83,22 +97,21 @@ fn key(type_id: &str, id: u64) -> String {
 /// HubSpot-defined association types between two standard types (by singular name).
 pub fn default_labels(from: &str, to: &str) -> Vec<AssocLabel> {
     let mut labels = Vec::new();
-    for (a, b, ab, ba, label) in DEFAULT_TYPES {
-        let found = if (*a, *b) == (from, to) {
-            Some((*ab, *ba))
-        } else if (*b, *a) == (from, to) {
-            Some((*ba, *ab))
-        } else {
-            None
-        };
-        if let Some((type_id, inverse_type_id)) = found {
-            let label = label.map(str::to_string);
-            labels.push(AssocLabel {
-                category: "HUBSPOT_DEFINED".into(),
-                type_id,
-                label,
-                inverse_type_id,
-            });
+    let mut push = |type_id: u32, inverse_type_id: u32, label: Option<&str>| {
+        labels.push(AssocLabel {
+            category: "HUBSPOT_DEFINED".into(),
+            type_id,
+            label: label.map(str::to_string),
+            inverse_type_id,
+        });
+    };
+    for (a, b, ab, ba, label, inverse_label) in DEFAULT_TYPES {
+        if (*a, *b) == (from, to) {
+            push(*ab, *ba, *label);
+        }
+        // A same-type row already matched above; its reverse is new only with its own id.
+        if (*b, *a) == (from, to) && (a != b || ab != ba) {
+            push(*ba, *ab, *inverse_label);
         }
     }
     labels.sort_by_key(|l| l.label.is_some());
@@ -286,14 +299,78 @@ impl Associations {
 mod tests {
     use super::*;
 
+    /// The fact sheet's default type table (§6), one `(from, to, id, inverse id)` per row.
+    const FACT_SHEET: &[(&str, &str, u32, u32)] = &[
+        ("contact", "company", 1, 2),
+        ("contact", "company", 279, 280),
+        ("deal", "contact", 3, 4),
+        ("deal", "company", 5, 6),
+        ("deal", "company", 341, 342),
+        ("contact", "ticket", 15, 16),
+        ("company", "ticket", 25, 26),
+        ("ticket", "company", 339, 340),
+        ("deal", "ticket", 27, 28),
+        ("company", "company", 13, 14),
+        ("contact", "contact", 449, 449),
+        ("company", "company", 450, 450),
+        ("deal", "deal", 451, 451),
+        ("ticket", "ticket", 452, 452),
+        ("contact", "call", 193, 194),
+        ("contact", "email", 197, 198),
+        ("contact", "meeting", 199, 200),
+        ("contact", "note", 201, 202),
+        ("contact", "task", 203, 204),
+        ("company", "call", 181, 182),
+        ("company", "email", 185, 186),
+        ("company", "meeting", 187, 188),
+        ("company", "note", 189, 190),
+        ("company", "task", 191, 192),
+        ("deal", "call", 205, 206),
+        ("deal", "email", 209, 210),
+        ("deal", "meeting", 211, 212),
+        ("deal", "note", 213, 214),
+        ("deal", "task", 215, 216),
+        ("ticket", "call", 219, 220),
+        ("ticket", "email", 223, 224),
+        ("ticket", "meeting", 225, 226),
+        ("ticket", "note", 227, 228),
+        ("ticket", "task", 229, 230),
+        ("contact", "communication", 82, 81),
+        ("ticket", "communication", 84, 83),
+        ("deal", "communication", 86, 85),
+        ("company", "communication", 88, 87),
+        ("contact", "postal_mail", 454, 453),
+        ("ticket", "postal_mail", 456, 455),
+        ("deal", "postal_mail", 458, 457),
+        ("company", "postal_mail", 460, 459),
+    ];
+
+    fn has(from: &str, to: &str, type_id: u32, inverse_type_id: u32) -> bool {
+        let labels = default_labels(from, to);
+        labels.iter().any(|l| (l.type_id, l.inverse_type_id) == (type_id, inverse_type_id))
+    }
+
     #[test]
-    fn default_type_ids_match_hubspots_table_in_both_directions() {
+    fn default_type_ids_match_the_fact_sheet_row_by_row_in_both_directions() {
+        for (from, to, id, inverse) in FACT_SHEET {
+            assert!(has(from, to, *id, *inverse), "{from} → {to} is {id}");
+            assert!(has(to, from, *inverse, *id), "{to} → {from} is {inverse}");
+        }
+    }
+
+    #[test]
+    fn same_type_pairs_list_each_direction_once_with_the_unlabeled_type_first() {
         let ids = |from, to| default_labels(from, to).iter().map(|l| l.type_id).collect::<Vec<_>>();
+        assert_eq!(ids("company", "company"), vec![450, 13, 14]);
+        assert_eq!(ids("contact", "contact"), vec![449]);
         assert_eq!(ids("contact", "company"), vec![279, 1]);
-        assert_eq!(ids("company", "contact"), vec![280, 2]);
-        assert_eq!(ids("note", "contact"), vec![202]);
-        assert_eq!(ids("task", "deal"), vec![216]);
         assert_eq!(ids("company", "ticket"), vec![340, 25]);
+        let labels = default_labels("company", "company");
+        let label = |id: u32| labels.iter().find(|l| l.type_id == id).unwrap().label.clone();
+        assert_eq!(
+            (label(13), label(14)),
+            (Some("Child Company".into()), Some("Parent Company".into()))
+        );
     }
 
     #[test]

@@ -17,8 +17,9 @@ use super::error::ApiError;
 /// Who is calling: the app behind the token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
+    /// The app behind the token; writes are recorded and rate windows kept under it.
     pub app_id: u64,
-    /// The token itself; rate windows are kept per token.
+    /// The token itself.
     pub token: String,
     /// OAuth-authorised calls get no daily rate-limit headers.
     pub oauth: bool,

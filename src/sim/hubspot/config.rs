@@ -24,7 +24,7 @@ pub struct OAuthApp {
 /// Request budgets. `None` for a budget means unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateProfile {
-    /// Requests per rolling 10 s window, per app token.
+    /// Requests per rolling 10 s window, per app (not per token: refreshes share it).
     pub per_ten_seconds: Option<u32>,
     /// Requests per day, per portal.
     pub daily: Option<u32>,
@@ -181,5 +181,24 @@ mod tests {
         assert_eq!((custom.per_ten_seconds, custom.daily), (Some(10), Some(1000)));
         assert!(RateProfile::parse("custom:10").is_err());
         assert!(RateProfile::parse("gold").is_err());
+    }
+
+    #[test]
+    fn each_profile_has_hubspots_burst_daily_and_search_limits() {
+        /// (profile, per 10 s, per day, searches per second)
+        type Row = (&'static str, Option<u32>, Option<u32>, Option<u32>);
+        let table: &[Row] = &[
+            ("free", Some(100), Some(250_000), Some(5)),
+            ("starter", Some(100), Some(250_000), Some(5)),
+            ("professional", Some(190), Some(625_000), Some(5)),
+            ("enterprise", Some(190), Some(1_000_000), Some(5)),
+            ("custom:250:2000000", Some(250), Some(2_000_000), Some(5)),
+            ("unlimited", None, None, None),
+        ];
+        for (name, burst, daily, search) in table {
+            let profile = RateProfile::parse(name).unwrap();
+            let got = (profile.per_ten_seconds, profile.daily, profile.search_per_second);
+            assert_eq!(got, (*burst, *daily, *search), "profile {name}");
+        }
     }
 }

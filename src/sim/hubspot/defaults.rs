@@ -30,7 +30,7 @@ const PLAIN: &[(&str, &[&str], &str)] = &[
     ("0-3", &["closedate"], "datetime"),
     ("0-5", &["subject", "content", "hs_pipeline", "hs_pipeline_stage"], "string"),
     ("0-5", &["hs_ticket_category"], "string"),
-    ("0-7", &["name", "description", "hs_sku"], "string"),
+    ("0-7", &["name", "description", "hs_sku", "hs_folder"], "string"),
     ("0-7", &["price"], "number"),
     ("0-8", &["name", "hs_product_id"], "string"),
     ("0-8", &["price", "quantity", "amount"], "number"),

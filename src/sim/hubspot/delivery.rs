@@ -28,7 +28,7 @@ async fn run(
     rng: Arc<Mutex<StdRng>>,
     shutdown: CancellationToken,
 ) {
-    let client = reqwest::Client::new();
+    let client = sender();
     let mut limit: Option<(Arc<WebhookSettings>, Arc<Semaphore>)> = None;
     loop {
         let first = tokio::select! {
@@ -57,6 +57,15 @@ async fn run(
             });
         }
     }
+}
+
+/// The HTTP client that POSTs events. It never follows redirects: HubSpot counts a 3xx
+/// answer as a failed delivery and retries it.
+fn sender() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client builds (as reqwest::Client::new() assumes)")
 }
 
 /// The semaphore bounding in-flight requests, renewed when the settings change.

@@ -1,5 +1,6 @@
-//! Rate limits as HubSpot applies them: a rolling 10-second window per token, a daily budget
-//! per portal, and a separate per-second limit for search, all on the sim clock.
+//! Rate limits as HubSpot applies them: a rolling 10-second window per app (however many
+//! tokens it refreshes), a daily budget per portal, and a separate per-second limit for
+//! search, all on the sim clock.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -19,7 +20,7 @@ const DAY_MS: i64 = 86_400_000;
 
 #[derive(Debug, Default)]
 struct Usage {
-    windows: HashMap<String, VecDeque<i64>>,
+    windows: HashMap<u64, VecDeque<i64>>,
     day: i64,
     daily: u32,
     search: VecDeque<i64>,
@@ -47,9 +48,10 @@ impl RateLimiter {
         RateLimiter { profile, usage: Mutex::new(Usage::default()) }
     }
 
-    /// Spends one request of `token`'s burst budget and the daily budget, or names the
-    /// policy that refuses it.
-    pub fn spend(&self, token: &str, now: i64) -> Result<Remaining, (&'static str, Remaining)> {
+    /// Spends one request of the burst budget of the app `app_id` and the daily budget, or
+    /// names the policy that refuses it. The burst window belongs to the app, so a freshly
+    /// refreshed OAuth access token does not start a new one.
+    pub fn spend(&self, app_id: u64, now: i64) -> Result<Remaining, (&'static str, Remaining)> {
         let mut usage = self.usage.lock().expect("rate lock");
         let day = now.div_euclid(DAY_MS);
         if usage.day != day {
@@ -57,7 +59,7 @@ impl RateLimiter {
             usage.daily = 0;
         }
         let daily = usage.daily;
-        let window = usage.windows.entry(token.to_string()).or_default();
+        let window = usage.windows.entry(app_id).or_default();
         while window.front().is_some_and(|t| *t <= now - WINDOW_MS) {
             window.pop_front();
         }
@@ -67,7 +69,7 @@ impl RateLimiter {
             window.push_back(now);
             usage.daily += 1;
         }
-        let remaining = self.remaining(&usage, token, now);
+        let remaining = self.remaining(&usage, app_id, now);
         match (over_daily, over_burst) {
             (true, _) => Err(("DAILY", remaining)),
             (_, true) => Err(("TEN_SECONDLY_ROLLING", remaining)),
@@ -75,8 +77,8 @@ impl RateLimiter {
         }
     }
 
-    fn remaining(&self, usage: &Usage, token: &str, now: i64) -> Remaining {
-        let window = usage.windows.get(token);
+    fn remaining(&self, usage: &Usage, app_id: u64, now: i64) -> Remaining {
+        let window = usage.windows.get(&app_id);
         let in_window = window.map_or(0, |w| w.len() as u32);
         let in_last_second =
             window.map_or(0, |w| w.iter().rev().take_while(|t| **t > now - 1000).count() as u32);
@@ -142,13 +144,13 @@ pub async fn limit(State(state): State<SimState>, request: Request, next: Next) 
             return rate_limited("SECONDLY");
         }
         if state.config.strict.search_counts_toward_burst
-            && let Err((policy, _)) = state.limits.spend(&caller.token, now)
+            && let Err((policy, _)) = state.limits.spend(caller.app_id, now)
         {
             return rate_limited(policy);
         }
         return next.run(request).await;
     }
-    match state.limits.spend(&caller.token, now) {
+    match state.limits.spend(caller.app_id, now) {
         Ok(left) => {
             let mut response = next.run(request).await;
             add_headers(response.headers_mut(), &left, caller.oauth);
@@ -169,19 +171,19 @@ mod tests {
     #[test]
     fn the_ten_second_window_rolls() {
         let limiter = RateLimiter::new(RateProfile::of(2, 100));
-        assert!(limiter.spend("t", 0).is_ok());
-        assert!(limiter.spend("t", 5_000).is_ok());
-        assert_eq!(limiter.spend("t", 9_999).unwrap_err().0, "TEN_SECONDLY_ROLLING");
-        assert!(limiter.spend("other", 9_999).is_ok());
-        assert!(limiter.spend("t", 10_000).is_ok());
+        assert!(limiter.spend(1, 0).is_ok());
+        assert!(limiter.spend(1, 5_000).is_ok());
+        assert_eq!(limiter.spend(1, 9_999).unwrap_err().0, "TEN_SECONDLY_ROLLING");
+        assert!(limiter.spend(2, 9_999).is_ok(), "another app has its own window");
+        assert!(limiter.spend(1, 10_000).is_ok());
     }
 
     #[test]
     fn the_daily_budget_is_shared_and_resets_at_midnight() {
         let limiter = RateLimiter::new(RateProfile::of(100, 2));
-        assert!(limiter.spend("a", 1).is_ok());
-        assert!(limiter.spend("b", 2).is_ok());
-        assert_eq!(limiter.spend("a", 3).unwrap_err().0, "DAILY");
-        assert!(limiter.spend("a", DAY_MS + 1).is_ok());
+        assert!(limiter.spend(1, 1).is_ok());
+        assert!(limiter.spend(2, 2).is_ok());
+        assert_eq!(limiter.spend(1, 3).unwrap_err().0, "DAILY");
+        assert!(limiter.spend(1, DAY_MS + 1).is_ok());
     }
 }

@@ -84,7 +84,8 @@ const STANDARD: &[Standard] = &[
         type_id: "0-7",
         name: "products",
         singular: "product",
-        required: &["name"],
+        // The fact sheet's §4 table: `hs_sku, hs_folder, price, name, description`.
+        required: &["hs_sku", "hs_folder", "price", "name", "description"],
         defaults: &["name", "description", "price"],
         query: &["name", "description", "hs_sku"],
     },
@@ -250,6 +251,21 @@ mod tests {
         assert_eq!(registry.resolve("0-3").unwrap().name, "deals");
         assert_eq!(registry.resolve("notes").unwrap().modified_property, "hs_lastmodifieddate");
         assert!(registry.resolve("vendor").is_none());
+    }
+
+    #[test]
+    fn each_standard_type_requires_the_fact_sheets_properties_on_create() {
+        let registry = TypeRegistry::standard();
+        let required = |name: &str| registry.resolve(name).unwrap().required.clone();
+        assert!(required("contacts").is_empty());
+        assert_eq!(required("deals"), ["dealname", "dealstage", "pipeline"]);
+        assert_eq!(required("tickets"), ["subject", "hs_pipeline_stage", "hs_pipeline"]);
+        assert_eq!(required("products"), ["hs_sku", "hs_folder", "price", "name", "description"]);
+        assert!(required("line_items").is_empty());
+        assert_eq!(required("emails"), ["hs_timestamp", "hs_email_direction"]);
+        for engagement in ["tasks", "notes", "meetings", "calls"] {
+            assert_eq!(required(engagement), ["hs_timestamp"], "{engagement}");
+        }
     }
 
     #[test]

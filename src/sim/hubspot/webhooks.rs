@@ -46,13 +46,15 @@ impl Subscription {
     }
 }
 
-/// When failed deliveries are retried: HubSpot retries up to 10 times over about 24 hours.
-/// `scale` shrinks the schedule for tests (0.0001 turns a minute into 6 ms).
+/// When failed deliveries are retried: HubSpot retries up to 10 times, at randomised delays
+/// spread over the next 24 hours. `scale` shrinks the schedule for tests (0.0001 turns a
+/// minute into 6 ms).
 #[derive(Debug, Clone)]
 pub struct RetrySchedule {
     pub delays: Vec<Duration>,
     pub scale: f64,
-    /// Random spread, as a fraction of each delay.
+    /// Random spread, as a fraction of each delay. The default keeps the last retry within
+    /// 24 hours even when every delay is stretched.
     pub jitter: f64,
 }
 
@@ -62,7 +64,7 @@ impl Default for RetrySchedule {
         RetrySchedule {
             delays: minutes.iter().map(|m| Duration::from_secs(m * 60)).collect(),
             scale: 1.0,
-            jitter: 0.2,
+            jitter: 0.05,
         }
     }
 }
@@ -265,5 +267,28 @@ fn add_kind_fields(event: &mut Value, change: &Change) {
             event["isPrimaryAssociation"] = json!(primary);
         }
         ChangeKind::Deletion | ChangeKind::PrivacyDeletion | ChangeKind::Restore => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_default_a_receiver_has_five_seconds_batches_hold_100_and_10_retries_span_a_day() {
+        let settings = WebhookSettings::new("https://example.com/hooks", "secret", Vec::new());
+        assert_eq!(settings.timeout, Duration::from_secs(5));
+        assert_eq!(settings.max_batch, 100);
+        assert_eq!(settings.max_concurrent, 10);
+        let retry = &settings.retry;
+        assert_eq!(retry.delays.len(), 10, "up to 10 retries");
+        assert_eq!(retry.scale, 1.0, "HubSpot's own pace unless a test scales it");
+        assert!(retry.jitter > 0.0, "the delays are randomised");
+        assert!(retry.delays.windows(2).all(|pair| pair[0] <= pair[1]), "the delays grow");
+        let day = Duration::from_secs(24 * 3600);
+        let latest: Duration = retry.delays.iter().map(|d| d.mul_f64(1.0 + retry.jitter)).sum();
+        assert!(latest <= day, "the last retry comes within 24 hours: {latest:?}");
+        let nominal: Duration = retry.delays.iter().sum();
+        assert!(nominal >= Duration::from_secs(20 * 3600), "spread over the day: {nominal:?}");
     }
 }
