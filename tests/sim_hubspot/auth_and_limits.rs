@@ -48,7 +48,7 @@ async fn an_oauth_refresh_issues_a_token_that_expires_with_401_expired_authentic
     let info = sim.get(&format!("/oauth/v1/access-tokens/{}", sim.token)).await;
     assert_eq!(
         (info.body["expires_in"].as_i64(), info.body["app_id"].as_u64()),
-        (Some(1800), Some(54322))
+        (Some(1800), Some(64321))
     );
     let ok = sim.get("/crm/v3/objects/contacts").await;
     assert!(ok.header("x-hubspot-correlation-id").is_some());

@@ -145,7 +145,9 @@ impl Default for SimConfig {
                 client_id: "sim-client-id".into(),
                 client_secret: "sim-client-secret".into(),
                 refresh_token: "sim-refresh-token".into(),
-                app_id: 54322,
+                // apart from the static tokens' ids (54321 and up), so no two apps share
+                // a rate window or an echo source id
+                app_id: 64321,
                 access_token_ttl: Duration::from_secs(1800),
             },
             rate: RateProfile::PROFESSIONAL,
