@@ -205,8 +205,7 @@ fn assertion_claiming(alg: &str, claims: &Value) -> String {
     let signed = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims.to_string()));
     let mut signature = vec![0; pair.public().modulus_len()];
     let rng = ring::rand::SystemRandom::new();
-    pair.sign(&ring::signature::RSA_PKCS1_SHA256, &rng, signed.as_bytes(), &mut signature)
-        .unwrap();
+    pair.sign(&ring::signature::RSA_PKCS1_SHA256, &rng, signed.as_bytes(), &mut signature).unwrap();
     format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 

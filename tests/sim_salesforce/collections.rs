@@ -104,7 +104,8 @@ async fn an_all_or_none_collections_upsert_rolls_back_creates_and_updates_when_o
 
 /// The ids of the Contacts whose echo marker names `client`.
 async fn marked(sf: &Sf, client: &str) -> Vec<String> {
-    let soql = format!("SELECT Id FROM Contact WHERE LastModifiedByClient = '{client}' ORDER BY Id");
+    let soql =
+        format!("SELECT Id FROM Contact WHERE LastModifiedByClient = '{client}' ORDER BY Id");
     let rows = sf.rows(&soql).await;
     rows.iter().map(|r| r["Id"].as_str().unwrap().to_string()).collect()
 }
@@ -127,8 +128,9 @@ async fn every_collections_write_records_the_calling_client_as_the_echo_marker()
         let options = format!("client={client}");
         let sf = &sf;
         async move {
-            let answer =
-                sf.call_with(method, path, Some(body), &[("Sforce-Call-Options", options.as_str())]).await;
+            let answer = sf
+                .call_with(method, path, Some(body), &[("Sforce-Call-Options", options.as_str())])
+                .await;
             assert_eq!(answer.status, 200, "{}", answer.body);
             answer.body
         }

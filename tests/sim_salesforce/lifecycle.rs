@@ -142,12 +142,8 @@ async fn a_record_past_the_recycle_bin_retention_is_gone_from_every_read_without
     sf.sim.clock().advance(Duration::days(16));
     let sf = Sf { token: sf.sim.access_token(), ..sf };
     let all = sf.query("SELECT Id FROM Contact ORDER BY Id", true).await;
-    let ids: Vec<&str> = all.body["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["Id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> =
+        all.body["records"].as_array().unwrap().iter().map(|r| r["Id"].as_str().unwrap()).collect();
     assert_eq!(ids, [kept.as_str()], "queryAll no longer returns the purged row");
     let read = sf.get(&format!("/sobjects/Contact/{gone}")).await;
     assert_eq!((read.status, read.error_code()), (404, "NOT_FOUND"));
@@ -180,8 +176,7 @@ async fn record_datetimes_are_stamped_in_whole_seconds_so_writes_in_one_second_t
 
 #[tokio::test]
 async fn with_millisecond_precision_writes_a_moment_apart_do_not_tie() {
-    let config =
-        SimConfig { datetime_precision: DatetimePrecision::Milliseconds, ..test_config() };
+    let config = SimConfig { datetime_precision: DatetimePrecision::Milliseconds, ..test_config() };
     let sf = Sf::start_with(config).await;
     sf.sim.clock().freeze();
     let second = chrono::Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 7).unwrap();

@@ -163,7 +163,10 @@ async fn cases_tasks_and_events_get_real_key_prefixes_checksummed_ids_and_their_
     }
     assert!(task.ends_with("EAA"), "the T of 00T sets bit 2 of the first chunk: {task}");
     let task = sf.get(&format!("/sobjects/Task/{task}")).await.body;
-    assert_eq!((task["Status"].as_str(), task["Priority"].as_str()), (Some("Not Started"), Some("Normal")));
+    assert_eq!(
+        (task["Status"].as_str(), task["Priority"].as_str()),
+        (Some("Not Started"), Some("Normal"))
+    );
     assert_eq!(task["OwnerId"], sf.sim.integration_user_id());
     let numbers: Vec<String> = [&case, &other_case]
         .iter()
@@ -174,7 +177,10 @@ async fn cases_tasks_and_events_get_real_key_prefixes_checksummed_ids_and_their_
     }
     assert_ne!(numbers[0], numbers[1], "each case gets its own number");
     let read = sf.get(&format!("/sobjects/Case/{case}?fields=CaseNumber,Status")).await.body;
-    assert_eq!((read["CaseNumber"].as_str(), read["Status"].as_str()), (Some(numbers[0].as_str()), Some("New")));
+    assert_eq!(
+        (read["CaseNumber"].as_str(), read["Status"].as_str()),
+        (Some(numbers[0].as_str()), Some("New"))
+    );
 }
 
 #[tokio::test]

@@ -89,7 +89,10 @@ impl IntoResponse for SfError {
 
 /// Middleware: a client error answered before any handler ran (a body over the size
 /// limit, say) comes back as Salesforce's JSON error array, never as plain text.
-pub async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub async fn json_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let response = next.run(request).await;
     let status = response.status();
     let json = response

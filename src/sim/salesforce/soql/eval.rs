@@ -107,9 +107,7 @@ fn sort_keys(
             field: def.name.clone(),
             kind: def.kind,
             descending: key.descending,
-            nulls_first: key
-                .nulls_first
-                .unwrap_or(!(key.descending && descending_nulls_last)),
+            nulls_first: key.nulls_first.unwrap_or(!(key.descending && descending_nulls_last)),
         });
     }
     Ok(keys)

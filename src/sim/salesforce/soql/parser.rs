@@ -184,8 +184,11 @@ impl Parser {
             }
             let mut nulls_first = None;
             if self.eat("NULLS") {
-                nulls_first =
-                    Some(if self.eat("FIRST") { true } else { self.expect("LAST").map(|_| false)? });
+                nulls_first = Some(if self.eat("FIRST") {
+                    true
+                } else {
+                    self.expect("LAST").map(|_| false)?
+                });
             }
             keys.push(OrderKey { field, descending, nulls_first });
             if !matches!(self.peek(), Some(Token::Comma)) {
