@@ -183,6 +183,47 @@ async fn a_jwt_that_is_forged_expired_for_another_audience_or_user_is_refused() 
 }
 
 #[tokio::test]
+async fn a_jwt_issued_for_another_client_id_is_refused() {
+    let sf = Sf::start_with(jwt_config()).await;
+    let mut other = claims(&sf, Duration::minutes(3));
+    other["iss"] = json!("another-client");
+    let answer = jwt_grant(&sf, &sign_assertion(KEY, &other).unwrap()).await;
+    assert_eq!((answer.status, answer.body["error"].as_str()), (400, Some("invalid_client_id")));
+    assert!(answer.body.get("access_token").is_none());
+}
+
+/// An assertion whose header names `alg` but whose signature is the RS256 signature of
+/// the certificate's key over that header and the claims: only the algorithm is wrong.
+fn assertion_claiming(alg: &str, claims: &Value) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use rustls_pki_types::PrivatePkcs8KeyDer;
+    use rustls_pki_types::pem::PemObject;
+    let der = PrivatePkcs8KeyDer::from_pem_slice(KEY.as_bytes()).unwrap();
+    let pair = ring::signature::RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).unwrap();
+    let header = URL_SAFE_NO_PAD.encode(json!({"alg": alg, "typ": "JWT"}).to_string());
+    let signed = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let mut signature = vec![0; pair.public().modulus_len()];
+    let rng = ring::rand::SystemRandom::new();
+    pair.sign(&ring::signature::RSA_PKCS1_SHA256, &rng, signed.as_bytes(), &mut signature).unwrap();
+    format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+#[tokio::test]
+async fn a_jwt_that_names_an_algorithm_other_than_rs256_is_refused() {
+    let sf = Sf::start_with(jwt_config()).await;
+    let claims = claims(&sf, Duration::minutes(3));
+    let control = jwt_grant(&sf, &assertion_claiming("RS256", &claims)).await;
+    assert_eq!(control.status, 200, "the same assertion with RS256 works: {}", control.body);
+    for alg in ["HS256", "RS512", "none"] {
+        let answer = jwt_grant(&sf, &assertion_claiming(alg, &claims)).await;
+        assert_eq!((answer.status, answer.body["error"].as_str()), (400, Some("invalid_grant")));
+        let description = answer.body["error_description"].as_str().unwrap();
+        assert!(description.contains("RS256"), "{alg}: {description}");
+    }
+}
+
+#[tokio::test]
 async fn without_a_configured_certificate_the_jwt_grant_is_refused() {
     let sf = Sf::start().await;
     let assertion = sign_assertion(KEY, &claims(&sf, Duration::minutes(3))).unwrap();

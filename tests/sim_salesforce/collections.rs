@@ -1,5 +1,6 @@
 //! sObject Collections: create, update, upsert, delete and retrieve up to 200 records.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::Sf;
@@ -58,12 +59,131 @@ async fn all_or_none_rolls_back_every_record_when_one_fails() {
         {"attributes": {"type": "Contact"}, "id": existing, "Title": "changed"},
         {"attributes": {"type": "Contact"}, "id": existing, "Nope__c": 1},
     ]});
-    sf.patch("/composite/sobjects", update).await;
+    let results = sf.patch("/composite/sobjects", update).await.body;
+    assert_eq!(results[0]["success"], false);
+    assert_eq!(results[0]["errors"][0]["statusCode"], "ALL_OR_NONE_OPERATION_ROLLED_BACK");
+    assert_eq!(results[1]["errors"][0]["statusCode"], "INVALID_FIELD");
     assert_eq!(
         sf.sim.record(&existing).unwrap()["Title"],
         Value::Null,
         "the first update was rolled back"
     );
+}
+
+#[tokio::test]
+async fn an_all_or_none_collections_upsert_rolls_back_creates_and_updates_when_one_fails() {
+    let sf = Sf::start().await;
+    let existing = sf.create("Contact", json!({"LastName": "Old", "HubSpot_Id__c": "h0"})).await;
+    let body = json!({"allOrNone": true, "records": [
+        {"attributes": {"type": "Contact"}, "HubSpot_Id__c": "h1", "LastName": "New"},
+        {"attributes": {"type": "Contact"}, "HubSpot_Id__c": "h2", "Title": "no last name"},
+        {"attributes": {"type": "Contact"}, "HubSpot_Id__c": "h0", "LastName": "Changed"},
+    ]});
+    let answer = sf.patch("/composite/sobjects/Contact/HubSpot_Id__c", body).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let codes: Vec<&str> = answer
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["errors"][0]["statusCode"].as_str().unwrap_or("success"))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+            "REQUIRED_FIELD_MISSING",
+            "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+        ]
+    );
+    assert!(answer.body.as_array().unwrap().iter().all(|r| r["success"] == false));
+    assert!(sf.sim.find("Contact", "HubSpot_Id__c", "h1").is_empty(), "the create was undone");
+    assert_eq!(sf.sim.record(&existing).unwrap()["LastName"], "Old", "the update was undone");
+    assert_eq!(sf.sim.count("Contact", true), 1);
+}
+
+/// The ids of the Contacts whose echo marker names `client`.
+async fn marked(sf: &Sf, client: &str) -> Vec<String> {
+    let soql =
+        format!("SELECT Id FROM Contact WHERE LastModifiedByClient = '{client}' ORDER BY Id");
+    let rows = sf.rows(&soql).await;
+    rows.iter().map(|r| r["Id"].as_str().unwrap().to_string()).collect()
+}
+
+fn ids_of(results: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().expect("a success with an id").to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn every_collections_write_records_the_calling_client_as_the_echo_marker() {
+    let sf = Sf::start().await;
+    let call = |method: Method, path: &'static str, body: Value, client: &'static str| {
+        let options = format!("client={client}");
+        let sf = &sf;
+        async move {
+            let answer = sf
+                .call_with(method, path, Some(body), &[("Sforce-Call-Options", options.as_str())])
+                .await;
+            assert_eq!(answer.status, 200, "{}", answer.body);
+            answer.body
+        }
+    };
+    let created = call(
+        Method::POST,
+        "/composite/sobjects",
+        json!({"records": [contact("A"), contact("B")]}),
+        "hs-create",
+    )
+    .await;
+    assert_eq!(marked(&sf, "hs-create").await, ids_of(&created));
+    let user_made = sf.sim.create_as_user("Contact", json!({"LastName": "U"})).unwrap();
+    let updated = call(
+        Method::PATCH,
+        "/composite/sobjects",
+        json!({"records": [{"attributes": {"type": "Contact"}, "id": user_made, "Title": "T"}]}),
+        "hs-update",
+    )
+    .await;
+    assert_eq!(marked(&sf, "hs-update").await, vec![user_made.clone()]);
+    assert_eq!(ids_of(&updated), vec![user_made.clone()]);
+    sf.sim.edit_as_user(&user_made, json!({"HubSpot_Id__c": "h9"})).unwrap();
+    let upserted = call(
+        Method::PATCH,
+        "/composite/sobjects/Contact/HubSpot_Id__c",
+        json!({"records": [
+            {"attributes": {"type": "Contact"}, "HubSpot_Id__c": "h9", "Title": "Again"},
+            {"attributes": {"type": "Contact"}, "HubSpot_Id__c": "h10", "LastName": "New"},
+        ]}),
+        "hs-upsert",
+    )
+    .await;
+    assert_eq!(marked(&sf, "hs-upsert").await, ids_of(&upserted));
+    assert!(marked(&sf, "hs-upsert").await.contains(&user_made), "the updated row too");
+    assert_eq!(marked(&sf, "hs-update").await, Vec::<String>::new(), "the upsert re-marked it");
+}
+
+#[tokio::test]
+async fn a_collections_delete_of_more_than_200_ids_is_refused_whole() {
+    let sf = Sf::start().await;
+    let kept = sf.contact("Kept").await;
+    let mut ids: Vec<String> =
+        (1..=200).map(|n| hubsync::sim::salesforce::ids::make("003", 500_000 + n)).collect();
+    ids.push(kept.clone());
+    let answer = sf.delete(&format!("/composite/sobjects?ids={}", ids.join(","))).await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(answer.body[0]["errorCode"].is_string(), "{}", answer.body);
+    assert_eq!(sf.sim.record(&kept).unwrap()["IsDeleted"], false);
+    ids.remove(0);
+    let within = sf.delete(&format!("/composite/sobjects?ids={}", ids.join(","))).await;
+    assert_eq!(within.status, 200, "200 ids are taken");
+    assert_eq!(sf.sim.record(&kept).unwrap()["IsDeleted"], true);
 }
 
 #[tokio::test]

@@ -1,10 +1,11 @@
 //! What happens to records over time: audit fields, the echo marker, merges, the recycle
 //! bin, undelete, system changes, and edits "as a Salesforce user".
 
-use chrono::Duration;
+use chrono::{Duration, TimeZone};
+use hubsync::sim::salesforce::{DatetimePrecision, SimConfig};
 use serde_json::{Value, json};
 
-use super::Sf;
+use super::{Sf, test_config};
 
 #[tokio::test]
 async fn the_echo_marker_records_the_calling_client_and_a_user_edit_clears_it() {
@@ -128,4 +129,61 @@ async fn the_recycle_bin_is_emptied_after_its_retention() {
     sf.sim.clock().advance(Duration::days(2));
     assert_eq!(sf.sim.purge_recycle_bin(), 1);
     assert!(sf.sim.record(&id).is_none());
+}
+
+#[tokio::test]
+async fn a_record_past_the_recycle_bin_retention_is_gone_from_every_read_without_a_deleted_call() {
+    let sf = Sf::start().await;
+    let gone = sf.contact("Gone").await;
+    let kept = sf.contact("Kept").await;
+    assert_eq!(sf.delete(&format!("/sobjects/Contact/{gone}")).await.status, 204);
+    let binned = sf.query("SELECT Id FROM Contact WHERE IsDeleted = true", true).await;
+    assert_eq!(binned.body["totalSize"], 1, "in the recycle bin: {}", binned.body);
+    sf.sim.clock().advance(Duration::days(16));
+    let sf = Sf { token: sf.sim.access_token(), ..sf };
+    let all = sf.query("SELECT Id FROM Contact ORDER BY Id", true).await;
+    let ids: Vec<&str> =
+        all.body["records"].as_array().unwrap().iter().map(|r| r["Id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [kept.as_str()], "queryAll no longer returns the purged row");
+    let read = sf.get(&format!("/sobjects/Contact/{gone}")).await;
+    assert_eq!((read.status, read.error_code()), (404, "NOT_FOUND"));
+    let retrieved = sf.get(&format!("/composite/sobjects/Contact?ids={gone}&fields=Id")).await;
+    assert_eq!(retrieved.body, json!([null]));
+    assert!(sf.sim.record(&gone).is_none());
+}
+
+#[tokio::test]
+async fn record_datetimes_are_stamped_in_whole_seconds_so_writes_in_one_second_tie() {
+    let sf = Sf::start().await;
+    sf.sim.clock().freeze();
+    let second = chrono::Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 7).unwrap();
+    sf.sim.clock().set(second + Duration::milliseconds(123));
+    let first = sf.contact("First").await;
+    sf.sim.clock().advance(Duration::milliseconds(600));
+    let next = sf.contact("Next").await;
+    let (a, b) = (sf.sim.record(&first).unwrap(), sf.sim.record(&next).unwrap());
+    for field in ["SystemModstamp", "LastModifiedDate", "CreatedDate"] {
+        assert_eq!(a[field], "2024-05-01T12:00:07.000+0000", "{field}");
+        assert_eq!(a[field], b[field], "{field} ties");
+    }
+    sf.sim.clock().advance(Duration::milliseconds(100));
+    sf.delete(&format!("/sobjects/Contact/{first}")).await;
+    let window = "start=2024-05-01T11:59:00Z&end=2024-05-01T12:01:00Z";
+    sf.sim.clock().advance(Duration::minutes(2));
+    let deleted = sf.get(&format!("/sobjects/Contact/deleted/?{window}")).await;
+    assert_eq!(deleted.body["deletedRecords"][0]["deletedDate"], "2024-05-01T12:00:07.000+0000");
+}
+
+#[tokio::test]
+async fn with_millisecond_precision_writes_a_moment_apart_do_not_tie() {
+    let config = SimConfig { datetime_precision: DatetimePrecision::Milliseconds, ..test_config() };
+    let sf = Sf::start_with(config).await;
+    sf.sim.clock().freeze();
+    let second = chrono::Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 7).unwrap();
+    sf.sim.clock().set(second + Duration::milliseconds(123));
+    let first = sf.contact("First").await;
+    sf.sim.clock().advance(Duration::milliseconds(600));
+    let next = sf.contact("Next").await;
+    assert_eq!(sf.sim.record(&first).unwrap()["SystemModstamp"], "2024-05-01T12:00:07.123+0000");
+    assert_eq!(sf.sim.record(&next).unwrap()["SystemModstamp"], "2024-05-01T12:00:07.723+0000");
 }

@@ -3,6 +3,7 @@
 mod auth;
 mod collections;
 mod describe;
+mod errors;
 mod fidelity;
 mod lifecycle;
 mod limits_and_faults;

@@ -179,3 +179,26 @@ async fn the_sim_command_serves_https_with_tls() {
     terminate(&mut child);
     std::fs::remove_file(cert).ok();
 }
+
+#[tokio::test]
+async fn the_sim_command_without_credentials_accepts_the_default_sim_client_and_secret() {
+    let (mut child, base) = spawn_cli(&[]);
+    let http = reqwest::Client::new();
+    let token = |id: &'static str, secret: &'static str| {
+        let request = http.post(format!("{base}/services/oauth2/token")).form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ]);
+        async move { request.send().await.unwrap() }
+    };
+    let granted = token("sim-client", "sim-secret").await;
+    assert_eq!(granted.status(), 200);
+    let body: serde_json::Value = granted.json().await.unwrap();
+    let access = body["access_token"].as_str().expect("a token");
+    let limits =
+        http.get(format!("{base}/services/data/v59.0/limits")).bearer_auth(access).send().await;
+    assert_eq!(limits.unwrap().status(), 200, "the token works");
+    assert_eq!(token("sim-client", "wrong").await.status(), 400);
+    terminate(&mut child);
+}

@@ -1,8 +1,9 @@
 //! Single-record REST: create, read, update, delete, and upsert by external id.
 
+use hubsync::sim::salesforce::{DeletedStatus, SimConfig, UnknownIdOnWrite, ids};
 use serde_json::{Value, json};
 
-use super::{Sf, V};
+use super::{Sf, V, test_config};
 
 #[tokio::test]
 async fn creating_a_record_answers_201_with_its_id() {
@@ -70,9 +71,9 @@ async fn deleting_answers_204_and_the_record_then_answers_entity_is_deleted() {
     let read = sf.get(&format!("/sobjects/Contact/{id}")).await;
     assert_eq!((read.status, read.error_code()), (404, "ENTITY_IS_DELETED"));
     let again = sf.delete(&format!("/sobjects/Contact/{id}")).await;
-    assert_eq!(again.error_code(), "ENTITY_IS_DELETED");
+    assert_eq!((again.status, again.error_code()), (404, "ENTITY_IS_DELETED"));
     let update = sf.patch(&format!("/sobjects/Contact/{id}"), json!({"Title": "x"})).await;
-    assert_eq!(update.error_code(), "ENTITY_IS_DELETED");
+    assert_eq!((update.status, update.error_code()), (404, "ENTITY_IS_DELETED"));
     assert_eq!(sf.sim.record(&id).unwrap()["IsDeleted"], true);
 }
 
@@ -82,6 +83,104 @@ async fn a_well_formed_unknown_id_answers_404_not_found() {
     let missing = hubsync::sim::salesforce::ids::make("003", 999_999);
     let answer = sf.get(&format!("/sobjects/Contact/{missing}")).await;
     assert_eq!((answer.status, answer.error_code()), (404, "NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn with_the_switch_entity_is_deleted_answers_400() {
+    let config = SimConfig { entity_is_deleted_status: DeletedStatus::BadRequest, ..test_config() };
+    let sf = Sf::start_with(config).await;
+    let id = sf.contact("Ng").await;
+    sf.delete(&format!("/sobjects/Contact/{id}")).await;
+    let path = format!("/sobjects/Contact/{id}");
+    let read = sf.get(&path).await;
+    let again = sf.delete(&path).await;
+    let update = sf.patch(&path, json!({"Title": "x"})).await;
+    for answer in [read, again, update] {
+        assert_eq!((answer.status, answer.error_code()), (400, "ENTITY_IS_DELETED"));
+    }
+}
+
+#[tokio::test]
+async fn updating_or_deleting_a_well_formed_unknown_id_answers_404_not_found() {
+    let sf = Sf::start().await;
+    let path = format!("/sobjects/Contact/{}", ids::make("003", 999_999));
+    let update = sf.patch(&path, json!({"Title": "x"})).await;
+    assert_eq!((update.status, update.error_code()), (404, "NOT_FOUND"));
+    let delete = sf.delete(&path).await;
+    assert_eq!((delete.status, delete.error_code()), (404, "NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn with_the_switch_a_write_to_an_unknown_id_answers_invalid_cross_reference_key() {
+    let config = SimConfig {
+        unknown_id_on_write: UnknownIdOnWrite::InvalidCrossReferenceKey,
+        ..test_config()
+    };
+    let sf = Sf::start_with(config).await;
+    let missing = ids::make("003", 999_999);
+    let path = format!("/sobjects/Contact/{missing}");
+    let update = sf.patch(&path, json!({"Title": "x"})).await;
+    assert_eq!((update.status, update.error_code()), (400, "INVALID_CROSS_REFERENCE_KEY"));
+    let delete = sf.delete(&path).await;
+    assert_eq!((delete.status, delete.error_code()), (400, "INVALID_CROSS_REFERENCE_KEY"));
+    let read = sf.get(&path).await;
+    assert_eq!((read.status, read.error_code()), (404, "NOT_FOUND"), "reads are unchanged");
+    let batch = sf.delete(&format!("/composite/sobjects?ids={missing}")).await;
+    assert_eq!(batch.body[0]["errors"][0]["statusCode"], "INVALID_CROSS_REFERENCE_KEY");
+}
+
+/// Whether the last three characters of an 18-character id are the checksum of its first
+/// 15: per 5-character chunk, a bit per upper-case letter, mapped onto A–Z then 0–5.
+fn has_valid_checksum(id: &str) -> bool {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+    let bytes = id.as_bytes();
+    id.len() == 18
+        && (0..3).all(|chunk| {
+            let bits = bytes[chunk * 5..chunk * 5 + 5]
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.is_ascii_uppercase())
+                .fold(0, |acc, (i, _)| acc | (1 << i));
+            bytes[15 + chunk] == ALPHABET[bits]
+        })
+}
+
+#[tokio::test]
+async fn cases_tasks_and_events_get_real_key_prefixes_checksummed_ids_and_their_defaults() {
+    let sf = Sf::start().await;
+    let case = sf.create("Case", json!({"Subject": "Broken"})).await;
+    let other_case = sf.create("Case", json!({"Subject": "Also broken"})).await;
+    let task = sf.create("Task", json!({"Subject": "Call back"})).await;
+    let event = sf
+        .create(
+            "Event",
+            json!({"Subject": "Demo", "ActivityDateTime": "2024-05-01T10:00:00Z", "DurationInMinutes": 30}),
+        )
+        .await;
+    for (id, prefix) in [(&case, "500"), (&other_case, "500"), (&task, "00T"), (&event, "00U")] {
+        assert!(id.starts_with(prefix), "{id} starts with {prefix}");
+        assert!(has_valid_checksum(id), "{id} has a valid checksum");
+    }
+    assert!(task.ends_with("EAA"), "the T of 00T sets bit 2 of the first chunk: {task}");
+    let task = sf.get(&format!("/sobjects/Task/{task}")).await.body;
+    assert_eq!(
+        (task["Status"].as_str(), task["Priority"].as_str()),
+        (Some("Not Started"), Some("Normal"))
+    );
+    assert_eq!(task["OwnerId"], sf.sim.integration_user_id());
+    let numbers: Vec<String> = [&case, &other_case]
+        .iter()
+        .map(|id| sf.sim.record(id).unwrap()["CaseNumber"].as_str().unwrap().to_string())
+        .collect();
+    for number in &numbers {
+        assert!(number.len() == 8 && number.bytes().all(|b| b.is_ascii_digit()), "{number}");
+    }
+    assert_ne!(numbers[0], numbers[1], "each case gets its own number");
+    let read = sf.get(&format!("/sobjects/Case/{case}?fields=CaseNumber,Status")).await.body;
+    assert_eq!(
+        (read["CaseNumber"].as_str(), read["Status"].as_str()),
+        (Some(numbers[0].as_str()), Some("New"))
+    );
 }
 
 #[tokio::test]

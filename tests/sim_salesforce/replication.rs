@@ -1,12 +1,17 @@
 //! Data replication: `updated` and `deleted` windows.
 
 use chrono::{Duration, TimeZone, Utc};
+use hubsync::sim::salesforce::SimConfig;
 use serde_json::json;
 
-use super::Sf;
+use super::{Sf, test_config};
 
 async fn at_noon() -> Sf {
-    let sf = Sf::start().await;
+    at_noon_with(test_config()).await
+}
+
+async fn at_noon_with(config: SimConfig) -> Sf {
+    let sf = Sf::start_with(config).await;
     sf.sim.clock().freeze();
     sf.sim.clock().set(Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap());
     sf
@@ -94,4 +99,23 @@ async fn too_many_ids_answer_exceeded_id_limit() {
     let end = now.format("%Y-%m-%dT%H:%M:%SZ");
     let answer = sf.get(&format!("/sobjects/Contact/updated?start={start}&end={end}")).await;
     assert_eq!(answer.error_code(), "EXCEEDED_ID_LIMIT");
+}
+
+#[tokio::test]
+async fn deleted_over_its_id_limit_answers_exceeded_id_limit() {
+    let sf = at_noon_with(SimConfig { replication_id_limit: 2, ..test_config() }).await;
+    let ids = [sf.contact("A").await, sf.contact("B").await, sf.contact("C").await];
+    sf.sim.clock().advance(Duration::minutes(1));
+    for id in &ids[..2] {
+        sf.delete(&format!("/sobjects/Contact/{id}")).await;
+    }
+    let window = "start=2024-05-01T12:00:00Z&end=2024-05-01T12:05:00Z";
+    sf.sim.clock().advance(Duration::minutes(5));
+    let within = sf.get(&format!("/sobjects/Contact/deleted/?{window}")).await;
+    assert_eq!(within.status, 200, "two ids are within the limit: {}", within.body);
+    sf.delete(&format!("/sobjects/Contact/{}", ids[2])).await;
+    sf.sim.clock().advance(Duration::minutes(1));
+    let window = "start=2024-05-01T12:00:00Z&end=2024-05-01T12:10:00Z";
+    let over = sf.get(&format!("/sobjects/Contact/deleted/?{window}")).await;
+    assert_eq!((over.status, over.error_code()), (400, "EXCEEDED_ID_LIMIT"), "{}", over.body);
 }

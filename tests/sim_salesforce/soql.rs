@@ -1,13 +1,18 @@
 //! SOQL: the supported subset, its edge cases, paging, queryAll and refusals.
 
 use chrono::{Duration, TimeZone, Utc};
+use hubsync::sim::salesforce::SimConfig;
 use serde_json::json;
 
-use super::{Sf, V, column};
+use super::{Sf, V, column, test_config};
 
 /// Contacts with known names, titles, emails, counts and modstamps a minute apart.
 async fn people() -> Sf {
-    let sf = Sf::start().await;
+    people_with(test_config()).await
+}
+
+async fn people_with(config: SimConfig) -> Sf {
+    let sf = Sf::start_with(config).await;
     sf.sim.clock().freeze();
     sf.sim.clock().set(Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap());
     let rows = [
@@ -68,14 +73,29 @@ async fn order_by_two_keys_sorts_by_the_first_then_the_second() {
 }
 
 #[tokio::test]
-async fn nulls_sort_first_ascending_and_last_descending_unless_told() {
+async fn nulls_sort_first_in_either_direction_unless_told_as_the_soql_reference_says() {
     let sf = people().await;
     let asc = sf.rows("SELECT Title FROM Contact ORDER BY Title").await;
     assert_eq!(column(&asc, "Title"), ["null", "CEO", "CTO", "VP"]);
     let desc = sf.rows("SELECT Title FROM Contact ORDER BY Title DESC").await;
-    assert_eq!(column(&desc, "Title"), ["VP", "CTO", "CEO", "null"]);
+    assert_eq!(column(&desc, "Title"), ["null", "VP", "CTO", "CEO"]);
     let last = sf.rows("SELECT Title FROM Contact ORDER BY Title ASC NULLS LAST").await;
     assert_eq!(column(&last, "Title"), ["CEO", "CTO", "VP", "null"]);
+    let desc_last = sf.rows("SELECT Title FROM Contact ORDER BY Title DESC NULLS LAST").await;
+    assert_eq!(column(&desc_last, "Title"), ["VP", "CTO", "CEO", "null"]);
+}
+
+#[tokio::test]
+async fn with_the_switch_on_descending_keys_put_nulls_last_unless_told() {
+    let sf = people_with(SimConfig { descending_nulls_last: true, ..test_config() }).await;
+    let desc = sf.rows("SELECT Title FROM Contact ORDER BY Title DESC").await;
+    assert_eq!(column(&desc, "Title"), ["VP", "CTO", "CEO", "null"]);
+    let asc = sf.rows("SELECT Title FROM Contact ORDER BY Title").await;
+    assert_eq!(column(&asc, "Title"), ["null", "CEO", "CTO", "VP"]);
+    let first = sf.rows("SELECT Title FROM Contact ORDER BY Title DESC NULLS FIRST").await;
+    assert_eq!(column(&first, "Title"), ["null", "VP", "CTO", "CEO"]);
+    let asc_last = sf.rows("SELECT Title FROM Contact ORDER BY Title ASC NULLS LAST").await;
+    assert_eq!(column(&asc_last, "Title"), ["CEO", "CTO", "VP", "null"]);
 }
 
 #[tokio::test]

@@ -193,7 +193,7 @@ fn issue_response(state: &SfState, user_id: &str) -> Response {
 /// `GET /id/{orgId}/{userId}`: the identity of a user of this org.
 pub async fn identity(
     State(state): State<SharedState>,
-    axum::extract::Path((org, user)): axum::extract::Path<(String, String)>,
+    super::rest::SfPath((org, user)): super::rest::SfPath<(String, String)>,
 ) -> Result<Response, SfError> {
     let store = state.store();
     let found = store.get(&user).filter(|u| u.object == "User" && org == ORG_ID);

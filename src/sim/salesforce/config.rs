@@ -33,6 +33,20 @@ pub struct SimConfig {
     pub recycle_bin_retention: Duration,
     /// Most ids `updated`/`deleted` return before `EXCEEDED_ID_LIMIT`.
     pub replication_id_limit: usize,
+    /// `ORDER BY f DESC` without `NULLS FIRST|LAST`: the SOQL reference says "by default,
+    /// null values are sorted first" whatever the direction, so that is the default; on,
+    /// nulls sort last when descending (as SQL databases do).
+    pub descending_nulls_last: bool,
+    /// UNCONFIRMED: the status of `ENTITY_IS_DELETED` (reading, writing or deleting a record
+    /// in the recycle bin). Default 404; the fact sheet also names 400.
+    pub entity_is_deleted_status: DeletedStatus,
+    /// UNCONFIRMED: the answer to PATCH or DELETE of a well-formed but unknown Id. Default
+    /// 404 `NOT_FOUND`; a third-party emulator answers 400 `INVALID_CROSS_REFERENCE_KEY`.
+    pub unknown_id_on_write: UnknownIdOnWrite,
+    /// The precision of `SystemModstamp`, `LastModifiedDate`, `CreatedDate` and deletion
+    /// times. Salesforce returns datetimes as `…:SS.000+0000`, so the default is whole
+    /// seconds (stricter: writes in one second tie, as pollers must handle).
+    pub datetime_precision: DatetimePrecision,
     /// Serve HTTPS with a self-signed certificate made at start.
     pub tls: bool,
     /// Serve the org's data API on a second listener (its "My Domain" host), named by the
@@ -40,6 +54,34 @@ pub struct SimConfig {
     /// Plain HTTP only.
     pub separate_instance: bool,
     pub seed: Seed,
+}
+
+/// The HTTP status `ENTITY_IS_DELETED` answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeletedStatus {
+    BadRequest,
+    #[default]
+    NotFound,
+}
+
+/// What PATCH or DELETE of an unknown, well-formed Id answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnknownIdOnWrite {
+    /// 404 `NOT_FOUND`.
+    #[default]
+    NotFound,
+    /// 400 `INVALID_CROSS_REFERENCE_KEY`.
+    InvalidCrossReferenceKey,
+}
+
+/// How finely the simulator stamps record datetimes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DatetimePrecision {
+    /// `2024-05-01T10:00:07.000+0000`, as Salesforce.
+    #[default]
+    Seconds,
+    /// `2024-05-01T10:00:07.123+0000`: no ties between writes a millisecond apart.
+    Milliseconds,
 }
 
 impl Default for SimConfig {
@@ -55,6 +97,10 @@ impl Default for SimConfig {
             enforce_version_gates: true,
             recycle_bin_retention: Duration::days(15),
             replication_id_limit: 600_000,
+            descending_nulls_last: false,
+            entity_is_deleted_status: DeletedStatus::default(),
+            unknown_id_on_write: UnknownIdOnWrite::default(),
+            datetime_precision: DatetimePrecision::default(),
             tls: false,
             separate_instance: false,
             seed: Seed::default(),

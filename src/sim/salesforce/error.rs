@@ -42,10 +42,6 @@ impl SfError {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
     }
 
-    pub fn entity_is_deleted() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "ENTITY_IS_DELETED", "entity is deleted")
-    }
-
     pub fn invalid_field(object: &str, field: &str) -> Self {
         let message = format!(
             "No such column '{field}' on entity '{object}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name."
@@ -89,6 +85,35 @@ impl IntoResponse for SfError {
     fn into_response(self) -> Response {
         json_response(self.status, &self.body())
     }
+}
+
+/// Middleware: a client error answered before any handler ran (a body over the size
+/// limit, say) comes back as Salesforce's JSON error array, never as plain text.
+pub async fn json_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json || !status.is_client_error() {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "REQUEST_ENTITY_TOO_LARGE",
+        StatusCode::NOT_FOUND => "NOT_FOUND",
+        StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
+        _ => "INVALID_REQUEST",
+    };
+    let message = if text.is_empty() { status.to_string() } else { text };
+    SfError::new(status, code, message).into_response()
 }
 
 /// A JSON answer with Salesforce's content type.

@@ -266,8 +266,10 @@ impl SalesforceSim {
     }
 
     /// Empties the recycle bin of records older than the configured retention.
+    /// (Every other use of the store purges first too; this one says how many went.)
     pub fn purge_recycle_bin(&self) -> usize {
-        self.state.store().purge(self.state.now(), self.state.config.recycle_bin_retention)
+        let mut store = self.state.store.lock().expect("store lock");
+        store.purge(self.state.now(), self.state.config.recycle_bin_retention)
     }
 
     /// Every field of the record `id` (live or deleted), as the REST API renders it.

@@ -30,7 +30,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use auth::sign_assertion;
-pub use config::{Seed, SimConfig};
+pub use config::{DatetimePrecision, DeletedStatus, Seed, SimConfig, UnknownIdOnWrite};
 pub use error::SfError;
 pub use handle::{DEFAULT_VERSION, SalesforceSim, StartError};
 pub use persist::PersistError;

@@ -15,7 +15,8 @@ use super::state::SharedState;
 use super::{auth, limits, soql};
 use crate::sim::{faults, stats};
 
-const BODY_LIMIT: usize = 16 * 1024 * 1024;
+/// The largest request body taken; past it, 413 (as a JSON error array).
+pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Every route of the simulator.
 pub fn router(state: SharedState) -> Router {
@@ -36,7 +37,8 @@ fn finish(routes: Router) -> Router {
     let inner = routes
         .fallback(|| async { SfError::not_found() })
         .method_not_allowed_fallback(|| async { method_not_allowed() })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn(super::error::json_errors));
     let normalized = NormalizePathLayer::trim_trailing_slash().layer(inner);
     Router::new().fallback_service(normalized)
 }

@@ -12,7 +12,7 @@ use super::error::SfError;
 use super::limits::ApiUsage;
 use super::schema::Schema;
 use super::soql::Cursors;
-use super::store::{Actor, Store, StoreSnapshot};
+use super::store::{Actor, Behaviour, Store, StoreSnapshot};
 use crate::sim::clock::SimClock;
 use crate::sim::faults::FaultPlan;
 use crate::sim::stats::SimStats;
@@ -53,6 +53,7 @@ impl SfState {
     ) -> Result<Self, String> {
         let schema = Schema::build(&config.seed.custom_objects, &config.seed.custom_fields)?;
         let mut store = Store::new(Arc::new(schema));
+        store.behaviour = Behaviour::of(&config);
         let now = clock.now();
         let seeding = saved.is_none();
         if let Some(saved) = saved {
@@ -85,8 +86,12 @@ impl SfState {
         self.clock.now()
     }
 
+    /// The store, with the recycle bin first emptied of records past retention, so no
+    /// query, read or retrieve ever sees one.
     pub fn store(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().expect("store lock")
+        let mut store = self.store.lock().expect("store lock");
+        store.purge_due(self.now(), self.config.recycle_bin_retention);
+        store
     }
 
     pub fn base_url(&self) -> &str {

@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::{MatchedPath, Path, State};
+use axum::extract::{MatchedPath, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::records::external_field;
-use super::{Params, api_version, call_client, count_written, json_object, object};
+use super::{Params, SfPath, api_version, call_client, count_written, json_object, object};
 use crate::sim::salesforce::error::{SfError, json_response};
 use crate::sim::salesforce::ids;
 use crate::sim::salesforce::render;
@@ -122,7 +122,7 @@ fn success(id: &str) -> Value {
 /// `POST /composite/sobjects`: create; records may be of several types.
 pub async fn create(
     State(state): State<SharedState>,
-    Path(version): Path<String>,
+    SfPath(version): SfPath<String>,
     method: Method,
     matched: MatchedPath,
     headers: HeaderMap,
@@ -170,7 +170,7 @@ fn typed_object(
 /// `PATCH /composite/sobjects`: update records by `id`.
 pub async fn update(
     State(state): State<SharedState>,
-    Path(version): Path<String>,
+    SfPath(version): SfPath<String>,
     method: Method,
     matched: MatchedPath,
     headers: HeaderMap,
@@ -208,7 +208,7 @@ fn take_id(record: &mut Map<String, Value>) -> Option<String> {
 /// `PATCH /composite/sobjects/{T}/{ExtIdField}`: upsert by external id.
 pub async fn upsert(
     State(state): State<SharedState>,
-    Path((version, t, field)): Path<(String, String, String)>,
+    SfPath((version, t, field)): SfPath<(String, String, String)>,
     method: Method,
     matched: MatchedPath,
     headers: HeaderMap,
@@ -295,7 +295,7 @@ pub struct DeleteParams {
 /// `DELETE /composite/sobjects?ids=a,b[&allOrNone=true]`.
 pub async fn delete(
     State(state): State<SharedState>,
-    Path(version): Path<String>,
+    SfPath(version): SfPath<String>,
     Params(params): Params<DeleteParams>,
     method: Method,
     matched: MatchedPath,
@@ -338,7 +338,7 @@ pub struct RetrieveParams {
 /// `GET /composite/sobjects/{T}?ids=&fields=`.
 pub async fn retrieve_get(
     State(state): State<SharedState>,
-    Path((version, t)): Path<(String, String)>,
+    SfPath((version, t)): SfPath<(String, String)>,
     Params(params): Params<RetrieveParams>,
 ) -> Result<Response, SfError> {
     let split = |s: Option<String>| -> Vec<String> {
@@ -354,7 +354,7 @@ pub async fn retrieve_get(
 /// `POST /composite/sobjects/{T}` with `{"ids": [...], "fields": [...]}`.
 pub async fn retrieve_post(
     State(state): State<SharedState>,
-    Path((version, t)): Path<(String, String)>,
+    SfPath((version, t)): SfPath<(String, String)>,
     body: Bytes,
 ) -> Result<Response, SfError> {
     let body = json_object(&body)?;

@@ -7,7 +7,7 @@ pub mod replication;
 
 use std::sync::Arc;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{FromRequestParts, MatchedPath, Request};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -21,7 +21,7 @@ use super::state::SfState;
 /// axum's plain-text rejection.
 pub struct Params<T>(pub T);
 
-impl<T, S> axum::extract::FromRequestParts<S> for Params<T>
+impl<T, S> FromRequestParts<S> for Params<T>
 where
     T: serde::de::DeserializeOwned,
     S: Send + Sync,
@@ -36,6 +36,32 @@ where
         serde_urlencoded::from_str(query).map(Params).map_err(|err| {
             SfError::bad_request("INVALID_QUERY_PARAMETER", format!("invalid parameter: {err}"))
         })
+    }
+}
+
+/// Path segments; one that cannot be decoded (`%FF`) names no resource: 404 `NOT_FOUND`
+/// in Salesforce's JSON error array rather than axum's plain-text rejection.
+pub struct SfPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for SfPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = SfError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, SfError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(SfPath(value)),
+            Err(rejection) => {
+                let message =
+                    format!("The requested resource does not exist: {}", rejection.body_text());
+                Err(SfError::new(StatusCode::NOT_FOUND, "NOT_FOUND", message))
+            }
+        }
     }
 }
 
@@ -97,7 +123,7 @@ pub async fn versions() -> Response {
 }
 
 /// `GET /services/data/vNN.N/`: the resources of a version.
-pub async fn resources(axum::extract::Path(version): axum::extract::Path<String>) -> Response {
+pub async fn resources(SfPath(version): SfPath<String>) -> Response {
     let base = format!("/services/data/{version}");
     let body = json!({
         "sobjects": format!("{base}/sobjects"),

@@ -2,13 +2,13 @@
 //! and upsert by external id (201, 200 `created:false` on v46.0+ or 204 before, 300).
 
 use axum::body::Bytes;
-use axum::extract::{MatchedPath, Path, State};
+use axum::extract::{MatchedPath, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
 use serde_json::{Value, json};
 
-use super::{Params, api_version, call_client, count_written, json_object, object};
+use super::{Params, SfPath, api_version, call_client, count_written, json_object, object};
 use crate::sim::salesforce::error::{SfError, json_response};
 use crate::sim::salesforce::ids;
 use crate::sim::salesforce::render;
@@ -17,9 +17,9 @@ use crate::sim::salesforce::state::SharedState;
 use crate::sim::salesforce::store::{Record, Upserted};
 use crate::sim::salesforce::value::parse_datetime;
 
-type ObjectPath = Path<(String, String)>;
-type RecordPath = Path<(String, String, String)>;
-type ExternalPath = Path<(String, String, String, String)>;
+type ObjectPath = SfPath<(String, String)>;
+type RecordPath = SfPath<(String, String, String)>;
+type ExternalPath = SfPath<(String, String, String, String)>;
 
 #[derive(serde::Deserialize)]
 pub struct FieldsParam {
@@ -35,7 +35,7 @@ pub struct UpsertParams {
 /// `GET /sobjects/`.
 pub async fn global_describe(
     State(state): State<SharedState>,
-    Path(version): Path<String>,
+    SfPath(version): SfPath<String>,
 ) -> Response {
     json_response(StatusCode::OK, &describe::global(&state.store().schema, &version))
 }
@@ -43,7 +43,7 @@ pub async fn global_describe(
 /// `GET /sobjects/{T}/describe`.
 pub async fn describe_object(
     State(state): State<SharedState>,
-    Path((v, t)): ObjectPath,
+    SfPath((v, t)): ObjectPath,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
     Ok(json_response(StatusCode::OK, &describe::object(&object, &v)))
@@ -52,7 +52,7 @@ pub async fn describe_object(
 /// `GET /sobjects/{T}/`: basic information.
 pub async fn basic_info(
     State(state): State<SharedState>,
-    Path((v, t)): ObjectPath,
+    SfPath((v, t)): ObjectPath,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
     let body =
@@ -63,7 +63,7 @@ pub async fn basic_info(
 /// `POST /sobjects/{T}/`.
 pub async fn create(
     State(state): State<SharedState>,
-    Path((_, t)): ObjectPath,
+    SfPath((_, t)): ObjectPath,
     method: Method,
     matched: MatchedPath,
     headers: HeaderMap,
@@ -80,7 +80,7 @@ pub async fn create(
 /// `POST /sobjects/{T}/Id` (v37.0+): a plain insert addressed as an upsert on `Id`.
 pub async fn create_via_id(
     state: State<SharedState>,
-    Path((v, t, field)): RecordPath,
+    SfPath((v, t, field)): RecordPath,
     method: Method,
     matched: MatchedPath,
     headers: HeaderMap,
@@ -93,7 +93,7 @@ pub async fn create_via_id(
             "HTTP Method 'POST' not allowed. Allowed are GET,PATCH,DELETE",
         ));
     }
-    create(state, Path((v, t)), method, matched, headers, body).await
+    create(state, SfPath((v, t)), method, matched, headers, body).await
 }
 
 /// The record id in a path, or Salesforce's answer to a segment that is not an id.
@@ -115,7 +115,7 @@ fn field_list(object: &ObjectDef, fields: Option<&str>) -> Result<Option<Vec<Str
 /// `GET /sobjects/{T}/{id}[?fields=]`.
 pub async fn read(
     State(state): State<SharedState>,
-    Path((v, t, id)): RecordPath,
+    SfPath((v, t, id)): RecordPath,
     Params(params): Params<FieldsParam>,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
@@ -130,7 +130,7 @@ pub async fn read(
 /// `PATCH /sobjects/{T}/{id}`: 204.
 pub async fn update(
     State(state): State<SharedState>,
-    Path((_, t, id)): RecordPath,
+    SfPath((_, t, id)): RecordPath,
     method: Method,
     matched: MatchedPath,
     headers: HeaderMap,
@@ -141,7 +141,7 @@ pub async fn update(
     let input = json_object(&body)?;
     let actor = state.api_actor(call_client(&headers));
     let mut store = state.store();
-    check_unmodified_since(&headers, store.live(&object, &id)?)?;
+    check_unmodified_since(&headers, store.live_for_write(&object, &id)?)?;
     store.update(&object, &id, &input, &actor, state.now())?;
     drop(store);
     count_written(&state, &method, &matched, 1);
@@ -167,7 +167,7 @@ fn check_unmodified_since(headers: &HeaderMap, record: &Record) -> Result<(), Sf
 /// `DELETE /sobjects/{T}/{id}`: 204; the record goes to the recycle bin.
 pub async fn delete(
     State(state): State<SharedState>,
-    Path((_, t, id)): RecordPath,
+    SfPath((_, t, id)): RecordPath,
     method: Method,
     matched: MatchedPath,
     headers: HeaderMap,
@@ -191,7 +191,7 @@ pub fn external_field<'a>(object: &'a ObjectDef, name: &str) -> Result<&'a Field
 /// `GET /sobjects/{T}/{ExtField}/{value}`.
 pub async fn read_by_external_id(
     State(state): State<SharedState>,
-    Path((v, t, field, value)): ExternalPath,
+    SfPath((v, t, field, value)): ExternalPath,
     Params(params): Params<FieldsParam>,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
@@ -217,7 +217,7 @@ pub async fn read_by_external_id(
 #[allow(clippy::too_many_arguments)]
 pub async fn upsert(
     State(state): State<SharedState>,
-    Path((v, t, field, value)): ExternalPath,
+    SfPath((v, t, field, value)): ExternalPath,
     Params(params): Params<UpsertParams>,
     method: Method,
     matched: MatchedPath,

@@ -1,13 +1,13 @@
 //! Data replication: `GET /sobjects/{T}/updated/` and `/deleted/` over a `start`–`end`
 //! window, with Salesforce's window rules and id limit.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::{Value, json};
 
-use super::{Params, object};
+use super::{Params, SfPath, object};
 use crate::sim::salesforce::error::{SfError, json_response};
 use crate::sim::salesforce::state::{SfState, SharedState};
 use crate::sim::salesforce::value::{format_datetime, parse_datetime};
@@ -63,7 +63,7 @@ fn check_id_limit(state: &SfState, n: usize) -> Result<(), SfError> {
 /// falls in the window.
 pub async fn updated(
     State(state): State<SharedState>,
-    Path((_, t)): Path<(String, String)>,
+    SfPath((_, t)): SfPath<(String, String)>,
     Params(params): Params<Window>,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
@@ -90,15 +90,14 @@ pub async fn updated(
 /// window and are still there.
 pub async fn deleted(
     State(state): State<SharedState>,
-    Path((_, t)): Path<(String, String)>,
+    SfPath((_, t)): SfPath<(String, String)>,
     Params(params): Params<Window>,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
     let (start, end) = window(&state, &params)?;
     let retention = state.config.recycle_bin_retention;
     let earliest = state.now() - retention;
-    let mut store = state.store();
-    store.purge(state.now(), retention);
+    let store = state.store();
     let deleted: Vec<Value> = store
         .table(&object.name)
         .records

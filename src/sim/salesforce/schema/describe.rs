@@ -60,7 +60,10 @@ fn field(def: &FieldDef) -> Value {
     let picklist: Vec<Value> = def
         .picklist
         .iter()
-        .map(|v| json!({"active": true, "defaultValue": false, "label": v, "validFor": null, "value": v}))
+        .map(|v| {
+            let default = def.default_picklist_value() == Some(v.as_str());
+            json!({"active": true, "defaultValue": default, "label": v, "validFor": null, "value": v})
+        })
         .collect();
     json!({
         "name": def.name,

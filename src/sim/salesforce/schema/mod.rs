@@ -98,6 +98,9 @@ pub struct FieldDef {
     pub unique: bool,
     pub custom: bool,
     pub picklist: Vec<String>,
+    /// The picklist value a record gets when none is given (defaulted fields only); without
+    /// one, the first value.
+    pub picklist_default: Option<String>,
     pub restricted: bool,
     pub reference_to: Vec<String>,
 }
@@ -124,6 +127,7 @@ impl FieldDef {
             unique: false,
             custom: name.ends_with("__c"),
             picklist: Vec::new(),
+            picklist_default: None,
             restricted: false,
             reference_to: Vec::new(),
         }
@@ -157,6 +161,21 @@ impl FieldDef {
         self.picklist = values.iter().map(|v| v.to_string()).collect();
         self.restricted = restricted;
         self
+    }
+
+    /// Defaulted on create to `value`, one of its picklist values.
+    pub fn defaults_to(mut self, value: &str) -> Self {
+        self.defaulted_on_create = true;
+        self.picklist_default = Some(value.to_string());
+        self
+    }
+
+    /// The value a defaulted picklist takes on create.
+    pub fn default_picklist_value(&self) -> Option<&str> {
+        if !self.defaulted_on_create {
+            return None;
+        }
+        self.picklist_default.as_deref().or(self.picklist.first().map(String::as_str))
     }
 
     pub fn is_required_on_create(&self) -> bool {

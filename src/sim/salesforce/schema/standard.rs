@@ -167,7 +167,7 @@ fn task() -> ObjectDef {
         FieldDef::new("Priority", T::Picklist)
             .picklist(&["High", "Normal", "Low"], true)
             .required()
-            .defaulted(),
+            .defaults_to("Normal"),
         FieldDef::new("ActivityDate", T::Date),
         FieldDef::new("TaskSubtype", T::Picklist).picklist(&["Task", "Email", "Call"], true),
         FieldDef::new("IsArchived", T::Boolean).system(),

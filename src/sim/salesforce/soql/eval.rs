@@ -31,17 +31,21 @@ struct SortKey {
     nulls_first: bool,
 }
 
-/// Runs `query`; `all_rows` includes the recycle bin (`queryAll`).
-pub fn run(
-    store: &Store,
-    query: &Query,
-    all_rows: bool,
-    version: &str,
-) -> Result<Vec<Value>, SfError> {
+/// How a query runs: `all_rows` includes the recycle bin (`queryAll`);
+/// `descending_nulls_last` puts nulls last on `DESC` keys that do not say where.
+pub struct RunOptions<'a> {
+    pub all_rows: bool,
+    pub descending_nulls_last: bool,
+    pub version: &'a str,
+}
+
+/// Runs `query`.
+pub fn run(store: &Store, query: &Query, options: &RunOptions) -> Result<Vec<Value>, SfError> {
+    let RunOptions { all_rows, version, .. } = *options;
     let object = store.object(&query.object).ok_or_else(|| SfError::invalid_type(&query.object))?;
     let fields = select_list(&object, &query.fields)?;
     let filter = query.filter.as_ref().map(|c| bind(&object, c)).transpose()?;
-    let order = sort_keys(&object, query)?;
+    let order = sort_keys(&object, query, options.descending_nulls_last)?;
     let offset = query.offset.unwrap_or(0);
     if offset > MAX_OFFSET {
         let message = format!("Maximum SOQL offset allowed is {MAX_OFFSET}");
@@ -85,7 +89,13 @@ fn select_list(object: &ObjectDef, names: &[String]) -> Result<Vec<String>, SfEr
     Ok(fields)
 }
 
-fn sort_keys(object: &ObjectDef, query: &Query) -> Result<Vec<SortKey>, SfError> {
+/// The sort keys; nulls sort first unless the query says otherwise ("by default, null
+/// values are sorted first", whatever the direction) or `descending_nulls_last` is on.
+fn sort_keys(
+    object: &ObjectDef,
+    query: &Query,
+    descending_nulls_last: bool,
+) -> Result<Vec<SortKey>, SfError> {
     let mut keys = Vec::new();
     for key in &query.order {
         let def = field(object, &key.field)?;
@@ -97,7 +107,7 @@ fn sort_keys(object: &ObjectDef, query: &Query) -> Result<Vec<SortKey>, SfError>
             field: def.name.clone(),
             kind: def.kind,
             descending: key.descending,
-            nulls_first: key.nulls_first,
+            nulls_first: key.nulls_first.unwrap_or(!(key.descending && descending_nulls_last)),
         });
     }
     Ok(keys)

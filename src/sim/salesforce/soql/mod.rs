@@ -8,13 +8,14 @@ pub mod parser;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use super::error::{SfError, json_response};
+use super::rest::{Params, SfPath};
 use super::state::{SfState, SharedState};
 
 /// Rows per page: Salesforce's default, and the bounds it applies to `batchSize`.
@@ -60,8 +61,8 @@ pub struct QueryParams {
 /// `GET /query?q=`.
 pub async fn query(
     State(state): State<SharedState>,
-    Path(version): Path<String>,
-    Query(params): Query<QueryParams>,
+    SfPath(version): SfPath<String>,
+    Params(params): Params<QueryParams>,
     headers: HeaderMap,
 ) -> Result<Response, SfError> {
     start(&state, &version, params.q, &headers, false)
@@ -70,8 +71,8 @@ pub async fn query(
 /// `GET /queryAll?q=`: the same, with deleted and merged rows.
 pub async fn query_all(
     State(state): State<SharedState>,
-    Path(version): Path<String>,
-    Query(params): Query<QueryParams>,
+    SfPath(version): SfPath<String>,
+    Params(params): Params<QueryParams>,
     headers: HeaderMap,
 ) -> Result<Response, SfError> {
     start(&state, &version, params.q, &headers, true)
@@ -87,7 +88,12 @@ fn start(
     let soql = soql.filter(|q| !q.trim().is_empty());
     let soql = soql.ok_or_else(|| SfError::malformed_query("the q parameter is required"))?;
     let parsed = parser::parse(&soql)?;
-    let rows = eval::run(&state.store(), &parsed, all_rows, version)?;
+    let options = eval::RunOptions {
+        all_rows,
+        descending_nulls_last: state.config.descending_nulls_last,
+        version,
+    };
+    let rows = eval::run(&state.store(), &parsed, &options)?;
     if parsed.count {
         let body = json!({ "totalSize": rows.len(), "done": true, "records": [] });
         return Ok(json_response(StatusCode::OK, &body));
@@ -103,7 +109,7 @@ fn start(
 /// `GET /query/{locator}` and `/queryAll/{locator}`: the page a `nextRecordsUrl` names.
 pub async fn more(
     State(state): State<SharedState>,
-    Path((version, locator)): Path<(String, String)>,
+    SfPath((version, locator)): SfPath<(String, String)>,
 ) -> Result<Response, SfError> {
     let invalid = || SfError::bad_request("INVALID_QUERY_LOCATOR", "invalid query locator");
     let (base, offset) = locator.rsplit_once('-').ok_or_else(invalid)?;

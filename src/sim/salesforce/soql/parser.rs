@@ -50,7 +50,8 @@ pub enum Literal {
 pub struct OrderKey {
     pub field: String,
     pub descending: bool,
-    pub nulls_first: bool,
+    /// `NULLS FIRST` (true) or `NULLS LAST` (false), when the query says.
+    pub nulls_first: Option<bool>,
 }
 
 const UNSUPPORTED_CLAUSES: &[&str] =
@@ -181,10 +182,13 @@ impl Parser {
             if !descending {
                 self.eat("ASC");
             }
-            let mut nulls_first = !descending;
+            let mut nulls_first = None;
             if self.eat("NULLS") {
-                nulls_first =
-                    if self.eat("FIRST") { true } else { self.expect("LAST").map(|_| false)? };
+                nulls_first = Some(if self.eat("FIRST") {
+                    true
+                } else {
+                    self.expect("LAST").map(|_| false)?
+                });
             }
             keys.push(OrderKey { field, descending, nulls_first });
             if !matches!(self.peek(), Some(Token::Comma)) {
@@ -321,8 +325,8 @@ mod tests {
         assert_eq!(q.fields, ["Id", "Name"]);
         assert_eq!(q.object, "Contact");
         assert_eq!(q.order.len(), 2);
-        assert!(q.order[0].descending && q.order[0].nulls_first);
-        assert!(!q.order[1].descending && q.order[1].nulls_first);
+        assert!(q.order[0].descending && q.order[0].nulls_first == Some(true));
+        assert!(!q.order[1].descending && q.order[1].nulls_first.is_none());
         assert_eq!(q.limit, Some(5));
         assert!(matches!(q.filter, Some(Cond::And(ref parts)) if parts.len() == 2));
     }

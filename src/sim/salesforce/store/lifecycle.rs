@@ -21,6 +21,7 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), SfError> {
+        let now = self.stamp_time(now);
         let master_record = self.get(master).ok_or_else(SfError::not_found)?.clone();
         let object = self.object(&master_record.object).expect("known object");
         if !object.mergeable || losers.is_empty() || losers.len() > 2 {
@@ -77,6 +78,7 @@ impl Store {
 
     /// Brings a record back from the recycle bin.
     pub fn undelete(&mut self, id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), SfError> {
+        let now = self.stamp_time(now);
         let mut record = self.get(id).ok_or_else(SfError::not_found)?.clone();
         if !record.is_deleted() {
             let message = "undelete: record is not in the recycle bin";
@@ -93,6 +95,7 @@ impl Store {
 
     /// A system-driven change (a roll-up recalculation, say): only `SystemModstamp` moves.
     pub fn touch_system(&mut self, id: &str, now: DateTime<Utc>) -> Result<(), SfError> {
+        let now = self.stamp_time(now);
         let mut record = self.get(id).ok_or_else(SfError::not_found)?.clone();
         record.fields.insert("SystemModstamp".into(), Value::String(format_datetime(now)));
         self.put(record);
@@ -104,11 +107,24 @@ impl Store {
     pub fn purge(&mut self, now: DateTime<Utc>, retention: Duration) -> usize {
         let cutoff = now - retention;
         let mut purged = 0;
+        let mut earliest: Option<DateTime<Utc>> = None;
         for table in self.tables.values_mut() {
             let before = table.records.len();
             table.records.retain(|_, r| r.deleted_at.is_none_or(|at| at >= cutoff));
             purged += before - table.records.len();
+            let bin = table.records.values().filter_map(|r| r.deleted_at);
+            earliest = bin.chain(earliest).min();
         }
+        self.earliest_deleted = earliest;
         purged
+    }
+
+    /// [`Store::purge`], only when some record in the recycle bin is due: cheap enough to
+    /// run before every use of the store, so no read ever sees a record past retention.
+    pub fn purge_due(&mut self, now: DateTime<Utc>, retention: Duration) -> usize {
+        match self.earliest_deleted {
+            Some(at) if at < now - retention => self.purge(now, retention),
+            _ => 0,
+        }
     }
 }

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::config::{DatetimePrecision, DeletedStatus, SimConfig, UnknownIdOnWrite};
 use super::ids;
 use super::schema::{ObjectDef, Schema};
 use super::value::index_key;
@@ -59,14 +60,36 @@ enum Undo {
     Replaced(Box<Record>),
 }
 
+/// The switches of [`SimConfig`] the store applies to its answers and stamps.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Behaviour {
+    pub deleted_status: DeletedStatus,
+    pub unknown_id_on_write: UnknownIdOnWrite,
+    pub precision: DatetimePrecision,
+}
+
+impl Behaviour {
+    pub fn of(config: &SimConfig) -> Self {
+        Behaviour {
+            deleted_status: config.entity_is_deleted_status,
+            unknown_id_on_write: config.unknown_id_on_write,
+            precision: config.datetime_precision,
+        }
+    }
+}
+
 /// Everything the simulated org stores.
 #[derive(Debug)]
 pub struct Store {
     pub schema: Arc<Schema>,
+    pub behaviour: Behaviour,
     tables: HashMap<String, Table>,
     next_sequence: u64,
     undo: Option<Vec<Undo>>,
     rules: Vec<RecordRule>,
+    /// No record in the recycle bin went there before this: purging can wait until then
+    /// plus the retention.
+    earliest_deleted: Option<DateTime<Utc>>,
 }
 
 /// What persistence saves: every record and the id sequence.
@@ -79,7 +102,15 @@ pub struct StoreSnapshot {
 impl Store {
     pub fn new(schema: Arc<Schema>) -> Self {
         let tables = schema.objects().iter().map(|o| (o.name.clone(), Table::default())).collect();
-        Store { schema, tables, next_sequence: 1, undo: None, rules: Vec::new() }
+        Store {
+            schema,
+            behaviour: Behaviour::default(),
+            tables,
+            next_sequence: 1,
+            undo: None,
+            rules: Vec::new(),
+            earliest_deleted: None,
+        }
     }
 
     pub fn object(&self, name: &str) -> Option<Arc<ObjectDef>> {
@@ -157,8 +188,11 @@ impl Store {
                 None => Undo::Created { object: record.object.clone(), id: record.id().into() },
             });
         }
-        if !record.is_deleted() {
-            self.index_insert(&record);
+        match record.deleted_at {
+            None => self.index_insert(&record),
+            Some(at) => {
+                self.earliest_deleted = Some(self.earliest_deleted.map_or(at, |e| e.min(at)));
+            }
         }
         let id = record.id().to_string();
         self.table_mut(&record.object.clone()).records.insert(id, record);

@@ -1,10 +1,12 @@
 //! Creating, updating, upserting and deleting records, with Salesforce's checks: known and
 //! writable fields, types, required fields, unique values and valid references.
 
-use chrono::{DateTime, Utc};
+use axum::http::StatusCode;
+use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Map, Value};
 
 use super::{Record, Store};
+use crate::sim::salesforce::config::{DatetimePrecision, DeletedStatus, UnknownIdOnWrite};
 use crate::sim::salesforce::error::SfError;
 use crate::sim::salesforce::schema::{ECHO_FIELD, FieldDef, FieldType, ObjectDef};
 use crate::sim::salesforce::value::{self, index_key};
@@ -41,6 +43,7 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<String, SfError> {
+        let now = self.stamp_time(now);
         let mut fields = self.checked_fields(object, input, actor, Mode::Create)?;
         fill_defaults(object, &mut fields, actor);
         check_required(object, &fields)?;
@@ -76,7 +79,8 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), SfError> {
-        let current = self.live(object, id)?.clone();
+        let now = self.stamp_time(now);
+        let current = self.live_for_write(object, id)?.clone();
         let changes = self.checked_fields(object, input, actor, Mode::Update)?;
         let mut record = current;
         for (name, value) in changes {
@@ -130,12 +134,11 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), SfError> {
-        let mut record = self.get(id).ok_or_else(SfError::not_found)?.clone();
-        if object.is_some_and(|o| o.name != record.object) {
-            return Err(SfError::not_found());
-        }
+        let now = self.stamp_time(now);
+        let found = self.get(id).filter(|r| object.is_none_or(|o| o.name == r.object));
+        let mut record = found.ok_or_else(|| self.unknown_on_write())?.clone();
         if record.is_deleted() {
-            return Err(SfError::entity_is_deleted());
+            return Err(self.entity_is_deleted());
         }
         record.fields.insert("IsDeleted".into(), Value::Bool(true));
         record.deleted_at = Some(now);
@@ -144,14 +147,50 @@ impl Store {
         Ok(())
     }
 
-    /// The live record `id` of `object`, or the error a write to it gets.
+    /// The live record `id` of `object`, or the error a read of it gets.
     pub fn live(&self, object: &ObjectDef, id: &str) -> Result<&Record, SfError> {
         let record = self.get(id).filter(|r| r.object == object.name);
         let record = record.ok_or_else(SfError::not_found)?;
         if record.is_deleted() {
-            return Err(SfError::entity_is_deleted());
+            return Err(self.entity_is_deleted());
         }
         Ok(record)
+    }
+
+    /// The live record `id` of `object`, or the error a PATCH or DELETE of it gets.
+    pub fn live_for_write(&self, object: &ObjectDef, id: &str) -> Result<&Record, SfError> {
+        match self.get(id).filter(|r| r.object == object.name) {
+            None => Err(self.unknown_on_write()),
+            Some(record) if record.is_deleted() => Err(self.entity_is_deleted()),
+            Some(record) => Ok(record),
+        }
+    }
+
+    /// `ENTITY_IS_DELETED` with the configured status.
+    pub fn entity_is_deleted(&self) -> SfError {
+        let status = match self.behaviour.deleted_status {
+            DeletedStatus::BadRequest => StatusCode::BAD_REQUEST,
+            DeletedStatus::NotFound => StatusCode::NOT_FOUND,
+        };
+        SfError::new(status, "ENTITY_IS_DELETED", "entity is deleted")
+    }
+
+    /// The configured answer to a write of a well-formed Id no record has.
+    fn unknown_on_write(&self) -> SfError {
+        match self.behaviour.unknown_id_on_write {
+            UnknownIdOnWrite::NotFound => SfError::not_found(),
+            UnknownIdOnWrite::InvalidCrossReferenceKey => {
+                SfError::bad_request("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+            }
+        }
+    }
+
+    /// `now` at the configured precision: the instant a write stamps on its record.
+    pub(super) fn stamp_time(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self.behaviour.precision {
+            DatetimePrecision::Seconds => now.trunc_subsecs(0),
+            DatetimePrecision::Milliseconds => now,
+        }
     }
 
     fn checked_fields(
@@ -246,7 +285,7 @@ fn fill_defaults(object: &ObjectDef, fields: &mut Map<String, Value>, actor: &Ac
         let default = match field.kind {
             FieldType::Boolean => Value::Bool(false),
             FieldType::Picklist => {
-                field.picklist.first().cloned().map_or(Value::Null, Value::String)
+                field.default_picklist_value().map_or(Value::Null, |v| Value::String(v.into()))
             }
             FieldType::Reference if field.name == "OwnerId" => Value::String(actor.user_id.clone()),
             _ => Value::Null,
