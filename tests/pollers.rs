@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Timelike;
 use hubsync::config::Side;
 use hubsync::connector::Connector;
 use hubsync::ingest::lock::PollerLock;
@@ -84,6 +85,29 @@ async fn a_salesforce_page_and_its_cursor_commit_together_and_the_next_poll_sees
     assert_eq!(last.record_id, first);
     assert_eq!(last.properties["LastName"].value.as_deref(), Some("Renamed"));
     assert!(last.source == "poll" && last.side == Side::External);
+}
+
+#[tokio::test]
+async fn a_salesforce_record_edited_twice_in_one_second_and_polled_between_journals_both_edits() {
+    let (_db, pool) = migrated().await;
+    let (sim, poller) = salesforce_contacts(&pool, 1).await;
+    assert_eq!(drain(&poller).await, 1);
+    let id = rows(&pool).await[0].record_id.clone();
+    // Salesforce stamps whole seconds: both edits below carry the same SystemModstamp
+    let second = sim.clock().now() + chrono::Duration::seconds(5);
+    sim.clock().set(second.with_nanosecond(0).unwrap() + chrono::Duration::milliseconds(100));
+    sim.clock().freeze();
+    sim.edit_as_user(&id, json!({"LastName": "First edit"})).unwrap();
+    assert_eq!(drain(&poller).await, 1, "the first edit is read");
+    sim.clock().advance(chrono::Duration::milliseconds(500));
+    sim.edit_as_user(&id, json!({"LastName": "Second edit"})).unwrap();
+    sim.clock().advance(chrono::Duration::seconds(10));
+    assert_eq!(drain(&poller).await, 1, "the second edit, stamped the same second, is not lost");
+    assert_eq!(drain(&poller).await, 0, "nor journalled twice");
+    let names: Vec<_> =
+        rows(&pool).await.iter().map(|r| r.properties["LastName"].value.clone()).collect();
+    let expected = ["Name 0", "First edit", "Second edit"].map(|n| Some(n.to_string()));
+    assert_eq!(names, expected);
 }
 
 #[tokio::test]

@@ -51,7 +51,7 @@ impl PollerSpec {
             connector: self.connector.clone(),
             object_type: self.object.clone(),
             record_id: id.to_string(),
-            dedup_key: change_key(self, id, &kind, occurred_at),
+            dedup_key: change_key(self, id, &kind, occurred_at, &properties),
             kind,
             properties,
             occurred_at,
@@ -182,8 +182,8 @@ impl Poller {
         for change in changes.iter_mut().filter(|c| deleted.contains(&c.record_id)) {
             if change.kind == ChangeKind::Upsert {
                 change.kind = ChangeKind::Restore;
-                change.dedup_key =
-                    change_key(&self.spec, &change.record_id, &change.kind, change.occurred_at);
+                let (id, at) = (&change.record_id, change.occurred_at);
+                change.dedup_key = change_key(&self.spec, id, &change.kind, at, &change.properties);
             }
         }
         Ok(())
@@ -328,15 +328,44 @@ pub(super) fn announce(spec: &PollerSpec, doorbell: &Doorbell, appended: u64, pa
     metrics::counter!(CHANGES_INGESTED, &labels).increment(appended);
 }
 
-/// The dedup key of an observed change: object, id, kind and modification time. Polls and
-/// backfills build it the same way, so a change seen by both is journalled once.
-pub fn change_key(spec: &PollerSpec, id: &str, kind: &ChangeKind, at: DateTime<Utc>) -> String {
+/// The dedup key of an observed change: object, id, kind, modification time and a digest
+/// of the values read. Polls and backfills build it the same way, so a change seen by both
+/// is journalled once. The digest keeps apart two edits that share a modification time:
+/// Salesforce stamps whole seconds, so a record edited twice within one second, and read
+/// between the edits, must still journal its second version.
+pub fn change_key(
+    spec: &PollerSpec,
+    id: &str,
+    kind: &ChangeKind,
+    at: DateTime<Utc>,
+    properties: &BTreeMap<String, PropertyChange>,
+) -> String {
     if let ChangeKind::Merge { into } = kind {
         // a merge happens once, however often the survivor is read again
         return format!("change:{}:{}:{id}:merge:{into}", spec.connector, spec.object);
     }
     let ms = at.timestamp_millis();
-    format!("change:{}:{}:{id}:{}:{ms}", spec.connector, spec.object, kind.as_str())
+    let key = format!("change:{}:{}:{id}:{}:{ms}", spec.connector, spec.object, kind.as_str());
+    if properties.is_empty() { key } else { format!("{key}:{}", values_digest(properties)) }
+}
+
+/// A stable digest of the values read (not their timestamps): 16 hex digits of SHA-256.
+fn values_digest(properties: &BTreeMap<String, PropertyChange>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for (name, change) in properties {
+        hasher.update(name.as_bytes());
+        match &change.value {
+            Some(value) => {
+                hasher.update([1]);
+                hasher.update(value.as_bytes());
+            }
+            None => hasher.update([2]),
+        }
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A record's fields, each stamped with the record's modification time.

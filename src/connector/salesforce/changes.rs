@@ -4,6 +4,7 @@
 //! returned as delete and merge changes.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -24,23 +25,46 @@ use crate::connector::{Change, ChangeCursor, ChangeKind, ChangePage, ConnectorEr
 /// delivered it: that read's commit failed, and the change must come again.
 #[derive(Default)]
 pub struct Delivered {
-    seen: Mutex<HashMap<String, HashSet<(String, i64)>>>,
+    seen: Mutex<HashMap<String, HashSet<Seen>>>,
+}
+
+/// A delivered version: the record, its stamp and a hash of what was read. Salesforce
+/// stamps whole seconds, so two edits within one second share a stamp but not a hash.
+#[derive(Hash, PartialEq, Eq)]
+struct Seen {
+    id: String,
+    ms: i64,
+    content: u64,
+}
+
+impl Seen {
+    fn of(change: &Change) -> Seen {
+        let mut hasher = std::hash::DefaultHasher::new();
+        if let Some(record) = &change.record {
+            record
+                .properties
+                .iter()
+                .for_each(|(name, value)| (name, value.to_string()).hash(&mut hasher));
+        }
+        let ms = change.modified_at.timestamp_millis();
+        Seen { id: change.id.clone(), ms, content: hasher.finish() }
+    }
 }
 
 impl Delivered {
-    fn contains(&self, object: &str, id: &str, ms: i64) -> bool {
-        let seen = self.seen.lock().expect("delivered lock");
-        seen.get(object).is_some_and(|o| o.contains(&(id.to_string(), ms)))
+    fn contains(&self, object: &str, seen: &Seen) -> bool {
+        let delivered = self.seen.lock().expect("delivered lock");
+        delivered.get(object).is_some_and(|o| o.contains(seen))
     }
 
     /// Remembers `change` as delivered; forgets what fell out of the window.
-    fn remember(&self, object: &str, id: &str, ms: i64, horizon: i64) {
-        let mut seen = self.seen.lock().expect("delivered lock");
-        let object = seen.entry(object.to_string()).or_default();
+    fn remember(&self, object: &str, seen: Seen, horizon: i64) {
+        let mut delivered = self.seen.lock().expect("delivered lock");
+        let object = delivered.entry(object.to_string()).or_default();
         if object.len() > 50_000 {
-            object.retain(|(_, at)| *at >= horizon);
+            object.retain(|s| s.ms >= horizon);
         }
-        object.insert((id.to_string(), ms));
+        object.insert(seen);
     }
 }
 
@@ -93,9 +117,10 @@ pub async fn read_changes(
     for row in body["records"].as_array().into_iter().flatten() {
         let Some(change) = change(row) else { continue };
         let ms = change.modified_at.timestamp_millis();
+        let seen = Seen::of(&change);
         if !cursor.covers(ms, &change.id) {
-            delivered.remember(object, &change.id, ms, horizon);
-        } else if delivered.contains(object, &change.id, ms) {
+            delivered.remember(object, seen, horizon);
+        } else if delivered.contains(object, &seen) {
             continue;
         }
         // else a late commit inside the overlap: delivered each time the overlap reads it
