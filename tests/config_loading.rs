@@ -338,3 +338,47 @@ fn admin_tokens_need_unique_names_and_long_secrets() {
         ]
     );
 }
+
+#[test]
+fn a_secret_from_the_environment_never_shows_in_debug_output() {
+    let contents = "[connectors.hubspot]\nkind = \"hubspot\"\nauth = { method = \"private_app\", token = { env = \"UNUSED\" } }\n";
+    let pairs = [("HUBSYNC__CONNECTORS__HUBSPOT__AUTH__TOKEN", "pat-literal-from-env")];
+    let settings = load(contents, &pairs).0.unwrap();
+    let debug = format!("{settings:?}");
+    assert!(!debug.contains("pat-literal-from-env"), "{debug}");
+    assert!(debug.contains("Literal([redacted])"), "{debug}");
+    let source: hubsync::config::SecretSource =
+        serde_json::from_value(serde_json::json!("pat-literal-from-env")).unwrap();
+    assert_eq!(format!("{source:?}"), "Literal([redacted])");
+}
+
+#[test]
+fn check_reports_unreadable_secrets_beside_settings_that_show_why() {
+    let contents = format!(
+        "{}{SALESFORCE}",
+        HUBSPOT.replace("{ env = \"HS_TOKEN\" }", "{ file = \"/nonexistent/token\" }")
+    );
+    let file = file(&contents);
+    let path = file.path().display().to_string();
+    let sources = ConfigSources { file: Some(file.path().to_path_buf()), env: env(&[]) };
+    let checked = config::check(&sources).expect("only secrets are missing");
+    let shown: Vec<String> = checked.unavailable_secrets.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        shown,
+        [
+            format!(
+                "connectors.hubspot.auth.token: cannot read secret file /nonexistent/token: No \
+                 such file or directory (os error 2) (from {path})"
+            ),
+            format!(
+                "connectors.salesforce.auth.client_secret: environment variable SF_SECRET is not \
+                 set or is empty (from {path})"
+            ),
+        ]
+    );
+    let rendered = config::render_redacted(&checked.settings);
+    assert!(rendered.contains("token = \"[redacted: file /nonexistent/token cannot be read]\""));
+    assert!(rendered.contains("client_secret = \"[redacted: env SF_SECRET is not set]\""));
+    let err = config::load(&sources).expect_err("load needs every secret");
+    assert!(matches!(err, ConfigError::SecretsUnavailable(ref all) if all.len() == 2), "{err}");
+}
