@@ -382,3 +382,207 @@ fn check_reports_unreadable_secrets_beside_settings_that_show_why() {
     let err = config::load(&sources).expect_err("load needs every secret");
     assert!(matches!(err, ConfigError::SecretsUnavailable(ref all) if all.len() == 2), "{err}");
 }
+
+/// One `check.fail` site in `config/validate.rs` (beyond those tested above): a config that
+/// trips it alone, and the single problem it must produce.
+struct FailCase {
+    config: String,
+    env: &'static [(&'static str, &'static str)],
+    /// `key: message`; the origin is checked too.
+    expected: &'static str,
+    /// The environment variable the value came from; `None` means the config file.
+    from_env: Option<&'static str>,
+}
+
+fn fails(config: impl Into<String>, expected: &'static str) -> FailCase {
+    FailCase { config: config.into(), env: &[], expected, from_env: None }
+}
+
+const WEBHOOK: &str = r#"
+[webhooks.hubspot]
+connector = "salesforce"
+public_url = "https://hubsync.example.com/webhooks/hubspot"
+client_secret = { env = "SF_SECRET" }
+"#;
+
+/// A second HubSpot portal, so a sync block can name two existing connectors wrongly.
+const PORTAL2: &str = r#"
+[connectors.portal2]
+kind = "hubspot"
+auth = { method = "private_app", token = { env = "HS_TOKEN" } }
+"#;
+
+fn core_cases() -> Vec<FailCase> {
+    vec![
+        fails(
+            "[instance]\nid = \"hubsync 1\"\n",
+            "instance.id: `hubsync 1` must be 1 to 64 characters of a-z, 0-9, `_` or `-`",
+        ),
+        FailCase {
+            env: &[("HUBSYNC__INSTANCE__ID", "replica/1")],
+            from_env: Some("HUBSYNC__INSTANCE__ID"),
+            ..fails(
+                "",
+                "instance.id: `replica/1` must be 1 to 64 characters of a-z, 0-9, `_` or `-`",
+            )
+        },
+        fails(
+            "[database]\nurl = \"postgres://hubsync:hunter2@db:port/hubsync\"\n",
+            "database.url: `postgres://[redacted]@db:port/hubsync` is not a URL: invalid port \
+             number",
+        ),
+        fails(
+            "[database]\napplication_name = \"\"\n",
+            "database.application_name: must be 1 to 63 characters",
+        ),
+        fails(
+            "[writer.blast_radius]\nmax_share = 0.0\n",
+            "writer.blast_radius.max_share: must be in (0, 1], got 0",
+        ),
+    ]
+}
+
+fn connector_cases() -> Vec<FailCase> {
+    let oauth = |client_id: &str| {
+        format!(
+            "[connectors.hubspot]\nkind = \"hubspot\"\nauth = {{ method = \"oauth\", client_id = \
+             \"{client_id}\", client_secret = {{ env = \"HS_TOKEN\" }}, refresh_token = {{ env = \
+             \"HS_TOKEN\" }} }}\n"
+        )
+    };
+    let jwt = |client_id: &str, username: &str| {
+        SALESFORCE.replace(
+            "auth = { method = \"client_credentials\", client_id = \"id\", client_secret = { env = \"SF_SECRET\" } }",
+            &format!(
+                "auth = {{ method = \"jwt_bearer\", client_id = \"{client_id}\", username = \
+                 \"{username}\", private_key = {{ env = \"SF_SECRET\" }} }}"
+            ),
+        )
+    };
+    vec![
+        fails(
+            HUBSPOT.replace("[connectors.hubspot]", "[connectors.\"hub spot\"]"),
+            "connectors.hub spot: `hub spot` must be 1 to 64 characters of a-z, 0-9, `_` or `-`",
+        ),
+        fails(oauth(""), "connectors.hubspot.auth.client_id: must not be empty"),
+        fails(
+            format!("{SALESFORCE}api_version = \"60.0\"\n"),
+            "connectors.salesforce.api_version: must be like `v60.0`, got `60.0`",
+        ),
+        fails(
+            format!("{SALESFORCE}client_name = \"hubsync prod\"\n"),
+            "connectors.salesforce.client_name: `hubsync prod` must be 1 to 64 characters of \
+             a-z, 0-9, `_` or `-`",
+        ),
+        fails(
+            SALESFORCE.replace("client_id = \"id\"", "client_id = \"\""),
+            "connectors.salesforce.auth.client_id: must not be empty",
+        ),
+        fails(
+            jwt("", "integration@example.com"),
+            "connectors.salesforce.auth.client_id: must not be empty",
+        ),
+        fails(jwt("id", ""), "connectors.salesforce.auth.username: must not be empty"),
+        fails(
+            format!("{HUBSPOT}{SALESFORCE}{WEBHOOK}"),
+            "webhooks.hubspot.connector: no hubspot connector is named `salesforce`",
+        ),
+    ]
+}
+
+fn sync_cases() -> Vec<FailCase> {
+    let rule = |replace: &str, with: &str, extra: &str| {
+        format!("{HUBSPOT}{SALESFORCE}{PORTAL2}{}{extra}", RULE.replace(replace, with))
+    };
+    let plain = |extra: &str| rule("", "", extra);
+    let field = |lines: &str| plain(&format!("[[sync.fields]]\n{lines}\n"));
+    let filter = |lines: &str| {
+        plain(&format!(
+            "[[sync.filter]]\nside = \"hubspot\"\nproperty = \"lifecyclestage\"\n{lines}\n"
+        ))
+    };
+    let hubspot_on = |connector: &str| {
+        rule(
+            "external_connector = \"salesforce\"",
+            &format!("hubspot_connector = \"{connector}\"\nexternal_connector = \"portal2\""),
+            "",
+        )
+    };
+    vec![
+        fails(
+            hubspot_on("salesforce"),
+            "sync[0].hubspot_connector: [[sync]] `contacts`: connector `salesforce` is \
+             salesforce, not hubspot",
+        ),
+        fails(
+            hubspot_on("hs2"),
+            "sync[0].hubspot_connector: [[sync]] `contacts`: no connector is named `hs2`",
+        ),
+        fails(
+            rule("external_connector = \"salesforce\"", "external_connector = \"hubspot\"", ""),
+            "sync[0].external_connector: must differ from hubspot_connector",
+        ),
+        fails(
+            rule("hubspot_object = \"contacts\"", "hubspot_object = \"\"", ""),
+            "sync[0].hubspot_object: must not be empty",
+        ),
+        fails(
+            rule("external_object = \"Contact\"", "external_object = \"\"", ""),
+            "sync[0].external_object: must not be empty",
+        ),
+        fails(
+            field("hubspot = \"\"\nexternal = \"Email\""),
+            "sync[0].fields[0]: hubspot and external must both name a field",
+        ),
+        fails(
+            plain(
+                "[[sync.fields]]\nhubspot = \"email\"\nexternal = \"Email\"\n\
+                 [[sync.fields]]\nhubspot = \"work_email\"\nexternal = \"Email\"\n",
+            ),
+            "sync[0].fields[1].external: `Email` is mapped twice",
+        ),
+        fails(
+            field(
+                "hubspot = \"stage\"\nexternal = \"Stage__c\"\ntransform = { type = \"value_map\", values = [] }",
+            ),
+            "sync[0].fields[0].transform.values: a value map needs at least one pair",
+        ),
+        fails(
+            field(
+                "hubspot = \"stage\"\nexternal = \"Stage__c\"\ntransform = { type = \"value_map\", \
+                 unmapped = \"fail\", default = { hubspot = \"other\", external = \"Other\" }, \
+                 values = [{ hubspot = \"a\", external = \"A\" }] }",
+            ),
+            "sync[0].fields[0].transform.default: only used when unmapped = \"default\"",
+        ),
+        fails(filter("op = \"eq\""), "sync[0].filter[0].value: Eq needs `value`"),
+        fails(
+            filter("op = \"is_set\"\nvalue = \"x\""),
+            "sync[0].filter[0].value: IsSet takes no `value`",
+        ),
+        fails(
+            filter("op = \"neq\"\nvalue = \"other\"\nvalues = [\"lead\"]"),
+            "sync[0].filter[0].values: Neq takes no `values`",
+        ),
+    ]
+}
+
+#[test]
+fn every_other_config_check_names_its_key_its_problem_and_its_origin() {
+    let mut wrong = Vec::new();
+    for case in [core_cases(), connector_cases(), sync_cases()].into_iter().flatten() {
+        let mut pairs = SECRETS.to_vec();
+        pairs.extend_from_slice(case.env);
+        let (result, path) = load(&case.config, &pairs);
+        let origin = case.from_env.map_or(path, |var| format!("environment variable {var}"));
+        let expected = [format!("{} (from {origin})", case.expected)];
+        let shown: Vec<String> = match result {
+            Ok(_) => vec!["accepted".into()],
+            Err(err) => err.problems().iter().map(Problem::to_string).collect(),
+        };
+        if shown != expected {
+            wrong.push(format!("expected {expected:?}\n     got {shown:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
