@@ -65,6 +65,59 @@ fn every_key_in_the_default_file_is_commented() {
     }
 }
 
+/// `# key = value`: a key of a commented-out example block.
+fn is_commented_key(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix("# ") else { return false };
+    rest.split_once(" = ").is_some_and(|(key, _)| {
+        !key.is_empty()
+            && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    })
+}
+
+#[test]
+fn every_key_of_the_commented_out_examples_in_the_default_file_is_explained() {
+    let mut previous = "";
+    for line in config::DEFAULT_TOML.lines().map(str::trim) {
+        if is_commented_key(line) {
+            assert!(previous.starts_with("# #"), "example key without a comment: {line}");
+        }
+        previous = line;
+    }
+}
+
+#[test]
+fn the_default_file_documents_every_key_of_a_sync_block() {
+    let (_, sync_example) =
+        config::DEFAULT_TOML.split_once("# [[sync]]").expect("a [[sync]] example");
+    let sources = ConfigSources {
+        file: Some("config/example.toml".into()),
+        env: env(&[("HUBSPOT_TOKEN", "pat-na1-x"), ("SF_CLIENT_SECRET", "s")]),
+    };
+    let settings = config::load(&sources).expect("example config is valid");
+    let mut keys = std::collections::BTreeSet::new();
+    collect_keys(&serde_json::to_value(&settings.sync).unwrap(), &mut keys);
+    assert!(keys.contains("engagements") && keys.contains("hubspot_type_id"), "{keys:?}");
+    let documented = |key: &&String| {
+        sync_example.contains(&format!("{key} = "))
+            || sync_example.contains(&format!("[[sync.{key}]]"))
+    };
+    let missing: Vec<_> = keys.iter().filter(|key| !documented(key)).collect();
+    assert!(missing.is_empty(), "[[sync]] keys the default file does not document: {missing:?}");
+}
+
+fn collect_keys(value: &serde_json::Value, keys: &mut std::collections::BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                keys.insert(key.clone());
+                collect_keys(inner, keys);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| collect_keys(item, keys)),
+        _ => {}
+    }
+}
+
 #[test]
 fn the_example_config_parses_with_its_secrets_from_the_environment() {
     let sources = ConfigSources {
