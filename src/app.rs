@@ -1,14 +1,17 @@
 //! The daemon: `App::build` binds the admin listener, `run_until_stopped` runs every task
-//! until the cancellation token fires, then drains within the grace period.
+//! until the cancellation token fires, then drains within the grace period and aborts
+//! whatever is still running, so the process always stops in bounded time.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::{Instant, timeout, timeout_at};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::admin::{self, AdminState};
 use crate::config::Settings;
@@ -69,7 +72,7 @@ impl App {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> Result<(), AppError> {
         let admin_addr = self.admin_addr();
         let App { settings, pool, listener } = self;
-        let tasks = TaskTracker::new();
+        let mut tasks = JoinSet::new();
         let ready = Arc::new(AtomicBool::new(false));
         let metrics = crate::metrics::install();
         let state = AdminState {
@@ -80,13 +83,17 @@ impl App {
             open_probes: settings.admin.open_probes,
             max_body_bytes: settings.admin.max_body_bytes.get() as usize,
         };
-        let doorbell = crate::journal::Doorbell::new(pool.clone());
+        let doorbell = crate::journal::Doorbell::new(pool.clone()).stopping_on(&shutdown);
+        let outbox_bell =
+            crate::journal::Doorbell::on(pool.clone(), crate::writer::outbox::CHANNEL)
+                .stopping_on(&shutdown);
         let routes = http_routes(&settings, state, &pool, &doorbell);
-        let server = tasks.spawn(serve_admin(listener, routes, shutdown.clone()));
+        let server = tokio::spawn(serve_admin(listener, routes, shutdown.clone()));
         let failure: Failure = Arc::default();
         let mut started = start_database(&settings, &pool, &shutdown).await;
         if started.is_ok() && !shutdown.is_cancelled() {
-            started = spawn_workers(&tasks, &settings, &pool, &doorbell, &failure, &shutdown);
+            let bells = (&doorbell, &outbox_bell);
+            started = spawn_workers(&mut tasks, &settings, &pool, bells, &failure, &shutdown);
         }
         if started.is_ok() && !shutdown.is_cancelled() {
             ready.store(true, Ordering::Release);
@@ -97,14 +104,14 @@ impl App {
             shutdown.cancel();
         }
         shutdown.cancelled().await;
-        tasks.close();
-        drain(&settings, tasks).await;
-        pool.close().await;
+        let running = Running { tasks, server, doorbells: vec![doorbell, outbox_bell] };
+        let served = running.drain(settings.shutdown.grace_period).await;
+        close_pool(&pool).await;
         started?;
         if let Some(err) = failure.lock().expect("failure slot").take() {
             return Err(Box::new(err).into());
         }
-        server.await.unwrap_or(Ok(()))
+        served
     }
 }
 
@@ -129,10 +136,10 @@ async fn start_database(
 
 /// The background work of a ready daemon, each task watching `shutdown`.
 fn spawn_workers(
-    tasks: &TaskTracker,
+    tasks: &mut JoinSet<()>,
     settings: &Settings,
     pool: &PgPool,
-    doorbell: &crate::journal::Doorbell,
+    (doorbell, outbox_bell): (&crate::journal::Doorbell, &crate::journal::Doorbell),
     failure: &Failure,
     shutdown: &CancellationToken,
 ) -> Result<(), AppError> {
@@ -150,7 +157,8 @@ fn spawn_workers(
     tasks.spawn(crate::operate::publish_budgets(pool.clone(), budgets, every, shutdown.clone()));
     tasks.spawn(crate::operate::refresh_gauges(pool.clone(), every, shutdown.clone()));
     if !settings.sync.is_empty() {
-        spawn_sync(tasks, settings, pool, doorbell, connectors, failure.clone(), shutdown);
+        let bells = (doorbell.clone(), outbox_bell.clone());
+        spawn_sync(tasks, settings, pool, bells, connectors, failure.clone(), shutdown);
     }
     let journal = &settings.journal;
     tasks.spawn(crate::journal::retention::run(
@@ -165,19 +173,17 @@ fn spawn_workers(
 
 /// The reconciler and the writer, sharing the ingest's connectors.
 fn spawn_sync(
-    tasks: &TaskTracker,
+    tasks: &mut JoinSet<()>,
     settings: &Settings,
     pool: &PgPool,
-    doorbell: &crate::journal::Doorbell,
+    (journal_bell, outbox_bell): (crate::journal::Doorbell, crate::journal::Doorbell),
     connectors: crate::ingest::plan::Connectors,
     failure: Failure,
     shutdown: &CancellationToken,
 ) {
-    use crate::journal::{Doorbell, Waker};
+    use crate::journal::Waker;
     let poll = settings.journal.poll_interval;
     let sources = Arc::new(crate::reconcile::gather::Sources::new(settings, connectors.clone()));
-    let (journal_bell, outbox_bell) =
-        (doorbell.clone(), Doorbell::on(pool.clone(), crate::writer::outbox::CHANNEL));
     let reconciler =
         crate::reconcile::Reconciler::new(settings, pool.clone(), sources, outbox_bell.clone());
     let writer = crate::writer::Writer::new(settings, pool.clone(), connectors.clone());
@@ -244,11 +250,61 @@ async fn validate_then_start(
 /// Where a background start-up check leaves the error that stopped the daemon.
 pub(crate) type Failure = Arc<std::sync::Mutex<Option<crate::reconcile::schema::SchemaError>>>;
 
-/// Waits for tasks to finish, at most the configured grace period.
-async fn drain(settings: &Settings, tasks: TaskTracker) {
-    let grace = settings.shutdown.grace_period;
-    if tokio::time::timeout(grace, tasks.wait()).await.is_err() {
-        tracing::warn!(?grace, "tasks still running after the grace period; abandoning them");
+/// How long aborted tasks get to reach their next await point and stop.
+const ABORT_WAIT: Duration = Duration::from_secs(1);
+/// How long closing the pool may wait for connections still checked out.
+const POOL_CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// What is still running once shutdown is requested.
+struct Running {
+    tasks: JoinSet<()>,
+    server: JoinHandle<Result<(), AppError>>,
+    doorbells: Vec<crate::journal::Doorbell>,
+}
+
+impl Running {
+    /// Waits for the tasks, the admin server (its open requests) and pending notifications
+    /// to finish, together at most the grace period; then aborts what is left. Returns how
+    /// the admin server ended; an aborted server is no error.
+    async fn drain(mut self, grace: Duration) -> Result<(), AppError> {
+        let deadline = Instant::now() + grace;
+        let tasks = async { while self.tasks.join_next().await.is_some() {} };
+        if timeout_at(deadline, tasks).await.is_err() {
+            let running = self.tasks.len();
+            tracing::warn!(
+                ?grace,
+                running,
+                "tasks still running after the grace period; aborting them"
+            );
+            self.tasks.abort_all();
+            let aborted = async { while self.tasks.join_next().await.is_some() {} };
+            if timeout(ABORT_WAIT, aborted).await.is_err() {
+                tracing::warn!("tasks did not stop when aborted; leaving them behind");
+            }
+        }
+        let bells = futures_util::future::join_all(self.doorbells.iter().map(|b| b.quiet()));
+        let _ = timeout_at(deadline, bells).await;
+        let abort = self.server.abort_handle();
+        match timeout_at(deadline, &mut self.server).await {
+            Ok(Ok(served)) => served,
+            Ok(Err(join)) if join.is_cancelled() => Ok(()),
+            Ok(Err(join)) => std::panic::resume_unwind(join.into_panic()),
+            Err(_) => {
+                tracing::warn!(
+                    ?grace,
+                    "admin requests still open after the grace period; closing them"
+                );
+                abort.abort();
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Closes the pool, waiting at most [`POOL_CLOSE_WAIT`] for connections still in use.
+async fn close_pool(pool: &PgPool) {
+    if timeout(POOL_CLOSE_WAIT, pool.close()).await.is_err() {
+        tracing::warn!(wait = ?POOL_CLOSE_WAIT, "database connections still in use; leaving them");
     }
 }
 

@@ -19,7 +19,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::execute(cli)) {
+    let result = runtime.block_on(cli::execute(cli));
+    // whatever is still running (a task that ignored shutdown, a blocking call) is left
+    // behind after a bounded wait, so the process always exits
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {:#}", anyhow::Error::new(err));

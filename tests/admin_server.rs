@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use crate::support::app::{self, spawn_app, test_settings};
+use tokio::io::AsyncWriteExt;
+
+use crate::support::app::{self, spawn_app, spawn_app_with, test_settings};
 use crate::support::database::TestDatabase;
 use crate::support::proxy::ToggleProxy;
 
@@ -65,6 +67,30 @@ async fn metrics_are_served_in_prometheus_text_format() {
     assert!(text.contains("# HELP hubsync_build_info"), "{text}");
     assert!(text.contains("hubsync_database_ready 1"), "{text}");
     app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_ends_soon_after_the_grace_period_even_while_a_request_hangs() {
+    const OPERATE: &str = "operate-token-0123456789";
+    let tokens = "[[admin.tokens]]\nname = \"oncall\"\nscope = \"operate\"\n\
+                  token = { env = \"OPERATE_TOKEN\" }\n";
+    let env = [("OPERATE_TOKEN", OPERATE), ("HUBSYNC__SHUTDOWN__GRACE_PERIOD", "500ms")];
+    let app = spawn_app_with(tokens, &env).await;
+    // a client that sends its headers and half its body, then goes quiet
+    let mut stalled = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let request = format!(
+        "POST /api/pause HTTP/1.1\r\nhost: hubsync\r\nauthorization: Bearer {OPERATE}\r\n\
+         content-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"sync\":"
+    );
+    stalled.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let asked = std::time::Instant::now();
+    let stopped = tokio::time::timeout(Duration::from_secs(5), app.stop()).await;
+    assert!(stopped.is_ok(), "the app was still stopping 5 s after shutdown was requested");
+    stopped.unwrap().expect("an abandoned request is no error");
+    assert!(asked.elapsed() < Duration::from_secs(3), "took {:?}", asked.elapsed());
+    drop(stalled);
 }
 
 fn postgres_addr(url: &str) -> std::net::SocketAddr {

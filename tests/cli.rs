@@ -51,6 +51,118 @@ fn check_config_exits_non_zero_naming_the_bad_key() {
     assert!(text(&output.stdout).is_empty(), "no config is printed when it is invalid");
 }
 
+/// The example config as shipped, in a shell where none of its secrets is set.
+fn example_config_without_secrets() -> std::process::Command {
+    let mut command = hubsync();
+    command.args(["--config", "config/example.toml"]);
+    command
+}
+
+#[test]
+fn check_config_prints_the_config_when_its_secrets_are_not_set_here_and_warns_that_run_would_refuse()
+ {
+    let output = run(example_config_without_secrets().arg("check-config"));
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("token = \"[redacted: env HUBSPOT_TOKEN is not set]\""), "{stdout}");
+    assert!(
+        stdout.contains("client_secret = \"[redacted: env SF_CLIENT_SECRET is not set]\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("name = \"contacts\""), "the whole config is printed: {stdout}");
+    let warnings: Vec<&str> = stderr.lines().filter(|line| line.starts_with("warning: ")).collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: connectors.hubspot.auth.token: environment variable HUBSPOT_TOKEN is not \
+             set or is empty (from config/example.toml); `hubsync run` will refuse to start until \
+             it is available",
+            "warning: connectors.salesforce.auth.client_secret: environment variable \
+             SF_CLIENT_SECRET is not set or is empty (from config/example.toml); `hubsync run` \
+             will refuse to start until it is available",
+        ],
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_config_without_secrets_still_fails_on_any_other_problem() {
+    let output = run(example_config_without_secrets()
+        .arg("check-config")
+        .env("HUBSYNC__CONNECTORS__HUBSPOT__RATE_LIMIT__BURST_PER_10S", "0"));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(
+            "connectors.hubspot.rate_limit.burst_per_10s: must be 1..=250, got 0 (from environment \
+             variable HUBSYNC__CONNECTORS__HUBSPOT__RATE_LIMIT__BURST_PER_10S)"
+        ),
+        "{stderr}"
+    );
+    assert!(text(&output.stdout).is_empty(), "no config is printed when it is invalid");
+}
+
+#[test]
+fn run_refuses_to_start_naming_the_secret_that_is_not_set() {
+    let output = run(example_config_without_secrets()
+        .arg("run")
+        .env("HUBSPOT_TOKEN", TOKEN)
+        .env("HUBSYNC__ADMIN__LISTEN", "127.0.0.1:0")
+        .env("HUBSYNC__DATABASE__STARTUP_ATTEMPTS", "1"));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("secrets are not available, so hubsync cannot start"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "connectors.salesforce.auth.client_secret: environment variable SF_CLIENT_SECRET is \
+             not set or is empty (from config/example.toml)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("connectors.hubspot.auth.token"), "HUBSPOT_TOKEN is set: {stderr}");
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+}
+
+#[test]
+fn a_database_url_that_does_not_parse_is_refused_without_echoing_its_password() {
+    let output = run(example_config()
+        .arg("check-config")
+        .env("DATABASE_URL", "postgres://hubsync:hunter2@db.internal:port/hubsync"));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(
+            "database.url: `postgres://[redacted]@db.internal:port/hubsync` is not a URL: invalid \
+             port number (from environment variable DATABASE_URL)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+#[test]
+fn pretty_logs_on_a_pipe_are_plain_text_lines_without_colour_codes() {
+    let output = run(hubsync()
+        .args(["--log-level", "info", "run"])
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none")
+        .env("HUBSYNC__ADMIN__LISTEN", "127.0.0.1:0")
+        .env("HUBSYNC__DATABASE__STARTUP_ATTEMPTS", "2")
+        .env("HUBSYNC__DATABASE__ACQUIRE_TIMEOUT", "200ms")
+        .env("HUBSYNC__DATABASE__STARTUP_RETRY_DELAY", "50ms"));
+    let stderr = text(&output.stderr);
+    assert!(!stderr.contains('\u{1b}'), "ANSI escape codes on a pipe: {stderr:?}");
+    let lines: Vec<&str> = stderr.lines().filter(|line| !line.starts_with("error: ")).collect();
+    let waiting = lines.iter().find(|line| line.contains("waiting for the database"));
+    let waiting = waiting.unwrap_or_else(|| panic!("no start-up line: {stderr}"));
+    assert!(waiting.contains(" INFO ") && waiting.contains("hubsync::app"), "{waiting}");
+    let retrying = lines.iter().find(|line| line.contains("database not reachable yet, retrying"));
+    assert!(retrying.is_some_and(|line| line.contains(" WARN ")), "{stderr}");
+    for line in lines {
+        assert!(serde_json::from_str::<serde_json::Value>(line).is_err(), "a JSON line: {line}");
+    }
+}
+
 #[test]
 fn an_unknown_command_or_log_format_is_a_usage_error() {
     let output = run(hubsync().arg("frobnicate"));

@@ -65,6 +65,59 @@ fn every_key_in_the_default_file_is_commented() {
     }
 }
 
+/// `# key = value`: a key of a commented-out example block.
+fn is_commented_key(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix("# ") else { return false };
+    rest.split_once(" = ").is_some_and(|(key, _)| {
+        !key.is_empty()
+            && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    })
+}
+
+#[test]
+fn every_key_of_the_commented_out_examples_in_the_default_file_is_explained() {
+    let mut previous = "";
+    for line in config::DEFAULT_TOML.lines().map(str::trim) {
+        if is_commented_key(line) {
+            assert!(previous.starts_with("# #"), "example key without a comment: {line}");
+        }
+        previous = line;
+    }
+}
+
+#[test]
+fn the_default_file_documents_every_key_of_a_sync_block() {
+    let (_, sync_example) =
+        config::DEFAULT_TOML.split_once("# [[sync]]").expect("a [[sync]] example");
+    let sources = ConfigSources {
+        file: Some("config/example.toml".into()),
+        env: env(&[("HUBSPOT_TOKEN", "pat-na1-x"), ("SF_CLIENT_SECRET", "s")]),
+    };
+    let settings = config::load(&sources).expect("example config is valid");
+    let mut keys = std::collections::BTreeSet::new();
+    collect_keys(&serde_json::to_value(&settings.sync).unwrap(), &mut keys);
+    assert!(keys.contains("engagements") && keys.contains("hubspot_type_id"), "{keys:?}");
+    let documented = |key: &&String| {
+        sync_example.contains(&format!("{key} = "))
+            || sync_example.contains(&format!("[[sync.{key}]]"))
+    };
+    let missing: Vec<_> = keys.iter().filter(|key| !documented(key)).collect();
+    assert!(missing.is_empty(), "[[sync]] keys the default file does not document: {missing:?}");
+}
+
+fn collect_keys(value: &serde_json::Value, keys: &mut std::collections::BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                keys.insert(key.clone());
+                collect_keys(inner, keys);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| collect_keys(item, keys)),
+        _ => {}
+    }
+}
+
 #[test]
 fn the_example_config_parses_with_its_secrets_from_the_environment() {
     let sources = ConfigSources {
@@ -354,4 +407,252 @@ fn admin_tokens_need_unique_names_and_long_secrets() {
             "admin.tokens[1].name: `ops` names two tokens",
         ]
     );
+}
+
+#[test]
+fn a_secret_from_the_environment_never_shows_in_debug_output() {
+    let contents = "[connectors.hubspot]\nkind = \"hubspot\"\nauth = { method = \"private_app\", token = { env = \"UNUSED\" } }\n";
+    let pairs = [("HUBSYNC__CONNECTORS__HUBSPOT__AUTH__TOKEN", "pat-literal-from-env")];
+    let settings = load(contents, &pairs).0.unwrap();
+    let debug = format!("{settings:?}");
+    assert!(!debug.contains("pat-literal-from-env"), "{debug}");
+    assert!(debug.contains("Literal([redacted])"), "{debug}");
+    let source: hubsync::config::SecretSource =
+        serde_json::from_value(serde_json::json!("pat-literal-from-env")).unwrap();
+    assert_eq!(format!("{source:?}"), "Literal([redacted])");
+}
+
+#[test]
+fn check_reports_unreadable_secrets_beside_settings_that_show_why() {
+    let contents = format!(
+        "{}{SALESFORCE}",
+        HUBSPOT.replace("{ env = \"HS_TOKEN\" }", "{ file = \"/nonexistent/token\" }")
+    );
+    let file = file(&contents);
+    let path = file.path().display().to_string();
+    let sources = ConfigSources { file: Some(file.path().to_path_buf()), env: env(&[]) };
+    let checked = config::check(&sources).expect("only secrets are missing");
+    let shown: Vec<String> = checked.unavailable_secrets.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        shown,
+        [
+            format!(
+                "connectors.hubspot.auth.token: cannot read secret file /nonexistent/token: No \
+                 such file or directory (os error 2) (from {path})"
+            ),
+            format!(
+                "connectors.salesforce.auth.client_secret: environment variable SF_SECRET is not \
+                 set or is empty (from {path})"
+            ),
+        ]
+    );
+    let rendered = config::render_redacted(&checked.settings);
+    assert!(rendered.contains("token = \"[redacted: file /nonexistent/token cannot be read]\""));
+    assert!(rendered.contains("client_secret = \"[redacted: env SF_SECRET is not set]\""));
+    let err = config::load(&sources).expect_err("load needs every secret");
+    assert!(matches!(err, ConfigError::SecretsUnavailable(ref all) if all.len() == 2), "{err}");
+}
+
+/// One `check.fail` site in `config/validate.rs` (beyond those tested above): a config that
+/// trips it alone, and the single problem it must produce.
+struct FailCase {
+    config: String,
+    env: &'static [(&'static str, &'static str)],
+    /// `key: message`; the origin is checked too.
+    expected: &'static str,
+    /// The environment variable the value came from; `None` means the config file.
+    from_env: Option<&'static str>,
+}
+
+fn fails(config: impl Into<String>, expected: &'static str) -> FailCase {
+    FailCase { config: config.into(), env: &[], expected, from_env: None }
+}
+
+const WEBHOOK: &str = r#"
+[webhooks.hubspot]
+connector = "salesforce"
+public_url = "https://hubsync.example.com/webhooks/hubspot"
+client_secret = { env = "SF_SECRET" }
+"#;
+
+/// A second HubSpot portal, so a sync block can name two existing connectors wrongly.
+const PORTAL2: &str = r#"
+[connectors.portal2]
+kind = "hubspot"
+auth = { method = "private_app", token = { env = "HS_TOKEN" } }
+"#;
+
+fn core_cases() -> Vec<FailCase> {
+    vec![
+        fails(
+            "[instance]\nid = \"hubsync 1\"\n",
+            "instance.id: `hubsync 1` must be 1 to 64 characters of a-z, 0-9, `_` or `-`",
+        ),
+        FailCase {
+            env: &[("HUBSYNC__INSTANCE__ID", "replica/1")],
+            from_env: Some("HUBSYNC__INSTANCE__ID"),
+            ..fails(
+                "",
+                "instance.id: `replica/1` must be 1 to 64 characters of a-z, 0-9, `_` or `-`",
+            )
+        },
+        fails(
+            "[database]\nurl = \"postgres://hubsync:hunter2@db:port/hubsync\"\n",
+            "database.url: `postgres://[redacted]@db:port/hubsync` is not a URL: invalid port \
+             number",
+        ),
+        fails(
+            "[database]\napplication_name = \"\"\n",
+            "database.application_name: must be 1 to 63 characters",
+        ),
+        fails(
+            "[writer.blast_radius]\nmax_share = 0.0\n",
+            "writer.blast_radius.max_share: must be in (0, 1], got 0",
+        ),
+    ]
+}
+
+fn connector_cases() -> Vec<FailCase> {
+    let oauth = |client_id: &str| {
+        format!(
+            "[connectors.hubspot]\nkind = \"hubspot\"\nauth = {{ method = \"oauth\", client_id = \
+             \"{client_id}\", client_secret = {{ env = \"HS_TOKEN\" }}, refresh_token = {{ env = \
+             \"HS_TOKEN\" }} }}\n"
+        )
+    };
+    let jwt = |client_id: &str, username: &str| {
+        SALESFORCE.replace(
+            "auth = { method = \"client_credentials\", client_id = \"id\", client_secret = { env = \"SF_SECRET\" } }",
+            &format!(
+                "auth = {{ method = \"jwt_bearer\", client_id = \"{client_id}\", username = \
+                 \"{username}\", private_key = {{ env = \"SF_SECRET\" }} }}"
+            ),
+        )
+    };
+    vec![
+        fails(
+            HUBSPOT.replace("[connectors.hubspot]", "[connectors.\"hub spot\"]"),
+            "connectors.hub spot: `hub spot` must be 1 to 64 characters of a-z, 0-9, `_` or `-`",
+        ),
+        fails(oauth(""), "connectors.hubspot.auth.client_id: must not be empty"),
+        fails(
+            format!("{SALESFORCE}api_version = \"60.0\"\n"),
+            "connectors.salesforce.api_version: must be like `v60.0`, got `60.0`",
+        ),
+        fails(
+            format!("{SALESFORCE}client_name = \"hubsync prod\"\n"),
+            "connectors.salesforce.client_name: `hubsync prod` must be 1 to 64 characters of \
+             a-z, 0-9, `_` or `-`",
+        ),
+        fails(
+            SALESFORCE.replace("client_id = \"id\"", "client_id = \"\""),
+            "connectors.salesforce.auth.client_id: must not be empty",
+        ),
+        fails(
+            jwt("", "integration@example.com"),
+            "connectors.salesforce.auth.client_id: must not be empty",
+        ),
+        fails(jwt("id", ""), "connectors.salesforce.auth.username: must not be empty"),
+        fails(
+            format!("{HUBSPOT}{SALESFORCE}{WEBHOOK}"),
+            "webhooks.hubspot.connector: no hubspot connector is named `salesforce`",
+        ),
+    ]
+}
+
+fn sync_cases() -> Vec<FailCase> {
+    let rule = |replace: &str, with: &str, extra: &str| {
+        format!("{HUBSPOT}{SALESFORCE}{PORTAL2}{}{extra}", RULE.replace(replace, with))
+    };
+    let plain = |extra: &str| rule("", "", extra);
+    let field = |lines: &str| plain(&format!("[[sync.fields]]\n{lines}\n"));
+    let filter = |lines: &str| {
+        plain(&format!(
+            "[[sync.filter]]\nside = \"hubspot\"\nproperty = \"lifecyclestage\"\n{lines}\n"
+        ))
+    };
+    let hubspot_on = |connector: &str| {
+        rule(
+            "external_connector = \"salesforce\"",
+            &format!("hubspot_connector = \"{connector}\"\nexternal_connector = \"portal2\""),
+            "",
+        )
+    };
+    vec![
+        fails(
+            hubspot_on("salesforce"),
+            "sync[0].hubspot_connector: [[sync]] `contacts`: connector `salesforce` is \
+             salesforce, not hubspot",
+        ),
+        fails(
+            hubspot_on("hs2"),
+            "sync[0].hubspot_connector: [[sync]] `contacts`: no connector is named `hs2`",
+        ),
+        fails(
+            rule("external_connector = \"salesforce\"", "external_connector = \"hubspot\"", ""),
+            "sync[0].external_connector: must differ from hubspot_connector",
+        ),
+        fails(
+            rule("hubspot_object = \"contacts\"", "hubspot_object = \"\"", ""),
+            "sync[0].hubspot_object: must not be empty",
+        ),
+        fails(
+            rule("external_object = \"Contact\"", "external_object = \"\"", ""),
+            "sync[0].external_object: must not be empty",
+        ),
+        fails(
+            field("hubspot = \"\"\nexternal = \"Email\""),
+            "sync[0].fields[0]: hubspot and external must both name a field",
+        ),
+        fails(
+            plain(
+                "[[sync.fields]]\nhubspot = \"email\"\nexternal = \"Email\"\n\
+                 [[sync.fields]]\nhubspot = \"work_email\"\nexternal = \"Email\"\n",
+            ),
+            "sync[0].fields[1].external: `Email` is mapped twice",
+        ),
+        fails(
+            field(
+                "hubspot = \"stage\"\nexternal = \"Stage__c\"\ntransform = { type = \"value_map\", values = [] }",
+            ),
+            "sync[0].fields[0].transform.values: a value map needs at least one pair",
+        ),
+        fails(
+            field(
+                "hubspot = \"stage\"\nexternal = \"Stage__c\"\ntransform = { type = \"value_map\", \
+                 unmapped = \"fail\", default = { hubspot = \"other\", external = \"Other\" }, \
+                 values = [{ hubspot = \"a\", external = \"A\" }] }",
+            ),
+            "sync[0].fields[0].transform.default: only used when unmapped = \"default\"",
+        ),
+        fails(filter("op = \"eq\""), "sync[0].filter[0].value: Eq needs `value`"),
+        fails(
+            filter("op = \"is_set\"\nvalue = \"x\""),
+            "sync[0].filter[0].value: IsSet takes no `value`",
+        ),
+        fails(
+            filter("op = \"neq\"\nvalue = \"other\"\nvalues = [\"lead\"]"),
+            "sync[0].filter[0].values: Neq takes no `values`",
+        ),
+    ]
+}
+
+#[test]
+fn every_other_config_check_names_its_key_its_problem_and_its_origin() {
+    let mut wrong = Vec::new();
+    for case in [core_cases(), connector_cases(), sync_cases()].into_iter().flatten() {
+        let mut pairs = SECRETS.to_vec();
+        pairs.extend_from_slice(case.env);
+        let (result, path) = load(&case.config, &pairs);
+        let origin = case.from_env.map_or(path, |var| format!("environment variable {var}"));
+        let expected = [format!("{} (from {origin})", case.expected)];
+        let shown: Vec<String> = match result {
+            Ok(_) => vec!["accepted".into()],
+            Err(err) => err.problems().iter().map(Problem::to_string).collect(),
+        };
+        if shown != expected {
+            wrong.push(format!("expected {expected:?}\n     got {shown:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -395,6 +395,24 @@ async fn a_consumer_on_another_replica_wakes_through_notify() {
 }
 
 #[tokio::test]
+async fn a_doorbell_rung_as_shutdown_begins_sends_no_notification_and_goes_quiet_at_once() {
+    let (_db, pool) = migrated().await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let stopping = journal::Doorbell::new(pool.clone()).stopping_on(&shutdown);
+    // another replica, woken only by NOTIFY, or by its poll after 700 ms
+    let other = journal::Doorbell::new(pool.clone());
+    let mut other_replica = journal::Waker::connect(&other, Duration::from_millis(700)).await;
+    stopping.ring();
+    shutdown.cancel();
+    let quiet = tokio::time::timeout(Duration::from_secs(1), stopping.quiet()).await;
+    assert!(quiet.is_ok(), "the doorbell still had work after shutdown");
+    assert!(
+        !wakes_within(&mut other_replica, Duration::from_millis(500)).await,
+        "a notification went out after shutdown"
+    );
+}
+
+#[tokio::test]
 async fn retention_prunes_old_settled_rows_and_keeps_failed_and_dead_ones() {
     let (_db, pool) = migrated().await;
     let page: Vec<_> = (1..=6).map(|i| change(&i.to_string(), i, "a@x.com")).collect();

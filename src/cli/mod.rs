@@ -122,9 +122,11 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
     if let Command::Demo(args) = cli.command {
         return demo::run(cli.config, args).await;
     }
+    if let Command::CheckConfig = cli.command {
+        return check_config(&config::check(&ConfigSources::from_process(cli.config))?);
+    }
     let settings = config::load(&ConfigSources::from_process(cli.config.clone()))?;
     match cli.command {
-        Command::CheckConfig => check_config(&settings),
         Command::Migrate => migrate(&settings).await,
         Command::Run => run(settings).await,
         Command::Backfill(args) => {
@@ -139,7 +141,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             journal::run(&connect(&settings).await?, command).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sim { .. } | Command::Demo(_) => {
+        Command::Sim { .. } | Command::Demo(_) | Command::CheckConfig => {
             unreachable!("handled before the configuration is loaded")
         }
         command => operate(&settings, command).await,
@@ -167,9 +169,20 @@ async fn connect(settings: &Settings) -> Result<sqlx::PgPool, CliError> {
     Ok(pool)
 }
 
-fn check_config(settings: &Settings) -> Result<ExitCode, CliError> {
-    println!("# configuration is valid; effective settings follow (secrets redacted)");
-    print!("{}", config::render_redacted(settings));
+/// Prints the effective config. Secrets that cannot be read here are shown as such and
+/// warned about on stderr, but do not fail the check: `run` is where they are needed.
+fn check_config(checked: &config::Checked) -> Result<ExitCode, CliError> {
+    for problem in &checked.unavailable_secrets {
+        eprintln!("warning: {problem}; `hubsync run` will refuse to start until it is available");
+    }
+    match checked.unavailable_secrets.len() {
+        0 => println!("# configuration is valid; effective settings follow (secrets redacted)"),
+        n => println!(
+            "# configuration is valid, but {n} secret(s) cannot be read here (see the warnings); \
+             effective settings follow (secrets redacted)"
+        ),
+    }
+    print!("{}", config::render_redacted(&checked.settings));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -40,13 +40,18 @@ pub enum ConfigError {
     Parse { path: String, message: String },
     #[error("invalid configuration:\n{}", list(.0))]
     Invalid(Vec<Problem>),
+    /// The config is valid, but secrets it names cannot be read here.
+    #[error("secrets are not available, so hubsync cannot start:\n{}", list(.0))]
+    SecretsUnavailable(Vec<Problem>),
 }
 
 impl ConfigError {
     /// The individual problems, for tests and for `check-config --json` style callers.
     pub fn problems(&self) -> Vec<Problem> {
         match self {
-            ConfigError::Invalid(problems) => problems.clone(),
+            ConfigError::Invalid(problems) | ConfigError::SecretsUnavailable(problems) => {
+                problems.clone()
+            }
             other => vec![Problem { key: String::new(), message: other.to_string(), origin: None }],
         }
     }

@@ -42,8 +42,29 @@ impl ConfigSources {
     }
 }
 
-/// Loads, parses and validates the configuration. Every problem found is reported at once.
+/// Loads, parses and validates the configuration, and reads every secret. Every problem
+/// found is reported at once.
 pub fn load(sources: &ConfigSources) -> Result<Settings, ConfigError> {
+    let checked = check(sources)?;
+    if checked.unavailable_secrets.is_empty() {
+        Ok(checked.settings)
+    } else {
+        Err(ConfigError::SecretsUnavailable(checked.unavailable_secrets))
+    }
+}
+
+/// Valid settings whose secrets may not all be readable here: what `check-config` prints.
+#[derive(Debug)]
+pub struct Checked {
+    pub settings: Settings,
+    /// Secrets whose variable is unset or whose file is missing or empty. Such settings are
+    /// fit to print, not to run with.
+    pub unavailable_secrets: Vec<Problem>,
+}
+
+/// Like [`load`], but a secret that cannot be read here is reported beside the settings
+/// rather than refused, so the config can be checked without its secrets.
+pub fn check(sources: &ConfigSources) -> Result<Checked, ConfigError> {
     let layers = build_layers(sources)?;
     let origins =
         validate::Origins { layers: &layers, env: &sources.env, file: sources.file.as_deref() };
@@ -54,11 +75,12 @@ pub fn load(sources: &ConfigSources) -> Result<Settings, ConfigError> {
         }
         ConfigError::Invalid(vec![problem])
     })?;
-    validate::validate(&mut settings, &origins)?;
-    Ok(settings)
+    let unavailable_secrets = validate::validate(&mut settings, &origins)?;
+    Ok(Checked { settings, unavailable_secrets })
 }
 
-/// Renders settings as TOML with every secret shown as `[redacted]`.
+/// Renders settings as TOML with every secret shown as `[redacted]`, or as
+/// `[redacted: env HUBSPOT_TOKEN is not set]` when it could not be read.
 pub fn render_redacted(settings: &Settings) -> String {
     toml::to_string_pretty(settings).unwrap_or_else(|err| format!("# cannot render: {err}\n"))
 }

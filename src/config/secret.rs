@@ -2,6 +2,7 @@
 //! and printed only as `[redacted]`.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::path::PathBuf;
 
 use secrecy::SecretString;
@@ -9,7 +10,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 /// Where a secret is read from. A file on disk may only name a source, never hold the
 /// value itself; a literal is accepted only from the environment layer.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(untagged)]
 pub enum SecretSource {
     Env {
@@ -20,6 +21,17 @@ pub enum SecretSource {
     },
     /// A literal value, e.g. from `HUBSYNC__CONNECTORS__HUBSPOT__AUTH__TOKEN`.
     Literal(#[serde(deserialize_with = "scalar_as_string")] String),
+}
+
+/// Names the variable or the file, never a literal's value.
+impl fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretSource::Env { env } => f.debug_struct("Env").field("env", env).finish(),
+            SecretSource::File { file } => f.debug_struct("File").field("file", file).finish(),
+            SecretSource::Literal(_) => f.write_str("Literal([redacted])"),
+        }
+    }
 }
 
 /// The environment layer turns digit-only values into numbers; a secret stays text.
@@ -41,23 +53,47 @@ fn scalar_as_string<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result
 }
 
 /// A configured secret: its source, and its value once resolved by config loading.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(from = "SecretSource")]
 pub struct Secret {
     source: SecretSource,
     value: Option<SecretString>,
+    /// Why the value could not be read here, e.g. `env HUBSPOT_TOKEN is not set`.
+    unavailable: Option<String>,
 }
 
 impl From<SecretSource> for Secret {
     fn from(source: SecretSource) -> Self {
-        Secret { source, value: None }
+        Secret { source, value: None, unavailable: None }
     }
 }
 
+/// Shows where the secret comes from and whether it was read, never its value.
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = if self.value.is_some() { "[redacted]" } else { "[unresolved]" };
+        f.debug_struct("Secret").field("source", &self.source).field("value", &value).finish()
+    }
+}
+
+/// `[redacted]`, or `[redacted: env HUBSPOT_TOKEN is not set]` when the value is not here.
 impl Serialize for Secret {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str("[redacted]")
+        match (&self.value, &self.unavailable) {
+            (None, Some(why)) => serializer.serialize_str(&format!("[redacted: {why}]")),
+            _ => serializer.serialize_str("[redacted]"),
+        }
     }
+}
+
+/// Why a secret has no value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum SecretProblem {
+    /// The source is well formed but holds nothing here: an unset variable, a missing,
+    /// unreadable or empty file. `check-config` still prints the config; `run` refuses.
+    Unavailable(String),
+    /// The configuration itself is wrong, e.g. a literal written into a file.
+    Invalid(String),
 }
 
 impl Secret {
@@ -67,6 +103,7 @@ impl Secret {
         Secret {
             source: SecretSource::Literal(String::new()),
             value: Some(SecretString::from(value)),
+            unavailable: None,
         }
     }
 
@@ -87,34 +124,54 @@ impl Secret {
         &mut self,
         env: &HashMap<String, String>,
         origin: Option<&str>,
-    ) -> Result<(), String> {
-        let value = match &self.source {
-            SecretSource::Env { env: name } => env
-                .get(name)
-                .filter(|v| !v.is_empty())
-                .cloned()
-                .ok_or_else(|| format!("environment variable {name} is not set or is empty"))?,
-            SecretSource::File { file } => read_secret_file(file)?,
+    ) -> Result<(), SecretProblem> {
+        let read = match &self.source {
+            SecretSource::Env { env: name } => read_secret_env(env, name),
+            SecretSource::File { file } => read_secret_file(file),
             SecretSource::Literal(value) => {
                 if origin != Some(super::ENV_ORIGIN) && self.value.is_none() {
-                    return Err("secrets may not be written into a config file; use \
-                                { env = \"VAR\" } or { file = \"/path\" }"
-                        .into());
+                    return Err(SecretProblem::Invalid(
+                        "secrets may not be written into a config file; use \
+                         { env = \"VAR\" } or { file = \"/path\" }"
+                            .into(),
+                    ));
                 }
-                value.clone()
+                Ok(value.clone())
             }
         };
-        self.value = Some(SecretString::from(value));
-        Ok(())
+        match read {
+            Ok(value) => {
+                self.value = Some(SecretString::from(value));
+                Ok(())
+            }
+            Err((label, message)) => {
+                self.unavailable = Some(label);
+                Err(SecretProblem::Unavailable(message))
+            }
+        }
     }
 }
 
-fn read_secret_file(path: &PathBuf) -> Result<String, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| format!("cannot read secret file {}: {err}", path.display()))?;
+/// The value, or a short label for the rendered config and the full problem message.
+type Read = Result<String, (String, String)>;
+
+fn read_secret_env(env: &HashMap<String, String>, name: &str) -> Read {
+    let message = || format!("environment variable {name} is not set or is empty");
+    match env.get(name) {
+        Some(value) if !value.is_empty() => Ok(value.clone()),
+        Some(_) => Err((format!("env {name} is empty"), message())),
+        None => Err((format!("env {name} is not set"), message())),
+    }
+}
+
+fn read_secret_file(path: &PathBuf) -> Read {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        (format!("file {shown} cannot be read"), format!("cannot read secret file {shown}: {err}"))
+    })?;
     let trimmed = text.trim_end_matches(['\n', '\r']).to_string();
     if trimmed.is_empty() {
-        return Err(format!("secret file {} is empty", path.display()));
+        return Err((format!("file {shown} is empty"), format!("secret file {shown} is empty")));
     }
     Ok(trimmed)
 }

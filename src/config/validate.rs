@@ -8,7 +8,7 @@ use ::config::{Config, Value, ValueKind};
 use super::connector::SalesforceSettings;
 use super::connector::{ConnectorSettings, HubspotAuth, HubspotSettings, SalesforceAuth};
 use super::error::{ConfigError, Problem};
-use super::secret::Secret;
+use super::secret::{Secret, SecretProblem};
 use super::settings::Settings;
 use super::sync::{PredicateOp, SyncRule, Transform, UnmappedPolicy};
 
@@ -24,7 +24,14 @@ impl Origins<'_> {
         if key == "database.url" && self.env.get("DATABASE_URL").is_some_and(|v| !v.is_empty()) {
             return Some("environment variable DATABASE_URL".into());
         }
-        let node = find(&self.layers.cache, key)?;
+        // a key that is missing is named with the table it belongs in
+        let mut path = key;
+        let node = loop {
+            if let Some(node) = find(&self.layers.cache, path) {
+                break node;
+            }
+            path = path.rsplit_once('.')?.0;
+        };
         Some(match origin_in(node) {
             Some(super::ENV_ORIGIN) => format!("environment variable {}", env_name(key)),
             Some(_) => {
@@ -74,16 +81,21 @@ fn env_name(key: &str) -> String {
     format!("HUBSYNC__{}", key.replace('.', "__").to_uppercase())
 }
 
-/// Collects problems; each one is recorded with its key's origin.
+/// Collects problems; each one is recorded with its key's origin, and whether it is only a
+/// secret that is not available here.
 struct Checker<'a> {
     origins: &'a Origins<'a>,
-    problems: Vec<Problem>,
+    problems: Vec<(Problem, bool)>,
 }
 
 impl Checker<'_> {
     fn fail(&mut self, key: &str, message: impl Into<String>) {
+        self.record(key, message.into(), false);
+    }
+
+    fn record(&mut self, key: &str, message: String, unavailable: bool) {
         let origin = self.origins.of(key);
-        self.problems.push(Problem { key: key.into(), message: message.into(), origin });
+        self.problems.push((Problem { key: key.into(), message, origin }, unavailable));
     }
 
     fn range(&mut self, key: &str, value: u64, min: u64, max: u64) {
@@ -106,13 +118,18 @@ impl Checker<'_> {
                 key,
                 format!("scheme `{}` is not allowed; use {}", url.scheme(), schemes.join(" or ")),
             ),
-            Err(err) => self.fail(key, format!("`{value}` is not a URL: {err}")),
+            Err(err) => {
+                let shown = without_credentials(value);
+                self.fail(key, format!("`{shown}` is not a URL: {err}"));
+            }
         }
     }
 
     fn secret(&mut self, key: &str, secret: &mut Secret) {
-        if let Err(message) = secret.resolve(self.origins.env, self.origins.raw(key)) {
-            self.fail(key, message);
+        match secret.resolve(self.origins.env, self.origins.raw(key)) {
+            Ok(()) => {}
+            Err(SecretProblem::Invalid(message)) => self.record(key, message, false),
+            Err(SecretProblem::Unavailable(message)) => self.record(key, message, true),
         }
     }
 
@@ -126,7 +143,21 @@ impl Checker<'_> {
     }
 }
 
-pub(super) fn validate(settings: &mut Settings, origins: &Origins<'_>) -> Result<(), ConfigError> {
+/// A URL that did not parse, with whatever may be user and password replaced: everything
+/// between `scheme://` (or the start) and the last `@`.
+fn without_credentials(value: &str) -> String {
+    let Some(at) = value.rfind('@') else { return value.to_string() };
+    let start = value[..at].find("://").map_or(0, |i| i + 3);
+    format!("{}[redacted]{}", &value[..start], &value[at..])
+}
+
+/// Checks the settings and resolves their secrets. Returns the secrets that are not
+/// available here when they are the only problems; any other problem is an error that
+/// lists them all.
+pub(super) fn validate(
+    settings: &mut Settings,
+    origins: &Origins<'_>,
+) -> Result<Vec<Problem>, ConfigError> {
     let mut check = Checker { origins, problems: Vec::new() };
     check_core(&mut check, settings);
     check_admin_tokens(&mut check, &mut settings.admin.tokens);
@@ -143,7 +174,11 @@ pub(super) fn validate(settings: &mut Settings, origins: &Origins<'_>) -> Result
     }
     check_webhooks(&mut check, settings);
     check_sync_rules(&mut check, settings);
-    if check.problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(check.problems)) }
+    if check.problems.iter().all(|(_, unavailable)| *unavailable) {
+        Ok(check.problems.into_iter().map(|(problem, _)| problem).collect())
+    } else {
+        Err(ConfigError::Invalid(check.problems.into_iter().map(|(problem, _)| problem).collect()))
+    }
 }
 
 fn check_core(check: &mut Checker<'_>, settings: &Settings) {

@@ -110,7 +110,8 @@ pub fn tasks(
     for spec in specs(settings) {
         let Some(api) = built.get(&spec.connector).cloned() else { continue };
         let names = sync_names(settings, &spec);
-        tasks.sweeps.push(Sweep::new(spec.clone(), api.clone(), pool.clone(), names));
+        let sweep = Sweep::new(spec.clone(), api.clone(), pool.clone(), names);
+        tasks.sweeps.push(sweep.with_doorbell(doorbell.clone()));
         let poller = Poller::new(spec, api, pool.clone(), doorbell.clone());
         tasks.pollers.push(poller.with_presettle(presettle.clone()));
     }

@@ -45,6 +45,13 @@ impl Sweep {
         Sweep { spec, api, pool, doorbell, sync_names }
     }
 
+    /// Rings this doorbell after journalling drift, e.g. the daemon's, which stops on
+    /// shutdown, rather than one of its own.
+    pub fn with_doorbell(mut self, doorbell: Doorbell) -> Self {
+        self.doorbell = doorbell;
+        self
+    }
+
     /// Reads every live record once and journals the drift.
     #[tracing::instrument(skip(self), fields(connector = %self.spec.connector, object = %self.spec.object))]
     pub async fn run_once(&self) -> Result<SweepOutcome, IngestError> {

@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// How often, at most, a process sends NOTIFY. Each NOTIFY takes Postgres's notify-queue
 /// lock at commit, so one per append would serialize ingest.
@@ -21,6 +22,10 @@ pub struct Doorbell {
     channel: &'static str,
     local: Arc<Notify>,
     queued: Arc<AtomicBool>,
+    /// Once cancelled, queued notifications are dropped: consumers poll after a restart.
+    shutdown: CancellationToken,
+    /// The queued notifications, so shutdown can wait for them.
+    pending: TaskTracker,
 }
 
 impl Doorbell {
@@ -32,7 +37,21 @@ impl Doorbell {
     /// A doorbell on another Postgres channel, e.g. the outbox's.
     pub fn on(pool: PgPool, channel: &'static str) -> Self {
         let (local, queued) = (Arc::new(Notify::new()), Arc::new(AtomicBool::new(false)));
-        Doorbell { pool, channel, local, queued }
+        let (shutdown, pending) = (CancellationToken::new(), TaskTracker::new());
+        Doorbell { pool, channel, local, queued, shutdown, pending }
+    }
+
+    /// The same bell, whose queued notifications stop when `shutdown` fires.
+    pub fn stopping_on(mut self, shutdown: &CancellationToken) -> Self {
+        self.shutdown = shutdown.clone();
+        self
+    }
+
+    /// Waits until no notification is queued or being sent. After shutdown, that is at once.
+    pub async fn quiet(&self) {
+        self.pending.close();
+        self.pending.wait().await;
+        self.pending.reopen();
     }
 
     /// Wakes this process's consumers now, and other replicas' within [`NOTIFY_EVERY`].
@@ -42,12 +61,19 @@ impl Doorbell {
             return;
         }
         let (pool, queued, channel) = (self.pool.clone(), self.queued.clone(), self.channel);
-        tokio::spawn(async move {
-            tokio::time::sleep(NOTIFY_EVERY).await;
+        let shutdown = self.shutdown.clone();
+        self.pending.spawn(async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(NOTIFY_EVERY) => {}
+            }
             queued.store(false, Ordering::Release);
             let sent = sqlx::query("select pg_notify($1, '')").bind(channel).execute(&pool);
-            if let Err(err) = sent.await {
-                tracing::debug!(error = %err, "journal notify failed; consumers will poll");
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                sent = sent => if let Err(err) = sent {
+                    tracing::debug!(error = %err, "journal notify failed; consumers will poll");
+                }
             }
         });
     }

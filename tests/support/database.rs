@@ -1,9 +1,8 @@
 //! A fresh Postgres database per test: from DATABASE_URL, else a testcontainers Postgres.
 
-use std::sync::OnceLock;
-
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
+use tokio::sync::OnceCell;
 
 const HOW_TO: &str = "integration tests need PostgreSQL: set DATABASE_URL \
     (e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres) or start a Docker engine \
@@ -61,15 +60,12 @@ async fn server_url() -> String {
     }
 }
 
-static CONTAINER_URL: OnceLock<String> = OnceLock::new();
+/// One Postgres container per test binary: the first test to need it starts it, and tests
+/// asking meanwhile wait for that one rather than starting their own.
+static CONTAINER_URL: OnceCell<String> = OnceCell::const_new();
 
-/// One Postgres container per test binary, started on first use.
 async fn container_url() -> String {
-    if let Some(url) = CONTAINER_URL.get() {
-        return url.clone();
-    }
-    let url = start_container().await;
-    CONTAINER_URL.get_or_init(|| url).clone()
+    CONTAINER_URL.get_or_init(start_container).await.clone()
 }
 
 async fn start_container() -> String {
