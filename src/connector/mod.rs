@@ -42,6 +42,7 @@ pub fn from_settings(
         ConnectorSettings::Salesforce(salesforce) => {
             let options = salesforce::SalesforceOptions {
                 instance: instance.to_string(),
+                name: name.to_string(),
                 overlap: salesforce.overlap,
                 concurrency: salesforce.concurrency,
                 ..Default::default()

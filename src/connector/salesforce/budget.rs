@@ -22,12 +22,20 @@ struct Usage {
 #[derive(Debug)]
 pub struct Budget {
     fraction: f64,
+    /// The connector's name in the config, the `name` label of its metrics.
+    name: String,
     usage: Mutex<Usage>,
 }
 
 impl Budget {
-    pub fn new(fraction: f64) -> Self {
-        Budget { fraction, usage: Mutex::new(Usage::default()) }
+    pub fn new(fraction: f64, name: &str) -> Self {
+        Budget { fraction, name: name.to_string(), usage: Mutex::new(Usage::default()) }
+    }
+
+    /// Sets one of this connector's gauges.
+    fn gauge(&self, metric: &'static str, value: f64) {
+        ::metrics::gauge!(metric, "connector" => "salesforce", "name" => self.name.clone())
+            .set(value);
     }
 
     /// Spends one request, or refuses while paused or past hubsync's share.
@@ -38,6 +46,7 @@ impl Budget {
                 return Err(paused(until, now));
             }
             usage.paused_until = None;
+            self.gauge(crate::metrics::CONNECTOR_OUT_OF_DAILY_BUDGET, 0.0);
             // the pause is over: let this request through to learn the current usage
         } else if usage.max > 0 && usage.used as f64 >= self.fraction * usage.max as f64 {
             let until = now + PAUSE;
@@ -47,6 +56,7 @@ impl Budget {
                 max = usage.max,
                 "salesforce share of the daily allocation spent"
             );
+            self.gauge(crate::metrics::CONNECTOR_OUT_OF_DAILY_BUDGET, 1.0);
             return Err(paused(until, now));
         }
         usage.used += 1;
@@ -65,15 +75,16 @@ impl Budget {
         let mut usage = self.usage.lock().expect("budget lock");
         (usage.used, usage.max) = (used, max);
         let left = (self.fraction * max as f64 - used as f64).max(0.0);
-        ::metrics::gauge!(crate::metrics::CONNECTOR_DAILY_REMAINING, "connector" => "salesforce")
-            .set(left);
+        drop(usage);
+        self.gauge(crate::metrics::CONNECTOR_DAILY_REMAINING, left);
     }
 
     /// `REQUEST_LIMIT_EXCEEDED`: the org is out; stop until a probe finds room.
     pub fn exceeded(&self, now: DateTime<Utc>) {
         self.usage.lock().expect("budget lock").paused_until = Some(now + PAUSE);
+        self.gauge(crate::metrics::CONNECTOR_OUT_OF_DAILY_BUDGET, 1.0);
         ::metrics::counter!(crate::metrics::CONNECTOR_RATE_LIMITED, "connector" => "salesforce",
-            "policy" => "REQUEST_LIMIT_EXCEEDED")
+            "name" => self.name.clone(), "policy" => "REQUEST_LIMIT_EXCEEDED")
         .increment(1);
     }
 
@@ -114,7 +125,7 @@ mod tests {
 
     #[test]
     fn spending_stops_at_the_configured_share_and_probes_after_the_pause() {
-        let budget = Budget::new(0.8);
+        let budget = Budget::new(0.8, "salesforce");
         let mut headers = HeaderMap::new();
         headers.insert("sforce-limit-info", "api-usage=79/100".parse().unwrap());
         budget.observe(&headers);

@@ -41,6 +41,8 @@ pub struct SalesforceOptions {
     pub clock: Clock,
     /// Names this hubsync in the echo marker when the config gives no `client_name`.
     pub instance: String,
+    /// The connector's name in the config, the `name` label of its metrics.
+    pub name: String,
 }
 
 impl Default for SalesforceOptions {
@@ -51,6 +53,7 @@ impl Default for SalesforceOptions {
             retry: RetryPolicy::default(),
             clock: system_clock(),
             instance: "default".into(),
+            name: "salesforce".into(),
         }
     }
 }
@@ -77,7 +80,7 @@ impl SalesforceConnector {
             http,
             version: settings.api_version.clone(),
             sessions: Sessions::new(&settings.login_url, settings.auth.clone()),
-            budget: Budget::new(settings.daily_budget_fraction),
+            budget: Budget::new(settings.daily_budget_fraction, &options.name),
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             retry: options.retry,
             timeout: settings.request_timeout,
