@@ -3,18 +3,125 @@
 use crate::support::binary::{hubsync, run, text};
 use crate::support::database::TestDatabase;
 
+/// Every column, index and constraint of the `hubsync` schema, as text.
+async fn schema_snapshot(pool: &sqlx::PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "select format('column %s.%s %s %s default %s', table_name, column_name, data_type,
+                       is_nullable, coalesce(column_default, '-'))
+           from information_schema.columns where table_schema = 'hubsync'
+         union all
+         select format('index %s', indexdef) from pg_indexes where schemaname = 'hubsync'
+         union all
+         select format('constraint %s %s', conname, pg_get_constraintdef(c.oid))
+           from pg_constraint c join pg_namespace n on n.oid = c.connamespace
+          where n.nspname = 'hubsync'
+         order by 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn migrations_applied_twice_change_nothing_the_second_time() {
     let db = TestDatabase::create().await;
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     let first = hubsync::db::migrate(&pool).await.unwrap();
-    assert!(!first.applied_now.is_empty());
+    assert_eq!(first.applied_now.len(), hubsync::db::MIGRATOR.migrations.len());
+    sqlx::query(
+        "insert into hubsync.links (sync_name, hubspot_id, external_id) values ('c', '1', 'a')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let schema = schema_snapshot(&pool).await;
+    assert!(schema.len() > 100, "the snapshot sees the schema: {}", schema.len());
+
     let second = hubsync::db::migrate(&pool).await.unwrap();
     assert!(second.applied_now.is_empty(), "{second:?}");
+    assert_eq!(schema_snapshot(&pool).await, schema);
+    let links: i64 =
+        sqlx::query_scalar("select count(*) from hubsync.links").fetch_one(&pool).await.unwrap();
+    assert_eq!(links, 1);
     assert_eq!(
         hubsync::db::migration_status(&pool).await.unwrap(),
         hubsync::db::MigrationStatus::UpToDate
     );
+    pool.close().await;
+}
+
+/// Runs one migration's SQL in a transaction, as the migrator does.
+async fn run_sql(pool: &sqlx::PgPool, migration: &sqlx::migrate::Migration) {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::raw_sql(&migration.sql)
+        .execute(&mut *tx)
+        .await
+        .unwrap_or_else(|err| panic!("{}: {err}", migration.description));
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn each_migration_run_again_right_after_itself_changes_nothing() {
+    // a migration interrupted after its commit but before its bookkeeping row, or applied by
+    // hand and then by the migrator, runs twice in a row
+    let db = TestDatabase::create().await;
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    sqlx::query("create schema hubsync").execute(&pool).await.unwrap();
+    for migration in hubsync::db::MIGRATOR.iter() {
+        run_sql(&pool, migration).await;
+        let once = schema_snapshot(&pool).await;
+        run_sql(&pool, migration).await;
+        assert_eq!(schema_snapshot(&pool).await, once, "{} run twice", migration.description);
+    }
+    pool.close().await;
+}
+
+async fn bookkeeping_rows(pool: &sqlx::PgPool, table: &str) -> Option<i64> {
+    let exists: Option<String> = sqlx::query_scalar("select to_regclass($1)::text")
+        .bind(table)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    exists?;
+    let sql = format!("select count(*) from {table}");
+    Some(sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap())
+}
+
+#[tokio::test]
+async fn the_migration_bookkeeping_lives_in_the_hubsync_schema_and_an_old_public_one_is_adopted() {
+    let db = TestDatabase::create().await;
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    hubsync::db::migrate(&pool).await.unwrap();
+    let all = hubsync::db::MIGRATOR.migrations.len() as i64;
+    assert_eq!(bookkeeping_rows(&pool, "hubsync._sqlx_migrations").await, Some(all));
+    assert_eq!(
+        bookkeeping_rows(&pool, "public._sqlx_migrations").await,
+        None,
+        "public is left alone"
+    );
+
+    // as an earlier release left it: in `public`, shared with another application's sqlx
+    sqlx::query("alter table hubsync._sqlx_migrations set schema public")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into public._sqlx_migrations (version, description, success, checksum,
+             execution_time)
+         values (1, 'their first table', true, '\\x00', 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        hubsync::db::migration_status(&pool).await.unwrap(),
+        hubsync::db::MigrationStatus::UpToDate,
+        "readiness still sees the old bookkeeping before the upgrade migrates"
+    );
+    let upgrade = hubsync::db::migrate(&pool).await.unwrap();
+    assert!(upgrade.applied_now.is_empty(), "nothing applied twice: {upgrade:?}");
+    assert_eq!(bookkeeping_rows(&pool, "hubsync._sqlx_migrations").await, Some(all));
+    assert_eq!(bookkeeping_rows(&pool, "public._sqlx_migrations").await, Some(1), "theirs stays");
     pool.close().await;
 }
 
@@ -32,6 +139,7 @@ async fn the_schema_has_the_tables_of_the_design() {
     assert_eq!(
         tables,
         [
+            "_sqlx_migrations",
             "audit",
             "conflicts",
             "connector_budget",

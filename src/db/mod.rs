@@ -3,15 +3,18 @@
 use std::time::Duration;
 
 use sqlx::Connection;
-use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::migrate::MigrateError;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::DatabaseSettings;
 use crate::error_kind::ErrorKind;
 
-/// The migrations in `migrations/`, embedded in the binary.
-pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+mod migrate;
+
+pub use migrate::{
+    MIGRATOR, MigrationReport, MigrationStatus, latest_embedded, migrate, migration_status,
+};
 
 /// The schema hubsync owns; all its tables live here.
 pub const SCHEMA: &str = "hubsync";
@@ -110,60 +113,4 @@ async fn try_connect(options: &PgConnectOptions, timeout: Duration) -> Result<()
     };
     sqlx::query("select 1").execute(&mut conn).await?;
     conn.close().await
-}
-
-/// What `migrate` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MigrationReport {
-    pub applied_now: Vec<i64>,
-    pub latest: i64,
-}
-
-/// Creates the schema and applies pending migrations. Safe to run again, and from several
-/// replicas at once: the migrator holds an advisory lock.
-pub async fn migrate(pool: &PgPool) -> Result<MigrationReport, DbError> {
-    let before = applied_versions(pool).await?;
-    sqlx::query("create schema if not exists hubsync").execute(pool).await?;
-    MIGRATOR.run(pool).await?;
-    let after = applied_versions(pool).await?;
-    let applied_now = after.iter().copied().filter(|v| !before.contains(v)).collect();
-    Ok(MigrationReport { applied_now, latest: latest_embedded() })
-}
-
-/// The newest migration this binary knows.
-pub fn latest_embedded() -> i64 {
-    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
-}
-
-/// Whether the database has every embedded migration applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MigrationStatus {
-    UpToDate,
-    Pending { applied: usize, known: usize },
-}
-
-pub async fn migration_status(pool: &PgPool) -> Result<MigrationStatus, DbError> {
-    let applied = applied_versions(pool).await?;
-    let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
-    let done = known.iter().filter(|v| applied.contains(v)).count();
-    if done == known.len() {
-        Ok(MigrationStatus::UpToDate)
-    } else {
-        Ok(MigrationStatus::Pending { applied: done, known: known.len() })
-    }
-}
-
-/// Versions recorded in sqlx's bookkeeping table, which lives in the public schema.
-async fn applied_versions(pool: &PgPool) -> Result<Vec<i64>, DbError> {
-    let exists: Option<String> =
-        sqlx::query_scalar("select to_regclass('public._sqlx_migrations')::text")
-            .fetch_one(pool)
-            .await?;
-    if exists.is_none() {
-        return Ok(Vec::new());
-    }
-    let versions = sqlx::query_scalar("select version from public._sqlx_migrations where success")
-        .fetch_all(pool)
-        .await?;
-    Ok(versions)
 }
