@@ -9,11 +9,12 @@ use chrono::DateTime;
 use serde_json::{Value, json};
 
 use super::{Params, SfPath, api_version, call_client, count_written, json_object, object};
+use crate::sim::salesforce::config::{MultipleChoicesBody, UpdateOnlyMiss};
 use crate::sim::salesforce::error::{SfError, json_response};
 use crate::sim::salesforce::ids;
 use crate::sim::salesforce::render;
 use crate::sim::salesforce::schema::{FieldDef, FieldType, ObjectDef, describe};
-use crate::sim::salesforce::state::SharedState;
+use crate::sim::salesforce::state::{SfState, SharedState};
 use crate::sim::salesforce::store::{Record, Upserted};
 use crate::sim::salesforce::value::parse_datetime;
 
@@ -206,11 +207,27 @@ pub async fn read_by_external_id(
             &render::record(&object, record, fields.as_deref(), &v),
         )),
         several => {
-            let urls: Vec<String> =
-                several.iter().map(|r| render::record_url(&v, &object.name, r.id())).collect();
-            Ok(json_response(StatusCode::MULTIPLE_CHOICES, &json!(urls)))
+            let ids = several.iter().map(|r| r.id());
+            Ok(multiple_choices(&state, &v, &object, ids))
         }
     }
+}
+
+/// The 300 answer naming the records that hold one external id, in the configured shape.
+fn multiple_choices<'a>(
+    state: &SfState,
+    version: &str,
+    object: &ObjectDef,
+    ids: impl Iterator<Item = &'a str>,
+) -> Response {
+    let url = |id: &str| render::record_url(version, &object.name, id);
+    let body: Vec<Value> = match state.config.multiple_choices_body {
+        MultipleChoicesBody::RecordUrls => ids.map(|id| json!(url(id))).collect(),
+        MultipleChoicesBody::Records => ids
+            .map(|id| json!({"attributes": {"type": object.name, "url": url(id)}, "Id": id}))
+            .collect(),
+    };
+    json_response(StatusCode::MULTIPLE_CHOICES, &Value::Array(body))
 }
 
 /// `PATCH /sobjects/{T}/{ExtField}/{value}`: upsert by external id.
@@ -235,14 +252,30 @@ pub async fn upsert(
     let key = Value::String(value);
     let mut store = state.store();
     if params.update_only && store.find_indexed(&object.name, &field.name, &key).is_empty() {
-        return Err(SfError::not_found());
+        return Err(update_only_miss(&state, &object, &field, &key));
     }
     let outcome = store.upsert(&object, &field, &key, &input, &actor, state.now())?;
     drop(store);
     if !matches!(outcome, Upserted::Ambiguous(_)) {
         count_written(&state, &method, &matched, 1);
     }
-    Ok(upsert_response(&v, &object, outcome))
+    Ok(upsert_response(&state, &v, &object, outcome))
+}
+
+/// The configured answer to an `updateOnly` upsert whose key no record holds.
+fn update_only_miss(state: &SfState, object: &ObjectDef, field: &FieldDef, key: &Value) -> SfError {
+    match state.config.update_only_miss {
+        UpdateOnlyMiss::NotFound => SfError::not_found(),
+        UpdateOnlyMiss::InvalidCrossReferenceKey => {
+            let key = key.as_str().unwrap_or_default();
+            let message = format!(
+                "updateOnly: no {} record has {} = {key}, and none is created",
+                object.name, field.name
+            );
+            SfError::bad_request("INVALID_CROSS_REFERENCE_KEY", message)
+                .with_fields(&[&field.name])
+        }
+    }
 }
 
 /// The body may repeat the external id only with the value in the URL.
@@ -263,7 +296,12 @@ fn check_body_key(
     }
 }
 
-fn upsert_response(version: &str, object: &ObjectDef, outcome: Upserted) -> Response {
+fn upsert_response(
+    state: &SfState,
+    version: &str,
+    object: &ObjectDef,
+    outcome: Upserted,
+) -> Response {
     let modern = api_version(version).is_some_and(|v| v >= 46.0);
     match outcome {
         Upserted::Created(id) => {
@@ -276,9 +314,7 @@ fn upsert_response(version: &str, object: &ObjectDef, outcome: Upserted) -> Resp
         }
         Upserted::Updated(_) => StatusCode::NO_CONTENT.into_response(),
         Upserted::Ambiguous(ids) => {
-            let urls: Vec<String> =
-                ids.iter().map(|id| render::record_url(version, &object.name, id)).collect();
-            json_response(StatusCode::MULTIPLE_CHOICES, &json!(urls))
+            multiple_choices(state, version, object, ids.iter().map(String::as_str))
         }
     }
 }

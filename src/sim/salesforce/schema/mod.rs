@@ -8,6 +8,8 @@ mod standard;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::config::OpportunityRequired;
+
 pub use custom::{CustomField, CustomObject};
 
 /// The queryable field that records the `client=` value of `Sforce-Call-Options` on the
@@ -239,12 +241,14 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// The standard objects plus the custom objects and fields of a seed.
+    /// The standard objects (Opportunity requiring the fields `opportunity` says) plus the
+    /// custom objects and fields of a seed.
     pub fn build(
         custom_objects: &[CustomObject],
         custom_fields: &HashMap<String, Vec<CustomField>>,
+        opportunity: OpportunityRequired,
     ) -> Result<Self, String> {
-        let mut objects = standard::objects();
+        let mut objects = standard::objects(opportunity);
         for (i, object) in custom_objects.iter().enumerate() {
             objects.push(object.to_def(i)?);
         }
