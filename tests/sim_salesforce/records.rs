@@ -424,6 +424,44 @@ async fn posting_to_the_id_field_path_inserts_a_record() {
 }
 
 #[tokio::test]
+async fn posting_to_the_id_field_path_before_v37_answers_405_and_inserts_nothing() {
+    let sf = Sf::start().await;
+    let answer =
+        sf.post("/services/data/v36.0/sobjects/Contact/Id", json!({"LastName": "Ng"})).await;
+    assert_eq!((answer.status, answer.error_code()), (405, "METHOD_NOT_ALLOWED"));
+    assert_eq!(sf.sim.count("Contact", true), 0);
+}
+
+#[tokio::test]
+async fn an_upsert_keyed_on_the_record_id_answers_404_and_changes_nothing() {
+    let sf = Sf::start().await;
+    let id = sf.create("Contact", json!({"LastName": "Ng", "Title": "CTO"})).await;
+    let answer = sf.patch(&format!("/sobjects/Contact/Id/{id}"), json!({"Title": "CEO"})).await;
+    assert_eq!((answer.status, answer.error_code()), (404, "NOT_FOUND"));
+    let message = answer.body[0]["message"].as_str().unwrap();
+    assert!(message.ends_with("external ID field does not exist or is not accessible: Id"));
+    assert_eq!(sf.sim.record(&id).unwrap()["Title"], "CTO");
+    let missing = ids::make("003", 999_999);
+    let create = sf.patch(&format!("/sobjects/Contact/Id/{missing}"), json!({"LastName": "A"})).await;
+    assert_eq!(create.status, 404, "nor does an unknown id create a record");
+    assert_eq!(sf.sim.count("Contact", true), 1);
+}
+
+#[tokio::test]
+async fn patching_or_deleting_the_id_field_path_without_a_value_answers_405() {
+    let sf = Sf::start().await;
+    for path in ["/sobjects/Contact/Id", "/sobjects/Contact/Id/"] {
+        let patch = sf.patch(path, json!({"LastName": "Ng"})).await;
+        assert_eq!((patch.status, patch.error_code()), (405, "METHOD_NOT_ALLOWED"), "{path}");
+        let message = patch.body[0]["message"].as_str().unwrap();
+        assert_eq!(message, "HTTP Method 'PATCH' not allowed. Allowed are GET,HEAD,POST");
+    }
+    let delete = sf.delete("/sobjects/Contact/Id").await;
+    assert_eq!((delete.status, delete.error_code()), (405, "METHOD_NOT_ALLOWED"));
+    assert_eq!(sf.sim.count("Contact", true), 0);
+}
+
+#[tokio::test]
 async fn a_body_that_is_not_a_json_object_answers_json_parser_error() {
     let sf = Sf::start().await;
     let response = sf
