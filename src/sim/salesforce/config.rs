@@ -179,8 +179,10 @@ impl Default for SimConfig {
 /// `picklistValues`, `restricted`, `referenceTo` and `createOnly` (set on create only). In
 /// records, `"@Object#N"` stands for the id of the N-th seeded record of that object
 /// (objects are seeded in the order User, Account, Contact, Lead, Opportunity, Case, Task,
-/// Event, then custom objects). Seeded records may set audit fields such as `CreatedDate`
-/// and `LastModifiedDate`.
+/// Event, then custom objects). Seeded records may set audit fields (`CreatedDate`,
+/// `LastModifiedDate`, `SystemModstamp`; one left out is stamped with the clock), in
+/// Salesforce's order `CreatedDate <= LastModifiedDate <= SystemModstamp`: a record out of
+/// that order stops start-up with `FIELD_INTEGRITY_EXCEPTION` naming it and the fields.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Seed {
