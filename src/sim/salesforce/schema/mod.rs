@@ -183,6 +183,17 @@ impl FieldDef {
     pub fn is_required_on_create(&self) -> bool {
         self.createable && !self.nillable && !self.defaulted_on_create
     }
+
+    /// Whether SOQL may `ORDER BY` it: not long text (`textarea`) or multi-select picklists,
+    /// which Salesforce refuses with "field 'X' can not be sorted in a query call".
+    pub fn sortable(&self) -> bool {
+        !matches!(self.kind, FieldType::Textarea | FieldType::Multipicklist)
+    }
+
+    /// Whether SOQL may filter on it in `WHERE`: not long text.
+    pub fn filterable(&self) -> bool {
+        self.kind != FieldType::Textarea
+    }
 }
 
 fn label_of(name: &str) -> String {
