@@ -241,6 +241,32 @@ async fn unsupported_soql_is_refused_naming_what_is_unsupported() {
 }
 
 #[tokio::test]
+async fn typeof_and_object_aliases_are_refused_as_unsupported_by_the_simulator() {
+    let sf = people().await;
+    for (soql, named) in [
+        ("SELECT Id, TYPEOF What WHEN Account THEN Name ELSE Subject END FROM Task", "TYPEOF"),
+        ("SELECT c.LastName FROM Contact c", "object alias c"),
+        ("SELECT LastName FROM Contact c WHERE LastName = 'Chen'", "object alias c"),
+    ] {
+        let answer = sf.query(soql, false).await;
+        assert_eq!((answer.status, answer.error_code()), (400, "MALFORMED_QUERY"), "{soql}");
+        let message = answer.body[0]["message"].as_str().unwrap();
+        assert!(message.contains(named), "{soql}: {message}");
+        assert!(message.contains("not supported by the simulator"), "{soql}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn a_field_alias_outside_an_aggregate_is_malformed_soql_and_the_message_names_it() {
+    let sf = people().await;
+    let answer = sf.query("SELECT Id, LastName surname FROM Contact", false).await;
+    assert_eq!((answer.status, answer.error_code()), (400, "MALFORMED_QUERY"));
+    let message = answer.body[0]["message"].as_str().unwrap();
+    assert!(message.contains("field alias surname of LastName"), "{message}");
+    assert!(message.contains("only aggregate expressions use field aliasing"), "{message}");
+}
+
+#[tokio::test]
 async fn unknown_names_and_mistyped_literals_are_refused() {
     let sf = people().await;
     let answer = sf.query("SELECT Shoe__c FROM Contact", false).await;
