@@ -140,7 +140,10 @@ async fn a_seeded_record_whose_audit_fields_are_out_of_order_is_refused_naming_t
     ];
     for (fields, named) in cases {
         let err = sf.sim.seed("Contact", fields.clone()).unwrap_err();
-        assert_eq!((err.code, err.fields.clone()), ("FIELD_INTEGRITY_EXCEPTION", named.map(String::from).to_vec()));
+        assert_eq!(
+            (err.code, err.fields.clone()),
+            ("FIELD_INTEGRITY_EXCEPTION", named.map(String::from).to_vec())
+        );
         assert!(err.message.contains(named[0]) && err.message.contains(named[1]), "{fields}");
     }
     assert_eq!(sf.sim.count("Contact", true), 0, "none was stored");
@@ -157,7 +160,8 @@ async fn a_seed_file_with_audit_fields_out_of_order_stops_start_up_naming_the_re
     .unwrap();
     let config = SimConfig { seed, ..SimConfig::default() };
     let err = SalesforceSim::start(config).await.err().expect("start-up fails").to_string();
-    for named in ["Contact record 1", "CreatedDate", "LastModifiedDate", "FIELD_INTEGRITY_EXCEPTION"]
+    for named in
+        ["Contact record 1", "CreatedDate", "LastModifiedDate", "FIELD_INTEGRITY_EXCEPTION"]
     {
         assert!(err.contains(named), "{named} in {err}");
     }

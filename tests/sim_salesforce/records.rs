@@ -391,8 +391,7 @@ async fn an_opportunity_needs_a_name_a_stage_and_a_close_date() {
 
 #[tokio::test]
 async fn with_the_switch_an_opportunity_needs_only_a_name() {
-    let config =
-        SimConfig { opportunity_required: OpportunityRequired::NameOnly, ..test_config() };
+    let config = SimConfig { opportunity_required: OpportunityRequired::NameOnly, ..test_config() };
     let sf = Sf::start_with(config).await;
     let id = sf.create("Opportunity", json!({"Name": "Deal"})).await;
     let read = sf.get(&format!("/sobjects/Opportunity/{id}")).await.body;
@@ -442,7 +441,8 @@ async fn an_upsert_keyed_on_the_record_id_answers_404_and_changes_nothing() {
     assert!(message.ends_with("external ID field does not exist or is not accessible: Id"));
     assert_eq!(sf.sim.record(&id).unwrap()["Title"], "CTO");
     let missing = ids::make("003", 999_999);
-    let create = sf.patch(&format!("/sobjects/Contact/Id/{missing}"), json!({"LastName": "A"})).await;
+    let create =
+        sf.patch(&format!("/sobjects/Contact/Id/{missing}"), json!({"LastName": "A"})).await;
     assert_eq!(create.status, 404, "nor does an unknown id create a record");
     assert_eq!(sf.sim.count("Contact", true), 1);
 }

@@ -293,8 +293,7 @@ fn update_only_miss(state: &SfState, object: &ObjectDef, field: &FieldDef, key: 
                 "updateOnly: no {} record has {} = {key}, and none is created",
                 object.name, field.name
             );
-            SfError::bad_request("INVALID_CROSS_REFERENCE_KEY", message)
-                .with_fields(&[&field.name])
+            SfError::bad_request("INVALID_CROSS_REFERENCE_KEY", message).with_fields(&[&field.name])
         }
     }
 }

@@ -415,7 +415,8 @@ mod tests {
 
     #[test]
     fn a_field_alias_outside_an_aggregate_is_malformed_and_named() {
-        for soql in ["SELECT LastName n FROM Contact", "SELECT Id, LastName n, Title FROM Contact"] {
+        for soql in ["SELECT LastName n FROM Contact", "SELECT Id, LastName n, Title FROM Contact"]
+        {
             let err = parse(soql).unwrap_err();
             assert_eq!(err.code, "MALFORMED_QUERY");
             assert!(err.message.contains("field alias n of LastName"), "{}", err.message);

@@ -319,7 +319,8 @@ fn check_required(object: &ObjectDef, fields: &Map<String, Value>) -> Result<(),
 /// whose audit fields break that order is refused, naming the two fields.
 fn check_audit_order(record: &Record) -> Result<(), SfError> {
     let at = |name: &str| record.get(name).as_str().and_then(value::parse_datetime);
-    for (earlier, later) in [("CreatedDate", "LastModifiedDate"), ("LastModifiedDate", "SystemModstamp")]
+    for (earlier, later) in
+        [("CreatedDate", "LastModifiedDate"), ("LastModifiedDate", "SystemModstamp")]
     {
         let (Some(first), Some(second)) = (at(earlier), at(later)) else { continue };
         if first > second {
