@@ -230,6 +230,24 @@ async fn a_collections_upsert_on_a_non_unique_key_held_twice_fails_that_record()
 }
 
 #[tokio::test]
+async fn a_collections_upsert_keyed_on_id_is_refused_whole_and_writes_nothing() {
+    let sf = Sf::start().await;
+    let existing = sf.create("Contact", json!({"LastName": "Old"})).await;
+    let body = json!({"allOrNone": false, "records": [
+        {"attributes": {"type": "Contact"}, "Id": existing, "LastName": "Changed"},
+        {"attributes": {"type": "Contact"}, "LastName": "New"},
+    ]});
+    for path in ["/composite/sobjects/Contact/Id", "/composite/sobjects/Contact/id"] {
+        let answer = sf.patch(path, body.clone()).await;
+        assert_eq!((answer.status, answer.error_code()), (404, "NOT_FOUND"), "{}", answer.body);
+        let message = answer.body[0]["message"].as_str().unwrap();
+        assert!(message.ends_with("external ID field does not exist or is not accessible: Id"));
+    }
+    assert_eq!(sf.sim.record(&existing).unwrap()["LastName"], "Old");
+    assert_eq!(sf.sim.count("Contact", true), 1);
+}
+
+#[tokio::test]
 async fn more_than_200_records_are_refused_whole() {
     let sf = Sf::start().await;
     let records: Vec<Value> = (0..201).map(|i| contact(&format!("C{i}"))).collect();

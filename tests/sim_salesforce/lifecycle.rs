@@ -2,7 +2,7 @@
 //! bin, undelete, system changes, and edits "as a Salesforce user".
 
 use chrono::{Duration, TimeZone};
-use hubsync::sim::salesforce::{DatetimePrecision, SimConfig};
+use hubsync::sim::salesforce::{DatetimePrecision, SalesforceSim, Seed, SimConfig};
 use serde_json::{Value, json};
 
 use super::{Sf, test_config};
@@ -109,6 +109,62 @@ async fn seeded_records_may_carry_back_dated_audit_fields() {
     assert_eq!(record["CreatedDate"], "2020-01-01T00:00:00.000+0000");
     assert_eq!(record["LastModifiedDate"], "2020-02-01T00:00:00.000+0000");
     assert!(record["SystemModstamp"].as_str() >= record["LastModifiedDate"].as_str());
+}
+
+#[tokio::test]
+async fn a_seeded_record_may_set_all_three_audit_fields_in_order() {
+    let sf = Sf::start().await;
+    let fields = json!({"LastName": "Old", "CreatedDate": "2020-01-01T00:00:00Z",
+        "LastModifiedDate": "2020-02-01T00:00:00Z", "SystemModstamp": "2020-03-01T00:00:00Z"});
+    let id = sf.sim.seed("Contact", fields).unwrap();
+    let record = sf.sim.record(&id).unwrap();
+    assert_eq!(record["SystemModstamp"], "2020-03-01T00:00:00.000+0000");
+}
+
+#[tokio::test]
+async fn a_seeded_record_whose_audit_fields_are_out_of_order_is_refused_naming_them() {
+    let sf = Sf::start().await;
+    let cases = [
+        (
+            json!({"LastName": "A", "CreatedDate": "2021-01-01T00:00:00Z", "LastModifiedDate": "2020-01-01T00:00:00Z"}),
+            ["CreatedDate", "LastModifiedDate"],
+        ),
+        (
+            json!({"LastName": "B", "CreatedDate": "2020-01-01T00:00:00Z", "LastModifiedDate": "2020-02-01T00:00:00Z", "SystemModstamp": "2020-01-15T00:00:00Z"}),
+            ["LastModifiedDate", "SystemModstamp"],
+        ),
+        (
+            json!({"LastName": "C", "LastModifiedDate": "2020-01-01T00:00:00Z"}),
+            ["CreatedDate", "LastModifiedDate"],
+        ),
+    ];
+    for (fields, named) in cases {
+        let err = sf.sim.seed("Contact", fields.clone()).unwrap_err();
+        assert_eq!(
+            (err.code, err.fields.clone()),
+            ("FIELD_INTEGRITY_EXCEPTION", named.map(String::from).to_vec())
+        );
+        assert!(err.message.contains(named[0]) && err.message.contains(named[1]), "{fields}");
+    }
+    assert_eq!(sf.sim.count("Contact", true), 0, "none was stored");
+}
+
+#[tokio::test]
+async fn a_seed_file_with_audit_fields_out_of_order_stops_start_up_naming_the_record() {
+    let seed = Seed::from_json(
+        r#"{"records": {"Contact": [
+            {"LastName": "Fine"},
+            {"LastName": "Odd", "CreatedDate": "2024-06-01T00:00:00Z", "LastModifiedDate": "2024-05-01T00:00:00Z"}
+        ]}}"#,
+    )
+    .unwrap();
+    let config = SimConfig { seed, ..SimConfig::default() };
+    let err = SalesforceSim::start(config).await.err().expect("start-up fails").to_string();
+    for named in
+        ["Contact record 1", "CreatedDate", "LastModifiedDate", "FIELD_INTEGRITY_EXCEPTION"]
+    {
+        assert!(err.contains(named), "{named} in {err}");
+    }
 }
 
 #[tokio::test]

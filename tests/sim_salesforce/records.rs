@@ -1,6 +1,9 @@
 //! Single-record REST: create, read, update, delete, and upsert by external id.
 
-use hubsync::sim::salesforce::{DeletedStatus, SimConfig, UnknownIdOnWrite, ids};
+use hubsync::sim::salesforce::{
+    DeletedStatus, MultipleChoicesBody, OpportunityRequired, SimConfig, UnknownIdOnWrite,
+    UpdateOnlyMiss, ids,
+};
 use serde_json::{Value, json};
 
 use super::{Sf, V, test_config};
@@ -335,8 +338,70 @@ async fn an_update_only_upsert_of_a_missing_key_answers_404_and_creates_nothing(
     let answer = sf
         .patch("/sobjects/Contact/HubSpot_Id__c/nope?updateOnly=true", json!({"LastName": "Ng"}))
         .await;
-    assert_eq!(answer.status, 404);
+    assert_eq!((answer.status, answer.error_code()), (404, "NOT_FOUND"));
     assert_eq!(sf.sim.count("Contact", true), 0);
+}
+
+#[tokio::test]
+async fn with_the_switch_an_update_only_upsert_of_a_missing_key_answers_invalid_cross_reference_key()
+ {
+    let config =
+        SimConfig { update_only_miss: UpdateOnlyMiss::InvalidCrossReferenceKey, ..test_config() };
+    let sf = Sf::start_with(config).await;
+    let path = "/sobjects/Contact/HubSpot_Id__c/nope?updateOnly=true";
+    let answer = sf.patch(path, json!({"LastName": "Ng"})).await;
+    assert_eq!((answer.status, answer.error_code()), (400, "INVALID_CROSS_REFERENCE_KEY"));
+    assert_eq!(answer.body[0]["fields"], json!(["HubSpot_Id__c"]));
+    assert_eq!(sf.sim.count("Contact", true), 0, "nothing is created");
+    sf.create("Contact", json!({"LastName": "Ng", "HubSpot_Id__c": "nope"})).await;
+    let hit = sf.patch(path, json!({"Title": "CTO"})).await;
+    assert_eq!(hit.status, 200, "a match is updated as before: {}", hit.body);
+}
+
+#[tokio::test]
+async fn with_the_switch_a_300_lists_the_matching_records_with_their_attributes() {
+    let config = SimConfig { multiple_choices_body: MultipleChoicesBody::Records, ..test_config() };
+    let sf = Sf::start_with(config).await;
+    let a = sf.create("Account", json!({"Name": "A", "Legacy_Id__c": "L1"})).await;
+    let b = sf.create("Account", json!({"Name": "B", "Legacy_Id__c": "L1"})).await;
+    let url = |id: &str| format!("/services/data/{V}/sobjects/Account/{id}");
+    let expected = json!([
+        {"attributes": {"type": "Account", "url": url(&a)}, "Id": a},
+        {"attributes": {"type": "Account", "url": url(&b)}, "Id": b},
+    ]);
+    let upsert = sf.patch("/sobjects/Account/Legacy_Id__c/L1", json!({"Name": "C"})).await;
+    assert_eq!((upsert.status, &upsert.body), (300, &expected));
+    let read = sf.get("/sobjects/Account/Legacy_Id__c/L1").await;
+    assert_eq!((read.status, &read.body), (300, &expected));
+}
+
+#[tokio::test]
+async fn an_opportunity_needs_a_name_a_stage_and_a_close_date() {
+    let sf = Sf::start().await;
+    let answer = sf.post("/sobjects/Opportunity", json!({"Name": "Deal"})).await;
+    assert_eq!((answer.status, answer.error_code()), (400, "REQUIRED_FIELD_MISSING"));
+    assert_eq!(answer.body[0]["fields"], json!(["StageName", "CloseDate"]));
+    let described = sf.get("/sobjects/Opportunity/describe").await.body;
+    let nillable = |name: &str| {
+        let fields = described["fields"].as_array().unwrap();
+        fields.iter().find(|f| f["name"] == name).unwrap()["nillable"].clone()
+    };
+    assert_eq!((nillable("StageName"), nillable("CloseDate")), (json!(false), json!(false)));
+}
+
+#[tokio::test]
+async fn with_the_switch_an_opportunity_needs_only_a_name() {
+    let config = SimConfig { opportunity_required: OpportunityRequired::NameOnly, ..test_config() };
+    let sf = Sf::start_with(config).await;
+    let id = sf.create("Opportunity", json!({"Name": "Deal"})).await;
+    let read = sf.get(&format!("/sobjects/Opportunity/{id}")).await.body;
+    assert_eq!((&read["StageName"], &read["CloseDate"]), (&Value::Null, &Value::Null));
+    let nameless = sf.post("/sobjects/Opportunity", json!({"StageName": "Prospecting"})).await;
+    assert_eq!((nameless.status, nameless.error_code()), (400, "REQUIRED_FIELD_MISSING"));
+    assert_eq!(nameless.body[0]["fields"], json!(["Name"]));
+    let described = sf.get("/sobjects/Opportunity/describe").await.body;
+    let stage = described["fields"].as_array().unwrap().iter().find(|f| f["name"] == "StageName");
+    assert_eq!(stage.unwrap()["nillable"], true);
 }
 
 #[tokio::test]
@@ -355,6 +420,45 @@ async fn posting_to_the_id_field_path_inserts_a_record() {
     let sf = Sf::start().await;
     let answer = sf.post("/sobjects/Contact/Id", json!({"LastName": "Ng"})).await;
     assert_eq!(answer.status, 201, "{}", answer.body);
+}
+
+#[tokio::test]
+async fn posting_to_the_id_field_path_before_v37_answers_405_and_inserts_nothing() {
+    let sf = Sf::start().await;
+    let answer =
+        sf.post("/services/data/v36.0/sobjects/Contact/Id", json!({"LastName": "Ng"})).await;
+    assert_eq!((answer.status, answer.error_code()), (405, "METHOD_NOT_ALLOWED"));
+    assert_eq!(sf.sim.count("Contact", true), 0);
+}
+
+#[tokio::test]
+async fn an_upsert_keyed_on_the_record_id_answers_404_and_changes_nothing() {
+    let sf = Sf::start().await;
+    let id = sf.create("Contact", json!({"LastName": "Ng", "Title": "CTO"})).await;
+    let answer = sf.patch(&format!("/sobjects/Contact/Id/{id}"), json!({"Title": "CEO"})).await;
+    assert_eq!((answer.status, answer.error_code()), (404, "NOT_FOUND"));
+    let message = answer.body[0]["message"].as_str().unwrap();
+    assert!(message.ends_with("external ID field does not exist or is not accessible: Id"));
+    assert_eq!(sf.sim.record(&id).unwrap()["Title"], "CTO");
+    let missing = ids::make("003", 999_999);
+    let create =
+        sf.patch(&format!("/sobjects/Contact/Id/{missing}"), json!({"LastName": "A"})).await;
+    assert_eq!(create.status, 404, "nor does an unknown id create a record");
+    assert_eq!(sf.sim.count("Contact", true), 1);
+}
+
+#[tokio::test]
+async fn patching_or_deleting_the_id_field_path_without_a_value_answers_405() {
+    let sf = Sf::start().await;
+    for path in ["/sobjects/Contact/Id", "/sobjects/Contact/Id/"] {
+        let patch = sf.patch(path, json!({"LastName": "Ng"})).await;
+        assert_eq!((patch.status, patch.error_code()), (405, "METHOD_NOT_ALLOWED"), "{path}");
+        let message = patch.body[0]["message"].as_str().unwrap();
+        assert_eq!(message, "HTTP Method 'PATCH' not allowed. Allowed are GET,HEAD,POST");
+    }
+    let delete = sf.delete("/sobjects/Contact/Id").await;
+    assert_eq!((delete.status, delete.error_code()), (405, "METHOD_NOT_ALLOWED"));
+    assert_eq!(sf.sim.count("Contact", true), 0);
 }
 
 #[tokio::test]

@@ -1,10 +1,10 @@
 //! SOQL: the supported subset, its edge cases, paging, queryAll and refusals.
 
 use chrono::{Duration, TimeZone, Utc};
-use hubsync::sim::salesforce::SimConfig;
+use hubsync::sim::salesforce::{CustomField, FieldType, SimConfig};
 use serde_json::json;
 
-use super::{Sf, V, column, test_config};
+use super::{Sf, V, column, test_config, test_seed};
 
 /// Contacts with known names, titles, emails, counts and modstamps a minute apart.
 async fn people() -> Sf {
@@ -241,6 +241,32 @@ async fn unsupported_soql_is_refused_naming_what_is_unsupported() {
 }
 
 #[tokio::test]
+async fn typeof_and_object_aliases_are_refused_as_unsupported_by_the_simulator() {
+    let sf = people().await;
+    for (soql, named) in [
+        ("SELECT Id, TYPEOF What WHEN Account THEN Name ELSE Subject END FROM Task", "TYPEOF"),
+        ("SELECT c.LastName FROM Contact c", "object alias c"),
+        ("SELECT LastName FROM Contact c WHERE LastName = 'Chen'", "object alias c"),
+    ] {
+        let answer = sf.query(soql, false).await;
+        assert_eq!((answer.status, answer.error_code()), (400, "MALFORMED_QUERY"), "{soql}");
+        let message = answer.body[0]["message"].as_str().unwrap();
+        assert!(message.contains(named), "{soql}: {message}");
+        assert!(message.contains("not supported by the simulator"), "{soql}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn a_field_alias_outside_an_aggregate_is_malformed_soql_and_the_message_names_it() {
+    let sf = people().await;
+    let answer = sf.query("SELECT Id, LastName surname FROM Contact", false).await;
+    assert_eq!((answer.status, answer.error_code()), (400, "MALFORMED_QUERY"));
+    let message = answer.body[0]["message"].as_str().unwrap();
+    assert!(message.contains("field alias surname of LastName"), "{message}");
+    assert!(message.contains("only aggregate expressions use field aliasing"), "{message}");
+}
+
+#[tokio::test]
 async fn unknown_names_and_mistyped_literals_are_refused() {
     let sf = people().await;
     let answer = sf.query("SELECT Shoe__c FROM Contact", false).await;
@@ -257,6 +283,38 @@ async fn unknown_names_and_mistyped_literals_are_refused() {
     assert_eq!(answer.error_code(), "INVALID_FIELD", "long text cannot be filtered");
     let answer = sf.query("SELECT Id FROM Contact WHERE Id = 'banana'", false).await;
     assert_eq!(answer.error_code(), "INVALID_QUERY_FILTER_OPERATOR");
+}
+
+#[tokio::test]
+async fn order_by_a_multi_select_picklist_or_long_text_answers_invalid_field() {
+    let hobbies = CustomField {
+        kind: FieldType::Multipicklist,
+        picklist_values: vec!["Golf".into(), "Chess".into()],
+        ..CustomField::text("Hobbies__c")
+    };
+    let seed = test_seed().with_field("Contact", hobbies);
+    let sf = Sf::start_with(SimConfig { seed, ..test_config() }).await;
+    sf.create("Contact", json!({"LastName": "A", "Hobbies__c": "Golf;Chess"})).await;
+    for (soql, field) in [
+        ("SELECT Id FROM Contact ORDER BY Hobbies__c", "Hobbies__c"),
+        ("SELECT Id FROM Contact ORDER BY LastName, hobbies__c DESC", "Hobbies__c"),
+        ("SELECT Id FROM Contact ORDER BY Description", "Description"),
+    ] {
+        let answer = sf.query(soql, false).await;
+        assert_eq!((answer.status, answer.error_code()), (400, "INVALID_FIELD"), "{soql}");
+        let expected = format!("field '{field}' can not be sorted in a query call");
+        assert_eq!(answer.body[0]["message"], expected.as_str());
+    }
+    let rows = sf.rows("SELECT Hobbies__c FROM Contact WHERE Hobbies__c != null").await;
+    assert_eq!(column(&rows, "Hobbies__c"), ["Golf;Chess"], "selecting and filtering still work");
+    let described = sf.get("/sobjects/Contact/describe").await.body;
+    let flags = |name: &str| {
+        let fields = described["fields"].as_array().unwrap();
+        let field = fields.iter().find(|f| f["name"] == name).unwrap();
+        (field["sortable"].clone(), field["filterable"].clone())
+    };
+    assert_eq!(flags("Hobbies__c"), (json!(false), json!(true)), "describe agrees");
+    assert_eq!(flags("Description"), (json!(false), json!(false)));
 }
 
 #[tokio::test]

@@ -43,6 +43,20 @@ pub struct SimConfig {
     /// UNCONFIRMED: the answer to PATCH or DELETE of a well-formed but unknown Id. Default
     /// 404 `NOT_FOUND`; a third-party emulator answers 400 `INVALID_CROSS_REFERENCE_KEY`.
     pub unknown_id_on_write: UnknownIdOnWrite,
+    /// UNCONFIRMED: the answer to an upsert with `?updateOnly=true` that matches no record.
+    /// Default 404 `NOT_FOUND`, as an update of a missing record answers; the alternative is
+    /// 400 `INVALID_CROSS_REFERENCE_KEY`, the answer a third-party emulator gives a write to
+    /// a record that does not exist.
+    pub update_only_miss: UpdateOnlyMiss,
+    /// UNCONFIRMED: the body of the 300 Multiple Choices answer when an external id matches
+    /// several records. Default: an array of record URLs, as the fact sheet has it; the
+    /// alternative is the "list of matching records" of the REST status-code table, each
+    /// with its `attributes` and `Id`.
+    pub multiple_choices_body: MultipleChoicesBody,
+    /// UNCONFIRMED: which of Opportunity's `Name`, `StageName` and `CloseDate` must be given
+    /// on create. Default: all three; relaxed, only `Name`, the name field every object
+    /// requires.
+    pub opportunity_required: OpportunityRequired,
     /// The precision of `SystemModstamp`, `LastModifiedDate`, `CreatedDate` and deletion
     /// times. Salesforce returns datetimes as `…:SS.000+0000`, so the default is whole
     /// seconds (stricter: writes in one second tie, as pollers must handle).
@@ -74,6 +88,36 @@ pub enum UnknownIdOnWrite {
     InvalidCrossReferenceKey,
 }
 
+/// What an `updateOnly` upsert that matches no record answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UpdateOnlyMiss {
+    /// 404 `NOT_FOUND`.
+    #[default]
+    NotFound,
+    /// 400 `INVALID_CROSS_REFERENCE_KEY`.
+    InvalidCrossReferenceKey,
+}
+
+/// The body of a 300 Multiple Choices answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MultipleChoicesBody {
+    /// `["/services/data/v59.0/sobjects/Account/001…", …]`.
+    #[default]
+    RecordUrls,
+    /// `[{"attributes": {"type": "Account", "url": "…"}, "Id": "001…"}, …]`.
+    Records,
+}
+
+/// The Opportunity fields a create must give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OpportunityRequired {
+    /// `Name`, `StageName` and `CloseDate`.
+    #[default]
+    NameStageAndCloseDate,
+    /// Only `Name`; `StageName` and `CloseDate` may be left empty.
+    NameOnly,
+}
+
 /// How finely the simulator stamps record datetimes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DatetimePrecision {
@@ -100,6 +144,9 @@ impl Default for SimConfig {
             descending_nulls_last: false,
             entity_is_deleted_status: DeletedStatus::default(),
             unknown_id_on_write: UnknownIdOnWrite::default(),
+            update_only_miss: UpdateOnlyMiss::default(),
+            multiple_choices_body: MultipleChoicesBody::default(),
+            opportunity_required: OpportunityRequired::default(),
             datetime_precision: DatetimePrecision::default(),
             tls: false,
             separate_instance: false,
@@ -132,8 +179,10 @@ impl Default for SimConfig {
 /// `picklistValues`, `restricted`, `referenceTo` and `createOnly` (set on create only). In
 /// records, `"@Object#N"` stands for the id of the N-th seeded record of that object
 /// (objects are seeded in the order User, Account, Contact, Lead, Opportunity, Case, Task,
-/// Event, then custom objects). Seeded records may set audit fields such as `CreatedDate`
-/// and `LastModifiedDate`.
+/// Event, then custom objects). Seeded records may set audit fields (`CreatedDate`,
+/// `LastModifiedDate`, `SystemModstamp`; one left out is stamped with the clock), in
+/// Salesforce's order `CreatedDate <= LastModifiedDate <= SystemModstamp`: a record out of
+/// that order stops start-up with `FIELD_INTEGRITY_EXCEPTION` naming it and the fields.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Seed {

@@ -30,7 +30,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use auth::sign_assertion;
-pub use config::{DatetimePrecision, DeletedStatus, Seed, SimConfig, UnknownIdOnWrite};
+pub use config::{
+    DatetimePrecision, DeletedStatus, MultipleChoicesBody, OpportunityRequired, Seed, SimConfig,
+    UnknownIdOnWrite, UpdateOnlyMiss,
+};
 pub use error::SfError;
 pub use handle::{DEFAULT_VERSION, SalesforceSim, StartError};
 pub use persist::PersistError;

@@ -51,7 +51,9 @@ impl SfState {
         clock: SimClock,
         saved: Option<StoreSnapshot>,
     ) -> Result<Self, String> {
-        let schema = Schema::build(&config.seed.custom_objects, &config.seed.custom_fields)?;
+        let seed = &config.seed;
+        let schema =
+            Schema::build(&seed.custom_objects, &seed.custom_fields, config.opportunity_required)?;
         let mut store = Store::new(Arc::new(schema));
         store.behaviour = Behaviour::of(&config);
         let now = clock.now();

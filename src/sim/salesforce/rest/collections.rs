@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::records::external_field;
+use super::records::upsert_key_field;
 use super::{Params, SfPath, api_version, call_client, count_written, json_object, object};
 use crate::sim::salesforce::error::{SfError, json_response};
 use crate::sim::salesforce::ids;
@@ -205,7 +205,9 @@ fn take_id(record: &mut Map<String, Value>) -> Option<String> {
     value.as_str().and_then(ids::normalize)
 }
 
-/// `PATCH /composite/sobjects/{T}/{ExtIdField}`: upsert by external id.
+/// `PATCH /composite/sobjects/{T}/{ExtIdField}`: upsert by external id. Keyed on `Id` (or
+/// any field that is not an External ID), the whole request is refused with 404 `NOT_FOUND`
+/// before any record is looked at.
 pub async fn upsert(
     State(state): State<SharedState>,
     SfPath((version, t, field)): SfPath<(String, String, String)>,
@@ -216,7 +218,7 @@ pub async fn upsert(
 ) -> Result<Response, SfError> {
     gate(&state, &version, 46.0)?;
     let object = object(&state, &t)?;
-    let field = external_field(&object, &field)?.clone();
+    let field = upsert_key_field(&object, &field)?.clone();
     let batch = batch(&body)?;
     let duplicates = duplicate_keys(&batch.records, &field.name);
     let actor = state.api_actor(call_client(&headers));

@@ -9,11 +9,12 @@ use chrono::DateTime;
 use serde_json::{Value, json};
 
 use super::{Params, SfPath, api_version, call_client, count_written, json_object, object};
+use crate::sim::salesforce::config::{MultipleChoicesBody, UpdateOnlyMiss};
 use crate::sim::salesforce::error::{SfError, json_response};
 use crate::sim::salesforce::ids;
 use crate::sim::salesforce::render;
 use crate::sim::salesforce::schema::{FieldDef, FieldType, ObjectDef, describe};
-use crate::sim::salesforce::state::SharedState;
+use crate::sim::salesforce::state::{SfState, SharedState};
 use crate::sim::salesforce::store::{Record, Upserted};
 use crate::sim::salesforce::value::parse_datetime;
 
@@ -77,7 +78,9 @@ pub async fn create(
     Ok(json_response(StatusCode::CREATED, &json!({"id": id, "success": true, "errors": []})))
 }
 
-/// `POST /sobjects/{T}/Id` (v37.0+): a plain insert addressed as an upsert on `Id`.
+/// `POST /sobjects/{T}/Id` (v37.0+): a plain insert addressed as an upsert on `Id` with a
+/// null value. Elsewhere, and before v37.0 when version gates are on, the path names a record
+/// and POST is not one of its methods.
 pub async fn create_via_id(
     state: State<SharedState>,
     SfPath((v, t, field)): RecordPath,
@@ -86,18 +89,27 @@ pub async fn create_via_id(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, SfError> {
-    if !field.eq_ignore_ascii_case("Id") {
-        return Err(SfError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "HTTP Method 'POST' not allowed. Allowed are GET,PATCH,DELETE",
-        ));
+    let too_old = state.config.enforce_version_gates && api_version(&v).is_some_and(|n| n < 37.0);
+    if !field.eq_ignore_ascii_case("Id") || too_old {
+        return Err(not_allowed("POST", "GET,PATCH,DELETE"));
     }
     create(state, SfPath((v, t)), method, matched, headers, body).await
 }
 
-/// The record id in a path, or Salesforce's answer to a segment that is not an id.
-fn record_id(segment: &str) -> Result<String, SfError> {
+fn not_allowed(method: &str, allowed: &str) -> SfError {
+    let message = format!("HTTP Method '{method}' not allowed. Allowed are {allowed}");
+    SfError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", message)
+}
+
+/// The record id in a path, or Salesforce's answer to a segment that is not an id. The
+/// segment `Id` names the resource `sobjects/{T}/Id`, which allows GET, HEAD and POST:
+/// PATCH and DELETE of it answer 405, as Salesforce answers clients that upsert on `Id`
+/// without a value (restforce#263, jsforce#667).
+fn record_id(segment: &str, method: &Method) -> Result<String, SfError> {
+    if segment.eq_ignore_ascii_case("Id") && (*method == Method::PATCH || *method == Method::DELETE)
+    {
+        return Err(not_allowed(method.as_str(), "GET,HEAD,POST"));
+    }
     ids::normalize(segment).ok_or_else(|| SfError::no_such_external_id_field(segment))
 }
 
@@ -119,7 +131,7 @@ pub async fn read(
     Params(params): Params<FieldsParam>,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
-    let id = record_id(&id)?;
+    let id = record_id(&id, &Method::GET)?;
     let fields = field_list(&object, params.fields.as_deref())?;
     let store = state.store();
     let record = store.live(&object, &id)?;
@@ -137,7 +149,7 @@ pub async fn update(
     body: Bytes,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
-    let id = record_id(&id)?;
+    let id = record_id(&id, &method)?;
     let input = json_object(&body)?;
     let actor = state.api_actor(call_client(&headers));
     let mut store = state.store();
@@ -173,7 +185,7 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
-    let id = record_id(&id)?;
+    let id = record_id(&id, &method)?;
     let actor = state.api_actor(call_client(&headers));
     state.store().delete(Some(&object), &id, &actor, state.now())?;
     count_written(&state, &method, &matched, 1);
@@ -186,6 +198,19 @@ pub fn external_field<'a>(object: &'a ObjectDef, name: &str) -> Result<&'a Field
         .field(name)
         .filter(|f| f.external_id || f.kind == FieldType::Id)
         .ok_or_else(|| SfError::no_such_external_id_field(name))
+}
+
+/// The External ID field an upsert is keyed on, or 404 `NOT_FOUND`. `Id` is refused:
+/// Salesforce's REST upserts, single and collections, take external ids only ("In REST API,
+/// upsert uses external ids, not record ids"; collections: "Only external ids are
+/// supported. Don't use record ids"). Its one exception, `POST sobjects/{T}/Id` with no
+/// value, is a plain insert.
+pub fn upsert_key_field<'a>(object: &'a ObjectDef, name: &str) -> Result<&'a FieldDef, SfError> {
+    let field = external_field(object, name)?;
+    match field.kind {
+        FieldType::Id => Err(SfError::no_such_external_id_field(&field.name)),
+        _ => Ok(field),
+    }
 }
 
 /// `GET /sobjects/{T}/{ExtField}/{value}`.
@@ -206,11 +231,27 @@ pub async fn read_by_external_id(
             &render::record(&object, record, fields.as_deref(), &v),
         )),
         several => {
-            let urls: Vec<String> =
-                several.iter().map(|r| render::record_url(&v, &object.name, r.id())).collect();
-            Ok(json_response(StatusCode::MULTIPLE_CHOICES, &json!(urls)))
+            let ids = several.iter().map(|r| r.id());
+            Ok(multiple_choices(&state, &v, &object, ids))
         }
     }
+}
+
+/// The 300 answer naming the records that hold one external id, in the configured shape.
+fn multiple_choices<'a>(
+    state: &SfState,
+    version: &str,
+    object: &ObjectDef,
+    ids: impl Iterator<Item = &'a str>,
+) -> Response {
+    let url = |id: &str| render::record_url(version, &object.name, id);
+    let body: Vec<Value> = match state.config.multiple_choices_body {
+        MultipleChoicesBody::RecordUrls => ids.map(|id| json!(url(id))).collect(),
+        MultipleChoicesBody::Records => ids
+            .map(|id| json!({"attributes": {"type": object.name, "url": url(id)}, "Id": id}))
+            .collect(),
+    };
+    json_response(StatusCode::MULTIPLE_CHOICES, &Value::Array(body))
 }
 
 /// `PATCH /sobjects/{T}/{ExtField}/{value}`: upsert by external id.
@@ -225,24 +266,36 @@ pub async fn upsert(
     body: Bytes,
 ) -> Result<Response, SfError> {
     let object = object(&state, &t)?;
-    let field = external_field(&object, &field)?.clone();
-    if field.kind == FieldType::Id {
-        return Err(SfError::no_such_external_id_field(&field.name));
-    }
+    let field = upsert_key_field(&object, &field)?.clone();
     let input = json_object(&body)?;
     check_body_key(&field, &input, &value)?;
     let actor = state.api_actor(call_client(&headers));
     let key = Value::String(value);
     let mut store = state.store();
     if params.update_only && store.find_indexed(&object.name, &field.name, &key).is_empty() {
-        return Err(SfError::not_found());
+        return Err(update_only_miss(&state, &object, &field, &key));
     }
     let outcome = store.upsert(&object, &field, &key, &input, &actor, state.now())?;
     drop(store);
     if !matches!(outcome, Upserted::Ambiguous(_)) {
         count_written(&state, &method, &matched, 1);
     }
-    Ok(upsert_response(&v, &object, outcome))
+    Ok(upsert_response(&state, &v, &object, outcome))
+}
+
+/// The configured answer to an `updateOnly` upsert whose key no record holds.
+fn update_only_miss(state: &SfState, object: &ObjectDef, field: &FieldDef, key: &Value) -> SfError {
+    match state.config.update_only_miss {
+        UpdateOnlyMiss::NotFound => SfError::not_found(),
+        UpdateOnlyMiss::InvalidCrossReferenceKey => {
+            let key = key.as_str().unwrap_or_default();
+            let message = format!(
+                "updateOnly: no {} record has {} = {key}, and none is created",
+                object.name, field.name
+            );
+            SfError::bad_request("INVALID_CROSS_REFERENCE_KEY", message).with_fields(&[&field.name])
+        }
+    }
 }
 
 /// The body may repeat the external id only with the value in the URL.
@@ -263,7 +316,12 @@ fn check_body_key(
     }
 }
 
-fn upsert_response(version: &str, object: &ObjectDef, outcome: Upserted) -> Response {
+fn upsert_response(
+    state: &SfState,
+    version: &str,
+    object: &ObjectDef,
+    outcome: Upserted,
+) -> Response {
     let modern = api_version(version).is_some_and(|v| v >= 46.0);
     match outcome {
         Upserted::Created(id) => {
@@ -276,9 +334,7 @@ fn upsert_response(version: &str, object: &ObjectDef, outcome: Upserted) -> Resp
         }
         Upserted::Updated(_) => StatusCode::NO_CONTENT.into_response(),
         Upserted::Ambiguous(ids) => {
-            let urls: Vec<String> =
-                ids.iter().map(|id| render::record_url(version, &object.name, id)).collect();
-            json_response(StatusCode::MULTIPLE_CHOICES, &json!(urls))
+            multiple_choices(state, version, object, ids.iter().map(String::as_str))
         }
     }
 }

@@ -8,6 +8,8 @@ mod standard;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::config::OpportunityRequired;
+
 pub use custom::{CustomField, CustomObject};
 
 /// The queryable field that records the `client=` value of `Sforce-Call-Options` on the
@@ -181,6 +183,17 @@ impl FieldDef {
     pub fn is_required_on_create(&self) -> bool {
         self.createable && !self.nillable && !self.defaulted_on_create
     }
+
+    /// Whether SOQL may `ORDER BY` it: not long text (`textarea`) or multi-select picklists,
+    /// which Salesforce refuses with "field 'X' can not be sorted in a query call".
+    pub fn sortable(&self) -> bool {
+        !matches!(self.kind, FieldType::Textarea | FieldType::Multipicklist)
+    }
+
+    /// Whether SOQL may filter on it in `WHERE`: not long text.
+    pub fn filterable(&self) -> bool {
+        self.kind != FieldType::Textarea
+    }
 }
 
 fn label_of(name: &str) -> String {
@@ -239,12 +252,14 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// The standard objects plus the custom objects and fields of a seed.
+    /// The standard objects (Opportunity requiring the fields `opportunity` says) plus the
+    /// custom objects and fields of a seed.
     pub fn build(
         custom_objects: &[CustomObject],
         custom_fields: &HashMap<String, Vec<CustomField>>,
+        opportunity: OpportunityRequired,
     ) -> Result<Self, String> {
-        let mut objects = standard::objects();
+        let mut objects = standard::objects(opportunity);
         for (i, object) in custom_objects.iter().enumerate() {
             objects.push(object.to_def(i)?);
         }

@@ -1,6 +1,7 @@
 //! The standard objects a HubSpot migration touches, with the fields a sync maps.
 
 use super::{ECHO_FIELD, FieldDef, FieldType as T, ObjectDef};
+use crate::sim::salesforce::config::OpportunityRequired;
 
 /// Fields every object has, set by the system.
 pub(super) fn system_fields(mergeable: bool) -> Vec<FieldDef> {
@@ -47,8 +48,9 @@ const INDUSTRIES: &[&str] =
     &["Technology", "Finance", "Healthcare", "Manufacturing", "Retail", "Education", "Other"];
 const LEAD_SOURCES: &[&str] = &["Web", "Phone Inquiry", "Partner Referral", "Other"];
 
-pub fn objects() -> Vec<ObjectDef> {
-    vec![account(), contact(), lead(), opportunity(), case(), task(), event(), user()]
+pub fn objects(opportunity_required: OpportunityRequired) -> Vec<ObjectDef> {
+    let opportunity = opportunity(opportunity_required);
+    vec![account(), contact(), lead(), opportunity, case(), task(), event(), user()]
 }
 
 fn account() -> ObjectDef {
@@ -111,12 +113,17 @@ fn lead() -> ObjectDef {
     object("Lead", "00Q", true, fields)
 }
 
-fn opportunity() -> ObjectDef {
+/// `Name` is always required (the name field); `StageName` and `CloseDate` unless relaxed.
+fn opportunity(required: OpportunityRequired) -> ObjectDef {
     let stages = ["Prospecting", "Qualification", "Negotiation", "Closed Won", "Closed Lost"];
+    let strict = |field: FieldDef| match required {
+        OpportunityRequired::NameStageAndCloseDate => field.required(),
+        OpportunityRequired::NameOnly => field,
+    };
     let fields = vec![
         FieldDef::new("Name", T::String).required(),
-        FieldDef::new("StageName", T::Picklist).picklist(&stages, true).required(),
-        FieldDef::new("CloseDate", T::Date).required(),
+        strict(FieldDef::new("StageName", T::Picklist).picklist(&stages, true)),
+        strict(FieldDef::new("CloseDate", T::Date)),
         FieldDef::new("Amount", T::Currency),
         FieldDef::new("Probability", T::Percent),
         FieldDef::new("AccountId", T::Reference).references(&["Account"]),

@@ -99,7 +99,7 @@ fn sort_keys(
     let mut keys = Vec::new();
     for key in &query.order {
         let def = field(object, &key.field)?;
-        if def.kind == FieldType::Textarea {
+        if !def.sortable() {
             let message = format!("field '{}' can not be sorted in a query call", def.name);
             return Err(SfError::bad_request("INVALID_FIELD", message));
         }
@@ -135,7 +135,7 @@ fn bind(object: &ObjectDef, cond: &Cond) -> Result<Bound, SfError> {
 
 fn filterable<'a>(object: &'a ObjectDef, name: &str) -> Result<&'a FieldDef, SfError> {
     let def = field(object, name)?;
-    if def.kind == FieldType::Textarea {
+    if !def.filterable() {
         let message = format!("field '{}' can not be filtered in query call", def.name);
         return Err(SfError::bad_request("INVALID_FIELD", message));
     }

@@ -115,6 +115,10 @@ impl Parser {
         let fields = if count { Vec::new() } else { self.field_list()? };
         self.expect("FROM")?;
         let object = self.name()?;
+        self.refuse_object_alias(&object)?;
+        if let Some(path) = fields.iter().find(|f| f.contains('.')) {
+            return Err(unsupported(&format!("the relationship field {path}")));
+        }
         let filter = if self.eat("WHERE") { Some(self.condition()?) } else { None };
         let order = if self.eat("ORDER") { self.order_by()? } else { Vec::new() };
         let limit = if self.eat("LIMIT") { Some(self.count()?) } else { None };
@@ -135,10 +139,17 @@ impl Parser {
 
     /// A field or object name; relationship paths (`Account.Name`) are not supported.
     fn name(&mut self) -> Result<String, SfError> {
-        match self.next() {
-            Some(Token::Word(word)) if word.contains('.') => {
+        match self.path()? {
+            word if word.contains('.') => {
                 Err(unsupported(&format!("the relationship field {word}")))
             }
+            word => Ok(word),
+        }
+    }
+
+    /// A name or a dotted path (`Account.Name`, `c.LastName`), not a keyword.
+    fn path(&mut self) -> Result<String, SfError> {
+        match self.next() {
             Some(Token::Word(word)) if is_reserved(&word) => {
                 Err(unexpected(Some(&Token::Word(word))))
             }
@@ -147,9 +158,14 @@ impl Parser {
         }
     }
 
+    /// The select list. Paths are kept as written until the FROM clause says whether their
+    /// first part is an object alias.
     fn field_list(&mut self) -> Result<Vec<String>, SfError> {
         let mut fields = Vec::new();
         loop {
+            if self.peek().is_some_and(|t| t.is("TYPEOF")) {
+                return Err(unsupported("TYPEOF"));
+            }
             if matches!(self.tokens.get(self.at + 1), Some(Token::Open)) {
                 let function = self.peek().map(Token::describe).unwrap_or_default();
                 return Err(unsupported(&format!("{}() in SELECT", function.to_uppercase())));
@@ -157,11 +173,37 @@ impl Parser {
             if matches!(self.peek(), Some(Token::Open)) {
                 return Err(unsupported("a subquery"));
             }
-            fields.push(self.name()?);
+            let field = self.path()?;
+            self.refuse_field_alias(&field)?;
+            fields.push(field);
             if !matches!(self.peek(), Some(Token::Comma)) {
                 return Ok(fields);
             }
             self.at += 1;
+        }
+    }
+
+    /// `SELECT Name n FROM …`: SOQL aliases only aggregate expressions, so a plain field
+    /// with an alias is malformed SOQL, as Salesforce answers it.
+    fn refuse_field_alias(&self, field: &str) -> Result<(), SfError> {
+        let Some(Token::Word(alias)) = self.peek() else { return Ok(()) };
+        let then = self.tokens.get(self.at + 1);
+        let ends_item = matches!(then, Some(Token::Comma)) || then.is_some_and(|t| t.is("FROM"));
+        if is_keyword(alias) || !ends_item {
+            return Ok(());
+        }
+        Err(SfError::malformed_query(format!(
+            "the field alias {alias} of {field}: only aggregate expressions use field aliasing"
+        )))
+    }
+
+    /// `FROM Contact c`: valid SOQL, but the simulator does not resolve object aliases.
+    fn refuse_object_alias(&self, object: &str) -> Result<(), SfError> {
+        match self.peek() {
+            Some(Token::Word(alias)) if !is_keyword(alias) => {
+                Err(unsupported(&format!("the object alias {alias} (FROM {object} {alias})")))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -308,6 +350,16 @@ fn is_reserved(word: &str) -> bool {
         .any(|k| k.eq_ignore_ascii_case(word))
 }
 
+/// SOQL's reserved words that the parser does not otherwise name.
+const OTHER_RESERVED: &[&str] =
+    &["ASC", "DESC", "NULLS", "FIRST", "LAST", "LIKE", "INCLUDES", "EXCLUDES", "NULL"];
+
+/// A keyword, supported or not: never an alias.
+fn is_keyword(word: &str) -> bool {
+    let listed = |list: &[&str]| list.iter().any(|k| k.eq_ignore_ascii_case(word));
+    is_reserved(word) || listed(UNSUPPORTED_CLAUSES) || listed(OTHER_RESERVED)
+}
+
 /// Relative date literals (`TODAY`, `LAST_N_DAYS:7`, …): words in upper case with `_`.
 fn is_date_literal(word: &str) -> bool {
     let upper = word.to_ascii_uppercase();
@@ -351,9 +403,24 @@ mod tests {
             ("SELECT Id FROM Contact GROUP BY Id", "GROUP"),
             ("SELECT Id FROM Contact WHERE CreatedDate = TODAY", "TODAY"),
             ("SELECT Id FROM Contact WHERE Id IN (SELECT Id FROM Lead)", "subquery"),
+            ("SELECT TYPEOF What WHEN Account THEN Name END FROM Task", "TYPEOF"),
+            ("SELECT c.LastName FROM Contact c", "object alias c"),
+            ("SELECT LastName FROM Contact c WHERE LastName = 'x'", "object alias c"),
         ] {
             let err = parse(soql).unwrap_err();
             assert!(err.message.contains(named), "{soql}: {}", err.message);
+            assert!(err.message.contains("not supported by the simulator"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn a_field_alias_outside_an_aggregate_is_malformed_and_named() {
+        for soql in ["SELECT LastName n FROM Contact", "SELECT Id, LastName n, Title FROM Contact"]
+        {
+            let err = parse(soql).unwrap_err();
+            assert_eq!(err.code, "MALFORMED_QUERY");
+            assert!(err.message.contains("field alias n of LastName"), "{}", err.message);
+            assert!(!err.message.contains("simulator"), "{}", err.message);
         }
     }
 }

@@ -66,6 +66,9 @@ impl Store {
         }
         let mut record = Record { object: object.name.clone(), fields, deleted_at: None };
         touch(&mut record, actor, now);
+        if actor.system {
+            check_audit_order(&record)?;
+        }
         self.put(record);
         Ok(id)
     }
@@ -310,6 +313,27 @@ fn check_required(object: &ObjectDef, fields: &Map<String, Value>) -> Result<(),
     }
     let message = format!("Required fields are missing: [{}]", missing.join(", "));
     Err(SfError::bad_request("REQUIRED_FIELD_MISSING", message).with_fields(&missing))
+}
+
+/// Salesforce keeps `CreatedDate <= LastModifiedDate <= SystemModstamp`; a seeded record
+/// whose audit fields break that order is refused, naming the two fields.
+fn check_audit_order(record: &Record) -> Result<(), SfError> {
+    let at = |name: &str| record.get(name).as_str().and_then(value::parse_datetime);
+    for (earlier, later) in
+        [("CreatedDate", "LastModifiedDate"), ("LastModifiedDate", "SystemModstamp")]
+    {
+        let (Some(first), Some(second)) = (at(earlier), at(later)) else { continue };
+        if first > second {
+            let message = format!(
+                "{earlier} {} is after {later} {}: Salesforce keeps CreatedDate <= LastModifiedDate <= SystemModstamp (an audit field the seed leaves out is stamped with the simulator's clock)",
+                value::format_datetime(first),
+                value::format_datetime(second),
+            );
+            return Err(SfError::bad_request("FIELD_INTEGRITY_EXCEPTION", message)
+                .with_fields(&[earlier, later]));
+        }
+    }
+    Ok(())
 }
 
 fn stamp_of(now: DateTime<Utc>) -> String {
