@@ -35,9 +35,26 @@ async fn run() {
         "journal append: {append:.0} changes/s (target ≥ 50000; plain COPY of the same rows: {copy:.0} rows/s)"
     );
     println!("journal copy baseline: {copy:.0} rows/s (reference ≈ 120000)");
-    let (events, p99) = webhook_ingest(&server).await;
+    let (events, p99) = webhook_ingest(&server, Receiver::Bare).await;
     println!("webhook ingest: {events:.0} events/s (target ≥ 10000)");
     println!("webhook answer p99: {:.1} ms (target < 100)", p99.as_secs_f64() * 1000.0);
+    let (events, p99) = webhook_ingest(&server, Receiver::Syncing).await;
+    println!("webhook ingest while syncing: {events:.0} events/s (target ≥ 10000)");
+    println!(
+        "webhook answer p99 while syncing: {:.1} ms (target < 100)",
+        p99.as_secs_f64() * 1000.0
+    );
+}
+
+/// The daemon the webhooks reach.
+#[derive(Clone, Copy)]
+enum Receiver {
+    /// The receiver alone: no sync rules, so nothing else runs and nothing is presettled.
+    Bare,
+    /// `config/demo.toml`'s rules against both simulators: each request is presettled (a
+    /// lookup of the records' links and queued changes) while the pollers, the reconciler
+    /// and the writer run beside the receiver and claim what it journals.
+    Syncing,
 }
 
 const REQUESTS: usize = 1_000;
@@ -48,11 +65,17 @@ const SECRET: &str = "bench-client-secret";
 
 /// Runs the daemon with the webhook receiver, sends signed requests from `SENDERS` tasks,
 /// and returns events per second and the 99th-percentile answer time.
-async fn webhook_ingest(server: &str) -> (f64, Duration) {
+async fn webhook_ingest(server: &str, receiver: Receiver) -> (f64, Duration) {
     let (url, drop_db) = support::fresh_database(server, "webhook").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}/webhooks/hubspot", listener.local_addr().unwrap());
-    let settings = webhook_settings(&url, &endpoint);
+    let (settings, sims) = match receiver {
+        Receiver::Bare => (webhook_settings(&url, &endpoint), None),
+        Receiver::Syncing => {
+            let sims = hubsync::demo::sims::start().await.unwrap();
+            (syncing_settings(&url, &endpoint, &sims), Some(sims))
+        }
+    };
     let app = hubsync::app::App::with_listener(settings, listener).unwrap();
     let pool = app.pool().clone();
     let shutdown = tokio_util::sync::CancellationToken::new();
@@ -62,14 +85,33 @@ async fn webhook_ingest(server: &str) -> (f64, Duration) {
     let mut latencies = send_all(&endpoint).await;
     let elapsed = started.elapsed();
     let stored: i64 =
-        sqlx::query_scalar("select count(*) from hubsync.journal").fetch_one(&pool).await.unwrap();
+        sqlx::query_scalar("select count(*) from hubsync.journal where source = 'webhook'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(stored as usize, REQUESTS * EVENTS_PER_REQUEST, "every event journalled");
     shutdown.cancel();
     daemon.await.unwrap().unwrap();
+    drop(sims);
     drop_db.await;
     latencies.sort();
     let p99 = latencies[latencies.len() * 99 / 100];
     (rate(REQUESTS * EVENTS_PER_REQUEST, elapsed), p99)
+}
+
+/// `config/demo.toml`'s connectors and rules, pointed at `sims`, journalling into `url`.
+fn syncing_settings(
+    url: &str,
+    endpoint: &str,
+    sims: &hubsync::demo::sims::Sims,
+) -> hubsync::config::Settings {
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml");
+    let env = [("DATABASE_URL", url), ("HUBSYNC__DATABASE__MAX_CONNECTIONS", "20")];
+    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let sources = hubsync::config::ConfigSources { file: Some(config), env };
+    let mut settings = hubsync::config::load(&sources).unwrap();
+    hubsync::demo::sims::point(&mut settings, sims, endpoint, SECRET);
+    settings
 }
 
 fn webhook_settings(database_url: &str, endpoint: &str) -> hubsync::config::Settings {
