@@ -106,10 +106,7 @@ fn syncing_settings(
     sims: &hubsync::demo::sims::Sims,
 ) -> hubsync::config::Settings {
     let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml");
-    let env = [("DATABASE_URL", url), ("HUBSYNC__DATABASE__MAX_CONNECTIONS", "20")];
-    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let sources = hubsync::config::ConfigSources { file: Some(config), env };
-    let mut settings = hubsync::config::load(&sources).unwrap();
+    let mut settings = load_settings(config, url, &[]);
     hubsync::demo::sims::point(&mut settings, sims, endpoint, SECRET);
     settings
 }
@@ -122,17 +119,23 @@ fn webhook_settings(database_url: &str, endpoint: &str) -> hubsync::config::Sett
     );
     let path = std::env::temp_dir().join(format!("hubsync-bench-{}.toml", uuid::Uuid::new_v4()));
     std::fs::write(&path, file).unwrap();
-    let env = [
-        ("DATABASE_URL", database_url),
-        ("HS_TOKEN", "unused"),
-        ("HS_SECRET", SECRET),
-        ("HUBSYNC__DATABASE__MAX_CONNECTIONS", "20"),
-    ];
-    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let sources = hubsync::config::ConfigSources { file: Some(path.clone()), env };
-    let settings = hubsync::config::load(&sources).unwrap();
+    let settings =
+        load_settings(path.clone(), database_url, &[("HS_TOKEN", "unused"), ("HS_SECRET", SECRET)]);
     std::fs::remove_file(path).ok();
     settings
+}
+
+/// The settings of config file `file` on database `url`, with room in the pool for the
+/// senders, and `env` besides.
+fn load_settings(
+    file: std::path::PathBuf,
+    url: &str,
+    env: &[(&str, &str)],
+) -> hubsync::config::Settings {
+    let common = [("DATABASE_URL", url), ("HUBSYNC__DATABASE__MAX_CONNECTIONS", "20")];
+    let env = common.iter().chain(env).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let sources = hubsync::config::ConfigSources { file: Some(file), env };
+    hubsync::config::load(&sources).unwrap()
 }
 
 async fn wait_ready(endpoint: &str) {
