@@ -67,16 +67,25 @@ async fn a_429_storm_and_5xx_bursts_delay_the_sync_but_every_record_lands_exactl
     .await;
     rig.quiesce(Duration::from_secs(60)).await;
 
-    let throttled = rig.hubspot.stats().total_with_status(429);
-    let hubspot_5xx = rig.hubspot.stats().total_with_status(502);
+    let hubspot = rig.hubspot.stats();
+    let throttled = hubspot.total_with_status(429);
+    let hubspot_5xx = hubspot.total_with_status(502);
+    // How many requests a run makes depends on the machine's speed (a slow one polls less),
+    // so the storm is judged by its share: the seeded 20% + 5% rules throttle about 24%.
+    let exposed = hubspot.total_requests() - hubspot_5xx;
     let salesforce_5xx = rig.salesforce.stats().total_with_status(500)
         + rig.salesforce.stats().total_with_status(503);
-    assert!(throttled > 20, "the storm hit: {throttled} answers were 429");
+    assert!(
+        throttled >= 5 && throttled * 6 >= exposed,
+        "the storm hit: {throttled} of {exposed} answers were 429"
+    );
     assert_eq!(hubspot_5xx, 30, "the whole HubSpot burst was spent");
     assert!(salesforce_5xx >= 30, "the Salesforce bursts hit: {salesforce_5xx} answers were 5xx");
 
     let retried = count(&rig, "select count(*) from hubsync.outbox where attempts > 1").await;
-    println!("{throttled} × 429, {hubspot_5xx} + {salesforce_5xx} × 5xx, {retried} writes retried");
+    println!(
+        "{throttled} of {exposed} × 429, {hubspot_5xx} + {salesforce_5xx} × 5xx, {retried} writes retried"
+    );
     assert!(retried > 0, "some writes outlasted a call's own retries and were retried");
     let unsettled = count(&rig, "select count(*) from hubsync.outbox where status <> 'done'").await;
     assert_eq!(unsettled, 0, "every write landed in the end");
