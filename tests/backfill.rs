@@ -62,15 +62,34 @@ async fn a_killed_backfill_resumes_from_its_checkpoint_and_records_nothing_twice
     assert_eq!(resumed.next_page().await.unwrap().read, 0, "a complete backfill reads nothing");
 }
 
+/// Polls `spec` dry, then backfills it: the backfill finds only changes already journalled.
+async fn poll_then_backfill(spec: PollerSpec, api: Arc<dyn Connector>, pool: &PgPool, n: usize) {
+    let poller = Poller::new(spec.clone(), api.clone(), pool.clone(), Doorbell::new(pool.clone()));
+    while poller.run_once().await.unwrap().more {}
+    assert_eq!(count(pool).await, n, "{}: the poller journals every record", spec.connector);
+    let backfill = Backfill::new(spec.clone(), api, pool.clone(), None);
+    while !backfill.next_page().await.unwrap().done {}
+    assert_eq!(count(pool).await, n, "{}: the backfill journals nothing again", spec.connector);
+}
+
 #[tokio::test]
 async fn a_backfill_beside_the_poller_journals_each_change_once() {
     let (_db, pool, _sim, api) = setup(120).await;
-    let poller = Poller::new(spec(), api.clone(), pool.clone(), Doorbell::new(pool.clone()));
-    while poller.run_once().await.unwrap().more {}
-    assert_eq!(count(&pool).await, 120);
-    let backfill = Backfill::new(spec(), api, pool.clone(), None);
-    while !backfill.next_page().await.unwrap().done {}
-    assert_eq!(count(&pool).await, 120, "the same changes are not journalled again");
+    poll_then_backfill(spec(), api, &pool, 120).await;
+}
+
+#[tokio::test]
+async fn a_salesforce_backfill_beside_the_poller_journals_each_change_once() {
+    let db = TestDatabase::create().await;
+    let pool = PgPool::connect(&db.url).await.unwrap();
+    hubsync::db::migrate(&pool).await.unwrap();
+    let salesforce = crate::connector_salesforce::sim().await;
+    for i in 0..120 {
+        salesforce.seed("Contact", json!({"LastName": format!("N{i}")})).unwrap();
+    }
+    salesforce.clock().advance(chrono::Duration::seconds(120));
+    let api: Arc<dyn Connector> = Arc::new(crate::connector_salesforce::connector(&salesforce));
+    poll_then_backfill(salesforce_spec(), api, &pool, 120).await;
 }
 
 /// A config whose `people` block reads the simulator's contacts.

@@ -74,19 +74,24 @@ fn select_list(object: &str, fields: &[String], system: &[&str]) -> String {
     names.join(", ")
 }
 
+/// The bookkeeping columns of a change (plus `MasterRecordId` where merges happen).
+const CHANGE_COLUMNS: &[&str] = &["Id", "IsDeleted", "SystemModstamp"];
+
 /// The change query for `queryAll`: deletes and merges included, in (SystemModstamp, Id)
 /// order, from `since`.
 pub fn changes_soql(object: &str, fields: &[String], since: DateTime<Utc>) -> String {
-    let select = select_list(object, fields, &["Id", "IsDeleted", "SystemModstamp"]);
+    let select = select_list(object, fields, CHANGE_COLUMNS);
     format!(
         "SELECT {select} FROM {object} WHERE SystemModstamp >= {} ORDER BY SystemModstamp, Id",
         soql_datetime(since)
     )
 }
 
-/// Up to `limit` live records in Id order after the Id `after`, for a backfill page.
+/// Up to `limit` live records in Id order after the Id `after`, for a backfill page. It
+/// reads the same columns as [`changes_soql`], so a record read by both paths reads the
+/// same and is journalled once (the journal's dedup key digests what was read).
 pub fn all_soql(object: &str, fields: &[String], after: Option<&str>, limit: usize) -> String {
-    let select = select_list(object, fields, &["Id", "SystemModstamp"]);
+    let select = select_list(object, fields, CHANGE_COLUMNS);
     let after = after.map(|id| format!(" WHERE Id > {}", soql_string(id))).unwrap_or_default();
     format!("SELECT {select} FROM {object}{after} ORDER BY Id LIMIT {limit}")
 }
@@ -134,11 +139,11 @@ mod tests {
         let fields = ["LastName".to_string()];
         assert_eq!(
             all_soql("Contact", &fields, None, 2000),
-            "SELECT Id, SystemModstamp, LastName FROM Contact ORDER BY Id LIMIT 2000"
+            "SELECT Id, IsDeleted, SystemModstamp, MasterRecordId, LastName FROM Contact ORDER BY Id LIMIT 2000"
         );
         assert_eq!(
             all_soql("Contact", &fields, Some("003000000000001AAA"), 2000),
-            "SELECT Id, SystemModstamp, LastName FROM Contact \
+            "SELECT Id, IsDeleted, SystemModstamp, MasterRecordId, LastName FROM Contact \
              WHERE Id > '003000000000001AAA' ORDER BY Id LIMIT 2000"
         );
     }
