@@ -106,6 +106,50 @@ async fn signed_deliveries_from_hubspot_reach_the_journal_as_their_own_kinds() {
 }
 
 #[tokio::test]
+async fn an_association_made_and_removed_in_hubspot_is_journalled_on_both_records_as_its_own_kinds()
+{
+    let setup = receiver("").await;
+    let sim = HubspotSim::start(SimConfig::default()).await.unwrap();
+    let subscriptions = vec![
+        Subscription::new(1, "contact.associationChange"),
+        Subscription::new(2, "company.associationChange"),
+    ];
+    let mut settings = deliveries_to(&setup.url, Chaos::default());
+    settings.subscriptions = subscriptions;
+    sim.set_webhooks(Some(settings));
+    let contact = sim.create_as_user("contacts", json!({"email": "a@x.com"}), 7).unwrap();
+    let company = sim.create_as_user("companies", json!({"name": "Acme"}), 7).unwrap();
+    sim.associate(("contacts", contact), ("companies", company), None).unwrap();
+    sim.dissociate(("contacts", contact), ("companies", company)).unwrap();
+
+    let rows = wait_for_rows(&setup.app, 4).await;
+    let mut seen: Vec<(String, String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            let value = |name: &str| r.properties[name].value.clone().unwrap_or_default();
+            let record = format!("{} {}", r.object_type, r.record_id);
+            (record, r.kind.as_str().to_string(), value("association_type"), value("to_id"))
+        })
+        .collect();
+    seen.sort();
+    let (c, k) = (format!("contacts {contact}"), format!("companies {company}"));
+    let row = |record: &str, kind: &str, kind_of: &str, to: u64| {
+        (record.to_string(), kind.to_string(), kind_of.to_string(), to.to_string())
+    };
+    let mut expected = vec![
+        row(&c, "association_added", "CONTACT_TO_COMPANY", company),
+        row(&c, "association_removed", "CONTACT_TO_COMPANY", company),
+        row(&k, "association_added", "COMPANY_TO_CONTACT", contact),
+        row(&k, "association_removed", "COMPANY_TO_CONTACT", contact),
+    ];
+    expected.sort();
+    assert_eq!(seen, expected);
+    assert!(rows.iter().all(|r| r.source == "webhook"));
+    sim.stop().await.unwrap();
+    setup.app.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn duplicate_and_out_of_order_deliveries_are_journalled_once_each() {
     let setup = receiver("").await;
     let sim = HubspotSim::start(SimConfig::default()).await.unwrap();
