@@ -12,6 +12,7 @@ use hubsync::journal::{
 };
 use sqlx::PgPool;
 
+use crate::support::app::{start, test_settings};
 use crate::support::database::TestDatabase;
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -511,4 +512,36 @@ mod cursors {
         assert_eq!(cursor::load(&pool, KEY).await.unwrap(), Cursor::origin());
         assert!(journal::query(&pool, &JournalFilter::default(), 1).await.unwrap().is_empty());
     }
+}
+
+#[tokio::test]
+async fn the_running_daemon_prunes_settled_rows_past_thirty_days_by_default_and_keeps_the_rest() {
+    let db = TestDatabase::create().await;
+    let settings = test_settings(&db.url, &[("HUBSYNC__JOURNAL__PRUNE_INTERVAL", "1s")]);
+    assert_eq!(settings.journal.retention, Duration::from_secs(30 * 86_400), "the default");
+    let app = start(settings, Some(db)).await;
+    app.wait_until_ready().await;
+    let page: Vec<_> = (1..=4).map(|i| change(&i.to_string(), i, "a@x.com")).collect();
+    journal::append(&app.pool, &page).await.unwrap();
+    // 1: applied 31 days ago (pruned); 2: applied 29 days ago; 3: failed and 4: dead, 40 days ago
+    sqlx::query(
+        "update hubsync.journal set
+             received_at = now() - (array[31, 29, 40, 40])[record_id::int] * interval '1 day',
+             status = (array['applied', 'applied', 'failed', 'dead'])[record_id::int]",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let mut left = Vec::new();
+    for _ in 0..100 {
+        left = journal::query(&app.pool, &JournalFilter::default(), 10).await.unwrap();
+        if left.len() < 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut kept: Vec<_> = left.iter().map(|r| r.record_id.as_str()).collect();
+    kept.sort();
+    assert_eq!(kept, ["2", "3", "4"], "only the settled row past the retention age is pruned");
+    app.stop().await.unwrap();
 }
