@@ -22,13 +22,20 @@ struct Setup {
 }
 
 async fn receiver(extra: &str) -> Setup {
+    receiver_behind(None, extra).await
+}
+
+/// The receiver, reached at `url` but configured with `public_url` (default: `url`), as
+/// behind a proxy that HubSpot calls at the public address.
+async fn receiver_behind(public_url: Option<&str>, extra: &str) -> Setup {
     let db = TestDatabase::create().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/webhooks/hubspot", listener.local_addr().unwrap());
+    let public = public_url.unwrap_or(&url);
     let file = format!(
         "[connectors.hubspot]\nkind = \"hubspot\"\n\
          auth = {{ method = \"private_app\", token = {{ env = \"HS_TOKEN\" }} }}\n\
-         [webhooks.hubspot]\npublic_url = \"{url}\"\n\
+         [webhooks.hubspot]\npublic_url = \"{public}\"\n\
          client_secret = {{ env = \"HS_SECRET\" }}\n{extra}"
     );
     let env = [("HS_TOKEN", "sim-token"), ("HS_SECRET", SECRET), ("HS_PREVIOUS", PREVIOUS)];
@@ -283,6 +290,26 @@ async fn forged_stale_replayed_unsigned_and_oversized_requests_are_refused_and_c
     for reason in ["bad_signature", "stale", "unsigned", "v1_disabled", "too_large", "replayed"] {
         assert!(metrics.contains(&format!("reason=\"{reason}\"")), "{reason} not counted");
     }
+    setup.app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_signature_is_checked_against_the_public_url_whatever_the_host_header()
+{
+    let public = "https://hooks.example.com/webhooks/hubspot";
+    let setup = receiver_behind(Some(public), "").await;
+    let body = event_body();
+    let now = chrono::Utc::now().timestamp_millis();
+    // the request reaches the daemon with Host 127.0.0.1:PORT, as a proxy forwards it
+    let as_hubspot_signs = v3_headers(SECRET, public, &body, now);
+    assert_eq!(post(&setup, &body, &as_hubspot_signs).await, 200);
+    let other = body.replace("\"eventId\":1", "\"eventId\":2");
+    let over_the_host = v3_headers(SECRET, &setup.url, &other, now);
+    assert_eq!(post(&setup, &other, &over_the_host).await, 401, "the Host header is not trusted");
+    let mut spoofed = v3_headers(SECRET, "http://evil.example/webhooks/hubspot", &other, now);
+    spoofed.push(("Host", "evil.example".to_string()));
+    assert_eq!(post(&setup, &other, &spoofed).await, 401, "nor a Host header set to match");
+    assert_eq!(rows(&setup.app).await.len(), 1);
     setup.app.stop().await.unwrap();
 }
 
