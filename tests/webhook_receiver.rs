@@ -11,6 +11,7 @@ use hubsync::sim::hubspot::{
 use serde_json::json;
 
 use crate::support::app::{TestApp, start_on, test_settings_with_file};
+use crate::support::binary::{RunningBinary, hubsync};
 use crate::support::database::TestDatabase;
 
 const SECRET: &str = "webhook-client-secret";
@@ -294,8 +295,7 @@ async fn forged_stale_replayed_unsigned_and_oversized_requests_are_refused_and_c
 }
 
 #[tokio::test]
-async fn behind_a_proxy_the_signature_is_checked_against_the_public_url_whatever_the_host_header()
-{
+async fn behind_a_proxy_the_signature_is_checked_against_the_public_url_whatever_the_host_header() {
     let public = "https://hooks.example.com/webhooks/hubspot";
     let setup = receiver_behind(Some(public), "").await;
     let body = event_body();
@@ -342,4 +342,66 @@ async fn a_signed_body_that_does_not_parse_is_quarantined_with_200() {
     assert_eq!(kept[0].1, body.as_bytes());
     assert!(rows(&setup.app).await.is_empty());
     setup.app.stop().await.unwrap();
+}
+
+/// Every refusal's log line names its reason and leaves out the body: the daemon as an
+/// operator runs it, with JSON logs.
+#[tokio::test]
+async fn each_refused_webhook_is_logged_with_its_reason_and_never_with_its_body() {
+    let db = TestDatabase::create().await;
+    let public = "https://hooks.example.com/webhooks/hubspot";
+    let config = format!(
+        "[connectors.hubspot]\nkind = \"hubspot\"\nbase_url = \"http://127.0.0.1:9\"\n\
+         auth = {{ method = \"private_app\", token = {{ env = \"HS_TOKEN\" }} }}\n\
+         [webhooks.hubspot]\npublic_url = \"{public}\"\nmax_body_bytes = 4096\n\
+         client_secret = {{ env = \"HS_SECRET\" }}\n"
+    );
+    let file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    std::fs::write(file.path(), config).unwrap();
+    let mut daemon = RunningBinary::spawn(
+        hubsync()
+            .args(["--config", file.path().to_str().unwrap(), "--log-format", "json", "run"])
+            .env("DATABASE_URL", &db.url)
+            .env("HUBSYNC__ADMIN__LISTEN", "127.0.0.1:0")
+            .env("HS_TOKEN", "sim-token")
+            .env("HS_SECRET", SECRET),
+    );
+    let line = daemon.wait_for_line("admin server listening", Duration::from_secs(30));
+    let log: serde_json::Value = serde_json::from_str(&line).expect("json log line");
+    let url = format!("http://{}/webhooks/hubspot", log["admin"].as_str().unwrap());
+
+    let body = event_body().replace("CRM_UI", "BODY-MARKER-4711");
+    let now = chrono::Utc::now().timestamp_millis();
+    let http = reqwest::Client::new();
+    let send = |body: String, headers: Vec<(&'static str, String)>| {
+        let mut request = http.post(&url).body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let forged = v3_headers("not-the-secret", public, &body, now);
+    assert_eq!(send(body.clone(), forged).await, 401);
+    let stale = v3_headers(SECRET, public, &body, now - 301_000);
+    assert_eq!(send(body.clone(), stale).await, 401);
+    assert_eq!(send(body.clone(), vec![]).await, 401);
+    let huge = format!("{}BODY-MARKER-4711", "x".repeat(5000));
+    assert_eq!(send(huge.clone(), v3_headers(SECRET, public, &huge, now)).await, 413);
+
+    let last = daemon.wait_for_line("too_large", Duration::from_secs(10));
+    daemon.send_signal("TERM");
+    daemon.wait_for_exit(Duration::from_secs(30));
+    let output = daemon.all_output();
+    let refusals: Vec<String> = output
+        .lines()
+        .filter(|l| l.contains("webhook refused"))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["reason"].to_string())
+        .collect();
+    assert_eq!(
+        refusals,
+        ["\"bad_signature\"", "\"stale\"", "\"unsigned\"", "\"too_large\""],
+        "{last}"
+    );
+    assert!(!output.contains("BODY-MARKER-4711"), "a refused body reached the log:\n{output}");
+    assert!(!output.contains(SECRET), "the webhook secret reached the log");
 }
