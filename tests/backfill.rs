@@ -94,11 +94,19 @@ async fn a_salesforce_backfill_beside_the_poller_journals_each_change_once() {
 
 /// A config whose `people` block reads the simulator's contacts.
 fn cli_config(sim: &hubsync::sim::hubspot::HubspotSim) -> tempfile::NamedTempFile {
+    cli_config_with(sim, "http://127.0.0.1:1")
+}
+
+/// Like [`cli_config`], with Salesforce logging in at `login_url`.
+fn cli_config_with(
+    sim: &hubsync::sim::hubspot::HubspotSim,
+    login_url: &str,
+) -> tempfile::NamedTempFile {
     let config = format!(
         "[connectors.hubspot]\nkind = \"hubspot\"\nbase_url = \"{}\"\n\
          auth = {{ method = \"private_app\", token = {{ env = \"HS_TOKEN\" }} }}\n\
-         [connectors.salesforce]\nkind = \"salesforce\"\nlogin_url = \"http://127.0.0.1:1\"\n\
-         auth = {{ method = \"client_credentials\", client_id = \"x\", client_secret = {{ env = \"SF\" }} }}\n\
+         [connectors.salesforce]\nkind = \"salesforce\"\nlogin_url = \"{login_url}\"\n\
+         auth = {{ method = \"client_credentials\", client_id = \"sim-client\", client_secret = {{ env = \"SF\" }} }}\n\
          [[sync]]\nname = \"people\"\nhubspot_object = \"contacts\"\nexternal_connector = \"salesforce\"\n\
          external_object = \"Contact\"\nkeys = {{ external_id_field = \"HubSpot_Id__c\" }}\n",
         sim.base_url()
@@ -115,9 +123,20 @@ fn backfill_cmd(
     object: &str,
     extra: &[&str],
 ) -> std::process::Output {
+    backfill_side(db, config, object, "hubspot", extra)
+}
+
+/// `hubsync backfill --object <object> --side <side> <extra…>` with `config`.
+fn backfill_side(
+    db: &TestDatabase,
+    config: &tempfile::NamedTempFile,
+    object: &str,
+    side: &str,
+    extra: &[&str],
+) -> std::process::Output {
     run(hubsync()
         .args(["--config", config.path().to_str().unwrap(), "backfill", "--object", object])
-        .args(["--side", "hubspot"])
+        .args(["--side", side])
         .args(extra)
         .env("DATABASE_URL", &db.url)
         .env("HS_TOKEN", "sim-token")
@@ -146,6 +165,37 @@ async fn the_backfill_command_reads_an_object_and_names_an_unknown_one() {
         text(&unknown.stderr)
             .contains("no [[sync]] block names object `tickets`; configured: people")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_of_both_sides_journals_each_sides_records_and_the_external_side_alone_resumes() {
+    let (db, pool, hubspot, _api) = setup(40).await;
+    let salesforce = crate::connector_salesforce::sim().await;
+    for i in 0..30 {
+        salesforce.seed("Contact", json!({"LastName": format!("N{i}")})).unwrap();
+    }
+    let file = cli_config_with(&hubspot, salesforce.base_url());
+    let output = backfill_side(&db, &file, "people", "both", &[]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("backfill hubspot/contacts: 40 records read, 40 newly"), "{stdout}");
+    assert!(stdout.contains("backfill salesforce/Contact: 30 records read, 30 newly"), "{stdout}");
+    let sides: Vec<(String, i64)> = sqlx::query_as(
+        "select side::text, count(*) from hubsync.journal where source = 'backfill'
+         group by side order by side",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(sides, [("external".to_string(), 30), ("hubspot".to_string(), 40)]);
+
+    salesforce.seed("Contact", json!({"LastName": "Late"})).unwrap();
+    let again = backfill_side(&db, &file, "people", "external", &["--restart"]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let stdout = text(&again.stdout);
+    assert!(stdout.contains("salesforce/Contact: 31 records read, 1 newly"), "{stdout}");
+    assert!(!stdout.contains("hubspot/contacts"), "--side external leaves HubSpot alone: {stdout}");
+    assert_eq!(count(&pool).await, 71);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
