@@ -315,3 +315,31 @@ async fn both_connectors_count_live_records_so_the_progress_bar_has_an_eta() {
     let connector = crate::connector_salesforce::connector(&salesforce);
     assert_eq!(connector.count("Contact").await.unwrap(), Some(29), "deleted rows do not count");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_the_backfill_shows_a_progress_bar_with_a_rate_and_an_eta_instead_of_log_lines()
+ {
+    let (db, pool, sim, _api) = setup(250).await;
+    let file = cli_config(&sim);
+    // `script` gives the command a pseudo-terminal and copies what it draws to stdout
+    let command = format!(
+        "{} --config {} backfill --object contacts --side hubspot",
+        env!("CARGO_BIN_EXE_hubsync"),
+        file.path().display()
+    );
+    let output = run(std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
+        .env("DATABASE_URL", &db.url)
+        .env("HS_TOKEN", "sim-token")
+        .env("SF", "sim-secret"));
+    let screen = text(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    assert!(screen.contains("hubspot/contacts: ["), "no bar drawn:\n{screen}");
+    assert!(screen.contains("/250 records (") && screen.contains("ETA"), "{screen}");
+    assert!(!screen.contains("backfill progress"), "log lines on a terminal:\n{screen}");
+    assert!(screen.contains("250 records read, 250 newly journalled"), "{screen}");
+    assert_eq!(count(&pool).await, 250);
+}
