@@ -122,6 +122,40 @@ async fn a_restored_record_is_synced_again_under_a_new_link() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_change_whose_reads_keep_failing_is_dead_lettered_after_the_configured_attempts() {
+    let attempts = [("HUBSYNC__JOURNAL__MAX_ATTEMPTS", "2")];
+    let rules = contacts("newest_wins", "flag");
+    let rig =
+        Rig::start_with(&rules, hubsync::sim::hubspot::RateProfile::UNLIMITED, &attempts).await;
+    // the partner lookup by email is a SOQL query; the poller's queryAll still answers
+    let down = hubsync::sim::salesforce::fault::unavailable();
+    let always = hubsync::sim::faults::Trigger::Fraction(1.0);
+    rig.salesforce.inject("/services/data/*/query", down, always);
+    rig.hubspot.seed("contacts", json!({"email": "d@acme.com", "lastname": "Down"})).unwrap();
+    let status = || async {
+        sqlx::query_as::<_, (String, Option<String>, i32)>(
+            "select status, reason, attempts from hubsync.journal where side = 'hubspot'",
+        )
+        .fetch_optional(rig.pool())
+        .await
+        .unwrap()
+    };
+    rig.wait_for("the change to be dead-lettered", SETTLE, || async {
+        status().await.is_some_and(|(s, _, _)| s != "pending")
+    })
+    .await;
+    let (state, reason, tried) = status().await.unwrap();
+    assert_eq!((state.as_str(), reason.as_deref(), tried), ("dead", Some("out_of_attempts"), 2));
+    let outcomes: Vec<String> =
+        sqlx::query_scalar("select outcome from hubsync.journal_attempts order by attempt")
+            .fetch_all(rig.pool())
+            .await
+            .unwrap();
+    assert_eq!(outcomes, ["retry_scheduled", "out_of_attempts"], "one retry, then dead");
+    assert_eq!(rig.salesforce.count("Contact", false), 0, "nothing was written");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn rules_that_do_not_match_the_live_schemas_stop_the_daemon_naming_block_field_and_reason() {
     let rules = contacts("newest_wins", "flag")
         .replace("external = \"Phone\"", "external = \"Phne\"")
