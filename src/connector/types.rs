@@ -217,6 +217,8 @@ pub struct RecordPage {
 pub struct Deleted {
     pub id: String,
     pub deleted_at: DateTime<Utc>,
+    /// The surviving record, when the delete was the losing side of a merge.
+    pub merged_into: Option<String>,
 }
 
 /// How records are looked up in a batch read.

@@ -245,9 +245,14 @@ impl Poller {
         self.spec.observed(&change.id, kind, properties, change.modified_at, Arrival::Poll)
     }
 
+    /// A delete, or the merge it was: keyed as the change feed keys it, so a delete seen
+    /// by both paths is journalled once.
     fn deletion(&self, deleted: &connector::Deleted) -> NewChange {
-        let (kind, at) = (ChangeKind::Delete, deleted.deleted_at);
-        self.spec.observed(&deleted.id, kind, BTreeMap::new(), at, Arrival::Poll)
+        let kind = match &deleted.merged_into {
+            Some(into) => ChangeKind::Merge { into: into.clone() },
+            None => ChangeKind::Delete,
+        };
+        self.spec.observed(&deleted.id, kind, BTreeMap::new(), deleted.deleted_at, Arrival::Poll)
     }
 
     fn properties(&self, change: &connector::Change) -> BTreeMap<String, PropertyChange> {

@@ -135,7 +135,7 @@ pub async fn read_deletes(
         for result in &results {
             let at = result["archivedAt"].as_str().and_then(parse_time);
             if let (Some(id), Some(at)) = (text(&result["id"]), at.filter(|at| *at >= since)) {
-                deleted.push(Deleted { id, deleted_at: at });
+                deleted.push(Deleted { id, deleted_at: at, merged_into: None });
             }
         }
         match next {

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::client::{Client, SfRequest};
-use super::request::{all_soql, where_in_soql};
+use super::request::{all_soql, mergeable, where_in_soql};
 use super::sobject::record;
 use crate::connector::{
     AssociationLink, AssociationSet, ConnectorError, Deleted, FieldDescription, FieldKind,
@@ -17,8 +17,17 @@ use crate::connector::{
 
 /// Rows of a SOQL query, following its locators to the end.
 pub async fn query_all_pages(client: &Client, soql: String) -> Result<Vec<Value>, ConnectorError> {
+    every_page(client, "/query", soql).await
+}
+
+/// Every row of `soql` through `endpoint` (`/query`, or `/queryAll` for deleted rows too).
+async fn every_page(
+    client: &Client,
+    endpoint: &str,
+    soql: String,
+) -> Result<Vec<Value>, ConnectorError> {
     let mut rows = Vec::new();
-    let mut request = SfRequest::new(Method::GET, "/query").query("q", soql);
+    let mut request = SfRequest::new(Method::GET, endpoint).query("q", soql);
     loop {
         let body = client.call(&request).await?;
         rows.extend(body["records"].as_array().cloned().unwrap_or_default());
@@ -50,7 +59,7 @@ pub async fn read_batch(
         Lookup::Unique(field) | Lookup::Field(field) => field.as_str(),
     };
     let mut found: HashMap<String, Record> = HashMap::new();
-    for chunk in keys.chunks(200) {
+    for chunk in keys.chunks(IN_CHUNK) {
         for row in query_all_pages(client, where_in_soql(object, fields, field, chunk)).await? {
             let key = row[field].as_str().map(str::to_lowercase);
             if let (Some(key), Some(record)) = (key, record(&row)) {
@@ -77,6 +86,9 @@ pub async fn read_batch(
 
 /// Records per backfill page.
 pub const ALL_PAGE: usize = 2000;
+
+/// Values per `IN (…)` list: short enough that the query's URL stays well under the limit.
+const IN_CHUNK: usize = 200;
 
 /// A backfill page: live records in Id order after `page`, the last Id of the page before.
 /// Each page is a fresh keyset query, never a query locator: locators expire (after about
@@ -124,15 +136,44 @@ pub async fn read_deletes(
             wait: None,
         });
     }
-    Ok(body["deletedRecords"]
+    let mut deleted: Vec<Deleted> = body["deletedRecords"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|d| {
             let id = d["id"].as_str()?.to_string();
-            Some(Deleted { id, deleted_at: d["deletedDate"].as_str().and_then(parse_time)? })
+            let deleted_at = d["deletedDate"].as_str().and_then(parse_time)?;
+            Some(Deleted { id, deleted_at, merged_into: None })
         })
-        .collect())
+        .collect();
+    if mergeable(object) {
+        name_merge_survivors(client, object, &mut deleted).await?;
+    }
+    Ok(deleted)
+}
+
+/// getDeleted also lists the losers of a merge. Each one still in the recycle bin names its
+/// survivor in `MasterRecordId`, so it is reported as the merge it was (as `queryAll` reports
+/// it), never as a plain delete that would delete its partner on the other side.
+async fn name_merge_survivors(
+    client: &Client,
+    object: &str,
+    deleted: &mut [Deleted],
+) -> Result<(), ConnectorError> {
+    let ids: Vec<String> = deleted.iter().map(|d| d.id.clone()).collect();
+    let mut survivors = std::collections::HashMap::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let soql = where_in_soql(object, &["MasterRecordId".to_string()], "Id", chunk);
+        for row in every_page(client, "/queryAll", soql).await? {
+            if let (Some(id), Some(master)) = (row["Id"].as_str(), row["MasterRecordId"].as_str()) {
+                survivors.insert(id.to_string(), master.to_string());
+            }
+        }
+    }
+    for record in deleted {
+        record.merged_into = survivors.remove(&record.id);
+    }
+    Ok(())
 }
 
 pub async fn owners(client: &Client) -> Result<Vec<Owner>, ConnectorError> {
