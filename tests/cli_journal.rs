@@ -174,3 +174,79 @@ async fn a_mutation_needs_ids_or_a_filter_and_bad_flags_are_named() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("unknown status `broken`"), "{}", text(&output.stderr));
 }
+
+/// Two quarantined deliveries: one today's parser reads (a change an older hubsync could
+/// not), one it still cannot.
+async fn quarantined() -> (TestDatabase, PgPool, i64, i64) {
+    let db = TestDatabase::create().await;
+    let pool = PgPool::connect(&db.url).await.unwrap();
+    hubsync::db::migrate(&pool).await.unwrap();
+    let good = serde_json::json!([{"eventId": 77, "subscriptionId": 5, "portalId": 62515,
+        "occurredAt": 1_793_000_000_000_i64, "subscriptionType": "contact.creation",
+        "attemptNumber": 0, "objectId": 901}])
+    .to_string();
+    hubsync::ingest::quarantine::keep(&pool, "hubspot", "unknown field `x`", good.as_bytes())
+        .await
+        .unwrap();
+    let poison = "[{\"eventId\": \"not a number\"}]";
+    hubsync::ingest::quarantine::keep(&pool, "hubspot", "invalid type", poison.as_bytes())
+        .await
+        .unwrap();
+    let ids: Vec<i64> = sqlx::query_scalar("select id from hubsync.webhook_quarantine order by id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    (db, pool, ids[0], ids[1])
+}
+
+#[tokio::test]
+async fn quarantined_webhooks_are_listed_shown_and_replayed_into_the_journal_once_they_parse() {
+    let (db, pool, good, poison) = quarantined().await;
+    let ls = journal_cmd(&db, &["quarantine", "ls"]);
+    assert!(ls.status.success(), "{}", text(&ls.stderr));
+    let listing = text(&ls.stdout);
+    assert!(listing.contains("invalid type") && listing.contains("unknown field `x`"), "{listing}");
+    assert!(listing.contains("(2 quarantined)"), "{listing}");
+    let show = text(&journal_cmd(&db, &["quarantine", "show", &poison.to_string()]).stdout);
+    assert!(show.contains("reason: invalid type"), "{show}");
+    assert!(show.contains("[{\"eventId\": \"not a number\"}]"), "the body as received: {show}");
+
+    let both = [good.to_string(), poison.to_string()];
+    let replay = journal_cmd(&db, &["quarantine", "replay", &both[0], &both[1]]);
+    assert_eq!(replay.status.code(), Some(1), "a delivery that still fails is an error");
+    assert!(
+        text(&replay.stdout).contains(&format!("replayed {good}: 1 event(s), 1 newly journalled"))
+    );
+    let stderr = text(&replay.stderr);
+    assert!(stderr.contains(&format!("{poison}: still does not parse")), "{stderr}");
+    let rows = journal::query(&pool, &Default::default(), 10).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].record_id.as_str(), rows[0].source.as_str()), ("901", "webhook"));
+    let left: Vec<i64> = sqlx::query_scalar("select id from hubsync.webhook_quarantine")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, [poison], "the replayed delivery left the quarantine, the poison stayed");
+    let audited: Vec<String> =
+        sqlx::query_scalar("select action from hubsync.audit").fetch_all(&pool).await.unwrap();
+    assert_eq!(audited, ["quarantine_replay"]);
+}
+
+#[tokio::test]
+async fn a_quarantined_webhook_is_dropped_only_when_confirmed() {
+    let (db, pool, _good, poison) = quarantined().await;
+    let id = poison.to_string();
+    let refused = journal_cmd(&db, &["quarantine", "drop", &id]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("refusing to act without --yes"));
+    let dropped = journal_cmd(&db, &["quarantine", "drop", &id, "--yes"]);
+    assert!(dropped.status.success(), "{}", text(&dropped.stderr));
+    assert!(text(&dropped.stdout).contains(&format!("dropped 1 deliver(ies): [{poison}]")));
+    let left: i64 = sqlx::query_scalar("select count(*) from hubsync.webhook_quarantine")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 1);
+    let missing = journal_cmd(&db, &["quarantine", "show", "999999"]);
+    assert!(text(&missing.stderr).contains("quarantined delivery 999999 not found"));
+}

@@ -1,4 +1,4 @@
-//! `hubsync journal ls|show|retry|skip`: reading and steering the change journal.
+//! `hubsync journal ls|show|retry|skip|quarantine`: reading and steering the change journal.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -37,6 +37,11 @@ pub enum JournalCommand {
     Retry(Mutation),
     /// Mark pending, failed, dead or conflicting rows as skipped.
     Skip(Mutation),
+    /// Signed webhook deliveries that did not parse: list, show, replay, drop.
+    Quarantine {
+        #[command(subcommand)]
+        command: super::quarantine::QuarantineCommand,
+    },
 }
 
 /// Which rows; every flag narrows the selection.
@@ -103,7 +108,12 @@ pub struct Mutation {
     pub json: bool,
 }
 
-pub async fn run(pool: &PgPool, command: JournalCommand) -> Result<(), CliError> {
+/// Runs `command`; `webhook_connector` is the HubSpot connector whose webhooks are received.
+pub async fn run(
+    pool: &PgPool,
+    webhook_connector: &str,
+    command: JournalCommand,
+) -> Result<(), CliError> {
     match command {
         JournalCommand::Ls { filter, limit, before, json } => {
             let filter = JournalFilter { before_id: before, ..filter.to_filter(&[]) };
@@ -113,6 +123,9 @@ pub async fn run(pool: &PgPool, command: JournalCommand) -> Result<(), CliError>
         JournalCommand::Show { id, json } => show(pool, id, json).await,
         JournalCommand::Retry(mutation) => mutate(pool, mutation, OperatorAction::Retry).await,
         JournalCommand::Skip(mutation) => mutate(pool, mutation, OperatorAction::Skip).await,
+        JournalCommand::Quarantine { command } => {
+            super::quarantine::run(pool, webhook_connector, command).await
+        }
     }
 }
 

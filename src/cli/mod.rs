@@ -7,6 +7,7 @@ mod demo;
 mod journal;
 mod pause;
 mod plan;
+mod quarantine;
 mod record;
 mod status;
 mod table;
@@ -138,7 +139,9 @@ pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Journal { command } => {
-            journal::run(&connect(&settings).await?, command).await?;
+            let hook = settings.webhooks.hubspot.as_ref();
+            let connector = hook.map_or("hubspot", |hook| hook.connector.as_str());
+            journal::run(&connect(&settings).await?, connector, command).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sim { .. } | Command::Demo(_) | Command::CheckConfig => {

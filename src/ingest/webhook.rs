@@ -17,7 +17,7 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::hubspot_events;
+use super::{hubspot_events, quarantine};
 use crate::config::HubspotWebhookSettings;
 use crate::connector::hubspot::webhook::{
     WebhookError, WebhookRequest, WebhookVerifier, parse_events,
@@ -121,13 +121,7 @@ fn count_ingested(changes: &[journal::NewChange], inserted: u64) {
 }
 
 async fn quarantine(state: &WebhookState, body: Bytes, problem: &str) -> Response {
-    let stored = sqlx::query(
-        "insert into hubsync.webhook_quarantine (source, reason, body) values ('hubspot', $1, $2)",
-    )
-    .bind(problem)
-    .bind(body.as_ref())
-    .execute(&state.pool)
-    .await;
+    let stored = quarantine::keep(&state.pool, "hubspot", problem, &body).await;
     match stored {
         Ok(_) => {
             tracing::warn!(problem, "signed webhook body does not parse; quarantined");
