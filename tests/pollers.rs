@@ -177,58 +177,63 @@ async fn one_poll_journals_several_search_pages_in_one_commit_up_to_its_bound() 
     assert_eq!(rows(&pool).await.len(), seeded);
 }
 
-#[tokio::test]
-async fn deletes_and_merges_on_salesforce_reach_the_journal_as_their_own_kinds() {
-    let (_db, pool) = migrated().await;
+/// Three polled Salesforce contacts, then `gone` deleted and `merged` merged into `keep`.
+struct MergeAndDelete {
+    _sim: SalesforceSim,
+    poller: Poller,
+    keep: String,
+    merged: String,
+    gone: String,
+}
+
+async fn merge_and_delete(pool: &PgPool) -> MergeAndDelete {
     let sim = crate::connector_salesforce::sim().await;
     let keep = sim.seed("Contact", json!({"LastName": "Keep"})).unwrap();
     let merged = sim.seed("Contact", json!({"LastName": "Merged"})).unwrap();
     let gone = sim.seed("Contact", json!({"LastName": "Gone"})).unwrap();
     let api: Arc<dyn Connector> = Arc::new(crate::connector_salesforce::connector(&sim));
-    let poller = poller(&pool, api, Side::External, "Contact", &["LastName"]);
+    let poller = poller(pool, api, Side::External, "Contact", &["LastName"]);
     drain(&poller).await;
     sim.clock().advance(chrono::Duration::seconds(2));
     sim.delete_as_user(&gone).unwrap();
     sim.merge(&keep, &[merged.as_str()]).unwrap();
     sim.clock().advance(chrono::Duration::seconds(120));
-    drain(&poller).await;
-    let rows = rows(&pool).await;
+    MergeAndDelete { _sim: sim, poller, keep, merged, gone }
+}
+
+/// The kind of the newest journal row of each of `ids`.
+async fn latest_kinds(pool: &PgPool, ids: &[&str]) -> Vec<Option<ChangeKind>> {
+    let rows = rows(pool).await;
     let kind_of = |id: &str| rows.iter().rev().find(|r| r.record_id == id).map(|r| r.kind.clone());
-    assert_eq!(kind_of(&gone), Some(ChangeKind::Delete));
-    assert_eq!(kind_of(&merged), Some(ChangeKind::Merge { into: keep.clone() }));
-    let before = rows.len();
+    ids.iter().map(|id| kind_of(id)).collect()
+}
+
+#[tokio::test]
+async fn deletes_and_merges_on_salesforce_reach_the_journal_as_their_own_kinds() {
+    let (_db, pool) = migrated().await;
+    let MergeAndDelete { poller, keep, merged, gone, .. } = merge_and_delete(&pool).await;
+    drain(&poller).await;
+    let kinds = latest_kinds(&pool, &[&gone, &merged]).await;
+    assert_eq!(kinds, [Some(ChangeKind::Delete), Some(ChangeKind::Merge { into: keep })]);
+    let before = rows(&pool).await.len();
     let caught = poller.poll_deletes().await.unwrap();
-    let after: Vec<_> = self::rows(&pool).await.into_iter().skip(before).collect();
+    let after: Vec<_> = rows(&pool).await.into_iter().skip(before).collect();
     assert_eq!(caught, 0, "getDeleted finds nothing the change feed missed: {after:?}");
 }
 
 #[tokio::test]
 async fn a_salesforce_merge_and_delete_seen_first_by_get_deleted_are_journalled_as_such_once() {
     let (_db, pool) = migrated().await;
-    let sim = crate::connector_salesforce::sim().await;
-    let keep = sim.seed("Contact", json!({"LastName": "Keep"})).unwrap();
-    let merged = sim.seed("Contact", json!({"LastName": "Merged"})).unwrap();
-    let gone = sim.seed("Contact", json!({"LastName": "Gone"})).unwrap();
-    let api: Arc<dyn Connector> = Arc::new(crate::connector_salesforce::connector(&sim));
-    let poller = poller(&pool, api, Side::External, "Contact", &["LastName"]);
-    drain(&poller).await;
-    sim.clock().advance(chrono::Duration::seconds(2));
-    sim.delete_as_user(&gone).unwrap();
-    sim.merge(&keep, &[merged.as_str()]).unwrap();
-    sim.clock().advance(chrono::Duration::seconds(120));
+    let MergeAndDelete { poller, keep, merged, gone, .. } = merge_and_delete(&pool).await;
     // the delete check runs before the change feed has read past the merge
     assert_eq!(poller.poll_deletes().await.unwrap(), 2);
-    let rows = rows(&pool).await;
-    let kind_of = |id: &str| rows.iter().rev().find(|r| r.record_id == id).map(|r| r.kind.clone());
-    assert_eq!(kind_of(&gone), Some(ChangeKind::Delete));
-    assert_eq!(
-        kind_of(&merged),
-        Some(ChangeKind::Merge { into: keep.clone() }),
-        "a merge's loser is never a plain delete, which would delete its partner"
-    );
+    let kinds = latest_kinds(&pool, &[&gone, &merged]).await;
+    let merge = Some(ChangeKind::Merge { into: keep.clone() });
+    assert_eq!(kinds, [Some(ChangeKind::Delete), merge], "a merge's loser is never a delete");
+    let before = rows(&pool).await.len();
     drain(&poller).await;
-    let after = self::rows(&pool).await;
-    let new: Vec<_> = after.iter().skip(rows.len()).map(|r| (&r.record_id, &r.kind)).collect();
+    let after = rows(&pool).await;
+    let new: Vec<_> = after.iter().skip(before).map(|r| (&r.record_id, &r.kind)).collect();
     assert_eq!(new, [(&keep, &ChangeKind::Upsert)], "the feed adds only the survivor's update");
 }
 
