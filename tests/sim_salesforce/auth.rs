@@ -183,6 +183,22 @@ async fn a_jwt_that_is_forged_expired_for_another_audience_or_user_is_refused() 
 }
 
 #[tokio::test]
+async fn with_a_jwt_clock_skew_an_assertion_just_past_its_expiry_is_still_accepted() {
+    let strict = Sf::start_with(jwt_config()).await;
+    let lapsed = sign_assertion(KEY, &claims(&strict, Duration::seconds(-60))).unwrap();
+    assert_eq!(jwt_grant(&strict, &lapsed).await.status, 400, "no skew by default");
+    let config = SimConfig { jwt_clock_skew: Duration::minutes(2), ..jwt_config() };
+    let sf = Sf::start_with(config).await;
+    let lapsed = sign_assertion(KEY, &claims(&sf, Duration::seconds(-60))).unwrap();
+    let answer = jwt_grant(&sf, &lapsed).await;
+    assert_eq!(answer.status, 200, "within the skew: {}", answer.body);
+    assert_eq!(use_token(&sf, answer.body["access_token"].as_str().unwrap()).await, 200);
+    let stale = sign_assertion(KEY, &claims(&sf, Duration::seconds(-180))).unwrap();
+    let answer = jwt_grant(&sf, &stale).await;
+    assert_eq!((answer.status, answer.body["error"].as_str()), (400, Some("invalid_grant")));
+}
+
+#[tokio::test]
 async fn a_jwt_issued_for_another_client_id_is_refused() {
     let sf = Sf::start_with(jwt_config()).await;
     let mut other = claims(&sf, Duration::minutes(3));

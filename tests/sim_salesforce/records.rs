@@ -432,6 +432,16 @@ async fn posting_to_the_id_field_path_before_v37_answers_405_and_inserts_nothing
 }
 
 #[tokio::test]
+async fn with_version_gates_off_posting_to_the_id_field_path_before_v37_inserts() {
+    let config = SimConfig { enforce_version_gates: false, ..test_config() };
+    let sf = Sf::start_with(config).await;
+    let answer =
+        sf.post("/services/data/v36.0/sobjects/Contact/Id", json!({"LastName": "Ng"})).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(sf.sim.count("Contact", true), 1);
+}
+
+#[tokio::test]
 async fn an_upsert_keyed_on_the_record_id_answers_404_and_changes_nothing() {
     let sf = Sf::start().await;
     let id = sf.create("Contact", json!({"LastName": "Ng", "Title": "CTO"})).await;
