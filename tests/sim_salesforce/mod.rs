@@ -11,6 +11,7 @@ mod persistence_and_tls;
 mod records;
 mod replication;
 mod soql;
+mod stats;
 
 use hubsync::sim::salesforce::{CustomField, CustomObject, SalesforceSim, Seed, SimConfig};
 use reqwest::Method;
