@@ -103,6 +103,17 @@ async fn a_token_expires_after_the_session_timeout() {
 }
 
 #[tokio::test]
+async fn an_expired_token_answers_invalid_session_id_in_salesforces_error_array() {
+    let config = SimConfig { session_timeout: Duration::minutes(30), ..test_config() };
+    let sf = Sf::start_with(config).await;
+    sf.sim.clock().advance(Duration::minutes(31));
+    let expired = sf.get("/sobjects").await;
+    assert_eq!((expired.status, expired.error_code()), (401, "INVALID_SESSION_ID"));
+    assert_eq!(expired.body[0]["message"], "Session expired or invalid");
+    assert!(expired.header("content-type").unwrap().starts_with("application/json"));
+}
+
+#[tokio::test]
 async fn with_the_switch_on_use_extends_a_session() {
     let config = SimConfig {
         session_timeout: Duration::minutes(30),

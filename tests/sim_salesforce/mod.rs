@@ -8,6 +8,7 @@ mod fidelity;
 mod lifecycle;
 mod limits_and_faults;
 mod persistence_and_tls;
+mod picklists;
 mod records;
 mod replication;
 mod soql;
