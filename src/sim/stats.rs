@@ -1,4 +1,5 @@
-//! What a simulator served, per endpoint: requests, answers by status, records written.
+//! What a simulator served, per endpoint: requests, answers by status, records written and
+//! records read.
 //! Tests and benchmarks read these counts.
 
 use std::collections::BTreeMap;
@@ -14,6 +15,8 @@ pub struct EndpointStats {
     pub requests: u64,
     pub by_status: BTreeMap<u16, u64>,
     pub records_written: u64,
+    /// Records an answer returned (query pages, retrieves, single reads).
+    pub records_read: u64,
 }
 
 /// Shared counters. Clones count into the same table.
@@ -35,6 +38,11 @@ impl SimStats {
         table.entry(endpoint.to_string()).or_default().records_written += records;
     }
 
+    pub fn record_read(&self, endpoint: &str, records: u64) {
+        let mut table = self.inner.lock().expect("stats lock");
+        table.entry(endpoint.to_string()).or_default().records_read += records;
+    }
+
     pub fn snapshot(&self) -> BTreeMap<String, EndpointStats> {
         self.inner.lock().expect("stats lock").clone()
     }
@@ -52,6 +60,11 @@ impl SimStats {
     /// All records written, on every endpoint.
     pub fn total_written(&self) -> u64 {
         self.snapshot().values().map(|s| s.records_written).sum()
+    }
+
+    /// All records returned, on every endpoint.
+    pub fn total_read(&self) -> u64 {
+        self.snapshot().values().map(|s| s.records_read).sum()
     }
 
     pub fn reset(&self) {
@@ -74,13 +87,30 @@ pub fn endpoint_of(request: &Request) -> String {
 #[derive(Debug, Clone, Copy)]
 pub struct RecordsWritten(pub u64);
 
-/// Middleware that counts every request, its answer's status and the records it wrote.
+/// A response extension a handler sets to say how many records its answer returns; [`count`]
+/// adds it to the endpoint's `records_read`.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordsRead(pub u64);
+
+impl RecordsRead {
+    /// `response`, marked as returning `n` records.
+    pub fn mark(n: usize, mut response: Response) -> Response {
+        response.extensions_mut().insert(RecordsRead(n as u64));
+        response
+    }
+}
+
+/// Middleware that counts every request, its answer's status and the records it wrote or
+/// returned.
 pub async fn count(State(stats): State<SimStats>, request: Request, next: Next) -> Response {
     let endpoint = endpoint_of(&request);
     let response = next.run(request).await;
     stats.record_response(&endpoint, response.status().as_u16());
     if let Some(RecordsWritten(written)) = response.extensions().get::<RecordsWritten>() {
         stats.record_written(&endpoint, *written);
+    }
+    if let Some(RecordsRead(read)) = response.extensions().get::<RecordsRead>() {
+        stats.record_read(&endpoint, *read);
     }
     response
 }

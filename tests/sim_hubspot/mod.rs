@@ -1,6 +1,7 @@
 //! The HubSpot simulator against HubSpot's wire format: status codes, bodies, headers, caps,
 //! search lag, merges, webhook signatures and retries, and the official Python client.
 
+mod activities;
 mod associations;
 mod auth_and_limits;
 mod batch;

@@ -160,3 +160,49 @@ async fn association_batches_stop_at_100_inputs_unless_the_switch_raises_the_lim
         assert_eq!(linked, if expected == 201 { 101 } else { 0 });
     }
 }
+
+#[tokio::test]
+async fn string_sorts_are_refused_unless_the_switch_reads_a_leading_minus_as_descending() {
+    let (strict, relaxed) = strict_and_relaxed(|s| s.reject_string_sorts = false).await;
+    let mut made = Vec::new();
+    for sim in [&strict, &relaxed] {
+        let ann = sim.create("contacts", json!({"firstname": "Ann"})).await;
+        let bob = sim.create("contacts", json!({"firstname": "Bob"})).await;
+        made.push((ann, bob));
+    }
+    let path = "/crm/v3/objects/contacts/search";
+    let refused = strict.post(path, json!({"sorts": ["-firstname"]})).await;
+    let category = refused.body["category"].as_str();
+    assert_eq!((refused.status, category), (400, Some("VALIDATION_ERROR")));
+    let object_form = json!({"sorts": [{"propertyName": "firstname", "direction": "DESCENDING"}]});
+    assert_eq!(strict.post(path, object_form).await.status, 200, "the object form works");
+    let order = |reply: super::Reply| -> Vec<String> {
+        let results = reply.body["results"].as_array().unwrap().iter();
+        results.map(|r| r["id"].as_str().unwrap().to_string()).collect()
+    };
+    let (ann, bob) = &made[1];
+    let descending = relaxed.post(path, json!({"sorts": ["-firstname"]})).await;
+    assert_eq!(order(descending), [bob.clone(), ann.clone()]);
+    let ascending = relaxed.post(path, json!({"sorts": ["firstname"]})).await;
+    assert_eq!(order(ascending), [ann.clone(), bob.clone()]);
+}
+
+#[tokio::test]
+async fn association_batches_spend_the_burst_budget_unless_the_switch_exempts_them() {
+    for (counts, expected) in [(true, 429), (false, 200)] {
+        let mut config = SimConfig { rate: RateProfile::of(3, 1000), ..SimConfig::default() };
+        config.strict.association_batches_count_toward_burst = counts;
+        let sim = Sim::with(config).await;
+        sim.sim.clock().freeze();
+        let contact = sim.create("contacts", json!({"email": "a@example.com"})).await;
+        let company = sim.create("companies", json!({"name": "Acme"})).await;
+        let input = json!({"inputs": [{"from": {"id": contact}, "to": {"id": company},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}]}]});
+        let path = "/crm/v4/associations/contacts/companies/batch/create";
+        let linked = sim.post(path, input).await;
+        assert_eq!(linked.status, 201, "{}", linked.body);
+        assert_eq!(linked.header("x-hubspot-ratelimit-daily-remaining"), Some("997"));
+        let after = sim.get("/crm/v3/objects/contacts").await;
+        assert_eq!(after.status, expected, "association batches count toward the burst: {counts}");
+    }
+}

@@ -103,6 +103,17 @@ async fn a_token_expires_after_the_session_timeout() {
 }
 
 #[tokio::test]
+async fn an_expired_token_answers_invalid_session_id_in_salesforces_error_array() {
+    let config = SimConfig { session_timeout: Duration::minutes(30), ..test_config() };
+    let sf = Sf::start_with(config).await;
+    sf.sim.clock().advance(Duration::minutes(31));
+    let expired = sf.get("/sobjects").await;
+    assert_eq!((expired.status, expired.error_code()), (401, "INVALID_SESSION_ID"));
+    assert_eq!(expired.body[0]["message"], "Session expired or invalid");
+    assert!(expired.header("content-type").unwrap().starts_with("application/json"));
+}
+
+#[tokio::test]
 async fn with_the_switch_on_use_extends_a_session() {
     let config = SimConfig {
         session_timeout: Duration::minutes(30),
@@ -180,6 +191,22 @@ async fn a_jwt_that_is_forged_expired_for_another_audience_or_user_is_refused() 
             answer.body
         );
     }
+}
+
+#[tokio::test]
+async fn with_a_jwt_clock_skew_an_assertion_just_past_its_expiry_is_still_accepted() {
+    let strict = Sf::start_with(jwt_config()).await;
+    let lapsed = sign_assertion(KEY, &claims(&strict, Duration::seconds(-60))).unwrap();
+    assert_eq!(jwt_grant(&strict, &lapsed).await.status, 400, "no skew by default");
+    let config = SimConfig { jwt_clock_skew: Duration::minutes(2), ..jwt_config() };
+    let sf = Sf::start_with(config).await;
+    let lapsed = sign_assertion(KEY, &claims(&sf, Duration::seconds(-60))).unwrap();
+    let answer = jwt_grant(&sf, &lapsed).await;
+    assert_eq!(answer.status, 200, "within the skew: {}", answer.body);
+    assert_eq!(use_token(&sf, answer.body["access_token"].as_str().unwrap()).await, 200);
+    let stale = sign_assertion(KEY, &claims(&sf, Duration::seconds(-180))).unwrap();
+    let answer = jwt_grant(&sf, &stale).await;
+    assert_eq!((answer.status, answer.body["error"].as_str()), (400, Some("invalid_grant")));
 }
 
 #[tokio::test]

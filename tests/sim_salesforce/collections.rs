@@ -3,7 +3,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::Sf;
+use hubsync::sim::salesforce::SimConfig;
+
+use super::{Sf, test_config};
 
 fn contact(last: &str) -> Value {
     json!({"attributes": {"type": "Contact"}, "LastName": last})
@@ -318,6 +320,22 @@ async fn collections_need_api_v42_and_collection_upserts_v46() {
             .status,
         404
     );
+}
+
+#[tokio::test]
+async fn with_version_gates_off_old_versions_serve_collections_and_collection_upserts() {
+    let config = SimConfig { enforce_version_gates: false, ..test_config() };
+    let sf = Sf::start_with(config).await;
+    let body = json!({"records": [contact("A")]});
+    let created = sf.post("/services/data/v41.0/composite/sobjects", body).await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(created.body[0]["success"], true);
+    let upsert = json!({"records": [{"attributes": {"type": "Contact"}, "HubSpot_Id__c": "h", "LastName": "B"}]});
+    let upserted =
+        sf.patch("/services/data/v45.0/composite/sobjects/Contact/HubSpot_Id__c", upsert).await;
+    assert_eq!(upserted.status, 200, "{}", upserted.body);
+    assert_eq!(upserted.body[0]["created"], true);
+    assert_eq!(sf.sim.count("Contact", true), 2);
 }
 
 #[tokio::test]

@@ -11,7 +11,10 @@ async fn created_ids_are_eighteen_characters_with_the_key_prefix_and_a_valid_che
     let account = sf.create("Account", json!({"Name": "Acme"})).await;
     let contact = sf.contact("Ng").await;
     let lead = sf.create("Lead", json!({"LastName": "Lee", "Company": "Co"})).await;
-    for (id, prefix) in [(&account, "001"), (&contact, "003"), (&lead, "00Q")] {
+    let deal = json!({"Name": "Big", "StageName": "Prospecting", "CloseDate": "2026-06-30"});
+    let opportunity = sf.create("Opportunity", deal).await;
+    let made = [(&account, "001"), (&contact, "003"), (&lead, "00Q"), (&opportunity, "006")];
+    for (id, prefix) in made {
         assert_eq!(id.len(), 18);
         assert_eq!(&id[..3], prefix);
         assert_eq!(&id[15..], ids::checksum(&id[..15]));

@@ -188,6 +188,19 @@ async fn the_recycle_bin_is_emptied_after_its_retention() {
 }
 
 #[tokio::test]
+async fn a_shorter_recycle_bin_retention_empties_the_bin_sooner() {
+    let config = SimConfig { recycle_bin_retention: Duration::days(2), ..test_config() };
+    let sf = Sf::start_with(config).await;
+    let id = sf.contact("Ng").await;
+    sf.sim.delete_as_user(&id).unwrap();
+    sf.sim.clock().advance(Duration::days(1));
+    assert_eq!(sf.sim.purge_recycle_bin(), 0, "still within two days");
+    sf.sim.clock().advance(Duration::days(1) + Duration::seconds(1));
+    assert_eq!(sf.sim.purge_recycle_bin(), 1, "gone after two days, not fifteen");
+    assert!(sf.sim.record(&id).is_none());
+}
+
+#[tokio::test]
 async fn a_record_past_the_recycle_bin_retention_is_gone_from_every_read_without_a_deleted_call() {
     let sf = Sf::start().await;
     let gone = sf.contact("Gone").await;

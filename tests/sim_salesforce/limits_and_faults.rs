@@ -18,6 +18,67 @@ async fn every_data_answer_carries_sforce_limit_info() {
     assert_eq!(sf.sim.api_usage(), 2);
 }
 
+/// The `Sforce-Limit-Info` of a GET to `path` made without a session.
+async fn unauthenticated_usage(sf: &Sf, path: &str) -> (u16, Option<String>) {
+    let answer = super::answer(sf.http.get(sf.url(path)).send().await.unwrap()).await;
+    (answer.status, answer.header("sforce-limit-info").map(str::to_string))
+}
+
+/// Refusals made before the allocation is checked: a 401, a malformed version, then an
+/// injected 503 and an injected 403; returns each one's `Sforce-Limit-Info`.
+async fn refused_calls(sf: &Sf) -> Vec<Option<String>> {
+    let mut infos = Vec::new();
+    let (status, info) = unauthenticated_usage(sf, "/sobjects").await;
+    assert_eq!(status, 401);
+    infos.push(info);
+    let bad_version = sf.get("/services/data/v59/sobjects").await;
+    assert_eq!((bad_version.status, bad_version.error_code()), (404, "NOT_FOUND"));
+    infos.push(bad_version.header("sforce-limit-info").map(str::to_string));
+    for (injected, status) in [(fault::unavailable(), 503), (fault::request_limit_exceeded(), 403)]
+    {
+        sf.sim.inject("/services/data/*/sobjects", injected, Trigger::Next(1));
+        let answer = sf.get("/sobjects").await;
+        assert_eq!(answer.status, status);
+        infos.push(answer.header("sforce-limit-info").map(str::to_string));
+    }
+    infos
+}
+
+#[tokio::test]
+async fn data_calls_refused_before_the_allocation_carry_sforce_limit_info_and_count() {
+    let sf = Sf::start().await;
+    let expected: Vec<Option<String>> =
+        (1..=4).map(|n| Some(format!("api-usage={n}/15000"))).collect();
+    assert_eq!(refused_calls(&sf).await, expected);
+    let unknown = sf.get("/no/such/resource").await;
+    assert_eq!((unknown.status, unknown.error_code()), (404, "NOT_FOUND"));
+    assert_eq!(unknown.header("sforce-limit-info"), Some("api-usage=5/15000"));
+    assert_eq!(sf.get("/sobjects").await.header("sforce-limit-info"), Some("api-usage=6/15000"));
+    assert_eq!(sf.sim.api_usage(), 6);
+}
+
+#[tokio::test]
+async fn the_version_list_and_the_token_endpoint_carry_no_limit_info_and_are_not_counted() {
+    let sf = Sf::start().await;
+    assert_eq!(unauthenticated_usage(&sf, "/services/data/").await, (200, None));
+    let form = [("grant_type", "client_credentials")];
+    let token = sf.http.post(sf.url("/services/oauth2/token")).form(&form);
+    let token =
+        super::answer(token.basic_auth("sim-client", Some("sim-secret")).send().await.unwrap())
+            .await;
+    assert_eq!((token.status, token.header("sforce-limit-info")), (200, None));
+    assert_eq!(sf.sim.api_usage(), 0);
+}
+
+#[tokio::test]
+async fn with_the_switch_off_refused_calls_carry_the_header_but_are_not_counted() {
+    let sf = Sf::start_with(SimConfig { count_refused_calls: false, ..test_config() }).await;
+    let expected = vec![Some("api-usage=0/15000".to_string()); 4];
+    assert_eq!(refused_calls(&sf).await, expected);
+    assert_eq!(sf.get("/sobjects").await.header("sforce-limit-info"), Some("api-usage=1/15000"));
+    assert_eq!(sf.sim.api_usage(), 1);
+}
+
 #[tokio::test]
 async fn past_the_daily_allocation_requests_get_403_request_limit_exceeded() {
     let config = SimConfig { daily_api_limit: 3, ..test_config() };

@@ -8,9 +8,11 @@ mod fidelity;
 mod lifecycle;
 mod limits_and_faults;
 mod persistence_and_tls;
+mod picklists;
 mod records;
 mod replication;
 mod soql;
+mod stats;
 
 use hubsync::sim::salesforce::{CustomField, CustomObject, SalesforceSim, Seed, SimConfig};
 use reqwest::Method;

@@ -101,6 +101,14 @@ pub struct Strictness {
     pub reject_email_id_property_on_batch_update: bool,
     /// Largest v4 association batch create / archive (third-party docs say 2,000).
     pub association_batch_limit: usize,
+    /// `sorts` given as strings (`"-createdate"`, as the OpenAPI spec types them) are refused
+    /// (400); the docs use `{propertyName, direction}` objects and the string form's
+    /// meaning is unconfirmed. Off: a string names the property, a leading `-` descending.
+    pub reject_string_sorts: bool,
+    /// v4 association batch endpoints spend the 10-second budget, although the spec tags
+    /// them exempt from it (`x-hubspot-rate-limit-exemptions: ten-secondly`). Off: they
+    /// spend only the daily budget.
+    pub association_batches_count_toward_burst: bool,
 }
 
 impl Default for Strictness {
@@ -114,6 +122,8 @@ impl Default for Strictness {
             archived_values_stay_unique: true,
             reject_email_id_property_on_batch_update: true,
             association_batch_limit: 100,
+            reject_string_sorts: true,
+            association_batches_count_toward_burst: true,
         }
     }
 }

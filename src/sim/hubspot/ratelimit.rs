@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -52,6 +52,25 @@ impl RateLimiter {
     /// names the policy that refuses it. The burst window belongs to the app, so a freshly
     /// refreshed OAuth access token does not start a new one.
     pub fn spend(&self, app_id: u64, now: i64) -> Result<Remaining, (&'static str, Remaining)> {
+        self.spend_budgets(app_id, now, true)
+    }
+
+    /// Spends one request of the daily budget only, for endpoints exempt from the burst
+    /// limit; the app's window is reported but not spent.
+    pub fn spend_daily(
+        &self,
+        app_id: u64,
+        now: i64,
+    ) -> Result<Remaining, (&'static str, Remaining)> {
+        self.spend_budgets(app_id, now, false)
+    }
+
+    fn spend_budgets(
+        &self,
+        app_id: u64,
+        now: i64,
+        burst: bool,
+    ) -> Result<Remaining, (&'static str, Remaining)> {
         let mut usage = self.usage.lock().expect("rate lock");
         let day = now.div_euclid(DAY_MS);
         if usage.day != day {
@@ -64,9 +83,12 @@ impl RateLimiter {
             window.pop_front();
         }
         let over_daily = self.profile.daily.is_some_and(|max| daily >= max);
-        let over_burst = self.profile.per_ten_seconds.is_some_and(|max| window.len() as u32 >= max);
+        let over_burst =
+            burst && self.profile.per_ten_seconds.is_some_and(|max| window.len() as u32 >= max);
         if !over_daily && !over_burst {
-            window.push_back(now);
+            if burst {
+                window.push_back(now);
+            }
             usage.daily += 1;
         }
         let remaining = self.remaining(&usage, app_id, now);
@@ -133,6 +155,17 @@ fn is_search(request: &Request) -> bool {
     request.method() == Method::POST && request.uri().path().ends_with("/search")
 }
 
+/// A v4 association batch call (create, default, read, archive, labels/archive): the spec
+/// tags these exempt from the 10-second limit.
+fn is_association_batch(request: &Request) -> bool {
+    let original = request.extensions().get::<OriginalUri>();
+    let path = original.map_or(request.uri().path(), |uri| uri.path());
+    let v4 = ["/crm/v4/associations/", "/crm/associations/v4/"];
+    request.method() == Method::POST
+        && v4.iter().any(|prefix| path.starts_with(prefix))
+        && path.contains("/batch/")
+}
+
 /// Middleware: applies the budgets after authentication.
 pub async fn limit(State(state): State<SimState>, request: Request, next: Next) -> Response {
     let Some(caller) = request.extensions().get::<Caller>().cloned() else {
@@ -150,7 +183,14 @@ pub async fn limit(State(state): State<SimState>, request: Request, next: Next) 
         }
         return next.run(request).await;
     }
-    match state.limits.spend(caller.app_id, now) {
+    let exempt = !state.config.strict.association_batches_count_toward_burst
+        && is_association_batch(&request);
+    let spent = if exempt {
+        state.limits.spend_daily(caller.app_id, now)
+    } else {
+        state.limits.spend(caller.app_id, now)
+    };
+    match spent {
         Ok(left) => {
             let mut response = next.run(request).await;
             add_headers(response.headers_mut(), &left, caller.oauth);
@@ -176,6 +216,17 @@ mod tests {
         assert_eq!(limiter.spend(1, 9_999).unwrap_err().0, "TEN_SECONDLY_ROLLING");
         assert!(limiter.spend(2, 9_999).is_ok(), "another app has its own window");
         assert!(limiter.spend(1, 10_000).is_ok());
+    }
+
+    #[test]
+    fn a_burst_exempt_request_spends_only_the_daily_budget() {
+        let limiter = RateLimiter::new(RateProfile::of(1, 3));
+        assert!(limiter.spend(1, 0).is_ok());
+        assert_eq!(limiter.spend(1, 1).unwrap_err().0, "TEN_SECONDLY_ROLLING");
+        let left = limiter.spend_daily(1, 2).expect("exempt from the full window");
+        assert_eq!((left.in_window, left.daily_used), (1, 2));
+        assert!(limiter.spend_daily(1, 3).is_ok());
+        assert_eq!(limiter.spend_daily(1, 4).unwrap_err().0, "DAILY");
     }
 
     #[test]

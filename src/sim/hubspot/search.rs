@@ -97,6 +97,11 @@ fn check_caps(state: &SimState, request: &SearchRequest) -> ApiResult<()> {
     if request.sorts.len() > 1 {
         return Err(ApiError::validation("Only one sort is supported"));
     }
+    if state.config.strict.reject_string_sorts && request.sorts.iter().any(Value::is_string) {
+        return Err(ApiError::validation(
+            "a sort is an object with propertyName and direction, not a string",
+        ));
+    }
     Ok(())
 }
 

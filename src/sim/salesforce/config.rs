@@ -26,6 +26,11 @@ pub struct SimConfig {
     pub jwt_clock_skew: Duration,
     /// Daily API requests (rolling 24 hours); past it, 403 `REQUEST_LIMIT_EXCEEDED`.
     pub daily_api_limit: u64,
+    /// UNCONFIRMED: whether a data-API call refused before the allocation is checked (a 401,
+    /// a 404 for a malformed version, an injected fault) counts against the daily
+    /// allocation. Strict default: it does. Either way the answer carries
+    /// `Sforce-Limit-Info`. A 404 for an unknown resource under a valid session always counts.
+    pub count_refused_calls: bool,
     /// Collections need v42.0 and collection upserts v46.0, as on Salesforce; older
     /// versions get 404. Strict default: enforced.
     pub enforce_version_gates: bool,
@@ -138,6 +143,7 @@ impl Default for SimConfig {
             session_extends_on_activity: false,
             jwt_clock_skew: Duration::zero(),
             daily_api_limit: 15_000,
+            count_refused_calls: true,
             enforce_version_gates: true,
             recycle_bin_retention: Duration::days(15),
             replication_id_limit: 600_000,

@@ -1,5 +1,5 @@
 //! The daily API allocation: a rolling 24-hour count of data requests, the
-//! `Sforce-Limit-Info` header on every data answer, 403 `REQUEST_LIMIT_EXCEEDED` past the
+//! `Sforce-Limit-Info` header on every data answer (refusals included), 403 `REQUEST_LIMIT_EXCEEDED` past the
 //! allocation, and `GET /limits`.
 
 use std::collections::VecDeque;
@@ -59,19 +59,43 @@ impl ApiUsage {
     }
 }
 
+const LIMIT_INFO: &str = "sforce-limit-info";
+
 /// Middleware: spends one request of the allocation and reports usage on the answer.
 pub async fn meter(State(state): State<SharedState>, request: Request, next: Next) -> Response {
     let spent = state.usage.lock().expect("usage lock").spend(state.now());
-    let max = state.config.daily_api_limit;
     let (mut response, used) = match spent {
         Ok(used) => (next.run(request).await, used),
         Err(used) => (SfError::request_limit_exceeded().into_response(), used),
     };
+    report_usage(&mut response, used, state.config.daily_api_limit);
+    response
+}
+
+/// Middleware, outside the fault, version and session layers: an answer made before
+/// [`meter`] ran (an injected fault, a 401, a 404 for a malformed version) still carries
+/// `Sforce-Limit-Info`, and counts as a call when `count_refused_calls`.
+pub async fn report(State(state): State<SharedState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if response.headers().contains_key(LIMIT_INFO) {
+        return response;
+    }
+    let used = {
+        let mut usage = state.usage.lock().expect("usage lock");
+        if state.config.count_refused_calls {
+            usage.add(state.now(), 1);
+        }
+        usage.used(state.now())
+    };
+    report_usage(&mut response, used, state.config.daily_api_limit);
+    response
+}
+
+fn report_usage(response: &mut Response, used: u64, max: u64) {
     let info = format!("api-usage={used}/{max}");
     if let Ok(value) = HeaderValue::from_str(&info) {
-        response.headers_mut().insert("sforce-limit-info", value);
+        response.headers_mut().insert(LIMIT_INFO, value);
     }
-    response
 }
 
 /// `GET /limits`.

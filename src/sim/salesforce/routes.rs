@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, patch, post};
+use axum::routing::{any, get, patch, post};
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
@@ -102,10 +102,12 @@ fn data_routes(state: SharedState) -> Router {
         .route("/services/data/{v}/query/{locator}", get(soql::more))
         .route("/services/data/{v}/queryAll/{locator}", get(soql::more))
         .route("/services/data/{v}/limits", get(limits::limits))
+        .route("/services/data/{v}/{*rest}", any(rest::unknown_resource))
         .route_layer(from_fn_with_state(state.clone(), limits::meter))
         .route_layer(from_fn_with_state(state.clone(), auth::require_session))
         .route_layer(from_fn(rest::require_version))
         .route_layer(from_fn_with_state(state.faults.clone(), faults::inject))
+        .route_layer(from_fn_with_state(state.clone(), limits::report))
         .route_layer(from_fn_with_state(state.stats.clone(), stats::count))
         .with_state(state)
 }

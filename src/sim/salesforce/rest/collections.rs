@@ -17,6 +17,7 @@ use crate::sim::salesforce::render;
 use crate::sim::salesforce::state::{SfState, SharedState};
 use crate::sim::salesforce::store::{Actor, Store, Upserted};
 use crate::sim::salesforce::value::index_key;
+use crate::sim::stats::RecordsRead;
 
 /// Most records one collections call takes.
 pub const MAX_RECORDS: usize = 200;
@@ -396,5 +397,6 @@ fn retrieve(
             record.map_or(Value::Null, |r| render::record(&object, r, Some(&fields), version))
         })
         .collect();
-    Ok(json_response(StatusCode::OK, &Value::Array(rows)))
+    let found = rows.iter().filter(|row| !row.is_null()).count();
+    Ok(RecordsRead::mark(found, json_response(StatusCode::OK, &Value::Array(rows))))
 }

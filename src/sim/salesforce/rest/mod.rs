@@ -73,6 +73,12 @@ pub fn api_version(segment: &str) -> Option<f64> {
     (valid(major) && valid(minor)).then(|| number.parse().ok()).flatten()
 }
 
+/// The answer to a data-API path that names no resource, routed so that it passes the
+/// version and session checks and is metered like any other data call.
+pub async fn unknown_resource() -> SfError {
+    SfError::not_found()
+}
+
 /// Middleware: data paths must carry a `vNN.N` version segment.
 pub async fn require_version(request: Request, next: Next) -> Response {
     let segment = request.uri().path().split('/').nth(3).unwrap_or_default();

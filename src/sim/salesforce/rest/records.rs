@@ -17,6 +17,7 @@ use crate::sim::salesforce::schema::{FieldDef, FieldType, ObjectDef, describe};
 use crate::sim::salesforce::state::{SfState, SharedState};
 use crate::sim::salesforce::store::{Record, Upserted};
 use crate::sim::salesforce::value::parse_datetime;
+use crate::sim::stats::RecordsRead;
 
 type ObjectPath = SfPath<(String, String)>;
 type RecordPath = SfPath<(String, String, String)>;
@@ -136,7 +137,7 @@ pub async fn read(
     let store = state.store();
     let record = store.live(&object, &id)?;
     let body = render::record(&object, record, fields.as_deref(), &v);
-    Ok(json_response(StatusCode::OK, &body))
+    Ok(RecordsRead::mark(1, json_response(StatusCode::OK, &body)))
 }
 
 /// `PATCH /sobjects/{T}/{id}`: 204.
@@ -226,10 +227,10 @@ pub async fn read_by_external_id(
     let matches = store.find_indexed(&object.name, &field.name, &Value::String(value));
     match matches.as_slice() {
         [] => Err(SfError::not_found()),
-        [record] => Ok(json_response(
-            StatusCode::OK,
-            &render::record(&object, record, fields.as_deref(), &v),
-        )),
+        [record] => {
+            let body = render::record(&object, record, fields.as_deref(), &v);
+            Ok(RecordsRead::mark(1, json_response(StatusCode::OK, &body)))
+        }
         several => {
             let ids = several.iter().map(|r| r.id());
             Ok(multiple_choices(&state, &v, &object, ids))

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::error::{SfError, json_response};
 use super::rest::{Params, SfPath};
 use super::state::{SfState, SharedState};
+use crate::sim::stats::RecordsRead;
 
 /// Rows per page: Salesforce's default, and the bounds it applies to `batchSize`.
 const DEFAULT_BATCH: usize = 2000;
@@ -145,7 +146,7 @@ fn page(
     if let (false, Some(locator)) = (done, locator) {
         body["nextRecordsUrl"] = json!(format!("/services/data/{version}/query/{locator}-{end}"));
     }
-    json_response(StatusCode::OK, &body)
+    RecordsRead::mark(end - offset, json_response(StatusCode::OK, &body))
 }
 
 /// `Sforce-Query-Options: batchSize=N`, bounded to 200–2000 as Salesforce bounds it.
