@@ -78,10 +78,10 @@ fn check_config_prints_the_config_when_its_secrets_are_not_set_here_and_warns_th
         warnings,
         [
             "warning: connectors.hubspot.auth.token: environment variable HUBSPOT_TOKEN is not \
-             set or is empty (from config/example.toml); `hubsync run` will refuse to start until \
+             set (from config/example.toml); `hubsync run` will refuse to start until \
              it is available",
             "warning: connectors.salesforce.auth.client_secret: environment variable \
-             SF_CLIENT_SECRET is not set or is empty (from config/example.toml); `hubsync run` \
+             SF_CLIENT_SECRET is not set (from config/example.toml); `hubsync run` \
              will refuse to start until it is available",
         ],
         "{stderr}"
@@ -101,7 +101,7 @@ fn run_refuses_to_start_naming_the_secret_that_is_not_set() {
     assert!(
         stderr.contains(
             "connectors.salesforce.auth.client_secret: environment variable SF_CLIENT_SECRET is \
-             not set or is empty (from config/example.toml)"
+             not set (from config/example.toml)"
         ),
         "{stderr}"
     );

@@ -5,12 +5,35 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::secret::Secret;
+use super::tagged::{Tagged, TaggedBy};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", from = "Tagged<ConnectorKind>")]
 pub enum ConnectorSettings {
     Hubspot(HubspotSettings),
     Salesforce(SalesforceSettings),
+}
+
+/// [`ConnectorSettings`] as read from config, where `kind` names the variant.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ConnectorKind {
+    Hubspot(HubspotSettings),
+    Salesforce(SalesforceSettings),
+}
+
+impl TaggedBy for ConnectorKind {
+    const TAG: &'static str = "kind";
+    const VARIANTS: &'static [&'static str] = &["hubspot", "salesforce"];
+}
+
+impl From<Tagged<ConnectorKind>> for ConnectorSettings {
+    fn from(Tagged(kind): Tagged<ConnectorKind>) -> Self {
+        match kind {
+            ConnectorKind::Hubspot(settings) => ConnectorSettings::Hubspot(settings),
+            ConnectorKind::Salesforce(settings) => ConnectorSettings::Salesforce(settings),
+        }
+    }
 }
 
 impl ConnectorSettings {
@@ -50,10 +73,34 @@ pub struct HubspotSettings {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "method", rename_all = "snake_case", from = "Tagged<HubspotAuthMethod>")]
 pub enum HubspotAuth {
     PrivateApp { token: Secret },
     Oauth { client_id: String, client_secret: Secret, refresh_token: Secret },
+}
+
+/// [`HubspotAuth`] as read from config, where `method` names the variant.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum HubspotAuthMethod {
+    PrivateApp { token: Secret },
+    Oauth { client_id: String, client_secret: Secret, refresh_token: Secret },
+}
+
+impl TaggedBy for HubspotAuthMethod {
+    const TAG: &'static str = "method";
+    const VARIANTS: &'static [&'static str] = &["private_app", "oauth"];
+}
+
+impl From<Tagged<HubspotAuthMethod>> for HubspotAuth {
+    fn from(Tagged(method): Tagged<HubspotAuthMethod>) -> Self {
+        match method {
+            HubspotAuthMethod::PrivateApp { token } => HubspotAuth::PrivateApp { token },
+            HubspotAuthMethod::Oauth { client_id, client_secret, refresh_token } => {
+                HubspotAuth::Oauth { client_id, client_secret, refresh_token }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -154,8 +201,16 @@ pub struct SalesforceSettings {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "method", rename_all = "snake_case", from = "Tagged<SalesforceAuthMethod>")]
 pub enum SalesforceAuth {
+    ClientCredentials { client_id: String, client_secret: Secret },
+    JwtBearer { client_id: String, username: String, private_key: Secret, audience: Option<String> },
+}
+
+/// [`SalesforceAuth`] as read from config, where `method` names the variant.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum SalesforceAuthMethod {
     ClientCredentials {
         client_id: String,
         client_secret: Secret,
@@ -167,6 +222,24 @@ pub enum SalesforceAuth {
         #[serde(default)]
         audience: Option<String>,
     },
+}
+
+impl TaggedBy for SalesforceAuthMethod {
+    const TAG: &'static str = "method";
+    const VARIANTS: &'static [&'static str] = &["client_credentials", "jwt_bearer"];
+}
+
+impl From<Tagged<SalesforceAuthMethod>> for SalesforceAuth {
+    fn from(Tagged(method): Tagged<SalesforceAuthMethod>) -> Self {
+        match method {
+            SalesforceAuthMethod::ClientCredentials { client_id, client_secret } => {
+                SalesforceAuth::ClientCredentials { client_id, client_secret }
+            }
+            SalesforceAuthMethod::JwtBearer { client_id, username, private_key, audience } => {
+                SalesforceAuth::JwtBearer { client_id, username, private_key, audience }
+            }
+        }
+    }
 }
 
 fn hubspot_base_url() -> String {

@@ -3,11 +3,13 @@
 
 mod connector;
 mod duration;
+mod enum_names;
 mod error;
 mod secret;
 mod settings;
 mod socket_addr;
 mod sync;
+mod tagged;
 mod validate;
 
 use std::collections::HashMap;
@@ -126,19 +128,47 @@ fn prefixed(env: &HashMap<String, String>) -> HashMap<String, String> {
         .collect()
 }
 
+/// The key and message of an error from `config` or from serde inside it. A key is whole
+/// even for a problem found inside a tagged table (see [`tagged`]).
 fn problem_from(err: ::config::ConfigError) -> Problem {
     use ::config::ConfigError as E;
-    match err {
-        E::Type { unexpected, expected, key, .. } => Problem {
-            key: key.unwrap_or_default(),
-            message: format!("expected {expected}, got {unexpected}"),
-            origin: None,
-        },
+    let (key, message) = match err {
+        E::Type { unexpected, expected, key, .. } => {
+            (key.unwrap_or_default(), format!("expected {expected}, got {unexpected}"))
+        }
         E::At { error, key, .. } => {
             let inner = problem_from(*error);
-            Problem { key: key.unwrap_or(inner.key), message: inner.message, origin: None }
+            (join_keys(key.as_deref().unwrap_or_default(), &inner.key), inner.message)
         }
-        E::NotFound(key) => Problem { key, message: "required, but not set".into(), origin: None },
-        other => Problem { key: String::new(), message: other.to_string(), origin: None },
+        E::NotFound(key) => (key, "required, but not set".into()),
+        E::Message(text) => match tagged::unmark(&text) {
+            Some((key, message)) => (key.to_string(), message.to_string()),
+            None => (String::new(), enum_names::explain(&text).unwrap_or(text)),
+        },
+        other => (String::new(), other.to_string()),
+    };
+    Problem { key: dot_after_indexes(&key), message, origin: None }
+}
+
+fn join_keys(outer: &str, inner: &str) -> String {
+    match (outer, inner) {
+        (outer, "") => outer.to_string(),
+        ("", inner) => inner.to_string(),
+        (outer, inner) if inner.starts_with('[') => format!("{outer}{inner}"),
+        (outer, inner) => format!("{outer}.{inner}"),
     }
+}
+
+/// `config` writes a field of an array item as `sync[0]name`; the rest of hubsync, and
+/// users, write `sync[0].name`.
+fn dot_after_indexes(key: &str) -> String {
+    let mut fixed = String::with_capacity(key.len() + 2);
+    let mut chars = key.chars().peekable();
+    while let Some(c) = chars.next() {
+        fixed.push(c);
+        if c == ']' && chars.peek().is_some_and(|next| !matches!(next, '.' | '[')) {
+            fixed.push('.');
+        }
+    }
+    fixed
 }

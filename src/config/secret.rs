@@ -156,11 +156,16 @@ impl Secret {
 type Read = Result<String, (String, String)>;
 
 fn read_secret_env(env: &HashMap<String, String>, name: &str) -> Read {
-    let message = || format!("environment variable {name} is not set or is empty");
     match env.get(name) {
         Some(value) if !value.is_empty() => Ok(value.clone()),
-        Some(_) => Err((format!("env {name} is empty"), message())),
-        None => Err((format!("env {name} is not set"), message())),
+        Some(_) => Err((
+            format!("env {name} is empty"),
+            format!("environment variable {name} is set but empty"),
+        )),
+        None => Err((
+            format!("env {name} is not set"),
+            format!("environment variable {name} is not set"),
+        )),
     }
 }
 

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::tagged::{Tagged, TaggedBy};
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncRule {
@@ -173,15 +175,13 @@ pub struct FieldMapping {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case", from = "Tagged<TransformType>")]
 pub enum Transform {
     /// Picklist and enumeration values, pair by pair.
     ValueMap {
         values: Vec<ValuePair>,
-        #[serde(default)]
         unmapped: UnmappedPolicy,
         /// Used for unmapped values when `unmapped = "default"`: `[hubspot, external]`.
-        #[serde(default)]
         default: Option<ValuePair>,
     },
     /// HubSpot owner id ↔ Salesforce user id, matched by email through the owners API.
@@ -196,6 +196,52 @@ pub enum Transform {
     Constant {
         value: String,
     },
+}
+
+/// [`Transform`] as read from config, where `type` names the variant. A variant without
+/// fields is an empty table here, so a stray key in it is refused.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum TransformType {
+    ValueMap {
+        values: Vec<ValuePair>,
+        #[serde(default)]
+        unmapped: UnmappedPolicy,
+        #[serde(default)]
+        default: Option<ValuePair>,
+    },
+    Owner {},
+    Number {},
+    Bool {},
+    Date {},
+    Datetime {},
+    MultiSelect {},
+    Constant {
+        value: String,
+    },
+}
+
+impl TaggedBy for TransformType {
+    const TAG: &'static str = "type";
+    const VARIANTS: &'static [&'static str] =
+        &["value_map", "owner", "number", "bool", "date", "datetime", "multi_select", "constant"];
+}
+
+impl From<Tagged<TransformType>> for Transform {
+    fn from(Tagged(kind): Tagged<TransformType>) -> Self {
+        match kind {
+            TransformType::ValueMap { values, unmapped, default } => {
+                Transform::ValueMap { values, unmapped, default }
+            }
+            TransformType::Owner {} => Transform::Owner,
+            TransformType::Number {} => Transform::Number,
+            TransformType::Bool {} => Transform::Bool,
+            TransformType::Date {} => Transform::Date,
+            TransformType::Datetime {} => Transform::Datetime,
+            TransformType::MultiSelect {} => Transform::MultiSelect,
+            TransformType::Constant { value } => Transform::Constant { value },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

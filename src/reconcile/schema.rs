@@ -78,7 +78,7 @@ pub fn check_side(rule: &SyncRule, side: Side, object: &ObjectDescription) -> Ve
             let date_into_datetime = mapped.kind == Some(FieldKind::Date)
                 && problem == (FieldProblem::Kind { actual: FieldKind::DateTime });
             if !date_into_datetime {
-                report(&mapped.name, describe(&problem));
+                report(&mapped.name, describe(&problem, &mapped, object));
             }
         }
     }
@@ -104,7 +104,7 @@ pub fn check_side(rule: &SyncRule, side: Side, object: &ObjectDescription) -> Ve
     problems
 }
 
-fn describe(problem: &FieldProblem) -> String {
+fn describe(problem: &FieldProblem, mapped: &MappedField, object: &ObjectDescription) -> String {
     match problem {
         FieldProblem::Missing => "no such field".into(),
         FieldProblem::ReadOnly => "is read-only, but the rules write it".into(),
@@ -112,10 +112,20 @@ fn describe(problem: &FieldProblem) -> String {
                                         update it on existing records"
             .into(),
         FieldProblem::Kind { actual } => {
-            format!("the transform expects another type, the API says {actual:?}")
+            let expected = mapped.kind.as_ref().map_or("another".into(), |k| format!("{k:?}"));
+            let api_type = object.field(&mapped.name).map_or("", |f| f.api_type.as_str());
+            format!(
+                "the transform needs a {expected} field, but describe says {actual:?} (`{api_type}`)"
+            )
         }
         FieldProblem::UnknownOption(value) => {
-            format!("value map sends `{value}`, which is not one of its options")
+            let options = object.field(&mapped.name).into_iter().flat_map(|f| &f.options);
+            let active: Vec<&str> =
+                options.filter(|o| o.active).map(|o| o.value.as_str()).collect();
+            format!(
+                "value map sends `{value}`, which is not one of its options ({})",
+                active.join(", ")
+            )
         }
     }
 }

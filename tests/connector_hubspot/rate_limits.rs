@@ -37,6 +37,25 @@ async fn the_limiter_never_causes_a_429_when_it_is_the_only_client() {
 }
 
 #[tokio::test]
+async fn the_search_limiter_never_causes_a_429_when_it_is_the_only_client() {
+    let profile = RateProfile { per_ten_seconds: None, daily: None, search_per_second: Some(5) };
+    let sim = sim(profile).await;
+    sim.seed("contacts", json!({"email": "a@x.com"})).unwrap();
+    let mut options = options(&sim);
+    options.concurrency = 20;
+    let hubspot = HubspotConnector::new(&settings(&sim, limits(100_000, 100_000, 5)), options);
+    let hubspot = hubspot.unwrap();
+    let started = std::time::Instant::now();
+    let start = ChangeCursor::start();
+    let polls = join_all((0..20).map(|_| hubspot.read_changes("contacts", &start, &[]))).await;
+    assert!(polls.iter().all(Result::is_ok), "{polls:?}");
+    assert_eq!(sim.stats().total_with_status(429), 0);
+    assert_eq!(sim.stats().total_requests(), 20, "one search per poll, none sent twice");
+    // 20 searches at 5 per second: the limiter, not the portal, spread them out
+    assert!(started.elapsed() >= Duration::from_secs(3), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
 async fn a_ten_secondly_429_waits_for_the_window_and_the_headers_correct_the_limiter() {
     let sim = sim(RateProfile::of(20, 100_000)).await;
     let id = sim.seed("contacts", json!({"email": "a@x.com"})).unwrap().to_string();

@@ -4,6 +4,7 @@
 use chrono::Utc;
 use hubsync::connector::{AssociationLink, Connector, FieldKind, Lookup, ReadResult};
 use hubsync::sim::hubspot::RateProfile;
+use hubsync::sim::hubspot::types::TypeRegistry;
 use serde_json::json;
 
 use super::*;
@@ -159,4 +160,45 @@ async fn custom_object_types_are_discovered_from_the_schemas_api() {
     assert_eq!(objects[0].required, vec!["vendor_id".to_string()]);
     let described = hubspot.describe(&objects[0].type_id).await.unwrap();
     assert!(described.field("vendor_id").unwrap().unique);
+}
+
+#[tokio::test]
+async fn the_required_flags_of_standard_objects_match_what_the_simulator_requires() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    let hubspot = connector(&sim, generous());
+    for object in TypeRegistry::standard().all() {
+        let described = hubspot.describe(&object.name).await.unwrap();
+        let mut required: Vec<&str> =
+            described.fields.iter().filter(|f| f.required).map(|f| f.name.as_str()).collect();
+        let mut expected: Vec<&str> = object.required.iter().map(String::as_str).collect();
+        required.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(required, expected, "{}", object.name);
+    }
+}
+
+#[tokio::test]
+async fn a_custom_object_reports_its_schemas_required_properties() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    let egg = json!({
+        "name": "vendor",
+        "labels": {"singular": "Vendor", "plural": "Vendors"},
+        "properties": [
+            {"name": "vendor_id", "label": "Vendor id", "type": "string", "fieldType": "text"},
+            {"name": "country", "label": "Country", "type": "string", "fieldType": "text"}
+        ],
+        "requiredProperties": ["vendor_id"],
+        "associatedObjects": ["CONTACT"],
+        "primaryDisplayProperty": "vendor_id"
+    });
+    let url = format!("{}/crm/v3/schemas", sim.base_url());
+    let created = reqwest::Client::new().post(url).bearer_auth(sim.token()).json(&egg).send();
+    assert_eq!(created.await.unwrap().status(), 201);
+    let hubspot = connector(&sim, generous());
+    let vendor = hubspot.custom_objects().await.unwrap().remove(0);
+    for name in [&vendor.type_id, &vendor.fully_qualified_name] {
+        let described = hubspot.describe(name).await.unwrap();
+        assert!(described.field("vendor_id").unwrap().required, "{name}");
+        assert!(!described.field("country").unwrap().required, "{name}");
+    }
 }

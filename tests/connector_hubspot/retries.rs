@@ -1,4 +1,5 @@
-//! Retries: 5xx, 423 and 477 are retried with backoff; other 4xx never are.
+//! Retries: 5xx, 423 and 477 are retried with backoff; other 4xx never are. What outlasts
+//! the retries comes back as a retryable result per item, with its reason and wait hint.
 
 use std::time::{Duration, Instant};
 
@@ -85,4 +86,74 @@ async fn a_request_that_times_out_is_sent_again() {
     let results = hubspot.upsert_batch("contacts", "ext_id", &contacts(4)).await.unwrap();
     assert!(results.iter().all(ItemResult::is_success));
     assert_eq!(sim.count("contacts"), 4, "the slow first attempt also landed; upsert made it safe");
+}
+
+#[tokio::test]
+async fn a_request_that_times_out_on_every_attempt_leaves_each_item_retryable_for_timeout() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    add_unique_property(&sim);
+    let slow = Fault::Delay(Duration::from_secs(3));
+    sim.inject(FaultRule::new(UPSERT, slow, Trigger::Next(2)));
+    let mut settings = settings(&sim, generous());
+    settings.request_timeout = Duration::from_secs(1);
+    let mut options = options(&sim);
+    options.retry = RetryPolicy { max_attempts: 2, ..RetryPolicy::default() };
+    let hubspot = HubspotConnector::new(&settings, options).unwrap();
+    let results = hubspot.upsert_batch("contacts", "ext_id", &contacts(3)).await.unwrap();
+    assert_eq!(results.len(), 3);
+    for result in results {
+        let ItemResult::Retryable { reason, wait, message } = result else { panic!("{result:?}") };
+        assert_eq!((reason, wait), (RetryReason::Timeout, None));
+        assert!(message.contains("did not answer within 1s"), "{message}");
+    }
+}
+
+/// A connector that waits at most 1 s inside a call; longer waits go back to the caller.
+fn impatient(sim: &HubspotSim) -> HubspotConnector {
+    let mut options = options(sim);
+    options.retry = RetryPolicy { max_wait: Duration::from_secs(1), ..RetryPolicy::default() };
+    HubspotConnector::new(&settings(sim, generous()), options).unwrap()
+}
+
+#[tokio::test]
+async fn a_secondly_limit_asking_for_a_longer_wait_hands_that_wait_to_each_item() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    add_unique_property(&sim);
+    let body = json!({"status": "error", "message": "You have reached your secondly limit.",
+                      "errorType": "RATE_LIMIT", "policyName": "SECONDLY"});
+    let headers = vec![("Retry-After".to_string(), "3".to_string())];
+    sim.inject(FaultRule::new(
+        UPSERT,
+        Fault::Respond { status: 429, body, headers },
+        Trigger::Next(1),
+    ));
+    let results = impatient(&sim).upsert_batch("contacts", "ext_id", &contacts(3)).await.unwrap();
+    for result in &results {
+        assert!(
+            matches!(result, ItemResult::Retryable {
+                reason: RetryReason::RateLimited, wait: Some(wait), ..
+            } if *wait == Duration::from_secs(3)),
+            "{result:?}"
+        );
+    }
+    assert_eq!(sim.stats().total_requests(), 1, "the long wait is not spent inside the call");
+    assert_eq!(sim.count("contacts"), 0);
+}
+
+#[tokio::test]
+async fn a_migration_retry_after_longer_than_the_call_waits_is_handed_to_each_item() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    add_unique_property(&sim);
+    let retry_after = vec![("Retry-After".to_string(), "30".to_string())];
+    sim.inject(FaultRule::new(UPSERT, respond(477, retry_after), Trigger::Next(1)));
+    let results = impatient(&sim).upsert_batch("contacts", "ext_id", &contacts(3)).await.unwrap();
+    for result in &results {
+        assert!(
+            matches!(result, ItemResult::Retryable {
+                reason: RetryReason::ServerError, wait: Some(wait), ..
+            } if *wait == Duration::from_secs(30)),
+            "{result:?}"
+        );
+    }
+    assert_eq!(sim.stats().total_with_status(477), 1);
 }

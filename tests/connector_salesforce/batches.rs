@@ -1,8 +1,12 @@
 //! Collections: upserts by External ID, 200 per call, a bad record failing alone, the echo
-//! marker on every write, and row locks and server errors retried.
+//! marker on every write, row locks and server errors retried, and timeouts that outlast the
+//! retries left retryable per record.
 
-use hubsync::connector::{Connector, ItemResult, UpdateItem};
-use hubsync::sim::faults::Trigger;
+use std::time::Duration;
+
+use hubsync::connector::retry::RetryPolicy;
+use hubsync::connector::{Connector, ItemResult, RetryReason, UpdateItem};
+use hubsync::sim::faults::{Fault, Trigger};
 use hubsync::sim::salesforce::{ECHO_FIELD, fault};
 use serde_json::json;
 
@@ -101,4 +105,26 @@ async fn records_that_could_not_lock_their_row_are_sent_again_on_their_own() {
         .map(|(_, s)| s.requests)
         .sum();
     assert_eq!(calls, 2, "one call for all 50, one more for the 3 locked rows");
+}
+
+#[tokio::test]
+async fn a_call_that_times_out_on_every_attempt_leaves_each_record_retryable_for_timeout() {
+    let sim = sim().await;
+    sim.inject(COLLECTIONS, Fault::Delay(Duration::from_secs(3)), Trigger::Next(2));
+    let mut settings = settings(&sim);
+    settings.request_timeout = Duration::from_secs(1);
+    let mut options = options(&sim);
+    options.retry = RetryPolicy { max_attempts: 2, ..RetryPolicy::default() };
+    let salesforce = SalesforceConnector::new(&settings, options).unwrap();
+    let results = salesforce.upsert_batch("Contact", KEY_FIELD, &contacts(3)).await.unwrap();
+    assert_eq!(results.len(), 3);
+    for result in results {
+        assert!(
+            matches!(
+                result,
+                ItemResult::Retryable { reason: RetryReason::Timeout, wait: None, .. }
+            ),
+            "{result:?}"
+        );
+    }
 }

@@ -1,11 +1,11 @@
 //! Describe: field flags as Salesforce reports them, and the start-up check of mapped
-//! fields against them.
+//! fields against them: updateable, type and picklist values.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hubsync::config::SyncRule;
-use hubsync::connector::{Connector, ItemResult};
+use hubsync::connector::{Connector, FieldKind, ItemResult};
 use hubsync::reconcile::schema::{SchemaError, validate};
 use hubsync::sim::salesforce::CustomField;
 
@@ -68,4 +68,60 @@ async fn rules_that_update_a_create_only_field_are_refused_at_start_up() {
     // read into HubSpot only, the field is fine; an updateable field is fine either way
     validate(&[rule(ORIGIN, "to_hubspot")], &connectors).await.unwrap();
     validate(&[rule("LastName", "to_external")], &connectors).await.unwrap();
+}
+
+/// A block mapping a HubSpot lead source through a value map into `LeadSource`, and a
+/// HubSpot property through `transform` into `Birthdate`.
+fn typed_rule(values: &[(&str, &str)], birthdate_transform: &str) -> SyncRule {
+    let values: Vec<Value> =
+        values.iter().map(|(hs, sf)| json!({"hubspot": hs, "external": sf})).collect();
+    serde_json::from_value(json!({
+        "name": "contacts",
+        "hubspot_object": "contacts",
+        "external_connector": "salesforce",
+        "external_object": "Contact",
+        "keys": {"external_id_field": KEY_FIELD},
+        "fields": [
+            {"hubspot": "hs_lead_source", "external": "LeadSource",
+             "transform": {"type": "value_map", "values": values}},
+            {"hubspot": "date_of_birth", "external": "Birthdate",
+             "transform": {"type": birthdate_transform}},
+        ],
+    }))
+    .expect("a sync rule")
+}
+
+#[tokio::test]
+async fn picklist_values_are_read_from_the_orgs_describe() {
+    let sim = sim().await;
+    let described = connector(&sim).describe("Contact").await.unwrap();
+    let lead_source = described.field("LeadSource").unwrap();
+    assert_eq!(lead_source.kind, FieldKind::Enumeration);
+    assert_eq!(lead_source.api_type, "picklist");
+    let values: Vec<&str> = lead_source.options.iter().map(|o| o.value.as_str()).collect();
+    assert_eq!(values, ["Web", "Phone Inquiry", "Partner Referral", "Other"]);
+    assert!(lead_source.options.iter().all(|o| o.active && o.label == o.value));
+}
+
+#[tokio::test]
+async fn a_value_outside_the_picklist_and_a_transform_of_the_wrong_type_stop_start_up() {
+    let sim = sim().await;
+    let mut connectors: BTreeMap<String, Arc<dyn Connector>> = BTreeMap::new();
+    connectors.insert("salesforce".into(), Arc::new(connector(&sim)));
+    let values = [("ORGANIC_SEARCH", "Web"), ("OFFLINE", "Trade Show")];
+    let err = validate(&[typed_rule(&values, "number")], &connectors).await.unwrap_err();
+    let SchemaError::Mismatch(problems) = err else { panic!("{err:?}") };
+    assert_eq!(
+        problems,
+        [
+            "  - sync block contacts: external field LeadSource on Contact: value map sends \
+             `Trade Show`, which is not one of its options (Web, Phone Inquiry, Partner \
+             Referral, Other)",
+            "  - sync block contacts: external field Birthdate on Contact: the transform needs a \
+             Number field, but describe says Date (`date`)",
+        ]
+    );
+    // the org's own values and a date transform pass
+    let values = [("ORGANIC_SEARCH", "Web"), ("OFFLINE", "Phone Inquiry")];
+    validate(&[typed_rule(&values, "date")], &connectors).await.unwrap();
 }

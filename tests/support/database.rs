@@ -65,18 +65,5 @@ async fn server_url() -> String {
 static CONTAINER_URL: OnceCell<String> = OnceCell::const_new();
 
 async fn container_url() -> String {
-    CONTAINER_URL.get_or_init(start_container).await.clone()
-}
-
-async fn start_container() -> String {
-    use testcontainers_modules::postgres::Postgres;
-    use testcontainers_modules::testcontainers::runners::AsyncRunner;
-    let container = Postgres::default()
-        .start()
-        .await
-        .unwrap_or_else(|err| panic!("no DATABASE_URL and no Docker engine ({err}).\n{HOW_TO}"));
-    let port = container.get_host_port_ipv4(5432).await.expect("container port");
-    // The container must outlive every test of this binary; testcontainers' reaper removes it.
-    std::mem::forget(container);
-    format!("postgres://postgres:postgres@127.0.0.1:{port}/postgres")
+    CONTAINER_URL.get_or_init(|| super::container::start_postgres(HOW_TO)).await.clone()
 }

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod binary;
+pub mod container;
 pub mod database;
 pub mod operate;
 pub mod proxy;

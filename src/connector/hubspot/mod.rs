@@ -9,6 +9,7 @@ mod client;
 pub mod limits;
 mod reads;
 pub mod request;
+mod required;
 pub mod response;
 pub mod webhook;
 

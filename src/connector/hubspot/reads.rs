@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::client::Client;
 use super::request::{self, ApiRequest, modified_property};
+use super::required;
 use super::response::{self, text};
 use crate::connector::{
     ConnectorError, Deleted, FieldDescription, FieldKind, FieldOption, Lookup, ObjectDescription,
@@ -197,10 +198,10 @@ pub async fn schemas(client: &Client) -> Result<Vec<CustomObject>, ConnectorErro
         .collect())
 }
 
-/// Fields from the properties API; required flags for HubSpot's standard objects.
+/// Fields from the properties API, flagged required as [`required::on_create`] says.
 pub async fn describe(client: &Client, object: &str) -> Result<ObjectDescription, ConnectorError> {
     let answer = client.call(&ApiRequest::get(client.paths.properties(object))).await?;
-    let required = required_on_create(object);
+    let required = required::on_create(client, object).await?;
     let fields = answer.body["results"]
         .as_array()
         .into_iter()
@@ -210,7 +211,7 @@ pub async fn describe(client: &Client, object: &str) -> Result<ObjectDescription
     Ok(ObjectDescription { name: object.to_string(), fields })
 }
 
-fn field(property: &Value, required: &[&str]) -> Option<FieldDescription> {
+fn field(property: &Value, required: &[String]) -> Option<FieldDescription> {
     let name = property["name"].as_str()?.to_string();
     let api_type = property["type"].as_str().unwrap_or("string").to_string();
     let field_type = property["fieldType"].as_str().unwrap_or_default();
@@ -237,7 +238,7 @@ fn field(property: &Value, required: &[&str]) -> Option<FieldDescription> {
     let read_only = property["modificationMetadata"]["readOnlyValue"].as_bool().unwrap_or(false)
         || property["calculated"].as_bool().unwrap_or(false);
     Some(FieldDescription {
-        required: required.contains(&name.as_str()),
+        required: required.contains(&name),
         label: property["label"].as_str().unwrap_or(&name).to_string(),
         unique: property["hasUniqueValue"].as_bool().unwrap_or(false) || name == "email",
         name,
@@ -248,14 +249,4 @@ fn field(property: &Value, required: &[&str]) -> Option<FieldDescription> {
         createable: !read_only,
         updateable: !read_only,
     })
-}
-
-/// HubSpot's required-on-create properties for its standard objects (fact sheet §4).
-fn required_on_create(object: &str) -> Vec<&'static str> {
-    match object {
-        "deals" | "deal" | "0-3" => vec!["dealname", "dealstage", "pipeline"],
-        "tickets" | "ticket" | "0-5" => vec!["subject", "hs_pipeline_stage", "hs_pipeline"],
-        "notes" | "tasks" | "meetings" | "calls" | "emails" => vec!["hs_timestamp"],
-        _ => Vec::new(),
-    }
 }

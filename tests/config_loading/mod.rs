@@ -5,6 +5,8 @@ use std::io::Write;
 
 use hubsync::config::{self, ConfigError, ConfigSources, Problem, Settings};
 
+mod shape;
+
 fn file(contents: &str) -> tempfile::NamedTempFile {
     let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
     file.write_all(contents.as_bytes()).unwrap();
@@ -442,7 +444,7 @@ fn check_reports_unreadable_secrets_beside_settings_that_show_why() {
             ),
             format!(
                 "connectors.salesforce.auth.client_secret: environment variable SF_SECRET is not \
-                 set or is empty (from {path})"
+                 set (from {path})"
             ),
         ]
     );
