@@ -127,8 +127,21 @@ fn the_example_config_parses_with_its_secrets_from_the_environment() {
         env: env(&[("HUBSPOT_TOKEN", "pat-na1-x"), ("SF_CLIENT_SECRET", "s")]),
     };
     let settings = config::load(&sources).expect("example config is valid");
-    let names: Vec<_> = settings.sync.iter().map(|rule| rule.name.as_str()).collect();
-    assert_eq!(names, ["contacts", "companies", "deals"]);
+    let pairs: Vec<_> = settings
+        .sync
+        .iter()
+        .map(|r| (r.name.as_str(), r.hubspot_object.as_str(), r.external_object.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("contacts", "contacts", "Contact"),
+            ("companies", "companies", "Account"),
+            ("deals", "deals", "Opportunity")
+        ]
+    );
+    let kinds: Vec<_> = settings.connectors.values().map(|c| c.kind()).collect();
+    assert_eq!(kinds, ["hubspot", "salesforce"], "HubSpot on one side, Salesforce on the other");
 }
 
 #[test]
