@@ -56,7 +56,8 @@ pub fn rules_of<'r>(rules: &'r [SyncRule], row: &JournalRow) -> Vec<&'r SyncRule
 }
 
 /// Rows whose journal entry is partial and must be read again: webhook events carry one
-/// property, restores and association events none.
+/// property, restores and association events none. A webhook's deletion is confirmed by a
+/// read too: HubSpot also announces each record a merge absorbs as deleted.
 pub fn needs_hydration(row: &JournalRow) -> bool {
     // a row an operator retried is decided on the record as it is now: the fix may be there
     let retried = row.reason.as_deref() == Some("operator_requeue");
@@ -65,7 +66,7 @@ pub fn needs_hydration(row: &JournalRow) -> bool {
             row.kind,
             ChangeKind::Restore | ChangeKind::AssociationAdded | ChangeKind::AssociationRemoved
         )
-        || (row.kind == ChangeKind::Upsert && row.source == "webhook")
+        || (matches!(row.kind, ChangeKind::Upsert | ChangeKind::Delete) && row.source == "webhook")
 }
 
 fn source_ref(row: &JournalRow) -> SourceRef {

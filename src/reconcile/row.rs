@@ -93,18 +93,32 @@ pub fn plan_row(
     context: &mut Context,
 ) -> RowPlan {
     match &row.kind {
-        ChangeKind::Delete => delete(rule, row, context),
-        ChangeKind::Merge { into } => {
-            redirect(context, rule, row.side, &row.record_id, into);
-            let merge = Outcome::Merge {
-                side: row.side,
-                merged: row.record_id.clone(),
-                into: into.clone(),
-            };
-            RowPlan::settled(row, rule, merge)
-        }
+        ChangeKind::Delete => match still_there(row, context) {
+            Some(id) if id != row.record_id => merge(rule, row, context, &id),
+            Some(_) => RowPlan::settled(
+                row,
+                rule,
+                Outcome::Complete(Completion::Skipped, "delete_not_confirmed"),
+            ),
+            None => delete(rule, row, context),
+        },
+        ChangeKind::Merge { into } => merge(rule, row, context, into),
         _ => upsert(rule, rules, row, context),
     }
+}
+
+/// For a deletion that was read back: the live record the id still resolves to, which is
+/// another record when the "deletion" was a merge absorbing it.
+fn still_there(row: &JournalRow, context: &Context) -> Option<String> {
+    let source = (row.side, row.connector.clone(), row.object_type.clone(), row.record_id.clone());
+    context.records.get(&source)?.as_ref().map(|record| record.id.clone())
+}
+
+fn merge(rule: &SyncRule, row: &JournalRow, context: &mut Context, into: &str) -> RowPlan {
+    redirect(context, rule, row.side, &row.record_id, into);
+    let merge =
+        Outcome::Merge { side: row.side, merged: row.record_id.clone(), into: into.to_string() };
+    RowPlan::settled(row, rule, merge)
 }
 
 /// Moves a merged record's link to the survivor in the batch's view, as the commit will.

@@ -200,6 +200,68 @@ async fn a_hubspot_merge_relinks_the_salesforce_record_without_creating_a_duplic
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_hubspot_delete_announced_by_webhook_is_confirmed_by_a_read_and_then_propagated() {
+    let rig = Rig::start_with_webhooks(&contacts("newest_wins", "propagate")).await;
+    let (id, sf) = rig.linked_contact(json!({"email": "d@acme.com", "lastname": "Gone"})).await;
+    rig.hubspot.archive_as_user("contacts", id, 7).unwrap();
+    rig.wait_for("the delete to propagate", SETTLE, || async {
+        rig.salesforce.count("Contact", false) == 0
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+    // the webhook's row and the delete poll's row race; whichever comes first propagates
+    let deletes: Vec<(String, String, String)> = sqlx::query_as(
+        "select source, status, reason from hubsync.journal where kind = 'delete' order by id",
+    )
+    .fetch_all(rig.pool())
+    .await
+    .unwrap();
+    let webhook = deletes.iter().filter(|(source, ..)| source == "webhook").count();
+    assert!(webhook > 0, "the webhook announced the delete: {deletes:?}");
+    assert!(deletes.iter().any(|(_, s, r)| s == "applied" && r == "queued"), "{deletes:?}");
+    let refused = deletes.iter().filter(|(.., reason)| reason == "delete_not_confirmed").count();
+    assert_eq!(refused, 0, "the read-back confirmed the delete of {id} (partner {sf})");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hubspot_merge_announced_by_webhooks_never_deletes_a_salesforce_partner() {
+    // HubSpot also sends a deletion event for each record a merge absorbs: under the
+    // propagate policy that must not read as the record being deleted
+    let rig = Rig::start_with_webhooks(&contacts("newest_wins", "propagate")).await;
+    let (kept, kept_sf) =
+        rig.linked_contact(json!({"email": "k@acme.com", "lastname": "Kept"})).await;
+    let (absorbed, absorbed_sf) =
+        rig.linked_contact(json!({"email": "a@acme.com", "lastname": "Absorbed"})).await;
+    let merged = rig.hubspot.merge_as_user("contacts", kept, absorbed, 7).unwrap();
+    rig.wait_for("the merge to be journalled", SETTLE, || async {
+        let merges: i64 =
+            sqlx::query_scalar("select count(*) from hubsync.journal where kind = 'merge'")
+                .fetch_one(rig.pool())
+                .await
+                .unwrap();
+        merges >= 2
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+    for sf in [&kept_sf, &absorbed_sf] {
+        assert_eq!(rig.salesforce_record(sf)["IsDeleted"], false, "{sf} was deleted by a merge");
+    }
+    let links = rig.links("contacts").await;
+    assert!(links.iter().any(|(h, _)| *h == merged.to_string()), "relinked: {links:?}");
+    // both were linked: the second Salesforce record waits for an operator, as any merge of
+    // two linked records does
+    let reasons: Vec<(String, String)> = sqlx::query_as(
+        "select status, reason from hubsync.journal where kind = 'merge' and source = 'webhook'
+         order by reason",
+    )
+    .fetch_all(rig.pool())
+    .await
+    .unwrap();
+    let held = ("conflict".to_string(), "merge_both_linked".to_string());
+    assert!(reasons.contains(&held), "{reasons:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_graceful_stop_mid_sync_leaves_nothing_leased_and_a_restart_carries_on_at_once() {
     const CONTACTS: usize = 4_000;
     // batches of 500: a backlog of 1,000 then always holds a next batch to claim

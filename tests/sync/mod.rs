@@ -372,6 +372,8 @@ fn subscribe(hubspot: &HubspotSim, secrets: &tempfile::TempDir, admin: SocketAdd
         "contact.creation",
         "contact.propertyChange",
         "contact.associationChange",
+        "contact.deletion",
+        "contact.merge",
         "company.creation",
         "company.propertyChange",
     ];

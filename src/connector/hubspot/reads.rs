@@ -45,14 +45,24 @@ pub async fn read_batch(
         properties.push(property.to_string());
     }
     let mut found: HashMap<String, Record> = HashMap::new();
+    let mut survivors: HashMap<String, Record> = HashMap::new();
     for chunk in keys.chunks(super::batch::BATCH_SIZE) {
         for record in read_records(client, object, chunk, &properties, id_property, false).await? {
             let key = match id_property {
                 None => record.id.clone(),
                 Some(p) => record.properties.get(p).and_then(text).unwrap_or_default(),
             };
+            if id_property.is_none() {
+                for merged in merged_ids(&record) {
+                    survivors.insert(merged, record.clone());
+                }
+            }
             found.insert(key.to_lowercase(), record);
         }
+    }
+    // an id merged away resolves to the merged record, which keeps its own id
+    for (merged, survivor) in survivors {
+        found.entry(merged).or_insert(survivor);
     }
     Ok(keys
         .iter()
@@ -61,6 +71,16 @@ pub async fn read_batch(
             None => ReadResult::NotFound,
         })
         .collect())
+}
+
+/// The ids merged into `record` (`hs_merged_object_ids`, `;`-separated).
+fn merged_ids(record: &Record) -> Vec<String> {
+    let ids = record.properties.get("hs_merged_object_ids").and_then(text).unwrap_or_default();
+    ids.split(';')
+        .map(str::trim)
+        .filter(|id| !id.is_empty() && *id != record.id)
+        .map(String::from)
+        .collect()
 }
 
 /// `batch/read` of up to 100 keys; missing keys are simply absent.
