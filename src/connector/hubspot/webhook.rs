@@ -200,8 +200,17 @@ pub fn v3_signature(secret: &str, method: &str, url: &str, body: &[u8], timestam
 
 /// `hex(sha256(secret + body))`.
 pub fn v1_signature(secret: &str, body: &[u8]) -> String {
+    v2_signature(secret, "", "", body)
+}
+
+/// `hex(sha256(secret + method + uri + body))`: what HubSpot signs workflow webhook actions
+/// and CRM card requests with. The receiver does not accept it (CRM webhooks never use it);
+/// it is here for those integrations and to check the fact sheet's vectors.
+pub fn v2_signature(secret: &str, method: &str, uri: &str, body: &[u8]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(secret.as_bytes());
+    hasher.update(method.as_bytes());
+    hasher.update(uri.as_bytes());
     hasher.update(body);
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }

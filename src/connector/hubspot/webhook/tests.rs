@@ -44,6 +44,18 @@ fn the_fact_sheet_v1_vector_matches() {
 }
 
 #[test]
+fn the_fact_sheet_v2_vectors_match() {
+    assert_eq!(
+        v2_signature(SECRET, "GET", URL, b""),
+        "eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e"
+    );
+    assert_eq!(
+        v2_signature(SECRET, "POST", URL, br#"{"example_field":"example_value"}"#),
+        "9569219f8ba981ffa6f6f16aa0f48637d35d728c7e4d93d0d52efaa512af7900"
+    );
+}
+
+#[test]
 fn a_signed_v3_request_inside_the_window_yields_typed_events() {
     let headers = v3_headers(V3_VECTOR, "1700000000000");
     let events = verifier().verify(&request(&headers, BODY.as_bytes()), at(1_700_000_100_000));
