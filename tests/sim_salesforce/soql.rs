@@ -464,3 +464,25 @@ async fn count_answers_the_number_of_matching_rows_with_no_records() {
     assert_eq!(answer.body["records"], json!([]));
     assert_eq!(answer.body["done"], true);
 }
+
+#[tokio::test]
+async fn a_persons_name_is_the_read_only_compound_of_first_and_last_name() {
+    let sf = people().await;
+    let id = sf.create("Contact", json!({"FirstName": "Ann", "LastName": "Lee"})).await;
+    let rows = sf.rows("SELECT Name FROM Contact WHERE Name = 'ann lee'").await;
+    assert_eq!(column(&rows, "Name"), ["Ann Lee"]);
+    let rows = sf.rows("SELECT Name FROM Contact WHERE LastName = 'Baker'").await;
+    assert_eq!(column(&rows, "Name"), ["Baker"], "no first name: the last name alone");
+
+    let renamed = sf.patch(&format!("/sobjects/Contact/{id}"), json!({"FirstName": "Anne"})).await;
+    assert_eq!(renamed.status, 204, "{}", renamed.body);
+    let rows = sf.rows(&format!("SELECT Name FROM Contact WHERE Id = '{id}'")).await;
+    assert_eq!(column(&rows, "Name"), ["Anne Lee"], "kept by every write");
+    let refused = sf.patch(&format!("/sobjects/Contact/{id}"), json!({"Name": "X"})).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.body[0]["errorCode"], "INVALID_FIELD_FOR_INSERT_UPDATE", "{}", refused.body);
+    let lead =
+        sf.create("Lead", json!({"FirstName": "Bo", "LastName": "Ng", "Company": "Acme"})).await;
+    let rows = sf.rows(&format!("SELECT Name FROM Lead WHERE Id = '{lead}'")).await;
+    assert_eq!(column(&rows, "Name"), ["Bo Ng"]);
+}

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::config::OpportunityRequired;
 
 pub use custom::{CustomField, CustomObject};
+pub use standard::PERSON_OBJECTS;
 
 /// The queryable field that records the `client=` value of `Sforce-Call-Options` on the
 /// last write, so a poller can tell hubsync's own writes (its echoes) from anyone else's.

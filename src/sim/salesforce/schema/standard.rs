@@ -21,6 +21,14 @@ pub(super) fn system_fields(mergeable: bool) -> Vec<FieldDef> {
     fields
 }
 
+/// Objects whose `Name` is the read-only compound of `FirstName` and `LastName`.
+pub const PERSON_OBJECTS: &[&str] = &["Contact", "Lead", "User"];
+
+/// A person's read-only compound `Name`, kept by every write.
+fn person_name() -> FieldDef {
+    FieldDef::new("Name", T::String).system()
+}
+
 fn owner() -> FieldDef {
     FieldDef::new("OwnerId", T::Reference).references(&["User"]).required().defaulted()
 }
@@ -76,6 +84,7 @@ fn contact() -> ObjectDef {
     let mut fields = vec![
         FieldDef::new("FirstName", T::String),
         FieldDef::new("LastName", T::String).required(),
+        person_name(),
         FieldDef::new("Email", T::Email),
         FieldDef::new("Phone", T::Phone),
         FieldDef::new("MobilePhone", T::Phone),
@@ -96,6 +105,7 @@ fn lead() -> ObjectDef {
     let fields = vec![
         FieldDef::new("FirstName", T::String),
         FieldDef::new("LastName", T::String).required(),
+        person_name(),
         FieldDef::new("Company", T::String).required(),
         FieldDef::new("Email", T::Email),
         FieldDef::new("Phone", T::Phone),
@@ -206,6 +216,7 @@ fn user() -> ObjectDef {
         FieldDef::new("Email", T::Email).required(),
         FieldDef::new("FirstName", T::String),
         FieldDef::new("LastName", T::String).required(),
+        person_name(),
         FieldDef::new("Alias", T::String),
         FieldDef::new("IsActive", T::Boolean),
     ];

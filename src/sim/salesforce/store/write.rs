@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::{Record, Store};
 use crate::sim::salesforce::config::{DatetimePrecision, DeletedStatus, UnknownIdOnWrite};
 use crate::sim::salesforce::error::SfError;
-use crate::sim::salesforce::schema::{ECHO_FIELD, FieldDef, FieldType, ObjectDef};
+use crate::sim::salesforce::schema::{ECHO_FIELD, FieldDef, FieldType, ObjectDef, PERSON_OBJECTS};
 use crate::sim::salesforce::value::{self, index_key};
 
 /// Who writes: the user the change is attributed to and the `client=` of
@@ -356,4 +356,14 @@ pub(super) fn touch(record: &mut Record, actor: &Actor, now: DateTime<Utc>) {
     }
     let client = actor.client.clone().map_or(Value::Null, Value::String);
     record.fields.insert(ECHO_FIELD.into(), client);
+    if PERSON_OBJECTS.contains(&record.object.as_str()) {
+        let name = full_name(record);
+        record.fields.insert("Name".into(), Value::String(name));
+    }
+}
+
+/// `FirstName LastName`, as Salesforce composes a person's `Name`.
+fn full_name(record: &Record) -> String {
+    let parts = ["FirstName", "LastName"].map(|field| record.get(field).as_str().unwrap_or(""));
+    parts.iter().filter(|part| !part.is_empty()).copied().collect::<Vec<_>>().join(" ")
 }
