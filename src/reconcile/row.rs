@@ -92,26 +92,33 @@ pub fn plan_row(
     row: &JournalRow,
     context: &mut Context,
 ) -> RowPlan {
+    // a record read back under another id was absorbed by a merge: whatever the row says,
+    // the id is gone and its link belongs to the merged record
+    if let Some(into) = merged_into(row, context) {
+        return merge(rule, row, context, &into);
+    }
     match &row.kind {
-        ChangeKind::Delete => match still_there(row, context) {
-            Some(id) if id != row.record_id => merge(rule, row, context, &id),
-            Some(_) => RowPlan::settled(
-                row,
-                rule,
-                Outcome::Complete(Completion::Skipped, "delete_not_confirmed"),
-            ),
-            None => delete(rule, row, context),
-        },
+        ChangeKind::Delete if read_back(row, context).is_some() => RowPlan::settled(
+            row,
+            rule,
+            Outcome::Complete(Completion::Skipped, "delete_not_confirmed"),
+        ),
+        ChangeKind::Delete => delete(rule, row, context),
         ChangeKind::Merge { into } => merge(rule, row, context, into),
         _ => upsert(rule, rules, row, context),
     }
 }
 
-/// For a deletion that was read back: the live record the id still resolves to, which is
-/// another record when the "deletion" was a merge absorbing it.
-fn still_there(row: &JournalRow, context: &Context) -> Option<String> {
+/// The live record a hydrated row's id resolves to, if it was read back and found.
+fn read_back<'c>(row: &JournalRow, context: &'c Context) -> Option<&'c crate::connector::Record> {
     let source = (row.side, row.connector.clone(), row.object_type.clone(), row.record_id.clone());
-    context.records.get(&source)?.as_ref().map(|record| record.id.clone())
+    context.records.get(&source)?.as_ref()
+}
+
+/// The merged record a row's id now resolves to, when a merge absorbed it (HubSpot resolves
+/// a merged-away id to the merged record, which keeps its own id).
+pub fn merged_into(row: &JournalRow, context: &Context) -> Option<String> {
+    read_back(row, context).filter(|record| record.id != row.record_id).map(|r| r.id.clone())
 }
 
 fn merge(rule: &SyncRule, row: &JournalRow, context: &mut Context, into: &str) -> RowPlan {

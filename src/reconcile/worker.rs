@@ -200,9 +200,12 @@ pub fn plan_batch(
     rows: &[JournalRow],
     context: &mut super::context::Context,
 ) -> Vec<RowPlan> {
-    // merges first, so a surviving record in the same batch finds its new link
-    let (merges, others): (Vec<&JournalRow>, Vec<&JournalRow>) =
-        rows.iter().partition(|row| matches!(row.kind, journal::ChangeKind::Merge { .. }));
+    // merges first (those journalled as such, and ids read back under a merged record), so
+    // a surviving record in the same batch finds its new link
+    let (merges, others): (Vec<&JournalRow>, Vec<&JournalRow>) = rows.iter().partition(|row| {
+        matches!(row.kind, journal::ChangeKind::Merge { .. })
+            || super::row::merged_into(row, context).is_some()
+    });
     merges.into_iter().chain(others).map(|row| plan_one(rules, row, context)).collect()
 }
 

@@ -200,6 +200,69 @@ async fn a_hubspot_merge_relinks_the_salesforce_record_without_creating_a_duplic
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_late_webhook_change_of_a_record_a_merge_absorbed_is_decided_as_the_merge_and_writes_nothing()
+ {
+    let mut rig = Rig::start(&contacts("newest_wins", "flag")).await;
+    let (absorbed, sf) =
+        rig.linked_contact(json!({"email": "k@acme.com", "lastname": "Kept"})).await;
+    let db = rig.stop().await;
+    let survivor = rig
+        .hubspot
+        .create_as_user("contacts", json!({"email": "k2@acme.com", "lastname": "Survivor"}), 7)
+        .unwrap();
+    let merged = rig.hubspot.merge_as_user("contacts", survivor, absorbed, 7).unwrap();
+    // a property change of the absorbed record, delivered after the merge
+    let late = hubsync::journal::NewChange {
+        side: hubsync::config::Side::Hubspot,
+        connector: "hubspot".into(),
+        object_type: "contacts".into(),
+        record_id: absorbed.to_string(),
+        kind: hubsync::journal::ChangeKind::Upsert,
+        properties: Default::default(),
+        occurred_at: chrono::Utc::now(),
+        source: hubsync::journal::Arrival::Webhook,
+        dedup_key: "late-webhook".into(),
+    };
+    let pool = sqlx::PgPool::connect(&db.as_ref().expect("a test database").url).await.unwrap();
+    hubsync::journal::append(&pool, &[late]).await.unwrap();
+    pool.close().await;
+    rig.resume(db).await;
+    rig.wait_for("the late change to be decided", SETTLE, || async {
+        let status: String = sqlx::query_scalar(
+            "select status from hubsync.journal where dedup_key = 'late-webhook'",
+        )
+        .fetch_one(rig.pool())
+        .await
+        .unwrap();
+        status != "pending"
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+    let decided: (String, Option<String>) = sqlx::query_as(
+        "select status, reason from hubsync.journal where dedup_key = 'late-webhook'",
+    )
+    .fetch_one(rig.pool())
+    .await
+    .unwrap();
+    let merge = decided.1.as_deref().is_some_and(|reason| reason.starts_with("merge_"));
+    assert!(merge, "decided as the merge it was, never written as a live record: {decided:?}");
+    let written: i64 = sqlx::query_scalar(
+        "select count(*) from hubsync.outbox o join hubsync.journal j on j.id = o.journal_id
+         where j.dedup_key = 'late-webhook'",
+    )
+    .fetch_one(rig.pool())
+    .await
+    .unwrap();
+    assert_eq!(written, 0, "nothing was written for the absorbed id");
+    assert_eq!(
+        rig.links("contacts").await,
+        [(merged.to_string(), sf)],
+        "linked to the merged record"
+    );
+    assert_eq!(rig.salesforce.count("Contact", false), 1, "no duplicate on Salesforce");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_hubspot_delete_announced_by_webhook_is_confirmed_by_a_read_and_then_propagated() {
     let rig = Rig::start_with_webhooks(&contacts("newest_wins", "propagate")).await;
     let (id, sf) = rig.linked_contact(json!({"email": "d@acme.com", "lastname": "Gone"})).await;

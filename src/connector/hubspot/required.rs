@@ -55,12 +55,18 @@ fn standard(object: &str) -> Option<&'static [&'static str]> {
     STANDARD.iter().find(|s| s.names.contains(&object.as_str())).map(|s| s.required)
 }
 
-/// The schema's `requiredProperties`; none when no custom object has this name.
+/// The schema's `requiredProperties`; none when no custom object has this name, or when
+/// the account may not read schemas (they are an Enterprise feature, and need their own
+/// scope): describing an object must not fail on what only refines it.
 async fn custom(client: &Client, object: &str) -> Result<Vec<String>, ConnectorError> {
     let request = ApiRequest::get(format!("/crm-object-schemas/v3/schemas/{object}"));
     let answer = match client.call(&request).await {
         Ok(answer) => answer,
         Err(ConnectorError::Api { status: 404, .. }) => return Ok(Vec::new()),
+        Err(ConnectorError::Api { status: status @ (400 | 403), code, .. }) => {
+            tracing::warn!(object, status, %code, "schema not readable; no required properties known");
+            return Ok(Vec::new());
+        }
         Err(err) => return Err(err),
     };
     let names = answer.body["requiredProperties"].as_array().into_iter().flatten();
