@@ -111,6 +111,9 @@ pub fn plan_row(
 
 /// The live record a hydrated row's id resolves to, if it was read back and found.
 fn read_back<'c>(row: &JournalRow, context: &'c Context) -> Option<&'c crate::connector::Record> {
+    if context.records.is_empty() {
+        return None; // nothing in the batch was read back (polled rows are whole)
+    }
     let source = (row.side, row.connector.clone(), row.object_type.clone(), row.record_id.clone());
     context.records.get(&source)?.as_ref()
 }
