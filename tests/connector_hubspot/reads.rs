@@ -138,14 +138,12 @@ async fn associations_are_created_read_and_removed_in_batches() {
     assert!(read[0].links.is_empty());
 }
 
-#[tokio::test]
-async fn custom_object_types_are_discovered_from_the_schemas_api() {
-    let sim = sim(RateProfile::UNLIMITED).await;
+/// Creates the custom object `vendor` with `properties`, `vendor_id` required.
+async fn create_vendor_schema(sim: &hubsync::sim::hubspot::HubspotSim, properties: Value) {
     let egg = json!({
         "name": "vendor",
         "labels": {"singular": "Vendor", "plural": "Vendors"},
-        "properties": [{"name": "vendor_id", "label": "Vendor id", "type": "string",
-                        "fieldType": "text", "hasUniqueValue": true}],
+        "properties": properties,
         "requiredProperties": ["vendor_id"],
         "associatedObjects": ["CONTACT"],
         "primaryDisplayProperty": "vendor_id"
@@ -153,6 +151,14 @@ async fn custom_object_types_are_discovered_from_the_schemas_api() {
     let url = format!("{}/crm/v3/schemas", sim.base_url());
     let created = reqwest::Client::new().post(url).bearer_auth(sim.token()).json(&egg).send();
     assert_eq!(created.await.unwrap().status(), 201);
+}
+
+#[tokio::test]
+async fn custom_object_types_are_discovered_from_the_schemas_api() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    let vendor_id = json!({"name": "vendor_id", "label": "Vendor id", "type": "string",
+                           "fieldType": "text", "hasUniqueValue": true});
+    create_vendor_schema(&sim, json!([vendor_id])).await;
     let hubspot = connector(&sim, generous());
     let objects = hubspot.custom_objects().await.unwrap();
     assert_eq!(objects.len(), 1);
@@ -180,20 +186,14 @@ async fn the_required_flags_of_standard_objects_match_what_the_simulator_require
 #[tokio::test]
 async fn a_custom_object_reports_its_schemas_required_properties() {
     let sim = sim(RateProfile::UNLIMITED).await;
-    let egg = json!({
-        "name": "vendor",
-        "labels": {"singular": "Vendor", "plural": "Vendors"},
-        "properties": [
+    create_vendor_schema(
+        &sim,
+        json!([
             {"name": "vendor_id", "label": "Vendor id", "type": "string", "fieldType": "text"},
             {"name": "country", "label": "Country", "type": "string", "fieldType": "text"}
-        ],
-        "requiredProperties": ["vendor_id"],
-        "associatedObjects": ["CONTACT"],
-        "primaryDisplayProperty": "vendor_id"
-    });
-    let url = format!("{}/crm/v3/schemas", sim.base_url());
-    let created = reqwest::Client::new().post(url).bearer_auth(sim.token()).json(&egg).send();
-    assert_eq!(created.await.unwrap().status(), 201);
+        ]),
+    )
+    .await;
     let hubspot = connector(&sim, generous());
     let vendor = hubspot.custom_objects().await.unwrap().remove(0);
     for name in [&vendor.type_id, &vendor.fully_qualified_name] {
