@@ -69,7 +69,7 @@ pub fn needs_hydration(row: &JournalRow) -> bool {
         || (matches!(row.kind, ChangeKind::Upsert | ChangeKind::Delete) && row.source == "webhook")
 }
 
-fn source_ref(row: &JournalRow) -> SourceRef {
+pub(super) fn source_ref(row: &JournalRow) -> SourceRef {
     (row.side, row.connector.clone(), row.object_type.clone(), row.record_id.clone())
 }
 

@@ -114,8 +114,7 @@ fn read_back<'c>(row: &JournalRow, context: &'c Context) -> Option<&'c crate::co
     if context.records.is_empty() {
         return None; // nothing in the batch was read back (polled rows are whole)
     }
-    let source = (row.side, row.connector.clone(), row.object_type.clone(), row.record_id.clone());
-    context.records.get(&source)?.as_ref()
+    context.records.get(&super::gather::source_ref(row))?.as_ref()
 }
 
 /// The merged record a row's id now resolves to, when a merge absorbed it (HubSpot resolves

@@ -119,19 +119,7 @@ fn deliver(records: Vec<Record>, cursor: &ChangeCursor, more: bool) -> ChangePag
 /// A survivor of merges reports the records merged into it (`hs_merged_object_ids`)
 /// before its own upsert, so the other side's partners are relinked, not duplicated.
 fn with_merges(record: Record) -> Vec<Change> {
-    let merged: Vec<String> = record
-        .properties
-        .get("hs_merged_object_ids")
-        .and_then(|v| v.as_str())
-        .map(|ids| {
-            ids.split(';')
-                .map(str::trim)
-                .filter(|id| !id.is_empty() && *id != record.id)
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut changes: Vec<Change> = merged
+    let mut changes: Vec<Change> = response::merged_ids(&record)
         .into_iter()
         .map(|id| Change {
             id,

@@ -53,7 +53,7 @@ pub async fn read_batch(
                 Some(p) => record.properties.get(p).and_then(text).unwrap_or_default(),
             };
             if id_property.is_none() {
-                for merged in merged_ids(&record) {
+                for merged in response::merged_ids(&record) {
                     survivors.insert(merged, record.clone());
                 }
             }
@@ -71,16 +71,6 @@ pub async fn read_batch(
             None => ReadResult::NotFound,
         })
         .collect())
-}
-
-/// The ids merged into `record` (`hs_merged_object_ids`, `;`-separated).
-fn merged_ids(record: &Record) -> Vec<String> {
-    let ids = record.properties.get("hs_merged_object_ids").and_then(text).unwrap_or_default();
-    ids.split(';')
-        .map(str::trim)
-        .filter(|id| !id.is_empty() && *id != record.id)
-        .map(String::from)
-        .collect()
 }
 
 /// `batch/read` of up to 100 keys; missing keys are simply absent.

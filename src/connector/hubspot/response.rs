@@ -8,6 +8,16 @@ use serde_json::Value;
 
 use crate::connector::{ItemResult, Properties, Record, RetryReason, parse_time};
 
+/// The ids merged into `record` (`hs_merged_object_ids`, `;`-separated), its own left out.
+pub fn merged_ids(record: &Record) -> Vec<String> {
+    let ids = record.properties.get("hs_merged_object_ids").and_then(text).unwrap_or_default();
+    ids.split(';')
+        .map(str::trim)
+        .filter(|id| !id.is_empty() && *id != record.id)
+        .map(String::from)
+        .collect()
+}
+
 /// A `SimplePublicObject` as a [`Record`]; `modified` names the last-modified property.
 pub fn record(mut value: Value, modified: &str) -> Option<Record> {
     let id = text(&value["id"])?;

@@ -161,7 +161,7 @@ async fn name_merge_survivors(
     deleted: &mut [Deleted],
 ) -> Result<(), ConnectorError> {
     let ids: Vec<String> = deleted.iter().map(|d| d.id.clone()).collect();
-    let mut survivors = std::collections::HashMap::new();
+    let mut survivors = HashMap::new();
     for chunk in ids.chunks(IN_CHUNK) {
         let soql = where_in_soql(object, &["MasterRecordId".to_string()], "Id", chunk);
         for row in every_page(client, "/queryAll", soql).await? {
