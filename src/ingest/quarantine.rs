@@ -56,19 +56,19 @@ pub async fn list(pool: &PgPool, limit: i64) -> Result<Vec<Quarantined>, IngestE
     Ok(sqlx::query_as(&sql).bind(limit).fetch_all(pool).await?)
 }
 
+/// A delivery with its raw body, read in one statement.
+#[derive(sqlx::FromRow)]
+struct WithBody {
+    #[sqlx(flatten)]
+    entry: Quarantined,
+    body: Vec<u8>,
+}
+
 /// One delivery and its raw body.
 pub async fn get(pool: &PgPool, id: i64) -> Result<Option<(Quarantined, Vec<u8>)>, IngestError> {
-    let sql = format!("select {COLUMNS} from hubsync.webhook_quarantine where id = $1");
-    let Some(entry) = sqlx::query_as::<_, Quarantined>(&sql).bind(id).fetch_optional(pool).await?
-    else {
-        return Ok(None);
-    };
-    let body: Vec<u8> =
-        sqlx::query_scalar("select body from hubsync.webhook_quarantine where id = $1")
-            .bind(id)
-            .fetch_one(pool)
-            .await?;
-    Ok(Some((entry, body)))
+    let sql = format!("select {COLUMNS}, body from hubsync.webhook_quarantine where id = $1");
+    let found: Option<WithBody> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
+    Ok(found.map(|row| (row.entry, row.body)))
 }
 
 /// Parses a delivery again with today's parser and, if it parses, journals its events as
