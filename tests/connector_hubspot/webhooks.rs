@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use hubspot_sim::{RateProfile, Subscription, WebhookSettings};
 use hubsync::connector::hubspot::webhook::{
     WebhookEvent, WebhookEventKind, WebhookRequest, WebhookVerifier,
 };
-use hubsync::sim::hubspot::{RateProfile, Subscription, WebhookSettings};
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -49,7 +49,7 @@ async fn start_receiver(secret: &str) -> Arc<Receiver> {
     receiver
 }
 
-fn subscribe(sim: &hubsync::sim::hubspot::HubspotSim, url: &str, secret: &str) {
+fn subscribe(sim: &hubspot_sim::HubspotSim, url: &str, secret: &str) {
     let subscription = Subscription::new(1, "contact.propertyChange").property("firstname");
     sim.set_webhooks(Some(WebhookSettings::new(url, secret, vec![subscription])));
 }
