@@ -123,3 +123,21 @@ async fn without_a_token_the_standalone_simulator_accepts_sim_token() {
     assert_eq!(status_with(&http, &base_url, "cli-token").await.status(), 401);
     terminate(child);
 }
+
+#[tokio::test]
+async fn the_process_serves_its_stats_and_takes_faults_over_http() {
+    let (child, base_url) = spawn(&["--token".into(), "t".into()]);
+    let http = reqwest::Client::new();
+    let rule = json!({"path": "/crm/v3/objects/*", "fault": {"respond": {"status": 503}}});
+    let added = http.post(format!("{base_url}/__sim/faults")).json(&rule).send().await.unwrap();
+    assert_eq!(added.status(), 201);
+    assert_eq!(status_with(&http, &base_url, "t").await.status(), 503);
+    assert_eq!(status_with(&http, &base_url, "t").await.status(), 200);
+    let stats: serde_json::Value =
+        http.get(format!("{base_url}/__sim/stats")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (stats["requests"].clone(), stats["by_status"].clone(), stats["faults_fired"].clone()),
+        (json!(2), json!({"200": 1, "503": 1}), json!(1))
+    );
+    terminate(child);
+}

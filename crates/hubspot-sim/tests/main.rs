@@ -6,6 +6,7 @@ mod associations;
 mod auth_and_limits;
 mod batch;
 mod cli;
+mod control_routes;
 mod fidelity;
 mod merge;
 mod objects;

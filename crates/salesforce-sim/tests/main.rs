@@ -2,6 +2,7 @@
 
 mod auth;
 mod collections;
+mod control_routes;
 mod describe;
 mod errors;
 mod fidelity;

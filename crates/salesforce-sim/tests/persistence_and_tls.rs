@@ -202,3 +202,25 @@ async fn the_sim_command_without_credentials_accepts_the_default_sim_client_and_
     assert_eq!(token("sim-client", "wrong").await.status(), 400);
     terminate(&mut child);
 }
+
+#[tokio::test]
+async fn the_sim_command_serves_its_stats_and_takes_faults_over_http() {
+    let (mut child, base) = spawn_cli(&[]);
+    let http = reqwest::Client::new();
+    let rule =
+        serde_json::json!({"path": "/services/oauth2/token", "fault": {"preset": "unavailable"}});
+    let added = http.post(format!("{base}/__sim/faults")).json(&rule).send().await.unwrap();
+    assert_eq!(added.status(), 201);
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "sim-client"),
+        ("client_secret", "sim-secret"),
+    ];
+    let token_url = format!("{base}/services/oauth2/token");
+    assert_eq!(http.post(&token_url).form(&form).send().await.unwrap().status(), 503);
+    assert_eq!(http.post(&token_url).form(&form).send().await.unwrap().status(), 200);
+    let stats: serde_json::Value =
+        http.get(format!("{base}/__sim/stats")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(stats["by_status"], serde_json::json!({"200": 1, "503": 1}), "{stats}");
+    terminate(&mut child);
+}

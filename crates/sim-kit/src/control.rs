@@ -83,9 +83,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         let mut json = serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(&mut json).map(Body).map_err(|err| {
             let path = err.path().to_string();
-            let field = (path != ".").then_some(path);
-            BadRequest { field, message: err.into_inner().to_string() }
+            let message = err.into_inner().to_string();
+            BadRequest { field: field_of(&path, &message), message }
         })
+    }
+}
+
+/// The field a deserialisation error is about: its path, or for a missing field (which serde
+/// reports at the enclosing object) that field under the path.
+fn field_of(path: &str, message: &str) -> Option<String> {
+    let parent = (path != ".").then_some(path);
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+    match (parent, missing) {
+        (Some(parent), Some(name)) => Some(format!("{parent}.{name}")),
+        (None, Some(name)) => Some(name.to_string()),
+        (parent, None) => parent.map(str::to_string),
     }
 }
 
@@ -144,7 +156,7 @@ fn next_one() -> TriggerSpec {
 /// What goes wrong: `{"respond": {"status", "body", "headers"}}`, `{"delay_ms": N}`,
 /// `"drop_mid_body"`, or `{"preset": NAME}` for a fault the simulator offers by name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultKind {
     Respond {
         status: u16,
@@ -312,4 +324,32 @@ async fn change_clock(
         clock.resume();
     }
     Ok(Json(clock_view(clock)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deserialisation_error_names_its_field() {
+        assert_eq!(
+            field_of("trigger.fraction", "invalid type").as_deref(),
+            Some("trigger.fraction")
+        );
+        assert_eq!(field_of(".", "missing field `path` at line 1").as_deref(), Some("path"));
+        let missing = "missing field `status` at line 1 column 30";
+        assert_eq!(field_of("fault.respond", missing).as_deref(), Some("fault.respond.status"));
+        assert_eq!(field_of(".", "EOF while parsing"), None);
+    }
+
+    #[test]
+    fn a_rule_reads_back_as_the_json_that_made_it() {
+        let spec: FaultSpec = serde_json::from_value(json!({
+            "method": "post", "path": "/a/*",
+            "fault": {"respond": {"status": 429, "body": {"x": 1}, "headers": {"retry-after": "2"}}},
+            "trigger": {"fraction": 0.5}}))
+        .unwrap();
+        let back = FaultSpec::from_rule(&spec.to_rule(&[]).unwrap());
+        assert_eq!(back, FaultSpec { method: Some("POST".into()), ..spec });
+    }
 }
