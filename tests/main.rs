@@ -21,5 +21,6 @@ mod operate_record;
 mod operate_status;
 mod pollers;
 mod reconcile_stores;
+mod sim_command;
 mod sync;
 mod webhook_receiver;
