@@ -33,6 +33,7 @@ use serde_json::{Map, Value};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use super::control;
 use super::error::{ApiError, ApiResult};
 use super::persist::{self, PersistError};
 use super::store::{HistoryEntry, Source, Store};
@@ -237,12 +238,7 @@ impl HubspotSim {
     /// Keeps a record's changes out of search for `extra` more sim-clock time from now,
     /// whatever the configured lag: one write the index picks up late, after newer ones.
     pub fn hold_from_search(&self, object: &str, id: u64, extra: Duration) -> ApiResult<()> {
-        let until = self.clock().now_millis() + extra.as_millis() as i64;
-        self.state().with_store(|store| {
-            let object = store.object_type(object)?;
-            store.search.hold(&object.type_id, id, until);
-            Ok(())
-        })
+        control::hold(self.state(), object, id, extra)
     }
 
     /// A record by id (following merges), archived or not.

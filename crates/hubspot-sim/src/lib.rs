@@ -8,6 +8,7 @@ pub mod auth;
 mod batch;
 pub mod cli;
 pub mod config;
+mod control;
 mod defaults;
 mod delivery;
 pub mod error;

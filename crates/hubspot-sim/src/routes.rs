@@ -9,12 +9,12 @@ use axum::{Json, Router, middleware};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::control;
 use super::error::ApiError;
 use super::{
     SimState, assoc_api, auth, batch, merge, objects, owners, props_api, ratelimit, schemas,
     search, webhooks_api,
 };
-use sim_kit::control::{self, Control};
 use sim_kit::faults;
 use sim_kit::stats::{self, RecordsWritten};
 
@@ -203,13 +203,7 @@ pub fn router(state: SimState) -> Router {
         .fallback(not_found)
         .layer(middleware::map_response(correlation_id))
         .with_state(state.clone())
-        .merge(control::routes(control(&state)))
-}
-
-/// What the `/__sim/` routes steer.
-fn control(state: &SimState) -> Control {
-    let (faults, stats, clock) = (state.faults.clone(), state.stats.clone(), state.clock.clone());
-    Control { faults, stats, clock, presets: &[] }
+        .merge(control::routes(state))
 }
 
 /// Every answer carries an `X-HubSpot-Correlation-Id`, as HubSpot's do.

@@ -139,3 +139,66 @@ async fn the_clock_freezes_advances_and_resumes_over_http() {
     let (_, running) = change(json!({"resume": true})).await;
     assert_eq!(running["frozen"], json!(false));
 }
+
+async fn names(sim: &Sim, firstname: &str) -> usize {
+    let filter = json!({"propertyName": "firstname", "operator": "EQ", "value": firstname});
+    let body = json!({"filterGroups": [{"filters": [filter]}]});
+    let reply = sim.post("/crm/v3/objects/contacts/search", body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.body["total"].as_u64().unwrap() as usize
+}
+
+#[tokio::test]
+async fn a_record_held_from_search_over_http_shows_its_changes_once_the_hold_ends() {
+    let sim = Sim::start().await;
+    let id = sim.create("contacts", json!({"firstname": "Ann"})).await;
+    let hold = json!({"object": "contacts", "id": id.parse::<u64>().unwrap(), "extra_ms": 60_000});
+    assert_eq!(call(&sim, reqwest::Method::POST, "/__sim/search/hold", Some(hold)).await.0, 204);
+    let renamed = sim
+        .patch(
+            &format!("/crm/v3/objects/contacts/{id}"),
+            json!({"properties": {"firstname": "Bea"}}),
+        )
+        .await;
+    assert_eq!(renamed.status, 200);
+    assert_eq!(names(&sim, "Bea").await, 0, "held");
+    call(&sim, reqwest::Method::POST, "/__sim/clock", Some(json!({"advance_ms": 61_000}))).await;
+    assert_eq!(names(&sim, "Bea").await, 1, "released");
+    let unknown = json!({"object": "unicorns", "id": 1, "extra_ms": 1});
+    let (status, body) =
+        call(&sim, reqwest::Method::POST, "/__sim/search/hold", Some(unknown)).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("object")), "{body}");
+}
+
+#[tokio::test]
+async fn webhook_chaos_set_over_http_duplicates_deliveries_listed_over_http() {
+    let sim = Sim::start().await;
+    let chaos = json!({"duplicate_fraction": 1.0});
+    let (status, _) =
+        call(&sim, reqwest::Method::PUT, "/__sim/webhooks/chaos", Some(chaos.clone())).await;
+    assert_eq!(status, 409, "no webhook target yet");
+    let app = axum::Router::new()
+        .route("/hooks", axum::routing::post(|| async { axum::http::StatusCode::NO_CONTENT }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let subscription = hubspot_sim::Subscription::new(1, "contact.creation");
+    sim.sim.set_webhooks(Some(hubspot_sim::WebhookSettings::new(&url, "s", vec![subscription])));
+    let bad = json!({"duplicate_fraction": 1.5});
+    let (status, body) = call(&sim, reqwest::Method::PUT, "/__sim/webhooks/chaos", Some(bad)).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("duplicate_fraction")), "{body}");
+    assert_eq!(call(&sim, reqwest::Method::PUT, "/__sim/webhooks/chaos", Some(chaos)).await.0, 204);
+    sim.create("contacts", json!({"email": "ann@example.com"})).await;
+    let log =
+        sim.sim.wait_for_deliveries(std::time::Duration::from_secs(5), |log| log.len() >= 2).await;
+    assert_eq!(log.len(), 2, "{log:?}");
+    let (_, listed) = call(&sim, reqwest::Method::GET, "/__sim/webhooks/deliveries", None).await;
+    let duplicates: Vec<&Value> = listed["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["duplicate"] == json!(true))
+        .collect();
+    assert_eq!(duplicates.len(), 1, "{listed}");
+    assert_eq!(duplicates[0]["status"], json!(204));
+}
