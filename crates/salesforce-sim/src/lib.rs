@@ -147,3 +147,8 @@ pub async fn run(
     }
     sim.stop().await.map_err(SimError::Serve)
 }
+
+/// The README's examples, compiled as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
