@@ -5,8 +5,10 @@ FROM rust:1-bookworm AS builder
 WORKDIR /src
 # hubsync uses no compile-time checked queries; migrations are embedded from migrations/.
 ENV SQLX_OFFLINE=true
+# The whole workspace: hubsync at the root and the simulator crates under crates/, which
+# `hubsync sim` and `hubsync demo` link (.dockerignore leaves out target/ and node_modules/).
 COPY . .
-RUN cargo build --release --locked --bin hubsync
+RUN cargo build --release --locked -p hubsync --bin hubsync
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \

@@ -6,8 +6,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hubsync::sim::hubspot::{HubspotSim, RateProfile};
-use hubsync::sim::salesforce::{SalesforceSim, Seed, SimConfig};
+use hubspot_sim::{HubspotSim, RateProfile};
+use salesforce_sim::{SalesforceSim, Seed, SimConfig};
 use serde_json::json;
 
 #[path = "support/mod.rs"]
@@ -22,8 +22,7 @@ fn main() {
 
 async fn run() {
     let server = support::server();
-    let config =
-        hubsync::sim::hubspot::SimConfig { rate: RateProfile::UNLIMITED, ..Default::default() };
+    let config = hubspot_sim::SimConfig { rate: RateProfile::UNLIMITED, ..Default::default() };
     let hubspot = HubspotSim::start(config).await.expect("hubspot simulator");
     hubspot
         .create_property(

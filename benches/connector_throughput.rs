@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use hubspot_sim::{HubspotSim, RateProfile, SimConfig};
 use hubsync::config::{
     HubspotAuth, HubspotRateLimit, HubspotSettings, HubspotTier, SalesforceAuth,
     SalesforceSettings, Secret,
@@ -13,8 +14,7 @@ use hubsync::config::{
 use hubsync::connector::hubspot::{HubspotConnector, HubspotOptions};
 use hubsync::connector::salesforce::{SalesforceConnector, SalesforceOptions};
 use hubsync::connector::{Connector, UpsertItem};
-use hubsync::sim::hubspot::{HubspotSim, RateProfile, SimConfig};
-use hubsync::sim::salesforce::{SalesforceSim, Seed};
+use salesforce_sim::{SalesforceSim, Seed};
 use serde_json::json;
 
 const TASKS: usize = 8;
@@ -90,11 +90,8 @@ async fn hubspot() {
 
 async fn salesforce() {
     let seed = Seed::default().with_external_id("Contact", "HubSpot_Id__c", true);
-    let config = hubsync::sim::salesforce::SimConfig {
-        seed,
-        daily_api_limit: 100_000_000,
-        ..Default::default()
-    };
+    let config =
+        salesforce_sim::SimConfig { seed, daily_api_limit: 100_000_000, ..Default::default() };
     let sim = SalesforceSim::start(config).await.expect("simulator");
     let settings = SalesforceSettings {
         login_url: sim.base_url().to_string(),

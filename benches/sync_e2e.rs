@@ -10,8 +10,8 @@
 
 use std::time::{Duration, Instant};
 
-use hubsync::sim::hubspot::{HubspotSim, RateProfile, Subscription, WebhookSettings};
-use hubsync::sim::salesforce::{SalesforceSim, Seed, SimConfig};
+use hubspot_sim::{HubspotSim, RateProfile, Subscription, WebhookSettings};
+use salesforce_sim::{SalesforceSim, Seed, SimConfig};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -76,7 +76,7 @@ struct Setup {
 }
 
 async fn simulators(rate: RateProfile) -> (HubspotSim, SalesforceSim) {
-    let config = hubsync::sim::hubspot::SimConfig { rate, ..Default::default() };
+    let config = hubspot_sim::SimConfig { rate, ..Default::default() };
     let hubspot = HubspotSim::start(config).await.expect("hubspot simulator");
     hubspot
         .create_property(

@@ -15,7 +15,6 @@ pub mod metrics;
 pub mod operate;
 pub mod reconcile;
 pub mod shutdown;
-pub mod sim;
 pub mod telemetry;
 pub mod writer;
 

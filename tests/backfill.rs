@@ -31,11 +31,11 @@ async fn count(pool: &PgPool) -> usize {
 
 async fn setup(
     records: usize,
-) -> (TestDatabase, PgPool, hubsync::sim::hubspot::HubspotSim, Arc<dyn Connector>) {
+) -> (TestDatabase, PgPool, hubspot_sim::HubspotSim, Arc<dyn Connector>) {
     let db = TestDatabase::create().await;
     let pool = PgPool::connect(&db.url).await.unwrap();
     hubsync::db::migrate(&pool).await.unwrap();
-    let sim = crate::connector_hubspot::sim(hubsync::sim::hubspot::RateProfile::UNLIMITED).await;
+    let sim = crate::connector_hubspot::sim(hubspot_sim::RateProfile::UNLIMITED).await;
     sim.clock().advance(chrono::Duration::seconds(-120));
     for i in 0..records {
         sim.seed("contacts", json!({"email": format!("c{i}@x.com")})).unwrap();
@@ -93,15 +93,12 @@ async fn a_salesforce_backfill_beside_the_poller_journals_each_change_once() {
 }
 
 /// A config whose `people` block reads the simulator's contacts.
-fn cli_config(sim: &hubsync::sim::hubspot::HubspotSim) -> tempfile::NamedTempFile {
+fn cli_config(sim: &hubspot_sim::HubspotSim) -> tempfile::NamedTempFile {
     cli_config_with(sim, "http://127.0.0.1:1")
 }
 
 /// Like [`cli_config`], with Salesforce logging in at `login_url`.
-fn cli_config_with(
-    sim: &hubsync::sim::hubspot::HubspotSim,
-    login_url: &str,
-) -> tempfile::NamedTempFile {
+fn cli_config_with(sim: &hubspot_sim::HubspotSim, login_url: &str) -> tempfile::NamedTempFile {
     let config = format!(
         "[connectors.hubspot]\nkind = \"hubspot\"\nbase_url = \"{}\"\n\
          auth = {{ method = \"private_app\", token = {{ env = \"HS_TOKEN\" }} }}\n\

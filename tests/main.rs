@@ -21,7 +21,6 @@ mod operate_record;
 mod operate_status;
 mod pollers;
 mod reconcile_stores;
-mod sim_hubspot;
-mod sim_salesforce;
+mod sim_command;
 mod sync;
 mod webhook_receiver;

@@ -11,7 +11,7 @@ use hubsync::connector::Connector;
 use hubsync::ingest::lock::PollerLock;
 use hubsync::ingest::poller::{PollOutcome, Poller, PollerSpec};
 use hubsync::journal::{self, ChangeKind, Doorbell, JournalFilter, JournalRow};
-use hubsync::sim::salesforce::SalesforceSim;
+use salesforce_sim::SalesforceSim;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -114,7 +114,7 @@ async fn a_salesforce_record_edited_twice_in_one_second_and_polled_between_journ
 async fn a_crash_between_reading_a_page_and_committing_it_loses_nothing_and_records_nothing_twice()
 {
     let (_db, pool) = migrated().await;
-    let sim = crate::connector_hubspot::sim(hubsync::sim::hubspot::RateProfile::UNLIMITED).await;
+    let sim = crate::connector_hubspot::sim(hubspot_sim::RateProfile::UNLIMITED).await;
     for i in 0..12 {
         sim.seed("contacts", json!({"email": format!("c{i}@x.com")})).unwrap();
     }
@@ -152,7 +152,7 @@ async fn a_failed_salesforce_commit_loses_nothing_the_next_poll_reads_it_again()
 async fn one_poll_journals_several_search_pages_in_one_commit_up_to_its_bound() {
     use hubsync::ingest::poller::COMMIT_TARGET;
     let (_db, pool) = migrated().await;
-    let sim = crate::connector_hubspot::sim(hubsync::sim::hubspot::RateProfile::UNLIMITED).await;
+    let sim = crate::connector_hubspot::sim(hubspot_sim::RateProfile::UNLIMITED).await;
     let seeded = COMMIT_TARGET + 300;
     for i in 0..seeded {
         sim.seed("contacts", json!({"email": format!("c{i}@x.com")})).unwrap();
@@ -240,7 +240,7 @@ async fn a_salesforce_merge_and_delete_seen_first_by_get_deleted_are_journalled_
 #[tokio::test]
 async fn an_archived_hubspot_record_is_caught_by_the_delete_poll() {
     let (_db, pool) = migrated().await;
-    let sim = crate::connector_hubspot::sim(hubsync::sim::hubspot::RateProfile::UNLIMITED).await;
+    let sim = crate::connector_hubspot::sim(hubspot_sim::RateProfile::UNLIMITED).await;
     let id = sim.seed("contacts", json!({"email": "gone@x.com"})).unwrap();
     let api: Arc<dyn Connector> =
         Arc::new(crate::connector_hubspot::connector(&sim, crate::connector_hubspot::generous()));
@@ -279,9 +279,9 @@ async fn with_two_replicas_one_holds_the_poller_lock_and_the_other_takes_over_wh
 }
 
 /// A HubSpot simulator with `n` contacts `{prefix}{i}@x.com`, searched `delay` slowly.
-async fn slow_portal(n: usize, prefix: &str, delay: Duration) -> hubsync::sim::hubspot::HubspotSim {
-    use hubsync::sim::faults::{Fault, FaultRule, Trigger};
-    let sim = crate::connector_hubspot::sim(hubsync::sim::hubspot::RateProfile::UNLIMITED).await;
+async fn slow_portal(n: usize, prefix: &str, delay: Duration) -> hubspot_sim::HubspotSim {
+    use sim_kit::faults::{Fault, FaultRule, Trigger};
+    let sim = crate::connector_hubspot::sim(hubspot_sim::RateProfile::UNLIMITED).await;
     for i in 0..n {
         sim.seed("contacts", json!({"email": format!("{prefix}{i}@x.com")})).unwrap();
     }
@@ -291,7 +291,7 @@ async fn slow_portal(n: usize, prefix: &str, delay: Duration) -> hubsync::sim::h
     sim
 }
 
-fn portal_poller(pool: &PgPool, sim: &hubsync::sim::hubspot::HubspotSim) -> Poller {
+fn portal_poller(pool: &PgPool, sim: &hubspot_sim::HubspotSim) -> Poller {
     let api: Arc<dyn Connector> =
         Arc::new(crate::connector_hubspot::connector(sim, crate::connector_hubspot::generous()));
     poller(pool, api, Side::Hubspot, "contacts", &["email"])
@@ -390,8 +390,7 @@ fn the_example_config_runs_one_poller_per_connector_and_object_with_every_field_
 
 #[tokio::test]
 async fn the_daemon_polls_both_sides_of_a_sync_rule_into_the_journal() {
-    let hubspot =
-        crate::connector_hubspot::sim(hubsync::sim::hubspot::RateProfile::UNLIMITED).await;
+    let hubspot = crate::connector_hubspot::sim(hubspot_sim::RateProfile::UNLIMITED).await;
     let salesforce = crate::connector_salesforce::sim().await;
     // modified two minutes ago, beyond the connector's search safety lag behind real time
     hubspot.clock().advance(chrono::Duration::seconds(-120));
@@ -459,8 +458,7 @@ mod drift_sweep {
     #[tokio::test]
     async fn the_sweep_journals_records_the_feed_missed_and_linked_records_that_are_gone() {
         let (_db, pool) = migrated().await;
-        let sim =
-            crate::connector_hubspot::sim(hubsync::sim::hubspot::RateProfile::UNLIMITED).await;
+        let sim = crate::connector_hubspot::sim(hubspot_sim::RateProfile::UNLIMITED).await;
         let ids: Vec<u64> = (0..30)
             .map(|i| sim.seed("contacts", json!({"email": format!("c{i}@x.com")})).unwrap())
             .collect();
@@ -513,12 +511,12 @@ async fn a_salesforce_record_undeleted_from_the_recycle_bin_is_journalled_as_a_r
 #[tokio::test]
 async fn a_hubspot_update_still_invisible_to_search_is_caught_by_a_later_poll() {
     let (_db, pool) = migrated().await;
-    let config = hubsync::sim::hubspot::SimConfig {
-        rate: hubsync::sim::hubspot::RateProfile::UNLIMITED,
+    let config = hubspot_sim::SimConfig {
+        rate: hubspot_sim::RateProfile::UNLIMITED,
         search_lag: Duration::from_secs(3),
         ..Default::default()
     };
-    let sim = hubsync::sim::hubspot::HubspotSim::start(config).await.unwrap();
+    let sim = hubspot_sim::HubspotSim::start(config).await.unwrap();
     sim.clock().freeze();
     let id = sim.seed("contacts", json!({"email": "lag@x.com", "firstname": "Old"})).unwrap();
     sim.clock().advance(chrono::Duration::seconds(60));

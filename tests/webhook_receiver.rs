@@ -3,11 +3,9 @@
 
 use std::time::Duration;
 
+use hubspot_sim::{Chaos, HubspotSim, RetrySchedule, SimConfig, Subscription, WebhookSettings};
 use hubsync::connector::hubspot::webhook::{v1_signature, v3_signature};
 use hubsync::journal::{self, ChangeKind, JournalFilter};
-use hubsync::sim::hubspot::{
-    Chaos, HubspotSim, RetrySchedule, SimConfig, Subscription, WebhookSettings,
-};
 use serde_json::json;
 
 use crate::support::app::{TestApp, start_on, test_settings_with_file};

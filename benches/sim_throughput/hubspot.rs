@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use hubsync::sim::hubspot::{HubspotSim, RateProfile, SimConfig};
+use hubspot_sim::{HubspotSim, RateProfile, SimConfig};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use hubsync::sim::salesforce::{SalesforceSim, Seed, SimConfig};
+use salesforce_sim::{SalesforceSim, Seed, SimConfig};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 

@@ -9,6 +9,7 @@ mod pause;
 mod plan;
 mod quarantine;
 mod record;
+mod sim;
 mod status;
 mod table;
 
@@ -74,7 +75,7 @@ pub enum Command {
     /// Run a local simulator of a CRM API until SIGTERM or SIGINT.
     Sim {
         #[command(subcommand)]
-        which: crate::sim::SimCommand,
+        which: sim::SimCommand,
     },
 }
 
@@ -109,7 +110,7 @@ pub enum CliError {
     #[error("{0}")]
     Usage(String),
     #[error(transparent)]
-    Sim(#[from] crate::sim::SimRunError),
+    Sim(#[from] sim::SimRunError),
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),
 }
@@ -117,7 +118,7 @@ pub enum CliError {
 /// Runs one command to completion.
 pub async fn execute(cli: Cli) -> Result<ExitCode, CliError> {
     if let Command::Sim { which } = cli.command {
-        crate::sim::run(which).await?;
+        sim::run(which).await?;
         return Ok(ExitCode::SUCCESS);
     }
     if let Command::Demo(args) = cli.command {

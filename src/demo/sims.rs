@@ -9,8 +9,8 @@ use super::seed::{BLOCKED_TITLE, LIFECYCLE};
 use crate::config::{
     ConnectorSettings, HubspotAuth, HubspotWebhookSettings, SalesforceAuth, Secret, Settings,
 };
-use crate::sim::hubspot::{self, HubspotSim, RateProfile, RetrySchedule, Subscription};
-use crate::sim::salesforce::{self, CustomField, FieldType, SalesforceSim, Seed};
+use hubspot_sim::{self as hubspot, HubspotSim, RateProfile, RetrySchedule, Subscription};
+use salesforce_sim::{self as salesforce, CustomField, FieldType, SalesforceSim, Seed};
 
 /// The HubSpot property holding the Salesforce id, and the Salesforce field holding HubSpot's.
 pub const HUBSPOT_KEY: &str = "salesforce_id";

@@ -2,8 +2,8 @@
 //! 207, names only one of its records, or refuses the whole batch; labels are created and
 //! removed one by one.
 
+use hubspot_sim::{HubspotSim, RateProfile};
 use hubsync::connector::{AssociationLink, Connector, ItemResult};
-use hubsync::sim::hubspot::{HubspotSim, RateProfile};
 use serde_json::json;
 
 use super::*;

@@ -2,8 +2,8 @@
 //! one expired.
 
 use chrono::Duration as ChronoDuration;
+use hubspot_sim::{HubspotSim, OAuthApp, RateProfile};
 use hubsync::connector::Connector;
-use hubsync::sim::hubspot::{HubspotSim, OAuthApp, RateProfile};
 
 use super::*;
 

@@ -1,10 +1,10 @@
 //! Batch upserts, updates and archives: one result per item, good items never failed by a
 //! bad batch-mate.
 
+use hubspot_sim::RateProfile;
 use hubsync::connector::{Connector, ItemResult, UpdateItem};
-use hubsync::sim::faults::{Fault, FaultRule, Trigger};
-use hubsync::sim::hubspot::RateProfile;
 use serde_json::json;
+use sim_kit::faults::{Fault, FaultRule, Trigger};
 
 use super::*;
 

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use chrono::Duration as ChronoDuration;
+use hubspot_sim::{HubspotSim, RateProfile};
 use hubsync::connector::{ChangeCursor, ChangeKind, Connector};
-use hubsync::sim::hubspot::{HubspotSim, RateProfile};
 use serde_json::json;
 
 use super::*;

@@ -13,10 +13,10 @@ mod webhooks;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hubspot_sim::{HubspotSim, RateProfile, SimConfig};
 use hubsync::config::{HubspotAuth, HubspotRateLimit, HubspotSettings, HubspotTier, Secret};
 use hubsync::connector::hubspot::{HubspotConnector, HubspotOptions};
 use hubsync::connector::{Properties, UpsertItem};
-use hubsync::sim::hubspot::{HubspotSim, RateProfile, SimConfig};
 use serde_json::{Value, json};
 
 /// A simulator with an unlimited rate profile unless `rate` says otherwise.

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use chrono::Duration as ChronoDuration;
 use futures_util::future::join_all;
+use hubspot_sim::RateProfile;
 use hubsync::connector::{ChangeCursor, Connector, ConnectorError, Lookup};
-use hubsync::sim::hubspot::RateProfile;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 
@@ -86,7 +86,7 @@ async fn a_secondly_search_429_waits_about_a_second_and_the_poll_goes_on() {
 }
 
 /// Another integration of the same account spends `n` requests of the shared daily budget.
-async fn spent_elsewhere(sim: &hubsync::sim::hubspot::HubspotSim, n: usize) {
+async fn spent_elsewhere(sim: &hubspot_sim::HubspotSim, n: usize) {
     let http = reqwest::Client::new();
     for _ in 0..n {
         let url = format!("{}/crm/v3/owners", sim.base_url());

@@ -2,9 +2,9 @@
 //! associations.
 
 use chrono::Utc;
+use hubspot_sim::RateProfile;
+use hubspot_sim::types::TypeRegistry;
 use hubsync::connector::{AssociationLink, Connector, FieldKind, Lookup, ReadResult};
-use hubsync::sim::hubspot::RateProfile;
-use hubsync::sim::hubspot::types::TypeRegistry;
 use serde_json::json;
 
 use super::*;
@@ -12,7 +12,7 @@ use super::*;
 /// A custom property the simulator returns only when asked for it.
 const COLOUR: &str = "favourite_colour";
 
-fn add_colour(sim: &hubsync::sim::hubspot::HubspotSim) {
+fn add_colour(sim: &hubspot_sim::HubspotSim) {
     sim.create_property(
         "contacts",
         json!({"name": COLOUR, "label": "Favourite colour", "type": "string",
@@ -139,7 +139,7 @@ async fn associations_are_created_read_and_removed_in_batches() {
 }
 
 /// Creates the custom object `vendor` with `properties`, `vendor_id` required.
-async fn create_vendor_schema(sim: &hubsync::sim::hubspot::HubspotSim, properties: Value) {
+async fn create_vendor_schema(sim: &hubspot_sim::HubspotSim, properties: Value) {
     let egg = json!({
         "name": "vendor",
         "labels": {"singular": "Vendor", "plural": "Vendors"},

@@ -3,11 +3,11 @@
 
 use std::time::{Duration, Instant};
 
+use hubspot_sim::RateProfile;
 use hubsync::connector::retry::RetryPolicy;
 use hubsync::connector::{Connector, ItemResult, RetryReason};
-use hubsync::sim::faults::{Fault, FaultRule, Trigger};
-use hubsync::sim::hubspot::RateProfile;
 use serde_json::json;
+use sim_kit::faults::{Fault, FaultRule, Trigger};
 
 use super::*;
 

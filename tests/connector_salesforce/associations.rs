@@ -2,7 +2,7 @@
 //! alone.
 
 use hubsync::connector::{AssociationLink, Connector, ItemResult};
-use hubsync::sim::salesforce::CustomField;
+use salesforce_sim::CustomField;
 
 use super::*;
 
@@ -12,7 +12,7 @@ const PARTNER: &str = "Partner_Account__c";
 async fn sim_with_partner_lookup() -> SalesforceSim {
     crate::support::init_test_log();
     let mut partner = CustomField::text(PARTNER);
-    partner.kind = hubsync::sim::salesforce::FieldType::Reference;
+    partner.kind = salesforce_sim::FieldType::Reference;
     partner.reference_to = vec!["Account".into()];
     let seed =
         Seed::default().with_external_id("Contact", KEY_FIELD, true).with_field("Contact", partner);

@@ -3,12 +3,12 @@
 
 use futures_util::future::join_all;
 use hubsync::connector::{Connector, ConnectorError};
-use hubsync::sim::salesforce::INTEGRATION_USERNAME;
+use salesforce_sim::INTEGRATION_USERNAME;
 
 use super::*;
 
-const CERT: &str = include_str!("../sim_salesforce/fixtures/jwt-cert.pem");
-const KEY: &str = include_str!("../sim_salesforce/fixtures/jwt-key.pem");
+const CERT: &str = include_str!("../../crates/salesforce-sim/tests/fixtures/jwt-cert.pem");
+const KEY: &str = include_str!("../../crates/salesforce-sim/tests/fixtures/jwt-key.pem");
 
 #[tokio::test]
 async fn an_expired_session_is_renewed_once_for_all_concurrent_callers() {
@@ -62,7 +62,7 @@ async fn a_config_entry_builds_a_connector_that_marks_writes_with_the_instance_n
     assert_eq!(connector.api(), "salesforce");
     connector.upsert_batch("Contact", KEY_FIELD, &contacts(1)).await.unwrap();
     let record = &sim.find("Contact", KEY_FIELD, "hs-0")[0];
-    assert_eq!(record[hubsync::sim::salesforce::ECHO_FIELD], "hubsync-replica-a");
+    assert_eq!(record[salesforce_sim::ECHO_FIELD], "hubsync-replica-a");
 }
 
 #[tokio::test]

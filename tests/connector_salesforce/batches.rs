@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use hubsync::connector::retry::RetryPolicy;
 use hubsync::connector::{Connector, ItemResult, RetryReason, UpdateItem};
-use hubsync::sim::faults::{Fault, Trigger};
-use hubsync::sim::salesforce::{ECHO_FIELD, fault};
+use salesforce_sim::{ECHO_FIELD, fault};
 use serde_json::json;
+use sim_kit::faults::{Fault, Trigger};
 
 use super::*;
 

@@ -4,9 +4,9 @@
 use chrono::Duration as ChronoDuration;
 use hubsync::connector::salesforce::SalesforceOptions;
 use hubsync::connector::{Connector, ConnectorError};
-use hubsync::sim::faults::Trigger;
-use hubsync::sim::salesforce::fault;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use salesforce_sim::fault;
+use sim_kit::faults::Trigger;
 
 use super::*;
 

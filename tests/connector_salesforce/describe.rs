@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hubsync::config::SyncRule;
 use hubsync::connector::{Connector, FieldKind, ItemResult};
 use hubsync::reconcile::schema::{SchemaError, validate};
-use hubsync::sim::salesforce::CustomField;
+use salesforce_sim::CustomField;
 
 use super::*;
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 use hubsync::config::{SalesforceAuth, SalesforceSettings, Secret};
 use hubsync::connector::salesforce::{SalesforceConnector, SalesforceOptions};
 use hubsync::connector::{Properties, UpsertItem};
-use hubsync::sim::salesforce::{SalesforceSim, Seed, SimConfig};
+use salesforce_sim::{SalesforceSim, Seed, SimConfig};
 use serde_json::{Value, json};
 
 pub const KEY_FIELD: &str = "HubSpot_Id__c";

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use hubsync::sim::hubspot::RateProfile;
+use hubspot_sim::RateProfile;
 use serde_json::json;
 
 use super::{Queue, Rig, contacts};

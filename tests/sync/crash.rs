@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use hubsync::sim::hubspot::{HubspotSim, RateProfile};
-use hubsync::sim::salesforce::SalesforceSim;
+use hubspot_sim::{HubspotSim, RateProfile};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use salesforce_sim::SalesforceSim;
 use serde_json::json;
 use sqlx::PgPool;
 

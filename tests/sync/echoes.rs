@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use hubsync::sim::faults::Trigger;
-use hubsync::sim::salesforce::fault;
+use salesforce_sim::fault;
 use serde_json::json;
+use sim_kit::faults::Trigger;
 
 use super::{Queue, Rig, contacts};
 

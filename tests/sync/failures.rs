@@ -103,7 +103,7 @@ async fn a_restored_record_is_synced_again_under_a_new_link() {
     // the drift sweep notices a record that is back
     let sweep = [("HUBSYNC__INGEST__SWEEP_INTERVAL", "2s")];
     let rules = contacts("newest_wins", "propagate");
-    let rig = Rig::start_with(&rules, hubsync::sim::hubspot::RateProfile::UNLIMITED, &sweep).await;
+    let rig = Rig::start_with(&rules, hubspot_sim::RateProfile::UNLIMITED, &sweep).await;
     let (id, _) = rig.linked_contact(json!({"email": "r@acme.com", "lastname": "Back"})).await;
     rig.hubspot.archive_as_user("contacts", id, 7).unwrap();
     rig.wait_for("the delete to propagate", SETTLE, || async {
@@ -125,11 +125,10 @@ async fn a_restored_record_is_synced_again_under_a_new_link() {
 async fn a_change_whose_reads_keep_failing_is_dead_lettered_after_the_configured_attempts() {
     let attempts = [("HUBSYNC__JOURNAL__MAX_ATTEMPTS", "2")];
     let rules = contacts("newest_wins", "flag");
-    let rig =
-        Rig::start_with(&rules, hubsync::sim::hubspot::RateProfile::UNLIMITED, &attempts).await;
+    let rig = Rig::start_with(&rules, hubspot_sim::RateProfile::UNLIMITED, &attempts).await;
     // the partner lookup by email is a SOQL query; the poller's queryAll still answers
-    let down = hubsync::sim::salesforce::fault::unavailable();
-    let always = hubsync::sim::faults::Trigger::Fraction(1.0);
+    let down = salesforce_sim::fault::unavailable();
+    let always = sim_kit::faults::Trigger::Fraction(1.0);
     rig.salesforce.inject("/services/data/*/query", down, always);
     rig.hubspot.seed("contacts", json!({"email": "d@acme.com", "lastname": "Down"})).unwrap();
     let status = || async {
@@ -163,7 +162,7 @@ async fn rules_that_do_not_match_the_live_schemas_stop_the_daemon_naming_block_f
             "keys = { hubspot_unique_property = \"salesforce_id\"",
             "keys = { hubspot_unique_property = \"firstname\"",
         );
-    let mut rig = Rig::launch(&rules, hubsync::sim::hubspot::RateProfile::UNLIMITED, &[]).await;
+    let mut rig = Rig::launch(&rules, hubspot_sim::RateProfile::UNLIMITED, &[]).await;
     let app = rig.app.take().unwrap();
     let err = app.exited(SETTLE).await.expect_err("start-up fails");
     let message = hubsync::error_kind::report(&err);

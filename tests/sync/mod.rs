@@ -19,10 +19,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hubspot_sim::{HubspotSim, RateProfile, Subscription, WebhookSettings};
 use hubsync::config::Settings;
 use hubsync::connector::Connector;
-use hubsync::sim::hubspot::{HubspotSim, RateProfile, Subscription, WebhookSettings};
-use hubsync::sim::salesforce::{SalesforceSim, Seed, SimConfig};
+use salesforce_sim::{SalesforceSim, Seed, SimConfig};
 use serde_json::{Value, json};
 
 use crate::support::app::{TestApp, run_on, start, test_settings_with_file};
@@ -322,10 +322,9 @@ impl Rig {
 
 /// Both simulators, each with the unique key field the sync blocks use.
 pub async fn simulators(rate: RateProfile) -> (HubspotSim, SalesforceSim) {
-    let hubspot =
-        HubspotSim::start(hubsync::sim::hubspot::SimConfig { rate, ..Default::default() })
-            .await
-            .expect("hubspot simulator starts");
+    let hubspot = HubspotSim::start(hubspot_sim::SimConfig { rate, ..Default::default() })
+        .await
+        .expect("hubspot simulator starts");
     for object in ["contacts", "companies", "deals", "notes"] {
         unique_property(&hubspot, object);
     }

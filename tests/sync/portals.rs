@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hubsync::sim::hubspot::{AppToken, HubspotSim, RateProfile, SimConfig};
+use hubspot_sim::{AppToken, HubspotSim, RateProfile, SimConfig};
 use serde_json::json;
 
 use super::fast;
