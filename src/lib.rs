@@ -16,6 +16,7 @@ pub mod operate;
 pub mod reconcile;
 pub mod shutdown;
 pub mod sim;
+pub mod store;
 pub mod telemetry;
 pub mod writer;
 

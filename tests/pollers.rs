@@ -480,7 +480,7 @@ mod drift_sweep {
         );
 
         let gone = ids[3].to_string();
-        hubsync::reconcile::links::link(&pool, "contacts", &gone, "003GONE").await.unwrap();
+        hubsync::store::links::link(&pool, "contacts", &gone, "003GONE").await.unwrap();
         sim.archive_as_user("contacts", ids[3], 7).unwrap();
         let after = sweep.run_once().await.unwrap();
         assert_eq!(after, SweepOutcome { live: 29, missed: 0, vanished: 1 });

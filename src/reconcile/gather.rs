@@ -14,11 +14,11 @@ use super::context::{Context, Observed, RecordRef, SourceRef};
 use super::error::ReconcileError;
 use super::rules::{self, connector, natural_keys, object, partner_id_field};
 use super::transform::{OwnerMap, as_text, is_blank};
-use super::{links, state};
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{Connector, Lookup, ReadResult, Record};
 use crate::journal::{ChangeKind, JournalRow};
-use crate::writer::outbox::AssociationTarget;
+use crate::store::outbox::AssociationTarget;
+use crate::store::{links, record_state as state};
 
 /// How long owner lists are trusted before they are read again.
 const OWNERS_FRESH: Duration = Duration::from_secs(600);

@@ -7,12 +7,11 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use super::error::ReconcileError;
-use super::links;
 use super::row::{ConflictRecord, Outcome, RowPlan};
-use super::state;
 use crate::config::Side;
 use crate::journal::{self, Completion, JournalRow};
-use crate::writer::outbox::{self, NewItem};
+use crate::store::outbox::{self, NewItem};
+use crate::store::{links, record_state as state};
 
 /// How long a row waiting for a write in flight waits before it is tried again.
 const DEFER: Duration = Duration::from_millis(300);

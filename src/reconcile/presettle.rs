@@ -21,10 +21,11 @@ use super::context::Context;
 use super::error::ReconcileError;
 use super::gather::{linked, load_busy, record_refs};
 use super::row::{Outcome, RowPlan};
+use super::rules;
 use super::worker::{count_decisions, plan_one};
-use super::{links, rules, state};
 use crate::config::{Side, SyncRule};
 use crate::journal::{Arrival, ChangeKind, Completion, JournalRow, NewChange, Status};
+use crate::store::{links, record_state as state};
 
 /// A change settled as it is journalled: the status and the reconciler's reason.
 pub type Settled = (Completion, &'static str);

@@ -17,7 +17,7 @@ use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{ChangeCursor, ChangeKind as SourceKind};
 use crate::ingest::poller::{PollerSpec, record_properties};
 use crate::journal::{self, Arrival, ChangeKind, JournalFilter, JournalRow, NewChange, Status};
-use crate::writer::outbox::Operation;
+use crate::store::outbox::Operation;
 
 /// Change-feed pages read per object at most, so a plan of a huge backlog still ends.
 const MAX_PAGES: usize = 1_000;

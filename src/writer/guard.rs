@@ -10,9 +10,9 @@ use serde_json::json;
 use sqlx::PgPool;
 use tokio::sync::Mutex;
 
-use super::outbox::{Operation, OutboxItem};
 use crate::config::BlastRadiusSettings;
 use crate::connector::Connector;
+use crate::store::outbox::{Operation, OutboxItem};
 
 /// How long an object's record count is trusted.
 const COUNT_FRESH: Duration = Duration::from_secs(300);

@@ -8,12 +8,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::outbox::{Operation, OutboxItem, StateEntry};
 use super::send::Settlement;
 use crate::config::Side;
 use crate::error_kind::{ErrorKind, Retry};
-use crate::reconcile::decide::Known;
-use crate::reconcile::{links, state};
+use crate::store::outbox::{Operation, OutboxItem, StateEntry};
+use crate::store::record_state::Known;
+use crate::store::{links, record_state as state};
 
 /// Counts of one settled round, by outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
