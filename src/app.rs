@@ -160,7 +160,7 @@ fn spawn_workers(
         spawn_sync(tasks, settings, pool, bells, connectors, failure.clone(), shutdown);
     }
     let journal = &settings.journal;
-    tasks.spawn(crate::journal::retention::run(
+    tasks.spawn(crate::store::journal::retention::run(
         pool.clone(),
         journal.retention,
         i64::from(journal.prune_batch.get()),

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use hubsync::config::Side;
 use hubsync::error_kind::ErrorKind;
-use hubsync::journal::{self, Arrival, ChangeKind, NewChange};
+use hubsync::journal::{Arrival, ChangeKind, NewChange};
+use hubsync::store;
 use serde_json::{Value, json};
 
 use crate::support::app::{TestApp, spawn_app_with};
@@ -44,10 +45,11 @@ async fn failed_row(app: &TestApp) -> i64 {
         source: Arrival::Webhook,
         dedup_key: "evt-1".into(),
     };
-    journal::append(&app.pool, &[change]).await.unwrap();
-    let rows =
-        journal::claim(&app.pool, "w1", 1, std::time::Duration::from_secs(60)).await.unwrap();
-    journal::fail(&app.pool, "w1", &rows[0], ErrorKind::Permanent, "INVALID_EMAIL", 10)
+    store::journal::append(&app.pool, &[change]).await.unwrap();
+    let rows = store::journal::claim(&app.pool, "w1", 1, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    store::journal::fail(&app.pool, "w1", &rows[0], ErrorKind::Permanent, "INVALID_EMAIL", 10)
         .await
         .unwrap();
     rows[0].id

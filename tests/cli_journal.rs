@@ -6,6 +6,7 @@ use chrono::{TimeZone, Utc};
 use hubsync::config::Side;
 use hubsync::error_kind::ErrorKind;
 use hubsync::journal::{self, Arrival, ChangeKind, NewChange, PropertyChange};
+use hubsync::store;
 use sqlx::PgPool;
 
 use crate::support::binary::{hubsync, run, text};
@@ -17,13 +18,14 @@ async fn seeded() -> (TestDatabase, PgPool) {
     let pool = PgPool::connect(&db.url).await.unwrap();
     hubsync::db::migrate(&pool).await.unwrap();
     let changes: Vec<_> = (1..=3).map(contact).collect();
-    journal::append(&pool, &changes).await.unwrap();
-    let rows = journal::claim(&pool, "w1", 2, std::time::Duration::from_secs(60)).await.unwrap();
-    journal::complete(&pool, "w1", rows[0].id, journal::Completion::Applied, "applied")
+    store::journal::append(&pool, &changes).await.unwrap();
+    let rows =
+        store::journal::claim(&pool, "w1", 2, std::time::Duration::from_secs(60)).await.unwrap();
+    store::journal::complete(&pool, "w1", rows[0].id, journal::Completion::Applied, "applied")
         .await
         .unwrap();
     let message = "INVALID_EMAIL: Email address not-an-email is invalid";
-    journal::fail(&pool, "w1", &rows[1], ErrorKind::Permanent, message, 10).await.unwrap();
+    store::journal::fail(&pool, "w1", &rows[1], ErrorKind::Permanent, message, 10).await.unwrap();
     (db, pool)
 }
 
@@ -219,7 +221,7 @@ async fn quarantined_webhooks_are_listed_shown_and_replayed_into_the_journal_onc
     );
     let stderr = text(&replay.stderr);
     assert!(stderr.contains(&format!("{poison}: still does not parse")), "{stderr}");
-    let rows = journal::query(&pool, &Default::default(), 10).await.unwrap();
+    let rows = store::journal::query(&pool, &Default::default(), 10).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!((rows[0].record_id.as_str(), rows[0].source.as_str()), ("901", "webhook"));
     let left: Vec<i64> = sqlx::query_scalar("select id from hubsync.webhook_quarantine")

@@ -10,8 +10,10 @@ use hubsync::config::Side;
 use hubsync::connector::Connector;
 use hubsync::ingest::lock::PollerLock;
 use hubsync::ingest::poller::{PollOutcome, Poller, PollerSpec};
-use hubsync::journal::{self, ChangeKind, Doorbell, JournalFilter, JournalRow};
+use hubsync::journal::{ChangeKind, Doorbell, JournalRow};
 use hubsync::sim::salesforce::SalesforceSim;
+use hubsync::store;
+use hubsync::store::journal::JournalFilter;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -52,7 +54,7 @@ async fn salesforce_contacts(pool: &PgPool, n: usize) -> (SalesforceSim, Poller)
 }
 
 async fn rows(pool: &PgPool) -> Vec<JournalRow> {
-    let mut rows = journal::query(pool, &JournalFilter::default(), 10_000).await.unwrap();
+    let mut rows = store::journal::query(pool, &JournalFilter::default(), 10_000).await.unwrap();
     rows.reverse();
     rows
 }

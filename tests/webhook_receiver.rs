@@ -4,10 +4,12 @@
 use std::time::Duration;
 
 use hubsync::connector::hubspot::webhook::{v1_signature, v3_signature};
-use hubsync::journal::{self, ChangeKind, JournalFilter};
+use hubsync::journal::{self, ChangeKind};
 use hubsync::sim::hubspot::{
     Chaos, HubspotSim, RetrySchedule, SimConfig, Subscription, WebhookSettings,
 };
+use hubsync::store;
+use hubsync::store::journal::JournalFilter;
 use serde_json::json;
 
 use crate::support::app::{TestApp, start_on, test_settings_with_file};
@@ -61,7 +63,7 @@ fn deliveries_to(url: &str, chaos: Chaos) -> WebhookSettings {
 }
 
 async fn rows(app: &TestApp) -> Vec<journal::JournalRow> {
-    journal::query(&app.pool, &JournalFilter::default(), 1000).await.unwrap()
+    store::journal::query(&app.pool, &JournalFilter::default(), 1000).await.unwrap()
 }
 
 async fn wait_for_rows(app: &TestApp, count: usize) -> Vec<journal::JournalRow> {

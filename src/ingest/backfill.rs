@@ -11,7 +11,8 @@ use sqlx::PgPool;
 use super::error::IngestError;
 use super::poller::{PollerSpec, announce, record_properties};
 use crate::connector::{Connector, Record};
-use crate::journal::{self, Arrival, ChangeKind, Doorbell, NewChange};
+use crate::journal::{Arrival, ChangeKind, Doorbell, NewChange};
+use crate::store;
 
 /// Where a backfill stands, as stored in `hubsync.cursors` (stream `backfill`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +129,7 @@ impl Backfill {
             .map(|r| self.change(r))
             .collect();
         let mut tx = self.pool.begin().await?;
-        let appended = journal::append(&mut *tx, &changes).await?;
+        let appended = store::journal::append(&mut *tx, &changes).await?;
         self.save(&mut tx, page.next.as_deref(), page.records.len()).await?;
         tx.commit().await?;
         announce(&self.spec, &self.doorbell, appended, Arrival::Backfill);

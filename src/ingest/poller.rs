@@ -15,10 +15,11 @@ use super::error::IngestError;
 use super::lock::PollerLock;
 use crate::config::Side;
 use crate::connector::{self, ChangeCursor, ChangePage, Connector};
-use crate::journal::{self, Arrival, ChangeKind, Doorbell, NewChange, PropertyChange};
+use crate::journal::{Arrival, ChangeKind, Doorbell, NewChange, PropertyChange};
 use crate::metrics::CHANGES_INGESTED;
 use crate::reconcile::presettle::{self, Presettle};
 use crate::reconcile::transform::{as_text, is_blank};
+use crate::store;
 
 /// Changes read before one commit. Several pages are journalled in one transaction; the
 /// bound keeps a backfill's memory flat.
@@ -155,7 +156,7 @@ impl Poller {
         };
         let settled = presettle::settled(self.presettle.as_deref(), &self.pool, &changes).await;
         let mut tx = self.begin(held).await?;
-        let appended = journal::append_settled(&mut *tx, &changes, &settled).await?;
+        let appended = store::journal::append_settled(&mut *tx, &changes, &settled).await?;
         cursor::advance(&mut *tx, self.key("changes"), &next).await?;
         tx.commit().await?;
         self.announce(appended, Arrival::Poll);
@@ -222,7 +223,7 @@ impl Poller {
         let Some(latest) = deleted.iter().map(|d| d.deleted_at).max() else { return Ok(0) };
         let changes: Vec<NewChange> = deleted.iter().map(|d| self.deletion(d)).collect();
         let mut tx = self.begin(held).await?;
-        let appended = journal::append(&mut *tx, &changes).await?;
+        let appended = store::journal::append(&mut *tx, &changes).await?;
         let next = Cursor { timestamp: latest, id: String::new(), token: None };
         cursor::advance(&mut *tx, self.key("deleted"), &next).await?;
         tx.commit().await?;

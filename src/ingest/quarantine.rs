@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use super::{IngestError, hubspot_events};
 use crate::connector::hubspot::webhook::{WebhookError, parse_events};
-use crate::journal;
+use crate::store;
 
 /// One quarantined delivery, without its body.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
@@ -93,7 +93,7 @@ pub async fn replay(
     };
     let changes: Vec<_> =
         events.iter().flat_map(|e| hubspot_events::changes(connector, e)).collect();
-    let inserted = journal::append(&mut *tx, &changes).await?;
+    let inserted = store::journal::append(&mut *tx, &changes).await?;
     sqlx::query("delete from hubsync.webhook_quarantine where id = $1")
         .bind(id)
         .execute(&mut *tx)

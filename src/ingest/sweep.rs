@@ -14,6 +14,7 @@ use super::poller::{PollerSpec, announce, record_properties};
 use crate::config::Side;
 use crate::connector::{Connector, Lookup, ReadResult, Record};
 use crate::journal::{self, Arrival, ChangeKind, Doorbell, NewChange};
+use crate::store;
 
 /// What a sweep found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -147,7 +148,7 @@ impl Sweep {
     }
 
     async fn append(&self, changes: &[NewChange]) -> Result<u64, IngestError> {
-        let appended = journal::append(&self.pool, changes).await?;
+        let appended = store::journal::append(&self.pool, changes).await?;
         announce(&self.spec, &self.doorbell, appended, Arrival::Sweep);
         Ok(appended)
     }

@@ -10,7 +10,9 @@ use sqlx::PgPool;
 use super::record::{LinkInfo, RecordRef, Resolved, resolve, triples};
 use super::{Conflict, OperateError};
 use crate::config::{Settings, Side};
-use crate::journal::{self, Attempt, JournalFilter, JournalRow};
+use crate::journal::{self, JournalRow};
+use crate::store;
+use crate::store::journal::{Attempt, JournalFilter};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Timeline {
@@ -43,7 +45,7 @@ pub async fn timeline(
     let mut entries = Vec::new();
     for (row, updated_at) in &rows {
         entries.extend(captured(row, *updated_at));
-        let attempts = journal::attempts(pool, row.id).await.map_err(query_error)?;
+        let attempts = store::journal::attempts(pool, row.id).await.map_err(query_error)?;
         entries.extend(attempts.iter().map(|a| attempt(row, a)));
     }
     let journal_ids: Vec<i64> = rows.iter().map(|(row, _)| row.id).collect();
@@ -85,7 +87,8 @@ async fn journal_rows(
     .fetch_all(pool)
     .await?;
     let ids = found.iter().map(|(id, _)| *id);
-    let rows = journal::query(pool, &JournalFilter::ids(ids), 5000).await.map_err(query_error)?;
+    let rows =
+        store::journal::query(pool, &JournalFilter::ids(ids), 5000).await.map_err(query_error)?;
     let updated: std::collections::HashMap<i64, DateTime<Utc>> = found.into_iter().collect();
     Ok(rows
         .into_iter()
@@ -258,7 +261,7 @@ async fn outbox(
     Ok(sqlx::query_as(concat!(
         "select id, sync_name, target_side, connector, object_type, operation, intent, target_id,
                 unique_value, properties, journal_id, case when ",
-        crate::journal::leased!(),
+        crate::store::journal::leased!(),
         " then 'processing' else status end as status, attempts, error_kind, last_error,
                 last_result, created_at, updated_at
            from hubsync.outbox

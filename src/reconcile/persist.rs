@@ -9,7 +9,8 @@ use sqlx::PgPool;
 use super::error::ReconcileError;
 use super::row::{ConflictRecord, Outcome, RowPlan};
 use crate::config::Side;
-use crate::journal::{self, Completion, JournalRow};
+use crate::journal::{Completion, JournalRow};
+use crate::store;
 use crate::store::outbox::{self, NewItem};
 use crate::store::{links, record_state as state};
 
@@ -158,8 +159,8 @@ async fn settle_folded(
             _ => released.extend(ids),
         }
     }
-    journal::complete_many(&mut *tx, worker, &done).await?;
-    journal::release(&mut *tx, worker, &released, DEFER, "awaiting_write").await?;
+    store::journal::complete_many(&mut *tx, worker, &done).await?;
+    store::journal::release(&mut *tx, worker, &released, DEFER, "awaiting_write").await?;
     Ok(())
 }
 
@@ -184,14 +185,15 @@ async fn settle_rows(
                 committed.failed += 1;
                 *committed.reasons.entry((plan.sync_name.clone(), "failed")).or_default() += 1;
                 if let Some(row) = rows.get(&plan.journal_id) {
-                    journal::fail(&mut *tx, worker, row, *kind, message, max_attempts).await?;
+                    store::journal::fail(&mut *tx, worker, row, *kind, message, max_attempts)
+                        .await?;
                 }
             }
             Outcome::Merge { .. } => unreachable!("merges are settled before the rows"),
         }
     }
-    journal::complete_many(&mut *tx, worker, &done).await?;
-    journal::release(&mut *tx, worker, &deferred, DEFER, "awaiting_write").await?;
+    store::journal::complete_many(&mut *tx, worker, &done).await?;
+    store::journal::release(&mut *tx, worker, &deferred, DEFER, "awaiting_write").await?;
     committed.deferred = deferred.len();
     Ok(committed)
 }

@@ -16,7 +16,9 @@ use super::worker::plan_batch;
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{ChangeCursor, ChangeKind as SourceKind};
 use crate::ingest::poller::{PollerSpec, record_properties};
-use crate::journal::{self, Arrival, ChangeKind, JournalFilter, JournalRow, NewChange, Status};
+use crate::journal::{Arrival, ChangeKind, JournalRow, NewChange, Status};
+use crate::store;
+use crate::store::journal::JournalFilter;
 use crate::store::outbox::Operation;
 
 /// Change-feed pages read per object at most, so a plan of a huge backlog still ends.
@@ -69,7 +71,7 @@ pub async fn preview(
         .cloned()
         .collect();
     let filter = JournalFilter { statuses: vec![Status::Pending], ..Default::default() };
-    let mut rows = journal::query(pool, &filter, 1_000_000).await?;
+    let mut rows = store::journal::query(pool, &filter, 1_000_000).await?;
     let mut preview = Preview { pending_rows: rows.len(), ..Default::default() };
     if let Some(since) = since {
         let mut read = read_sources(settings, sources, &rules, since).await?;

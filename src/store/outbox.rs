@@ -257,7 +257,7 @@ pub async fn claim(
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<OutboxItem>, sqlx::Error> {
-    let mut tx = crate::journal::walk_in_order(pool).await?;
+    let mut tx = super::journal::walk_in_order(pool).await?;
     let rows: Vec<RawItem> = sqlx::query_as(
         "with claimed as (
              -- only the lease is written (no indexed column): an in-place (HOT) update

@@ -218,7 +218,7 @@ async fn mark_done(
          where o.id = any(array(select unnest($1::bigint[]))) and o.id = u.id
            and o.claimed_by = $3",
     )
-    // planned afresh for each batch, as `journal::complete_many` is
+    // planned afresh for each batch, as `store::journal::complete_many` is
     .persistent(false)
     .bind(ids)
     .bind(answers)

@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use sqlx::{Acquire, Connection, PgConnection, PgExecutor, PgPool, Postgres};
 
-use super::change::{JournalRow, ROW_COLUMNS, RawRow, Status, convert};
-use super::error::JournalError;
+use super::row::{ROW_COLUMNS, RawRow, convert};
 use crate::error_kind::{ErrorKind, Retry};
+use crate::journal::{Completion, JournalError, JournalRow, Status};
 
 /// Claims up to `limit` rows for `worker`. A row is claimable when it is pending and due,
 /// or its lease expired, and no earlier change of the same record is still unsettled, so
@@ -106,29 +106,6 @@ pub async fn walk_in_order(pool: &PgPool) -> sqlx::Result<sqlx::Transaction<'sta
         .execute(&mut *tx)
         .await?;
     Ok(tx)
-}
-
-/// How a claimed row was settled by its consumer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Completion {
-    Applied,
-    Echo,
-    Stale,
-    Skipped,
-    /// Held for an operator: both values kept, neither applied.
-    Conflict,
-}
-
-impl Completion {
-    pub fn status(self) -> Status {
-        match self {
-            Completion::Applied => Status::Applied,
-            Completion::Echo => Status::Echo,
-            Completion::Stale => Status::Stale,
-            Completion::Skipped => Status::Skipped,
-            Completion::Conflict => Status::Conflict,
-        }
-    }
 }
 
 /// Settles a row this worker holds. Returns false if the lease was lost meanwhile, in

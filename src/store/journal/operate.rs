@@ -2,9 +2,8 @@
 
 use sqlx::{PgExecutor, PgPool, QueryBuilder};
 
-use super::change::Status;
-use super::error::JournalError;
 use super::query::JournalFilter;
+use crate::journal::{JournalError, Status};
 
 /// Rows an operator can put back in the queue.
 pub const REQUEUEABLE: [Status; 4] =
