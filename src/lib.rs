@@ -2,7 +2,6 @@
 
 pub mod admin;
 pub mod app;
-pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod connector;

@@ -96,7 +96,7 @@ async fn a_read_token_reads_the_journal_but_gets_403_on_retry_and_nothing_change
     let (status, body) =
         call(&app, "POST", "/api/journal/retry", Some(READ), Some(json!({ "ids": [id] }))).await;
     assert_eq!((status, body["error"]["code"].as_str()), (403, Some("forbidden")));
-    assert!(hubsync::audit::recent(&app.pool, 10).await.unwrap().is_empty());
+    assert!(hubsync::store::audit::recent(&app.pool, 10).await.unwrap().is_empty());
     app.stop().await.unwrap();
 }
 
@@ -111,7 +111,7 @@ async fn an_operate_token_retries_a_row_and_the_audit_names_the_token() {
     let (_, shown) = call(&app, "GET", &format!("/api/journal/{id}"), Some(READ), None).await;
     assert_eq!(shown["row"]["status"], "pending");
     assert_eq!(shown["attempts"][0]["outcome"], "needs_operator");
-    let audit = hubsync::audit::recent(&app.pool, 10).await.unwrap();
+    let audit = hubsync::store::audit::recent(&app.pool, 10).await.unwrap();
     assert_eq!(
         (audit[0].actor.as_str(), audit[0].action.as_str()),
         ("token:oncall", "journal.retry")

@@ -140,7 +140,7 @@ async fn journal_retry_by_filter_requeues_failed_rows_and_audits_it() {
             .await
             .unwrap();
     assert_eq!(status, "pending");
-    let audit = hubsync::audit::recent(&pool, 10).await.unwrap();
+    let audit = hubsync::store::audit::recent(&pool, 10).await.unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].action, "journal.retry");
     assert!(audit[0].actor.starts_with("cli:"));
@@ -163,7 +163,7 @@ async fn a_mutation_without_yes_on_a_pipe_refuses_and_changes_nothing() {
             .await
             .unwrap();
     assert_eq!(pending, 1);
-    assert!(hubsync::audit::recent(&pool, 10).await.unwrap().is_empty());
+    assert!(hubsync::store::audit::recent(&pool, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -187,11 +187,11 @@ async fn quarantined() -> (TestDatabase, PgPool, i64, i64) {
         "occurredAt": 1_793_000_000_000_i64, "subscriptionType": "contact.creation",
         "attemptNumber": 0, "objectId": 901}])
     .to_string();
-    hubsync::ingest::quarantine::keep(&pool, "hubspot", "unknown field `x`", good.as_bytes())
+    hubsync::store::quarantine::keep(&pool, "hubspot", "unknown field `x`", good.as_bytes())
         .await
         .unwrap();
     let poison = "[{\"eventId\": \"not a number\"}]";
-    hubsync::ingest::quarantine::keep(&pool, "hubspot", "invalid type", poison.as_bytes())
+    hubsync::store::quarantine::keep(&pool, "hubspot", "invalid type", poison.as_bytes())
         .await
         .unwrap();
     let ids: Vec<i64> = sqlx::query_scalar("select id from hubsync.webhook_quarantine order by id")

@@ -501,7 +501,7 @@ async fn retention_prunes_old_settled_rows_and_keeps_failed_and_dead_ones() {
 }
 
 mod cursors {
-    use hubsync::ingest::cursor::{self, Cursor, CursorKey};
+    use hubsync::store::cursors::{self as cursor, Cursor, CursorKey};
 
     use super::*;
 

@@ -240,7 +240,8 @@ async fn mutate(pool: &PgPool, mutation: Mutation, action: OperatorAction) -> Re
         return Ok(());
     }
     let ids = JournalFilter::ids(targets.iter().map(|row| row.id));
-    let changed = store::journal::act(pool, action, &ids, &crate::audit::cli_actor()).await?;
+    let changed =
+        store::journal::act(pool, action, &ids, &crate::store::audit::cli_actor()).await?;
     report(action, &changed, mutation.json);
     Ok(())
 }

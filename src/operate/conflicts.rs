@@ -165,7 +165,7 @@ pub async fn resolve_conflict(
     let conflict = mark_resolved(&mut tx, id, take, actor).await?;
     let target = json!({ "conflict_id": id, "sync": conflict.sync_name });
     let detail = json!({ "resolution": take.resolution(), "outbox_ids": outbox_ids });
-    crate::audit::record(&mut *tx, actor, "conflict.resolve", target, detail).await?;
+    crate::store::audit::record(&mut *tx, actor, "conflict.resolve", target, detail).await?;
     sqlx::query("select pg_notify('hubsync_outbox', '')").execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(Resolution { conflict, outbox_ids })

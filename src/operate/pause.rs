@@ -50,7 +50,7 @@ pub async fn pause(
     };
     if changed {
         let detail = json!({ "reason": reason });
-        crate::audit::record(&mut *tx, actor, "sync.pause", json!({ "sync": sync }), detail)
+        crate::store::audit::record(&mut *tx, actor, "sync.pause", json!({ "sync": sync }), detail)
             .await?;
     }
     tx.commit().await?;
@@ -74,8 +74,14 @@ pub async fn resume(
     .await?;
     if let Some((reason, by, at)) = &removed {
         let detail = json!({ "was_paused_for": reason, "paused_by": by, "paused_at": at });
-        crate::audit::record(&mut *tx, actor, "sync.resume", json!({ "sync": sync }), detail)
-            .await?;
+        crate::store::audit::record(
+            &mut *tx,
+            actor,
+            "sync.resume",
+            json!({ "sync": sync }),
+            detail,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(PauseOutcome { paused: false, ..outcome(sync, removed.is_some(), None) })

@@ -201,3 +201,18 @@ impl Link {
         }
     }
 }
+
+/// Every id the links of `sync_names` name on one side: HubSpot's when `hubspot`, else the
+/// external one.
+pub async fn side_ids<'e>(
+    executor: impl PgExecutor<'e>,
+    sync_names: &[String],
+    hubspot: bool,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(LINKED_SQL).bind(sync_names).bind(hubspot).fetch_all(executor).await
+}
+
+/// Every id this side's links name.
+const LINKED_SQL: &str = "
+select case when $2 then hubspot_id else external_id end from hubsync.links
+where sync_name = any($1)";

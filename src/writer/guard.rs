@@ -113,7 +113,7 @@ async fn pause(
     .await?;
     if paused.rows_affected() == 1 {
         let target = json!({ "sync": item.sync_name });
-        crate::audit::record(&mut *tx, "hubsync", "pause", target, detail.clone()).await?;
+        crate::store::audit::record(&mut *tx, "hubsync", "pause", target, detail.clone()).await?;
         tracing::warn!(
             sync = %item.sync_name, touched, records = total,
             "blast-radius guard paused the sync block; resume it with `hubsync resume {}`",

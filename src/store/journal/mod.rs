@@ -2,6 +2,7 @@
 //! operator queries and actions, retention, and the NOTIFY that wakes other replicas.
 
 mod claim;
+mod intake;
 mod operate;
 mod query;
 pub mod retention;
@@ -10,6 +11,7 @@ mod row;
 pub use claim::{
     claim, claim_followers, claim_in, complete, complete_many, fail, release, walk_in_order,
 };
+pub use intake::{known, last_deleted};
 pub use operate::{OperatorAction, REQUEUEABLE, SKIPPABLE, act, requeue, skip};
 pub use query::{Attempt, JournalFilter, attempts, query};
 pub(crate) use row::leased;

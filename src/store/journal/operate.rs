@@ -94,7 +94,7 @@ pub async fn act(
     };
     let target = serde_json::json!({ "journal_ids": changed });
     let name = format!("journal.{}", action.verb());
-    crate::audit::record(&mut *tx, actor, &name, target, serde_json::json!({})).await?;
+    crate::store::audit::record(&mut *tx, actor, &name, target, serde_json::json!({})).await?;
     tx.commit().await?;
     Ok(changed)
 }
