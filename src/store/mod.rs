@@ -2,9 +2,11 @@
 //! operator surfaces call these typed functions, on a pool or inside their own transaction.
 
 pub mod audit;
+pub mod budget;
 pub mod cursors;
 pub mod journal;
 pub mod links;
 pub mod outbox;
 pub mod quarantine;
 pub mod record_state;
+pub mod statistics;
