@@ -1,5 +1,7 @@
 //! The `links` table: which HubSpot record is which external record, per sync block.
 
+use std::collections::HashMap;
+
 use sqlx::PgExecutor;
 
 use crate::config::Side;
@@ -216,3 +218,26 @@ pub async fn side_ids<'e>(
 const LINKED_SQL: &str = "
 select case when $2 then hubspot_id else external_id end from hubsync.links
 where sync_name = any($1)";
+
+/// Inserts `(sync, hubspot id, external id)` links that are new; returns their ids. A pair
+/// linked already is left out, and nothing is sent for no pairs.
+pub async fn insert_new(
+    tx: &mut sqlx::PgConnection,
+    new: &[&(String, String, String)],
+) -> Result<HashMap<(String, String, String), i64>, sqlx::Error> {
+    if new.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let inserted: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "insert into hubsync.links (sync_name, hubspot_id, external_id)
+         select * from unnest($1::text[], $2::text[], $3::text[])
+         on conflict do nothing
+         returning id, sync_name, hubspot_id, external_id",
+    )
+    .bind(new.iter().map(|p| p.0.as_str()).collect::<Vec<_>>())
+    .bind(new.iter().map(|p| p.1.as_str()).collect::<Vec<_>>())
+    .bind(new.iter().map(|p| p.2.as_str()).collect::<Vec<_>>())
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(inserted.into_iter().map(|(id, sync, h, e)| ((sync, h, e), id)).collect())
+}

@@ -7,6 +7,7 @@ pub mod cursors;
 pub mod journal;
 pub mod links;
 pub mod outbox;
+pub mod paused;
 pub mod quarantine;
 pub mod record_state;
 pub mod statistics;

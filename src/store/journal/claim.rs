@@ -315,3 +315,32 @@ pub async fn claim_followers<'a>(
     rows.sort_by_key(|row| (row.occurred_at, row.id));
     Ok(rows)
 }
+
+/// Fails a settled row whose write failed (`failed` or `dead`), recording the attempt with
+/// `what` failed; a row back in the queue is left alone.
+pub async fn write_failed(
+    tx: &mut PgConnection,
+    journal_id: i64,
+    status: &str,
+    kind: ErrorKind,
+    what: &str,
+    worker: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "with failed as (
+             update hubsync.journal set status = $2, error_kind = $3, last_error = $4,
+                 reason = 'write_failed', updated_at = now()
+             where id = $1 and status not in ('pending', 'processing')
+             returning id, attempts)
+         insert into hubsync.journal_attempts (journal_id, attempt, worker, outcome, error_kind, message)
+         select id, attempts, $5, 'write_failed', $3, $4 from failed",
+    )
+    .bind(journal_id)
+    .bind(status)
+    .bind(kind.as_str())
+    .bind(what)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}

@@ -10,6 +10,7 @@ mod row;
 
 pub use claim::{
     claim, claim_followers, claim_in, complete, complete_many, fail, release, walk_in_order,
+    write_failed,
 };
 pub use intake::{known, last_deleted};
 pub use operate::{OperatorAction, REQUEUEABLE, SKIPPABLE, act, requeue, skip};
