@@ -77,12 +77,7 @@ pub async fn preview(
         let mut read = read_sources(settings, sources, &rules, since).await?;
         let keys: Vec<String> = read.iter().map(|r| r.dedup_key.clone()).collect();
         let journalled: HashSet<String> =
-            sqlx::query_scalar("select dedup_key from hubsync.journal where dedup_key = any($1)")
-                .bind(&keys)
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .collect();
+            store::journal::journalled(pool, &keys).await?.into_iter().collect();
         read.retain(|row| !journalled.contains(&row.dedup_key));
         preview.source_changes = read.len();
         rows.extend(read);

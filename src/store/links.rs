@@ -241,3 +241,14 @@ pub async fn insert_new(
     .await?;
     Ok(inserted.into_iter().map(|(id, sync, h, e)| ((sync, h, e), id)).collect())
 }
+
+/// Link `id`'s pair: `(hubspot_id, external_id)`.
+pub async fn pair<'e>(
+    executor: impl PgExecutor<'e>,
+    id: i64,
+) -> sqlx::Result<Option<(String, String)>> {
+    sqlx::query_as("select hubspot_id, external_id from hubsync.links where id = $1")
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+}

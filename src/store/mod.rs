@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod budget;
+pub mod conflicts;
 pub mod cursors;
 pub mod journal;
 pub mod links;

@@ -393,3 +393,71 @@ pub async fn recent_overwrites<'e>(
     .fetch_one(executor)
     .await
 }
+
+/// One outbox update carrying an operator's chosen value to one side, resolving a conflict.
+pub struct ChosenValue {
+    pub sync: String,
+    pub target: Side,
+    pub connector: String,
+    pub object: String,
+    pub target_id: String,
+    pub source_id: String,
+    pub properties: Value,
+    pub state: Value,
+    pub journal_id: Option<i64>,
+}
+
+impl ChosenValue {
+    /// Queues the update; returns its id.
+    pub async fn insert<'e>(
+        &self,
+        executor: impl sqlx::PgExecutor<'e>,
+    ) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar(
+            "insert into hubsync.outbox (sync_name, target_side, connector, object_type,
+                 operation, intent, priority, target_id, source_id, properties, state, journal_id)
+             values ($1, $2, $3, $4, 'update', 'update', 0, $5, $6, $7, $8, $9) returning id",
+        )
+        .bind(&self.sync)
+        .bind(self.target.as_str())
+        .bind(&self.connector)
+        .bind(&self.object)
+        .bind(&self.target_id)
+        .bind(&self.source_id)
+        .bind(&self.properties)
+        .bind(&self.state)
+        .bind(self.journal_id)
+        .fetch_one(executor)
+        .await
+    }
+}
+
+/// Wakes the writers of every replica: queued items wait no poll interval.
+pub async fn notify<'e>(executor: impl sqlx::PgExecutor<'e>) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_notify('hubsync_outbox', '')").execute(executor).await?;
+    Ok(())
+}
+
+/// An unsettled item touching some record: `(sync_name, target_side, target_id, source_id,
+/// unique_value, association)`, the association's target for an association, else null.
+pub type InFlight = (String, String, Option<String>, Option<String>, Option<String>, Value);
+
+/// The unsettled items whose source id, target id or unique value is one of `ids`.
+pub async fn in_flight<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    ids: &[String],
+) -> Result<Vec<InFlight>, sqlx::Error> {
+    // `in (select unnest …)` hashes the keys; `= any` would compare every row with every key
+    sqlx::query_as(
+        "with keys as (select unnest($1::text[]) as k)
+         select sync_name, target_side, target_id, source_id, unique_value,
+             case when operation = 'associate' then properties else 'null' end
+         from hubsync.outbox
+         where status in ('pending', 'processing')
+           and (source_id in (select k from keys) or target_id in (select k from keys)
+                or unique_value in (select k from keys))",
+    )
+    .bind(ids)
+    .fetch_all(executor)
+    .await
+}

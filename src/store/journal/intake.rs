@@ -1,5 +1,6 @@
-//! What ingest reads of the journal before it appends: records whose last change was a
-//! delete (a restore), and records the journal or the links already know (the sweep).
+//! What ingest and the reconciler ask of the journal beside claiming: records whose last
+//! change was a delete (a restore), records the journal or the links already know (the
+//! sweep), records with a change still queued, and dedup keys already journalled.
 
 use sqlx::PgExecutor;
 
@@ -75,3 +76,37 @@ select l.record_id, case when l.kind = 'delete' and k.record_id is null then l.i
 from latest l left join linked k on k.record_id = l.record_id
 union
 select record_id, null from linked";
+
+/// Of the records `(connectors[i], objects[i], records[i])`, those with a change still
+/// queued: a probe of the unsettled rows' per-record index for each record.
+pub async fn queued<'e>(
+    executor: impl PgExecutor<'e>,
+    connectors: &[&str],
+    objects: &[&str],
+    records: &[&str],
+) -> sqlx::Result<Vec<(String, String, String)>> {
+    sqlx::query_as(
+        "select k.connector, k.object_type, k.record_id
+         from unnest($1::text[], $2::text[], $3::text[]) as k (connector, object_type, record_id)
+         where exists (
+             select 1 from hubsync.journal j
+             where j.status in ('pending', 'processing') and j.connector = k.connector
+               and j.object_type = k.object_type and j.record_id = k.record_id)",
+    )
+    .bind(connectors)
+    .bind(objects)
+    .bind(records)
+    .fetch_all(executor)
+    .await
+}
+
+/// Of the dedup keys `keys`, those already journalled.
+pub async fn journalled<'e>(
+    executor: impl PgExecutor<'e>,
+    keys: &[String],
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("select dedup_key from hubsync.journal where dedup_key = any($1)")
+        .bind(keys)
+        .fetch_all(executor)
+        .await
+}

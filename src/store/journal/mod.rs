@@ -12,7 +12,7 @@ pub use claim::{
     claim, claim_followers, claim_in, complete, complete_many, fail, release, walk_in_order,
     write_failed,
 };
-pub use intake::{known, last_deleted};
+pub use intake::{journalled, known, last_deleted, queued};
 pub use operate::{OperatorAction, REQUEUEABLE, SKIPPABLE, act, requeue, skip};
 pub use query::{Attempt, JournalFilter, attempts, query};
 pub(crate) use row::leased;
