@@ -10,5 +10,6 @@ pub mod links;
 pub mod outbox;
 pub mod paused;
 pub mod quarantine;
+pub mod read;
 pub mod record_state;
 pub mod statistics;

@@ -1,0 +1,9 @@
+//! Read models for operators: the queries behind `hubsync status`, a record's timeline, the
+//! record finder, lag history and the queue gauges. They read several tables at once, and
+//! write none.
+
+pub mod history;
+pub mod queues;
+pub mod record;
+pub mod status;
+pub mod timeline;
