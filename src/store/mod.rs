@@ -12,4 +12,5 @@ pub mod paused;
 pub mod quarantine;
 pub mod read;
 pub mod record_state;
+pub mod server;
 pub mod statistics;

@@ -1,7 +1,8 @@
 //! Read models for operators: the queries behind `hubsync status`, a record's timeline, the
-//! record finder, lag history and the queue gauges. They read several tables at once, and
+//! record finder, lag history, the queue gauges and the demo's reports. They read several tables at once, and
 //! write none.
 
+pub mod demo;
 pub mod history;
 pub mod queues;
 pub mod record;
