@@ -14,7 +14,7 @@ use crate::connector::{Connector, Record};
 use crate::journal::{Arrival, ChangeKind, Doorbell, NewChange};
 use crate::store;
 
-/// Where a backfill stands, as stored in `hubsync.cursors` (stream `backfill`).
+/// Where a backfill stands, as [`store::cursors`] keeps it (stream `backfill`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Checkpoint {
     NotStarted,
