@@ -1,4 +1,4 @@
-//! Journal ingest throughput: `journal::append` in 100-change batches against a plain
+//! Journal ingest throughput: `store::journal::append` in 100-change batches against a plain
 //! `COPY` of the same rows into the same table, and the webhook receiver end to end:
 //! signed 100-event requests through the real daemon, with each answer's latency.
 //!
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use hubsync::config::Side;
 use hubsync::journal::{self, Arrival, ChangeKind, NewChange, PropertyChange};
+use hubsync::store;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
@@ -269,7 +270,7 @@ async fn append_all(pool: PgPool, batches: Vec<Vec<NewChange>>) {
         let (pool, doorbell) = (pool.clone(), doorbell.clone());
         tasks.spawn(async move {
             for batch in share {
-                journal::append(&pool, &batch).await.unwrap();
+                store::journal::append(&pool, &batch).await.unwrap();
                 doorbell.ring();
             }
         });

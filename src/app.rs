@@ -84,9 +84,8 @@ impl App {
             max_body_bytes: settings.admin.max_body_bytes.get() as usize,
         };
         let doorbell = crate::journal::Doorbell::new(pool.clone()).stopping_on(&shutdown);
-        let outbox_bell =
-            crate::journal::Doorbell::on(pool.clone(), crate::writer::outbox::CHANNEL)
-                .stopping_on(&shutdown);
+        let outbox_bell = crate::journal::Doorbell::on(pool.clone(), crate::store::outbox::CHANNEL)
+            .stopping_on(&shutdown);
         let routes = http_routes(&settings, state, &pool, &doorbell);
         let server = tokio::spawn(serve_admin(listener, routes, shutdown.clone()));
         let failure: Failure = Arc::default();
@@ -161,7 +160,7 @@ fn spawn_workers(
         spawn_sync(tasks, settings, pool, bells, connectors, failure.clone(), shutdown);
     }
     let journal = &settings.journal;
-    tasks.spawn(crate::journal::retention::run(
+    tasks.spawn(crate::store::journal::retention::run(
         pool.clone(),
         journal.retention,
         i64::from(journal.prune_batch.get()),

@@ -2,7 +2,6 @@
 
 pub mod admin;
 pub mod app;
-pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod connector;
@@ -15,6 +14,7 @@ pub mod metrics;
 pub mod operate;
 pub mod reconcile;
 pub mod shutdown;
+pub mod store;
 pub mod telemetry;
 pub mod writer;
 

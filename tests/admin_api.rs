@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use hubsync::config::Side;
 use hubsync::error_kind::ErrorKind;
-use hubsync::journal::{self, Arrival, ChangeKind, NewChange};
+use hubsync::journal::{Arrival, ChangeKind, NewChange};
+use hubsync::store;
 use serde_json::{Value, json};
 
 use crate::support::app::{TestApp, spawn_app_with};
@@ -44,10 +45,11 @@ async fn failed_row(app: &TestApp) -> i64 {
         source: Arrival::Webhook,
         dedup_key: "evt-1".into(),
     };
-    journal::append(&app.pool, &[change]).await.unwrap();
-    let rows =
-        journal::claim(&app.pool, "w1", 1, std::time::Duration::from_secs(60)).await.unwrap();
-    journal::fail(&app.pool, "w1", &rows[0], ErrorKind::Permanent, "INVALID_EMAIL", 10)
+    store::journal::append(&app.pool, &[change]).await.unwrap();
+    let rows = store::journal::claim(&app.pool, "w1", 1, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    store::journal::fail(&app.pool, "w1", &rows[0], ErrorKind::Permanent, "INVALID_EMAIL", 10)
         .await
         .unwrap();
     rows[0].id
@@ -94,7 +96,7 @@ async fn a_read_token_reads_the_journal_but_gets_403_on_retry_and_nothing_change
     let (status, body) =
         call(&app, "POST", "/api/journal/retry", Some(READ), Some(json!({ "ids": [id] }))).await;
     assert_eq!((status, body["error"]["code"].as_str()), (403, Some("forbidden")));
-    assert!(hubsync::audit::recent(&app.pool, 10).await.unwrap().is_empty());
+    assert!(hubsync::store::audit::recent(&app.pool, 10).await.unwrap().is_empty());
     app.stop().await.unwrap();
 }
 
@@ -109,7 +111,7 @@ async fn an_operate_token_retries_a_row_and_the_audit_names_the_token() {
     let (_, shown) = call(&app, "GET", &format!("/api/journal/{id}"), Some(READ), None).await;
     assert_eq!(shown["row"]["status"], "pending");
     assert_eq!(shown["attempts"][0]["outcome"], "needs_operator");
-    let audit = hubsync::audit::recent(&app.pool, 10).await.unwrap();
+    let audit = hubsync::store::audit::recent(&app.pool, 10).await.unwrap();
     assert_eq!(
         (audit[0].actor.as_str(), audit[0].action.as_str()),
         ("token:oncall", "journal.retry")

@@ -8,7 +8,9 @@ use hubsync::config::Side;
 use hubsync::connector::Connector;
 use hubsync::ingest::backfill::{Backfill, Checkpoint};
 use hubsync::ingest::poller::{Poller, PollerSpec};
-use hubsync::journal::{self, Doorbell, JournalFilter};
+use hubsync::journal::Doorbell;
+use hubsync::store;
+use hubsync::store::journal::JournalFilter;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -26,7 +28,7 @@ fn spec() -> PollerSpec {
 }
 
 async fn count(pool: &PgPool) -> usize {
-    journal::query(pool, &JournalFilter::default(), 100_000).await.unwrap().len()
+    store::journal::query(pool, &JournalFilter::default(), 100_000).await.unwrap().len()
 }
 
 async fn setup(
@@ -212,7 +214,7 @@ async fn backfill_since_a_plain_date_journals_only_records_modified_on_or_after_
     let today = sim.clock().now().date_naive().format("%Y-%m-%d").to_string();
     let output = backfill_cmd(&db, &file, "contacts", &["--since", &today]);
     assert!(output.status.success(), "{}", text(&output.stderr));
-    let rows = journal::query(&pool, &JournalFilter::default(), 100).await.unwrap();
+    let rows = store::journal::query(&pool, &JournalFilter::default(), 100).await.unwrap();
     let mut journalled: Vec<String> = rows.into_iter().map(|r| r.record_id).collect();
     journalled.sort();
     assert_eq!(journalled, recent, "only the records modified since midnight UTC today");

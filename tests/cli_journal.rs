@@ -6,6 +6,7 @@ use chrono::{TimeZone, Utc};
 use hubsync::config::Side;
 use hubsync::error_kind::ErrorKind;
 use hubsync::journal::{self, Arrival, ChangeKind, NewChange, PropertyChange};
+use hubsync::store;
 use sqlx::PgPool;
 
 use crate::support::binary::{hubsync, run, text};
@@ -17,13 +18,14 @@ async fn seeded() -> (TestDatabase, PgPool) {
     let pool = PgPool::connect(&db.url).await.unwrap();
     hubsync::db::migrate(&pool).await.unwrap();
     let changes: Vec<_> = (1..=3).map(contact).collect();
-    journal::append(&pool, &changes).await.unwrap();
-    let rows = journal::claim(&pool, "w1", 2, std::time::Duration::from_secs(60)).await.unwrap();
-    journal::complete(&pool, "w1", rows[0].id, journal::Completion::Applied, "applied")
+    store::journal::append(&pool, &changes).await.unwrap();
+    let rows =
+        store::journal::claim(&pool, "w1", 2, std::time::Duration::from_secs(60)).await.unwrap();
+    store::journal::complete(&pool, "w1", rows[0].id, journal::Completion::Applied, "applied")
         .await
         .unwrap();
     let message = "INVALID_EMAIL: Email address not-an-email is invalid";
-    journal::fail(&pool, "w1", &rows[1], ErrorKind::Permanent, message, 10).await.unwrap();
+    store::journal::fail(&pool, "w1", &rows[1], ErrorKind::Permanent, message, 10).await.unwrap();
     (db, pool)
 }
 
@@ -138,7 +140,7 @@ async fn journal_retry_by_filter_requeues_failed_rows_and_audits_it() {
             .await
             .unwrap();
     assert_eq!(status, "pending");
-    let audit = hubsync::audit::recent(&pool, 10).await.unwrap();
+    let audit = hubsync::store::audit::recent(&pool, 10).await.unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].action, "journal.retry");
     assert!(audit[0].actor.starts_with("cli:"));
@@ -161,7 +163,7 @@ async fn a_mutation_without_yes_on_a_pipe_refuses_and_changes_nothing() {
             .await
             .unwrap();
     assert_eq!(pending, 1);
-    assert!(hubsync::audit::recent(&pool, 10).await.unwrap().is_empty());
+    assert!(hubsync::store::audit::recent(&pool, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -185,11 +187,11 @@ async fn quarantined() -> (TestDatabase, PgPool, i64, i64) {
         "occurredAt": 1_793_000_000_000_i64, "subscriptionType": "contact.creation",
         "attemptNumber": 0, "objectId": 901}])
     .to_string();
-    hubsync::ingest::quarantine::keep(&pool, "hubspot", "unknown field `x`", good.as_bytes())
+    hubsync::store::quarantine::keep(&pool, "hubspot", "unknown field `x`", good.as_bytes())
         .await
         .unwrap();
     let poison = "[{\"eventId\": \"not a number\"}]";
-    hubsync::ingest::quarantine::keep(&pool, "hubspot", "invalid type", poison.as_bytes())
+    hubsync::store::quarantine::keep(&pool, "hubspot", "invalid type", poison.as_bytes())
         .await
         .unwrap();
     let ids: Vec<i64> = sqlx::query_scalar("select id from hubsync.webhook_quarantine order by id")
@@ -219,7 +221,7 @@ async fn quarantined_webhooks_are_listed_shown_and_replayed_into_the_journal_onc
     );
     let stderr = text(&replay.stderr);
     assert!(stderr.contains(&format!("{poison}: still does not parse")), "{stderr}");
-    let rows = journal::query(&pool, &Default::default(), 10).await.unwrap();
+    let rows = store::journal::query(&pool, &Default::default(), 10).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!((rows[0].record_id.as_str(), rows[0].source.as_str()), ("901", "webhook"));
     let left: Vec<i64> = sqlx::query_scalar("select id from hubsync.webhook_quarantine")

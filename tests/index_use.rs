@@ -7,9 +7,9 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use hubsync::config::Side;
 use hubsync::error_kind::ErrorKind;
-use hubsync::journal::{
-    self, Arrival, ChangeKind, JournalFilter, NewChange, PropertyChange, Status,
-};
+use hubsync::journal::{self, Arrival, ChangeKind, NewChange, PropertyChange, Status};
+use hubsync::store;
+use hubsync::store::journal::JournalFilter;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
@@ -45,7 +45,7 @@ async fn realistic_journal(url: &str) {
     let pool = one_connection(url).await;
     for n in 0..CHANGES_PER_RECORD {
         let page: Vec<_> = (0..RECORDS).map(|r| change(r, n)).collect();
-        journal::append(&pool, &page).await.unwrap();
+        store::journal::append(&pool, &page).await.unwrap();
     }
     sqlx::query(
         "update hubsync.journal set status = 'applied', received_at = now() - interval '2 days'
@@ -78,29 +78,29 @@ async fn with_twenty_thousand_changes_the_journals_hot_queries_never_scan_the_wh
 
     let pool = one_connection(&db.url).await;
     let lease = Duration::from_secs(60);
-    let claimed = journal::claim(&pool, "w1", 100, lease).await.unwrap();
+    let claimed = store::journal::claim(&pool, "w1", 100, lease).await.unwrap();
     assert_eq!(claimed.len(), 100, "one pending change per record is due");
-    journal::complete(&pool, "w1", claimed[0].id, journal::Completion::Applied, "ok")
+    store::journal::complete(&pool, "w1", claimed[0].id, journal::Completion::Applied, "ok")
         .await
         .unwrap();
-    journal::fail(&pool, "w1", &claimed[1], ErrorKind::Permanent, "INVALID_EMAIL", 10)
+    store::journal::fail(&pool, "w1", &claimed[1], ErrorKind::Permanent, "INVALID_EMAIL", 10)
         .await
         .unwrap();
     let ids: Vec<i64> = claimed[2..].iter().map(|r| r.id).collect();
-    journal::release(&pool, "w1", &ids, Duration::ZERO, "handed_back").await.unwrap();
+    store::journal::release(&pool, "w1", &ids, Duration::ZERO, "handed_back").await.unwrap();
     let history = JournalFilter {
         object_type: Some("contacts".into()),
         record_id: Some("1234".into()),
         ..JournalFilter::default()
     };
-    assert_eq!(journal::query(&pool, &history, 50).await.unwrap().len(), CHANGES_PER_RECORD);
+    assert_eq!(store::journal::query(&pool, &history, 50).await.unwrap().len(), CHANGES_PER_RECORD);
     let failed = JournalFilter { statuses: vec![Status::Failed], ..JournalFilter::default() };
-    assert_eq!(journal::query(&pool, &failed, 50).await.unwrap().len(), 1);
+    assert_eq!(store::journal::query(&pool, &failed, 50).await.unwrap().len(), 1);
     let by_kind =
         JournalFilter { error_kind: Some("permanent".into()), ..JournalFilter::default() };
-    assert_eq!(journal::query(&pool, &by_kind, 50).await.unwrap().len(), 1);
+    assert_eq!(store::journal::query(&pool, &by_kind, 50).await.unwrap().len(), 1);
     let month = Duration::from_secs(30 * 86_400);
-    assert_eq!(journal::retention::prune_batch(&pool, month, 5_000).await.unwrap(), 0);
+    assert_eq!(store::journal::retention::prune_batch(&pool, month, 5_000).await.unwrap(), 0);
     pool.close().await;
 
     let scans = journal_seq_scans(&observer).await - before;

@@ -7,9 +7,9 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use hubsync::config::Side;
 use hubsync::error_kind::ErrorKind;
-use hubsync::journal::{
-    self, Arrival, ChangeKind, Completion, JournalFilter, NewChange, PropertyChange, Status,
-};
+use hubsync::journal::{self, Arrival, ChangeKind, Completion, NewChange, PropertyChange, Status};
+use hubsync::store;
+use hubsync::store::journal::JournalFilter;
 use sqlx::PgPool;
 
 use crate::support::app::{start, test_settings};
@@ -49,9 +49,9 @@ fn change(record: &str, second: u32, email: &str) -> NewChange {
 async fn appending_the_same_page_twice_records_each_change_once() {
     let (_db, pool) = migrated().await;
     let page = vec![change("1", 1, "a@x.com"), change("2", 2, "b@x.com")];
-    assert_eq!(journal::append(&pool, &page).await.unwrap(), 2);
-    assert_eq!(journal::append(&pool, &page).await.unwrap(), 0);
-    let rows = journal::query(&pool, &JournalFilter::default(), 10).await.unwrap();
+    assert_eq!(store::journal::append(&pool, &page).await.unwrap(), 2);
+    assert_eq!(store::journal::append(&pool, &page).await.unwrap(), 0);
+    let rows = store::journal::query(&pool, &JournalFilter::default(), 10).await.unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1].properties["email"].value.as_deref(), Some("a@x.com"));
     assert_eq!(rows[1].status, Status::Pending);
@@ -63,7 +63,7 @@ async fn a_property_stores_its_own_timestamp_only_where_it_differs_from_the_chan
     let mut edit = change("1", 5, "a@x.com");
     let earlier = PropertyChange { value: Some("Ada".into()), timestamp: Some(at(2)) };
     edit.properties.insert("firstname".into(), earlier);
-    journal::append(&pool, &[edit]).await.unwrap();
+    store::journal::append(&pool, &[edit]).await.unwrap();
 
     let stored: serde_json::Value = sqlx::query_scalar("select properties from hubsync.journal")
         .fetch_one(&pool)
@@ -76,7 +76,7 @@ async fn a_property_stores_its_own_timestamp_only_where_it_differs_from_the_chan
             "firstname": {"value": "Ada", "timestamp": "2026-11-01T12:00:02Z"},
         })
     );
-    let row = &journal::query(&pool, &JournalFilter::default(), 1).await.unwrap()[0];
+    let row = &store::journal::query(&pool, &JournalFilter::default(), 1).await.unwrap()[0];
     assert_eq!(row.properties["email"].timestamp, Some(at(5)), "the change's time stands in");
     assert_eq!(row.properties["firstname"].timestamp, Some(at(2)));
 }
@@ -85,9 +85,9 @@ async fn a_property_stores_its_own_timestamp_only_where_it_differs_from_the_chan
 async fn an_append_rolled_back_with_its_transaction_leaves_no_trace() {
     let (_db, pool) = migrated().await;
     let mut tx = pool.begin().await.unwrap();
-    journal::append(&mut *tx, &[change("1", 1, "a@x.com")]).await.unwrap();
+    store::journal::append(&mut *tx, &[change("1", 1, "a@x.com")]).await.unwrap();
     tx.rollback().await.unwrap();
-    assert!(journal::query(&pool, &JournalFilter::default(), 10).await.unwrap().is_empty());
+    assert!(store::journal::query(&pool, &JournalFilter::default(), 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -95,8 +95,8 @@ async fn merges_keep_the_surviving_id() {
     let (_db, pool) = migrated().await;
     let mut merge = change("7", 1, "a@x.com");
     merge.kind = ChangeKind::Merge { into: "9".into() };
-    journal::append(&pool, &[merge]).await.unwrap();
-    let rows = journal::query(&pool, &JournalFilter::default(), 1).await.unwrap();
+    store::journal::append(&pool, &[merge]).await.unwrap();
+    let rows = store::journal::query(&pool, &JournalFilter::default(), 1).await.unwrap();
     assert_eq!(rows[0].kind, ChangeKind::Merge { into: "9".into() });
 }
 
@@ -104,20 +104,22 @@ async fn merges_keep_the_surviving_id() {
 async fn one_records_changes_are_claimed_in_source_order_one_at_a_time() {
     let (_db, pool) = migrated().await;
     // appended out of order: the later change arrives first
-    journal::append(&pool, &[change("1", 5, "new@x.com"), change("2", 1, "b@x.com")])
+    store::journal::append(&pool, &[change("1", 5, "new@x.com"), change("2", 1, "b@x.com")])
         .await
         .unwrap();
-    journal::append(&pool, &[change("1", 3, "old@x.com")]).await.unwrap();
+    store::journal::append(&pool, &[change("1", 3, "old@x.com")]).await.unwrap();
 
-    let first = journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
+    let first = store::journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
     let claimed: Vec<_> = first.iter().map(|r| (r.record_id.as_str(), r.occurred_at)).collect();
     assert_eq!(claimed, [("2", at(1)), ("1", at(3))], "record 1's later change waits");
 
     let older = first.iter().find(|r| r.record_id == "1").unwrap();
     assert!(
-        journal::complete(&pool, "w1", older.id, Completion::Applied, "applied").await.unwrap()
+        store::journal::complete(&pool, "w1", older.id, Completion::Applied, "applied")
+            .await
+            .unwrap()
     );
-    let second = journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
+    let second = store::journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
     assert_eq!(second.len(), 1);
     assert_eq!(second[0].occurred_at, at(5));
 }
@@ -130,7 +132,7 @@ async fn a_records_later_upserts_are_claimed_behind_its_first_but_not_past_a_del
         dedup_key: "contacts:1:delete".into(),
         ..change("1", 4, "gone@x.com")
     };
-    journal::append(
+    store::journal::append(
         &pool,
         &[
             change("1", 1, "a@x.com"),
@@ -143,22 +145,24 @@ async fn a_records_later_upserts_are_claimed_behind_its_first_but_not_past_a_del
     )
     .await
     .unwrap();
-    let leaders = journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
+    let leaders = store::journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
     assert_eq!(leaders.len(), 2, "one row per record leads");
-    let followers = journal::claim_followers(&pool, "w1", &leaders, LEASE).await.unwrap();
+    let followers = store::journal::claim_followers(&pool, "w1", &leaders, LEASE).await.unwrap();
     let claimed: Vec<_> = followers.iter().map(|r| (r.record_id.as_str(), r.occurred_at)).collect();
     assert_eq!(claimed, [("1", at(2)), ("1", at(3))], "in order, and none past the delete");
-    assert!(journal::claim_followers(&pool, "w2", &leaders, LEASE).await.unwrap().is_empty());
+    assert!(
+        store::journal::claim_followers(&pool, "w2", &leaders, LEASE).await.unwrap().is_empty()
+    );
 }
 
 #[tokio::test]
 async fn two_workers_never_claim_the_same_row() {
     let (_db, pool) = migrated().await;
     let page: Vec<_> = (0..200).map(|i| change(&i.to_string(), 1, "a@x.com")).collect();
-    journal::append(&pool, &page).await.unwrap();
+    store::journal::append(&pool, &page).await.unwrap();
     let (a, b) = tokio::join!(
-        journal::claim(&pool, "w1", 150, LEASE),
-        journal::claim(&pool, "w2", 150, LEASE)
+        store::journal::claim(&pool, "w1", 150, LEASE),
+        store::journal::claim(&pool, "w2", 150, LEASE)
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.len() + b.len(), 200);
@@ -168,36 +172,49 @@ async fn two_workers_never_claim_the_same_row() {
 #[tokio::test]
 async fn an_expired_lease_returns_the_row_to_the_queue_and_the_old_holder_cannot_settle_it() {
     let (_db, pool) = migrated().await;
-    journal::append(&pool, &[change("1", 1, "a@x.com")]).await.unwrap();
-    let held = journal::claim(&pool, "dead-replica", 10, Duration::from_millis(500)).await.unwrap();
+    store::journal::append(&pool, &[change("1", 1, "a@x.com")]).await.unwrap();
+    let held =
+        store::journal::claim(&pool, "dead-replica", 10, Duration::from_millis(500)).await.unwrap();
     assert_eq!(held.len(), 1);
-    assert!(journal::claim(&pool, "w2", 10, LEASE).await.unwrap().is_empty(), "still leased");
+    assert!(
+        store::journal::claim(&pool, "w2", 10, LEASE).await.unwrap().is_empty(),
+        "still leased"
+    );
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let taken = journal::claim(&pool, "w2", 10, LEASE).await.unwrap();
+    let taken = store::journal::claim(&pool, "w2", 10, LEASE).await.unwrap();
     assert_eq!(taken.len(), 1);
     assert_eq!(taken[0].attempts, 2);
-    let late = journal::complete(&pool, "dead-replica", held[0].id, Completion::Applied, "x");
+    let late =
+        store::journal::complete(&pool, "dead-replica", held[0].id, Completion::Applied, "x");
     assert!(!late.await.unwrap(), "a lost lease cannot settle the row");
-    assert!(journal::complete(&pool, "w2", taken[0].id, Completion::Echo, "echo").await.unwrap());
+    assert!(
+        store::journal::complete(&pool, "w2", taken[0].id, Completion::Echo, "echo").await.unwrap()
+    );
 }
 
 #[tokio::test]
 async fn transient_failures_retry_then_dead_letter_after_max_attempts() {
     let (_db, pool) = migrated().await;
-    journal::append(&pool, &[change("1", 1, "a@x.com")]).await.unwrap();
+    store::journal::append(&pool, &[change("1", 1, "a@x.com")]).await.unwrap();
     for attempt in 1..=3 {
         sqlx::query("update hubsync.journal set next_attempt_at = now()")
             .execute(&pool)
             .await
             .unwrap();
-        let rows = journal::claim(&pool, "w1", 1, LEASE).await.unwrap();
+        let rows = store::journal::claim(&pool, "w1", 1, LEASE).await.unwrap();
         assert_eq!(rows[0].attempts, attempt);
-        let status =
-            journal::fail(&pool, "w1", &rows[0], ErrorKind::Transient, "503 from HubSpot", 3);
+        let status = store::journal::fail(
+            &pool,
+            "w1",
+            &rows[0],
+            ErrorKind::Transient,
+            "503 from HubSpot",
+            3,
+        );
         let expected = if attempt < 3 { Status::Pending } else { Status::Dead };
         assert_eq!(status.await.unwrap(), Some(expected));
     }
-    let dead = journal::query(&pool, &JournalFilter::default(), 1).await.unwrap();
+    let dead = store::journal::query(&pool, &JournalFilter::default(), 1).await.unwrap();
     assert_eq!(dead[0].last_error.as_deref(), Some("503 from HubSpot"));
     assert_eq!(dead[0].error_kind.as_deref(), Some("transient"));
     assert_eq!(dead[0].reason.as_deref(), Some("out_of_attempts"));
@@ -206,33 +223,36 @@ async fn transient_failures_retry_then_dead_letter_after_max_attempts() {
 #[tokio::test]
 async fn a_retried_row_waits_for_its_backoff() {
     let (_db, pool) = migrated().await;
-    journal::append(&pool, &[change("1", 1, "a@x.com")]).await.unwrap();
-    let rows = journal::claim(&pool, "w1", 1, LEASE).await.unwrap();
-    journal::fail(&pool, "w1", &rows[0], ErrorKind::RateLimited, "429", 10).await.unwrap();
-    assert!(journal::claim(&pool, "w1", 1, LEASE).await.unwrap().is_empty());
-    let row = &journal::query(&pool, &JournalFilter::default(), 1).await.unwrap()[0];
+    store::journal::append(&pool, &[change("1", 1, "a@x.com")]).await.unwrap();
+    let rows = store::journal::claim(&pool, "w1", 1, LEASE).await.unwrap();
+    store::journal::fail(&pool, "w1", &rows[0], ErrorKind::RateLimited, "429", 10).await.unwrap();
+    assert!(store::journal::claim(&pool, "w1", 1, LEASE).await.unwrap().is_empty());
+    let row = &store::journal::query(&pool, &JournalFilter::default(), 1).await.unwrap()[0];
     assert!(row.next_attempt_at > Utc::now());
 }
 
 #[tokio::test]
 async fn a_permanent_failure_waits_for_an_operator_and_requeue_brings_it_back() {
     let (_db, pool) = migrated().await;
-    journal::append(&pool, &[change("1", 1, "a@x.com"), change("2", 1, "b@x.com")]).await.unwrap();
-    let rows = journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
+    store::journal::append(&pool, &[change("1", 1, "a@x.com"), change("2", 1, "b@x.com")])
+        .await
+        .unwrap();
+    let rows = store::journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
     for row in &rows {
         let message = "INVALID_EMAIL: email is not valid";
-        let status = journal::fail(&pool, "w1", row, ErrorKind::Permanent, message, 10).await;
+        let status =
+            store::journal::fail(&pool, "w1", row, ErrorKind::Permanent, message, 10).await;
         assert_eq!(status.unwrap(), Some(Status::Failed));
     }
-    assert!(journal::claim(&pool, "w1", 10, LEASE).await.unwrap().is_empty());
+    assert!(store::journal::claim(&pool, "w1", 10, LEASE).await.unwrap().is_empty());
 
     let failed = JournalFilter { statuses: vec![Status::Failed], ..Default::default() };
-    let requeued = journal::requeue(&pool, &JournalFilter::ids([rows[0].id])).await.unwrap();
+    let requeued = store::journal::requeue(&pool, &JournalFilter::ids([rows[0].id])).await.unwrap();
     assert_eq!(requeued, [rows[0].id]);
-    let again = journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
+    let again = store::journal::claim(&pool, "w1", 10, LEASE).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempts, 1, "requeue gives fresh attempts");
-    let skipped = journal::skip(&pool, &failed).await.unwrap();
+    let skipped = store::journal::skip(&pool, &failed).await.unwrap();
     assert_eq!(skipped, [rows[1].id]);
 }
 
@@ -244,36 +264,36 @@ async fn queries_filter_by_side_object_record_status_error_kind_and_page_by_id()
     external.connector = "salesforce".into();
     external.object_type = "Contact".into();
     let page: Vec<_> = (1..=5).map(|i| change(&i.to_string(), i, "a@x.com")).collect();
-    journal::append(&pool, &page).await.unwrap();
-    journal::append(&pool, &[external]).await.unwrap();
+    store::journal::append(&pool, &page).await.unwrap();
+    store::journal::append(&pool, &[external]).await.unwrap();
 
     let by_side = JournalFilter { side: Some(Side::External), ..Default::default() };
-    let rows = journal::query(&pool, &by_side, 10).await.unwrap();
+    let rows = store::journal::query(&pool, &by_side, 10).await.unwrap();
     assert_eq!(rows.iter().map(|r| r.record_id.as_str()).collect::<Vec<_>>(), ["003A"]);
 
     let contacts = JournalFilter { object_type: Some("contacts".into()), ..Default::default() };
-    let first = journal::query(&pool, &contacts, 2).await.unwrap();
+    let first = store::journal::query(&pool, &contacts, 2).await.unwrap();
     let next = JournalFilter { before_id: Some(first[1].id), ..contacts.clone() };
-    let second = journal::query(&pool, &next, 10).await.unwrap();
+    let second = store::journal::query(&pool, &next, 10).await.unwrap();
     let ids: Vec<_> = first.iter().chain(&second).map(|r| r.record_id.as_str()).collect();
     assert_eq!(ids, ["5", "4", "3", "2", "1"]);
 
     let record = JournalFilter { record_id: Some("3".into()), ..Default::default() };
-    assert_eq!(journal::query(&pool, &record, 10).await.unwrap().len(), 1);
+    assert_eq!(store::journal::query(&pool, &record, 10).await.unwrap().len(), 1);
     let future = JournalFilter {
         since: Some(Utc::now() + chrono::Duration::hours(1)),
         ..Default::default()
     };
-    assert!(journal::query(&pool, &future, 10).await.unwrap().is_empty());
+    assert!(store::journal::query(&pool, &future, 10).await.unwrap().is_empty());
     let kind = JournalFilter { error_kind: Some("permanent".into()), ..Default::default() };
-    assert!(journal::query(&pool, &kind, 10).await.unwrap().is_empty());
+    assert!(store::journal::query(&pool, &kind, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn queries_keep_rows_received_inside_a_since_and_until_window() {
     let (_db, pool) = migrated().await;
     let page: Vec<_> = (1..=4).map(|i| change(&i.to_string(), i, "a@x.com")).collect();
-    journal::append(&pool, &page).await.unwrap();
+    store::journal::append(&pool, &page).await.unwrap();
     // records 1 and 2 arrived three hours ago, 3 an hour and a half ago, 4 just now
     sqlx::query(
         "update hubsync.journal set received_at = now() - case record_id
@@ -287,7 +307,7 @@ async fn queries_keep_rows_received_inside_a_since_and_until_window() {
     let records = |filter: JournalFilter| {
         let pool = pool.clone();
         async move {
-            let rows = journal::query(&pool, &filter, 10).await.unwrap();
+            let rows = store::journal::query(&pool, &filter, 10).await.unwrap();
             rows.into_iter().map(|r| r.record_id).collect::<Vec<_>>()
         }
     };
@@ -306,11 +326,13 @@ async fn queries_keep_rows_received_inside_a_since_and_until_window() {
 #[tokio::test]
 async fn a_claim_inside_a_rolled_back_transaction_leaves_the_row_unleased() {
     let (_db, pool) = migrated().await;
-    journal::append(&pool, &[change("1", 1, "a@x.com"), change("1", 2, "b@x.com")]).await.unwrap();
+    store::journal::append(&pool, &[change("1", 1, "a@x.com"), change("1", 2, "b@x.com")])
+        .await
+        .unwrap();
     let mut tx = pool.begin().await.unwrap();
-    let held = journal::claim_in(&mut tx, "w1", 10, LEASE).await.unwrap();
+    let held = store::journal::claim_in(&mut tx, "w1", 10, LEASE).await.unwrap();
     assert_eq!(held.len(), 1, "one change of a record at a time");
-    let followers = journal::claim_followers(&mut *tx, "w1", &held, LEASE).await.unwrap();
+    let followers = store::journal::claim_followers(&mut *tx, "w1", &held, LEASE).await.unwrap();
     assert_eq!(followers.len(), 1);
     let sort: String = sqlx::query_scalar("select current_setting('enable_sort')")
         .fetch_one(&mut *tx)
@@ -325,17 +347,22 @@ async fn a_claim_inside_a_rolled_back_transaction_leaves_the_row_unleased() {
             .await
             .unwrap();
     assert_eq!(unleased, [(None, 0), (None, 0)], "the leases rolled back with the transaction");
-    let taken = journal::claim(&pool, "w2", 10, LEASE).await.unwrap();
+    let taken = store::journal::claim(&pool, "w2", 10, LEASE).await.unwrap();
     assert_eq!(taken.len(), 1, "another worker can claim it at once");
 
     let mut tx = pool.begin().await.unwrap();
-    assert!(journal::claim_in(&mut tx, "w3", 10, LEASE).await.unwrap().is_empty(), "w2 holds it");
+    assert!(
+        store::journal::claim_in(&mut tx, "w3", 10, LEASE).await.unwrap().is_empty(),
+        "w2 holds it"
+    );
     tx.commit().await.unwrap();
-    journal::complete(&pool, "w2", taken[0].id, Completion::Applied, "applied").await.unwrap();
+    store::journal::complete(&pool, "w2", taken[0].id, Completion::Applied, "applied")
+        .await
+        .unwrap();
     let mut conn = pool.acquire().await.unwrap();
-    let next = journal::claim_in(&mut conn, "w3", 10, LEASE).await.unwrap();
+    let next = store::journal::claim_in(&mut conn, "w3", 10, LEASE).await.unwrap();
     assert_eq!(next.len(), 1, "outside a transaction the claim commits on its own");
-    assert_eq!(journal::claim(&pool, "w4", 10, LEASE).await.unwrap().len(), 0);
+    assert_eq!(store::journal::claim(&pool, "w4", 10, LEASE).await.unwrap().len(), 0);
 }
 
 #[tokio::test]
@@ -348,7 +375,7 @@ async fn a_consumer_still_wakes_on_its_poll_interval_when_no_doorbell_or_notify_
         journal::Waker::polling(&doorbell, interval),
     ] {
         // a row lands without a ring: only the poll interval can wake the consumer
-        journal::append(&pool, &[change("1", 1, "a@x.com")]).await.unwrap();
+        store::journal::append(&pool, &[change("1", 1, "a@x.com")]).await.unwrap();
         let shutdown = tokio_util::sync::CancellationToken::new();
         let started = std::time::Instant::now();
         let woke = tokio::time::timeout(Duration::from_secs(10), waker.wait(&shutdown)).await;
@@ -370,7 +397,7 @@ fn append_later(pool: &PgPool, doorbell: journal::Doorbell, record: &str) {
     let (pool, record) = (pool.clone(), record.to_string());
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        journal::append(&pool, &[change(&record, 1, "a@x.com")]).await.unwrap();
+        store::journal::append(&pool, &[change(&record, 1, "a@x.com")]).await.unwrap();
         doorbell.ring();
     });
 }
@@ -417,7 +444,7 @@ async fn a_doorbell_rung_as_shutdown_begins_sends_no_notification_and_goes_quiet
 async fn retention_prunes_old_settled_rows_and_keeps_failed_and_dead_ones() {
     let (_db, pool) = migrated().await;
     let page: Vec<_> = (1..=6).map(|i| change(&i.to_string(), i, "a@x.com")).collect();
-    journal::append(&pool, &page).await.unwrap();
+    store::journal::append(&pool, &page).await.unwrap();
     sqlx::query(
         "update hubsync.journal set received_at = now() - interval '40 days',
              status = (array['applied','echo','stale','skipped','failed','dead'])[record_id::int]",
@@ -425,7 +452,7 @@ async fn retention_prunes_old_settled_rows_and_keeps_failed_and_dead_ones() {
     .execute(&pool)
     .await
     .unwrap();
-    journal::append(&pool, &[change("7", 7, "fresh@x.com")]).await.unwrap();
+    store::journal::append(&pool, &[change("7", 7, "fresh@x.com")]).await.unwrap();
     sqlx::query(
         "insert into hubsync.journal_attempts (journal_id, attempt, outcome)
          select id, 1, status from hubsync.journal",
@@ -443,9 +470,9 @@ async fn retention_prunes_old_settled_rows_and_keeps_failed_and_dead_ones() {
     .await
     .unwrap();
     let month = Duration::from_secs(30 * 86_400);
-    assert_eq!(journal::retention::prune_batch(&pool, month, 3).await.unwrap(), 3);
-    assert_eq!(journal::retention::prune_batch(&pool, month, 3).await.unwrap(), 1);
-    let left = journal::query(&pool, &JournalFilter::default(), 10).await.unwrap();
+    assert_eq!(store::journal::retention::prune_batch(&pool, month, 3).await.unwrap(), 3);
+    assert_eq!(store::journal::retention::prune_batch(&pool, month, 3).await.unwrap(), 1);
+    let left = store::journal::query(&pool, &JournalFilter::default(), 10).await.unwrap();
     let mut statuses: Vec<_> = left.iter().map(|r| r.status.as_str()).collect();
     statuses.sort();
     assert_eq!(statuses, ["dead", "failed", "pending"]);
@@ -474,7 +501,7 @@ async fn retention_prunes_old_settled_rows_and_keeps_failed_and_dead_ones() {
 }
 
 mod cursors {
-    use hubsync::ingest::cursor::{self, Cursor, CursorKey};
+    use hubsync::store::cursors::{self as cursor, Cursor, CursorKey};
 
     use super::*;
 
@@ -506,11 +533,13 @@ mod cursors {
     async fn a_page_and_its_cursor_commit_together_or_not_at_all() {
         let (_db, pool) = migrated().await;
         let mut tx = pool.begin().await.unwrap();
-        journal::append(&mut *tx, &[change("1", 1, "a@x.com")]).await.unwrap();
+        store::journal::append(&mut *tx, &[change("1", 1, "a@x.com")]).await.unwrap();
         cursor::advance(&mut *tx, KEY, &position(1, "1")).await.unwrap();
         drop(tx); // a crash before commit
         assert_eq!(cursor::load(&pool, KEY).await.unwrap(), Cursor::origin());
-        assert!(journal::query(&pool, &JournalFilter::default(), 1).await.unwrap().is_empty());
+        assert!(
+            store::journal::query(&pool, &JournalFilter::default(), 1).await.unwrap().is_empty()
+        );
     }
 }
 
@@ -522,7 +551,7 @@ async fn the_running_daemon_prunes_settled_rows_past_thirty_days_by_default_and_
     let app = start(settings, Some(db)).await;
     app.wait_until_ready().await;
     let page: Vec<_> = (1..=4).map(|i| change(&i.to_string(), i, "a@x.com")).collect();
-    journal::append(&app.pool, &page).await.unwrap();
+    store::journal::append(&app.pool, &page).await.unwrap();
     // 1: applied 31 days ago (pruned); 2: applied 29 days ago; 3: failed and 4: dead, 40 days ago
     sqlx::query(
         "update hubsync.journal set
@@ -534,7 +563,7 @@ async fn the_running_daemon_prunes_settled_rows_past_thirty_days_by_default_and_
     .unwrap();
     let mut left = Vec::new();
     for _ in 0..100 {
-        left = journal::query(&app.pool, &JournalFilter::default(), 10).await.unwrap();
+        left = store::journal::query(&app.pool, &JournalFilter::default(), 10).await.unwrap();
         if left.len() < 4 {
             break;
         }

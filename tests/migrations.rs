@@ -245,7 +245,7 @@ async fn an_upgrade_keeps_the_synced_state_of_every_field() {
     .unwrap();
 
     hubsync::db::migrate(&pool).await.unwrap();
-    let state = hubsync::reconcile::state::load(&pool, 7).await.unwrap();
+    let state = hubsync::store::record_state::load(&pool, 7).await.unwrap();
     assert_eq!(state.len(), 4, "{state:?}");
     let amount = &state[&(Side::External, "Amount".to_string())];
     assert_eq!(amount.value, json!(1500.5));

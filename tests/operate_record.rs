@@ -52,16 +52,16 @@ async fn story(seeded: &Seeded) {
         ..Default::default()
     };
     let rejected = operate::journal(pool, rejected).await;
-    let retry = hubsync::journal::OperatorAction::Retry;
-    let ids = hubsync::journal::JournalFilter::ids([rejected]);
-    hubsync::journal::act(pool, retry, &ids, "cli:grace").await.unwrap();
+    let retry = hubsync::store::journal::OperatorAction::Retry;
+    let ids = hubsync::store::journal::JournalFilter::ids([rejected]);
+    hubsync::store::journal::act(pool, retry, &ids, "cli:grace").await.unwrap();
     operate::journal(pool, Row { record_id: "555", ..Default::default() }).await;
     let elsewhere =
         operate::journal(pool, Row { record_id: "556", status: "failed", ..Default::default() })
             .await;
-    let skip = hubsync::journal::OperatorAction::Skip;
-    let ids = hubsync::journal::JournalFilter::ids([elsewhere]);
-    hubsync::journal::act(pool, skip, &ids, "cli:eve").await.unwrap();
+    let skip = hubsync::store::journal::OperatorAction::Skip;
+    let ids = hubsync::store::journal::JournalFilter::ids([elsewhere]);
+    hubsync::store::journal::act(pool, skip, &ids, "cli:eve").await.unwrap();
 }
 
 #[tokio::test]

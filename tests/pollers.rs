@@ -10,7 +10,9 @@ use hubsync::config::Side;
 use hubsync::connector::Connector;
 use hubsync::ingest::lock::PollerLock;
 use hubsync::ingest::poller::{PollOutcome, Poller, PollerSpec};
-use hubsync::journal::{self, ChangeKind, Doorbell, JournalFilter, JournalRow};
+use hubsync::journal::{ChangeKind, Doorbell, JournalRow};
+use hubsync::store;
+use hubsync::store::journal::JournalFilter;
 use salesforce_sim::SalesforceSim;
 use serde_json::json;
 use sqlx::PgPool;
@@ -52,7 +54,7 @@ async fn salesforce_contacts(pool: &PgPool, n: usize) -> (SalesforceSim, Poller)
 }
 
 async fn rows(pool: &PgPool) -> Vec<JournalRow> {
-    let mut rows = journal::query(pool, &JournalFilter::default(), 10_000).await.unwrap();
+    let mut rows = store::journal::query(pool, &JournalFilter::default(), 10_000).await.unwrap();
     rows.reverse();
     rows
 }
@@ -478,7 +480,7 @@ mod drift_sweep {
         );
 
         let gone = ids[3].to_string();
-        hubsync::reconcile::links::link(&pool, "contacts", &gone, "003GONE").await.unwrap();
+        hubsync::store::links::link(&pool, "contacts", &gone, "003GONE").await.unwrap();
         sim.archive_as_user("contacts", ids[3], 7).unwrap();
         let after = sweep.run_once().await.unwrap();
         assert_eq!(after, SweepOutcome { live: 29, missed: 0, vanished: 1 });

@@ -2,8 +2,8 @@
 
 use chrono::{TimeZone, Utc};
 use hubsync::config::Side;
-use hubsync::reconcile::decide::Known;
-use hubsync::reconcile::{links, state};
+use hubsync::store::record_state::Known;
+use hubsync::store::{links, record_state as state};
 use serde_json::json;
 use sqlx::PgPool;
 

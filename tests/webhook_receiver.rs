@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use hubspot_sim::{Chaos, HubspotSim, RetrySchedule, SimConfig, Subscription, WebhookSettings};
 use hubsync::connector::hubspot::webhook::{v1_signature, v3_signature};
-use hubsync::journal::{self, ChangeKind, JournalFilter};
+use hubsync::journal::{self, ChangeKind};
+use hubsync::store;
+use hubsync::store::journal::JournalFilter;
 use serde_json::json;
 
 use crate::support::app::{TestApp, start_on, test_settings_with_file};
@@ -59,7 +61,7 @@ fn deliveries_to(url: &str, chaos: Chaos) -> WebhookSettings {
 }
 
 async fn rows(app: &TestApp) -> Vec<journal::JournalRow> {
-    journal::query(&app.pool, &JournalFilter::default(), 1000).await.unwrap()
+    store::journal::query(&app.pool, &JournalFilter::default(), 1000).await.unwrap()
 }
 
 async fn wait_for_rows(app: &TestApp, count: usize) -> Vec<journal::JournalRow> {

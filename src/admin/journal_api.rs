@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use super::AdminState;
 use super::auth::Caller;
 use super::error::ApiError;
-use crate::journal::{self, JournalFilter, OperatorAction};
+use crate::journal;
+use crate::store;
+use crate::store::journal::{JournalFilter, OperatorAction};
 
 /// Query parameters of `GET /api/journal`; lists are comma-separated.
 #[derive(Debug, Default, Deserialize)]
@@ -57,7 +59,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params?;
     let limit = params.limit.unwrap_or(50).clamp(1, 1000);
-    let rows = journal::query(&state.pool, &params.filter()?, limit).await?;
+    let rows = store::journal::query(&state.pool, &params.filter()?, limit).await?;
     let next = (rows.len() as i64 == limit).then(|| rows.last().map(|row| row.id)).flatten();
     Ok(Json(json!({ "rows": rows, "next_before": next })))
 }
@@ -68,9 +70,9 @@ pub async fn show(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let rows = journal::query(&state.pool, &JournalFilter::ids([id]), 1).await?;
+    let rows = store::journal::query(&state.pool, &JournalFilter::ids([id]), 1).await?;
     let row = rows.into_iter().next().ok_or(ApiError::NotFound(format!("journal row {id}")))?;
-    let attempts = journal::attempts(&state.pool, id).await?;
+    let attempts = store::journal::attempts(&state.pool, id).await?;
     Ok(Json(json!({ "row": row, "attempts": attempts })))
 }
 
@@ -113,6 +115,6 @@ async fn act(
     }
     let filter =
         JournalFilter { statuses: action.movable().to_vec(), ..JournalFilter::ids(body.ids) };
-    let changed = journal::act(&state.pool, action, &filter, &caller.actor()).await?;
+    let changed = store::journal::act(&state.pool, action, &filter, &caller.actor()).await?;
     Ok(Json(json!({ "action": action.verb(), "ids": changed })))
 }

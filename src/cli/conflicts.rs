@@ -116,7 +116,7 @@ async fn resolve(pool: &PgPool, settings: &Settings, args: ResolveArgs) -> Resul
         println!("nothing changed");
         return Ok(());
     }
-    let actor = crate::audit::cli_actor();
+    let actor = crate::store::audit::cli_actor();
     let done = operate::resolve_conflict(pool, settings, args.id, &args.take, &actor).await?;
     if args.json {
         print_json(&done);

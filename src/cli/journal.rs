@@ -10,7 +10,9 @@ use sqlx::PgPool;
 use super::CliError;
 use super::table::{clip, render};
 use crate::config::Side;
-use crate::journal::{self, JournalFilter, JournalRow, OperatorAction, Status};
+use crate::journal::{self, JournalRow, Status};
+use crate::store;
+use crate::store::journal::{JournalFilter, OperatorAction};
 
 #[derive(Debug, Subcommand)]
 pub enum JournalCommand {
@@ -117,7 +119,7 @@ pub async fn run(
     match command {
         JournalCommand::Ls { filter, limit, before, json } => {
             let filter = JournalFilter { before_id: before, ..filter.to_filter(&[]) };
-            let rows = journal::query(pool, &filter, limit.clamp(1, 10_000)).await?;
+            let rows = store::journal::query(pool, &filter, limit.clamp(1, 10_000)).await?;
             print_rows(&rows, json)
         }
         JournalCommand::Show { id, json } => show(pool, id, json).await,
@@ -161,9 +163,9 @@ fn row_cells(row: &JournalRow) -> Vec<String> {
 }
 
 async fn show(pool: &PgPool, id: i64, json: bool) -> Result<(), CliError> {
-    let rows = journal::query(pool, &JournalFilter::ids([id]), 1).await?;
+    let rows = store::journal::query(pool, &JournalFilter::ids([id]), 1).await?;
     let row = rows.into_iter().next().ok_or(CliError::NotFound(format!("journal row {id}")))?;
-    let attempts = journal::attempts(pool, id).await?;
+    let attempts = store::journal::attempts(pool, id).await?;
     if json {
         let body = json!({ "row": row, "attempts": attempts });
         println!("{}", serde_json::to_string_pretty(&body).expect("row serializes"));
@@ -238,7 +240,8 @@ async fn mutate(pool: &PgPool, mutation: Mutation, action: OperatorAction) -> Re
         return Ok(());
     }
     let ids = JournalFilter::ids(targets.iter().map(|row| row.id));
-    let changed = journal::act(pool, action, &ids, &crate::audit::cli_actor()).await?;
+    let changed =
+        store::journal::act(pool, action, &ids, &crate::store::audit::cli_actor()).await?;
     report(action, &changed, mutation.json);
     Ok(())
 }
@@ -258,7 +261,7 @@ async fn affected(
     if filter.statuses.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(journal::query(pool, &filter, 100_000).await?)
+    Ok(store::journal::query(pool, &filter, 100_000).await?)
 }
 
 fn report(action: OperatorAction, changed: &[i64], json: bool) {

@@ -169,7 +169,7 @@ async fn operate(settings: &Settings, command: Command) -> Result<ExitCode, CliE
 /// A pool for an operator command: the database must answer now, with no start-up wait.
 async fn connect(settings: &Settings) -> Result<sqlx::PgPool, CliError> {
     let pool = db::lazy_pool(&settings.database)?;
-    sqlx::query("select 1").execute(&pool).await.map_err(db::DbError::Query)?;
+    crate::store::server::ping(&pool).await.map_err(db::DbError::Query)?;
     Ok(pool)
 }
 

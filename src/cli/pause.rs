@@ -40,7 +40,7 @@ pub async fn pause(pool: &PgPool, settings: &Settings, args: PauseArgs) -> Resul
         println!("nothing changed");
         return Ok(());
     }
-    let actor = crate::audit::cli_actor();
+    let actor = crate::store::audit::cli_actor();
     let outcome = operate::pause(pool, settings, &args.sync, &args.reason, &actor).await?;
     report(&outcome, args.json);
     Ok(())
@@ -53,7 +53,8 @@ pub async fn resume(pool: &PgPool, settings: &Settings, args: ResumeArgs) -> Res
         println!("nothing changed");
         return Ok(());
     }
-    let outcome = operate::resume(pool, settings, &args.sync, &crate::audit::cli_actor()).await?;
+    let outcome =
+        operate::resume(pool, settings, &args.sync, &crate::store::audit::cli_actor()).await?;
     report(&outcome, args.json);
     Ok(())
 }

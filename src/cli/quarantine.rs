@@ -8,7 +8,9 @@ use sqlx::PgPool;
 use super::CliError;
 use super::confirm::{confirm, print_json};
 use super::table::{clip, render};
-use crate::ingest::quarantine::{self, Quarantined, Replayed};
+use crate::ingest::IngestError;
+use crate::ingest::quarantine::{self, Replayed};
+use crate::store::quarantine::Quarantined;
 
 #[derive(Debug, Subcommand)]
 pub enum QuarantineCommand {
@@ -47,7 +49,9 @@ pub async fn run(
 ) -> Result<(), CliError> {
     match command {
         QuarantineCommand::Ls { limit, json } => {
-            let entries = quarantine::list(pool, limit.clamp(1, 10_000)).await?;
+            let entries = crate::store::quarantine::list(pool, limit.clamp(1, 10_000))
+                .await
+                .map_err(IngestError::from)?;
             print_entries(&entries, json);
             Ok(())
         }
@@ -80,7 +84,8 @@ fn print_entries(entries: &[Quarantined], json: bool) {
 }
 
 async fn show(pool: &PgPool, id: i64) -> Result<(), CliError> {
-    let Some((entry, body)) = quarantine::get(pool, id).await? else {
+    let found = crate::store::quarantine::get(pool, id).await.map_err(IngestError::from)?;
+    let Some((entry, body)) = found else {
         return Err(CliError::NotFound(format!("quarantined delivery {id}")));
     };
     println!(
@@ -98,7 +103,7 @@ async fn show(pool: &PgPool, id: i64) -> Result<(), CliError> {
 /// Replays each id in turn; a delivery that still does not parse stays, and the command
 /// fails naming it once every other id was tried.
 async fn replay(pool: &PgPool, connector: &str, ids: &[i64], json: bool) -> Result<(), CliError> {
-    let actor = crate::audit::cli_actor();
+    let actor = crate::store::audit::cli_actor();
     let mut outcomes = Vec::new();
     let mut refused = Vec::new();
     for &id in ids {
@@ -137,7 +142,7 @@ async fn drop(pool: &PgPool, ids: &[i64], yes: bool) -> Result<(), CliError> {
         println!("nothing changed");
         return Ok(());
     }
-    let dropped = quarantine::drop(pool, ids, &crate::audit::cli_actor()).await?;
+    let dropped = quarantine::drop(pool, ids, &crate::store::audit::cli_actor()).await?;
     println!("dropped {} deliver(ies): {dropped:?}", dropped.len());
     Ok(())
 }

@@ -4,6 +4,8 @@
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
+use crate::store::server;
+
 use super::DemoError;
 
 /// The database the demo uses unless told otherwise.
@@ -44,11 +46,7 @@ pub fn server_of(url: &str) -> String {
 pub async fn recreate(server_url: &str, name: &str) -> Result<String, DemoError> {
     check_name(name)?;
     let mut conn = PgConnection::connect(server_url).await.map_err(DemoError::DatabaseServer)?;
-    for sql in
-        [format!("drop database if exists {name} with (force)"), format!("create database {name}")]
-    {
-        sqlx::query(&sql).execute(&mut conn).await.map_err(DemoError::DatabaseServer)?;
-    }
+    server::recreate_database(&mut conn, name).await.map_err(DemoError::DatabaseServer)?;
     conn.close().await.map_err(DemoError::DatabaseServer)?;
     url_for(server_url, name)
 }
@@ -57,8 +55,7 @@ pub async fn recreate(server_url: &str, name: &str) -> Result<String, DemoError>
 pub async fn drop_database(server_url: &str, name: &str) -> Result<(), DemoError> {
     check_name(name)?;
     let mut conn = PgConnection::connect(server_url).await.map_err(DemoError::DatabaseServer)?;
-    let sql = format!("drop database if exists {name} with (force)");
-    sqlx::query(&sql).execute(&mut conn).await.map_err(DemoError::DatabaseServer)?;
+    server::drop_database(&mut conn, name).await.map_err(DemoError::DatabaseServer)?;
     Ok(())
 }
 

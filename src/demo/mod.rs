@@ -184,9 +184,8 @@ async fn start_daemon(
 /// Waits until the daemon has migrated the demo database.
 async fn wait_until_ready(daemon: &Daemon, stop: &CancellationToken) -> Result<(), DemoError> {
     let deadline = tokio::time::Instant::now() + READY_AT_MOST;
-    let probe = "select to_regclass('hubsync.conflicts') is not null";
     loop {
-        let ready: bool = sqlx::query_scalar(probe).fetch_one(&daemon.pool).await.unwrap_or(false);
+        let ready = crate::store::server::migrated(&daemon.pool).await.unwrap_or(false);
         if ready || stop.is_cancelled() {
             return Ok(());
         }

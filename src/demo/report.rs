@@ -6,6 +6,8 @@ use std::fmt;
 
 use sqlx::PgPool;
 
+use crate::store::read::demo;
+
 /// The sync's state at one moment.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Progress {
@@ -60,34 +62,9 @@ impl fmt::Display for Progress {
     }
 }
 
-const PROGRESS: &str = "
-select
-  (select count(*) from hubsync.outbox where status = 'done' and target_side = 'hubspot'),
-  (select count(*) from hubsync.outbox where status = 'done' and target_side = 'external'),
-  (select count(*) from hubsync.outbox where status in ('pending', 'processing')),
-  (select count(*) from hubsync.outbox o
-     where o.status in ('pending', 'processing') and o.operation = 'associate'
-       and exists (select 1 from hubsync.outbox d
-                   where d.status in ('failed', 'dead') and d.target_side = o.target_side
-                     and ((d.sync_name, d.source_id) = (o.sync_name, o.source_id)
-                          or (d.sync_name, d.source_id)
-                             = (o.properties ->> 'to_sync', o.properties ->> 'to_source_id')))),
-  (select count(*) from hubsync.links),
-  (select count(*) from hubsync.conflicts),
-  (select count(*) from hubsync.conflicts where status = 'open'),
-  (select count(*) from (
-     select coalesce(journal_id, -id) from hubsync.outbox where status in ('failed', 'dead')
-     union
-     select id from hubsync.journal where status in ('failed', 'dead')) failed),
-  (select count(*) from hubsync.journal where status in ('pending', 'processing')),
-  (select extract(epoch from now() - min(received_at))::float8
-     from hubsync.journal where status in ('pending', 'processing'))";
-
-type ProgressRow = (i64, i64, i64, i64, i64, i64, i64, i64, i64, Option<f64>);
-
 /// Reads the progress summary.
 pub async fn progress(pool: &PgPool) -> Result<Progress, sqlx::Error> {
-    let row: ProgressRow = sqlx::query_as(PROGRESS).fetch_one(pool).await?;
+    let row = demo::progress(pool).await?;
     let (to_hubspot, to_external, waiting, blocked, links, conflicts, held, failures, pending, lag) =
         row;
     Ok(Progress {
@@ -113,32 +90,10 @@ pub struct Watcher {
     paused: HashSet<String>,
 }
 
-type ConflictRow =
-    (i64, String, String, String, Option<String>, Option<String>, String, Option<String>, String);
-
-const NEW_CONFLICTS: &str = "
-select id, sync_name, hubspot_field, external_field, hubspot_value, external_value, policy,
-       winner, status
-from hubsync.conflicts where id > $1 order by id limit 200";
-
-type OutboxFailure =
-    (i64, String, String, String, Option<String>, Option<String>, Option<i64>, Option<String>);
-
-const OUTBOX_FAILURES: &str = "
-select id, sync_name, target_side, object_type, source_id, target_id, journal_id, last_error
-from hubsync.outbox where status in ('failed', 'dead') order by id limit 500";
-
-type JournalFailure = (i64, String, String, String, Option<String>, Option<String>);
-
-const JOURNAL_FAILURES: &str = "
-select id, side, object_type, record_id, last_error, reason
-from hubsync.journal where status in ('failed', 'dead') order by id limit 500";
-
 impl Watcher {
     /// Lines for conflicts recorded since the last call.
     pub async fn new_conflicts(&mut self, pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
-        let rows: Vec<ConflictRow> =
-            sqlx::query_as(NEW_CONFLICTS).bind(self.last_conflict).fetch_all(pool).await?;
+        let rows = demo::conflicts_after(pool, self.last_conflict).await?;
         let mut lines = Vec::with_capacity(rows.len());
         for (id, block, hs_field, ext_field, hs_value, ext_value, policy, winner, status) in rows {
             self.last_conflict = id;
@@ -161,10 +116,7 @@ impl Watcher {
     /// Lines for sync blocks paused since the last call (by the blast-radius guard or an
     /// operator), and for blocks resumed.
     pub async fn paused_blocks(&mut self, pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
-        let rows: Vec<(String, String, String)> =
-            sqlx::query_as("select sync_name, reason, detail::text from hubsync.paused order by 1")
-                .fetch_all(pool)
-                .await?;
+        let rows = demo::paused(pool).await?;
         let now: HashSet<String> = rows.iter().map(|(block, _, _)| block.clone()).collect();
         let mut lines: Vec<String> = self
             .paused
@@ -186,7 +138,7 @@ impl Watcher {
     /// Lines for writes and changes that failed since the last call, with the API's message.
     pub async fn new_failures(&mut self, pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
         let mut lines = Vec::new();
-        let outbox: Vec<OutboxFailure> = sqlx::query_as(OUTBOX_FAILURES).fetch_all(pool).await?;
+        let outbox = demo::outbox_failures(pool).await?;
         for (id, block, side, object, source, target, journal, error) in outbox {
             if let Some(journal) = journal {
                 self.journal_failures.insert(journal);
@@ -201,7 +153,7 @@ impl Watcher {
                 "failure: [{block}] write of {record} to {towards} {object} refused: {message}"
             ));
         }
-        let journal: Vec<JournalFailure> = sqlx::query_as(JOURNAL_FAILURES).fetch_all(pool).await?;
+        let journal = demo::journal_failures(pool).await?;
         for (id, side, object, record, error, reason) in journal {
             if !self.journal_failures.insert(id) {
                 continue;

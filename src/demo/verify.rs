@@ -13,6 +13,7 @@ use super::DemoError;
 use crate::config::{Direction, FieldMapping, Settings, SyncRule};
 use crate::connector::{Connector, Properties};
 use crate::reconcile::transform::{self, Mapped, OwnerMap, Towards};
+use crate::store::read::demo;
 
 /// At most this many unexplained problems are listed per block.
 const SAMPLES: usize = 10;
@@ -174,43 +175,19 @@ struct Known {
     put_aside: HashSet<String>,
 }
 
-const HELD: &str = "select link_id, hubspot_field, hubspot_id, external_id from hubsync.conflicts
-                    where sync_name = $1 and status = 'open'";
-const FAILED_WRITES: &str = "select source_id, target_id from hubsync.outbox
-                             where sync_name = $1 and status in ('failed', 'dead', 'held')";
-const PUT_ASIDE: &str = "select record_id from hubsync.journal
-    where ((side = 'hubspot' and object_type = $1) or (side = 'external' and object_type = $2))
-      and (status in ('failed', 'dead', 'conflict')
-           or reason in ('out_of_scope', 'conflict_held', 'delete_flagged'))";
-
-type HeldRow = (Option<i64>, String, Option<String>, Option<String>);
-
 impl Known {
     async fn load(pool: &PgPool, rule: &SyncRule) -> Result<Known, DemoError> {
-        let mut known = Known {
-            links: sqlx::query_as(
-                "select id, hubspot_id, external_id from hubsync.links where sync_name = $1",
-            )
-            .bind(&rule.name)
-            .fetch_all(pool)
-            .await?,
-            ..Known::default()
-        };
-        let held: Vec<HeldRow> = sqlx::query_as(HELD).bind(&rule.name).fetch_all(pool).await?;
+        let mut known = Known { links: demo::links(pool, &rule.name).await?, ..Known::default() };
+        let held = demo::held(pool, &rule.name).await?;
         for (link, field, hubspot_id, external_id) in held {
             if let Some(link) = link {
                 known.held_fields.insert((link, field));
             }
             known.put_aside.extend(hubspot_id.into_iter().chain(external_id));
         }
-        let failed: Vec<(Option<String>, Option<String>)> =
-            sqlx::query_as(FAILED_WRITES).bind(&rule.name).fetch_all(pool).await?;
+        let failed = demo::failed_writes(pool, &rule.name).await?;
         known.put_aside.extend(failed.into_iter().flat_map(|(a, b)| a.into_iter().chain(b)));
-        let aside: Vec<(String,)> = sqlx::query_as(PUT_ASIDE)
-            .bind(&rule.hubspot_object)
-            .bind(&rule.external_object)
-            .fetch_all(pool)
-            .await?;
+        let aside = demo::put_aside(pool, &rule.hubspot_object, &rule.external_object).await?;
         known.put_aside.extend(aside.into_iter().map(|(id,)| id));
         Ok(known)
     }

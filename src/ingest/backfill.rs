@@ -11,9 +11,10 @@ use sqlx::PgPool;
 use super::error::IngestError;
 use super::poller::{PollerSpec, announce, record_properties};
 use crate::connector::{Connector, Record};
-use crate::journal::{self, Arrival, ChangeKind, Doorbell, NewChange};
+use crate::journal::{Arrival, ChangeKind, Doorbell, NewChange};
+use crate::store;
 
-/// Where a backfill stands, as stored in `hubsync.cursors` (stream `backfill`).
+/// Where a backfill stands, as [`store::cursors`] keeps it (stream `backfill`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Checkpoint {
     NotStarted,
@@ -55,14 +56,8 @@ impl Backfill {
     }
 
     pub async fn checkpoint(&self) -> Result<Checkpoint, IngestError> {
-        let row: Option<(String, Option<String>)> = sqlx::query_as(
-            "select position_id, token from hubsync.cursors
-             where connector = $1 and object_type = $2 and stream = 'backfill'",
-        )
-        .bind(&self.spec.connector)
-        .bind(&self.spec.object)
-        .fetch_optional(&self.pool)
-        .await?;
+        let (connector, object) = (&self.spec.connector, &self.spec.object);
+        let row = store::cursors::backfill_checkpoint(&self.pool, connector, object).await?;
         Ok(match row {
             None => Checkpoint::NotStarted,
             Some((state, _)) if state == "complete" => Checkpoint::Complete,
@@ -73,14 +68,8 @@ impl Backfill {
 
     /// Records read by the committed pages so far, over every run since the last restart.
     pub async fn records_read(&self) -> Result<u64, IngestError> {
-        let read: Option<i64> = sqlx::query_scalar(
-            "select records_read from hubsync.cursors
-             where connector = $1 and object_type = $2 and stream = 'backfill'",
-        )
-        .bind(&self.spec.connector)
-        .bind(&self.spec.object)
-        .fetch_optional(&self.pool)
-        .await?;
+        let (connector, object) = (&self.spec.connector, &self.spec.object);
+        let read = store::cursors::backfill_records_read(&self.pool, connector, object).await?;
         Ok(read.map_or(0, |n| n.max(0) as u64))
     }
 
@@ -101,14 +90,8 @@ impl Backfill {
 
     /// Forgets the checkpoint, so the next page starts from the beginning.
     pub async fn restart(&self) -> Result<(), IngestError> {
-        sqlx::query(
-            "delete from hubsync.cursors
-             where connector = $1 and object_type = $2 and stream = 'backfill'",
-        )
-        .bind(&self.spec.connector)
-        .bind(&self.spec.object)
-        .execute(&self.pool)
-        .await?;
+        let (connector, object) = (&self.spec.connector, &self.spec.object);
+        store::cursors::forget_backfill(&self.pool, connector, object).await?;
         Ok(())
     }
 
@@ -128,7 +111,7 @@ impl Backfill {
             .map(|r| self.change(r))
             .collect();
         let mut tx = self.pool.begin().await?;
-        let appended = journal::append(&mut *tx, &changes).await?;
+        let appended = store::journal::append(&mut *tx, &changes).await?;
         self.save(&mut tx, page.next.as_deref(), page.records.len()).await?;
         tx.commit().await?;
         announce(&self.spec, &self.doorbell, appended, Arrival::Backfill);
@@ -142,21 +125,9 @@ impl Backfill {
         read: usize,
     ) -> Result<(), IngestError> {
         let state = if next.is_some() { "running" } else { "complete" };
-        sqlx::query(
-            "insert into hubsync.cursors
-                 (connector, object_type, stream, position_ts, position_id, token, records_read)
-             values ($1, $2, 'backfill', now(), $3, $4, $5)
-             on conflict (connector, object_type, stream) do update
-                 set position_ts = now(), position_id = $3, token = $4, updated_at = now(),
-                     records_read = hubsync.cursors.records_read + $5",
-        )
-        .bind(&self.spec.connector)
-        .bind(&self.spec.object)
-        .bind(state)
-        .bind(next)
-        .bind(read as i64)
-        .execute(&mut **tx)
-        .await?;
+        let (connector, object) = (&self.spec.connector, &self.spec.object);
+        store::cursors::save_backfill(&mut **tx, connector, object, state, next, read as i64)
+            .await?;
         Ok(())
     }
 

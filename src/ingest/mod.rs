@@ -2,7 +2,6 @@
 //! journal, and the poll cursors that move in the same transaction.
 
 pub mod backfill;
-pub mod cursor;
 mod error;
 pub mod hubspot_events;
 pub mod lock;

@@ -10,15 +10,16 @@ use chrono::{DateTime, Utc};
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 use tokio_util::sync::CancellationToken;
 
-use super::cursor::{self, Cursor, CursorKey};
 use super::error::IngestError;
 use super::lock::PollerLock;
 use crate::config::Side;
 use crate::connector::{self, ChangeCursor, ChangePage, Connector};
-use crate::journal::{self, Arrival, ChangeKind, Doorbell, NewChange, PropertyChange};
+use crate::journal::{Arrival, ChangeKind, Doorbell, NewChange, PropertyChange};
 use crate::metrics::CHANGES_INGESTED;
 use crate::reconcile::presettle::{self, Presettle};
 use crate::reconcile::transform::{as_text, is_blank};
+use crate::store;
+use crate::store::cursors::{self as cursor, Cursor, CursorKey};
 
 /// Changes read before one commit. Several pages are journalled in one transaction; the
 /// bound keeps a backfill's memory flat.
@@ -155,7 +156,7 @@ impl Poller {
         };
         let settled = presettle::settled(self.presettle.as_deref(), &self.pool, &changes).await;
         let mut tx = self.begin(held).await?;
-        let appended = journal::append_settled(&mut *tx, &changes, &settled).await?;
+        let appended = store::journal::append_settled(&mut *tx, &changes, &settled).await?;
         cursor::advance(&mut *tx, self.key("changes"), &next).await?;
         tx.commit().await?;
         self.announce(appended, Arrival::Poll);
@@ -173,12 +174,8 @@ impl Poller {
         if upserts.is_empty() {
             return Ok(());
         }
-        let deleted: Vec<String> = sqlx::query_scalar(LAST_DELETED_SQL)
-            .bind(&self.spec.connector)
-            .bind(&self.spec.object)
-            .bind(&upserts)
-            .fetch_all(&self.pool)
-            .await?;
+        let (connector, object) = (&self.spec.connector, &self.spec.object);
+        let deleted = store::journal::last_deleted(&self.pool, connector, object, &upserts).await?;
         for change in changes.iter_mut().filter(|c| deleted.contains(&c.record_id)) {
             if change.kind == ChangeKind::Upsert {
                 change.kind = ChangeKind::Restore;
@@ -222,7 +219,7 @@ impl Poller {
         let Some(latest) = deleted.iter().map(|d| d.deleted_at).max() else { return Ok(0) };
         let changes: Vec<NewChange> = deleted.iter().map(|d| self.deletion(d)).collect();
         let mut tx = self.begin(held).await?;
-        let appended = journal::append(&mut *tx, &changes).await?;
+        let appended = store::journal::append(&mut *tx, &changes).await?;
         let next = Cursor { timestamp: latest, id: String::new(), token: None };
         cursor::advance(&mut *tx, self.key("deleted"), &next).await?;
         tx.commit().await?;
@@ -306,18 +303,6 @@ impl Poller {
         }
     }
 }
-
-/// Of the ids `$3`, those whose latest journalled change is a delete. One probe of the
-/// per-record index for each id, whatever the planner's statistics say: planned as a scan
-/// of the object's rows, it took a third of a second per page in a 100,000-record backfill.
-const LAST_DELETED_SQL: &str = "
-select i.record_id from unnest($3::text[]) as i (record_id)
-cross join lateral (
-    select kind from hubsync.journal
-    where connector = $1 and object_type = $2 and record_id = i.record_id
-    order by occurred_at desc, id desc
-    limit 1) latest
-where latest.kind = 'delete'";
 
 /// Wakes consumers and counts newly journalled changes.
 pub(super) fn announce(spec: &PollerSpec, doorbell: &Doorbell, appended: u64, path: Arrival) {

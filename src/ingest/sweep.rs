@@ -14,6 +14,7 @@ use super::poller::{PollerSpec, announce, record_properties};
 use crate::config::Side;
 use crate::connector::{Connector, Lookup, ReadResult, Record};
 use crate::journal::{self, Arrival, ChangeKind, Doorbell, NewChange};
+use crate::store;
 
 /// What a sweep found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -86,14 +87,11 @@ impl Sweep {
     /// restores, records whose last journalled change is a delete but which are live again.
     async fn journal_unknown(&self, records: &[Record]) -> Result<u64, IngestError> {
         let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-        let latest: Vec<(String, Option<i64>)> = sqlx::query_as(KNOWN_SQL)
-            .bind(&self.spec.connector)
-            .bind(&self.spec.object)
-            .bind(&ids)
-            .bind(&self.sync_names)
-            .bind(self.spec.side == Side::Hubspot)
-            .fetch_all(&self.pool)
-            .await?;
+        let (connector, object, syncs) =
+            (&self.spec.connector, &self.spec.object, &self.sync_names);
+        let hubspot = self.spec.side == Side::Hubspot;
+        let latest =
+            store::journal::known(&self.pool, connector, object, &ids, syncs, hubspot).await?;
         let latest: BTreeMap<String, Option<i64>> = latest.into_iter().collect();
         let mut changes = Vec::new();
         for record in records {
@@ -126,11 +124,8 @@ impl Sweep {
 
     /// Linked records missing from the live set, confirmed gone by a read by id.
     async fn journal_vanished(&self, live: &HashSet<String>) -> Result<u64, IngestError> {
-        let linked: Vec<String> = sqlx::query_scalar(LINKED_SQL)
-            .bind(&self.sync_names)
-            .bind(self.spec.side == Side::Hubspot)
-            .fetch_all(&self.pool)
-            .await?;
+        let hubspot = self.spec.side == Side::Hubspot;
+        let linked = store::links::side_ids(&self.pool, &self.sync_names, hubspot).await?;
         let candidates: Vec<String> = linked.into_iter().filter(|id| !live.contains(id)).collect();
         if candidates.is_empty() {
             return Ok(0);
@@ -147,7 +142,7 @@ impl Sweep {
     }
 
     async fn append(&self, changes: &[NewChange]) -> Result<u64, IngestError> {
-        let appended = journal::append(&self.pool, changes).await?;
+        let appended = store::journal::append(&self.pool, changes).await?;
         announce(&self.spec, &self.doorbell, appended, Arrival::Sweep);
         Ok(appended)
     }
@@ -197,32 +192,3 @@ impl Sweep {
         lock.release().await;
     }
 }
-
-/// Each record of `$3` that the journal or a link of the sync blocks `$4` already knows,
-/// with the id of its last journal row when that row is a delete of an unlinked record (a
-/// record back from the dead). Found by index probes, one per id, not a scan of the
-/// object's rows.
-const KNOWN_SQL: &str = "
-with ids (record_id) as (select distinct unnest($3::text[])),
-latest as (
-    select i.record_id, j.id, j.kind from ids i
-    cross join lateral (
-        select id, kind from hubsync.journal
-        where connector = $1 and object_type = $2 and record_id = i.record_id
-        order by occurred_at desc, id desc
-        limit 1) j),
-linked as (
-    select i.record_id from ids i
-    where ($5 and exists (select 1 from hubsync.links k
-                          where k.sync_name = any($4) and k.hubspot_id = i.record_id))
-       or (not $5 and exists (select 1 from hubsync.links k
-                              where k.sync_name = any($4) and k.external_id = i.record_id)))
-select l.record_id, case when l.kind = 'delete' and k.record_id is null then l.id end
-from latest l left join linked k on k.record_id = l.record_id
-union
-select record_id, null from linked";
-
-/// Every id this side's links name.
-const LINKED_SQL: &str = "
-select case when $2 then hubspot_id else external_id end from hubsync.links
-where sync_name = any($1)";

@@ -25,6 +25,7 @@ use crate::connector::hubspot::webhook::{
 use crate::journal::{self, Doorbell};
 use crate::metrics::{CHANGES_INGESTED, CONNECTOR_WEBHOOKS_REFUSED, WEBHOOK_QUARANTINED};
 use crate::reconcile::presettle::{self, Presettle};
+use crate::store;
 
 /// What the receiver needs.
 #[derive(Clone)]
@@ -98,7 +99,7 @@ async fn journal_events(
         events.iter().flat_map(|e| hubspot_events::changes(&state.connector, e)).collect();
     tracing::Span::current().record("events", events.len());
     let settled = presettle::settled(state.presettle.as_deref(), &state.pool, &changes).await;
-    match journal::append_settled(&state.pool, &changes, &settled).await {
+    match store::journal::append_settled(&state.pool, &changes, &settled).await {
         Ok(inserted) => {
             count_ingested(&changes, inserted);
             if inserted > 0 {

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::FromRow;
 
 use crate::config::Side;
 
@@ -43,14 +42,14 @@ impl ChangeKind {
         }
     }
 
-    fn merged_into(&self) -> Option<String> {
+    pub(crate) fn merged_into(&self) -> Option<String> {
         match self {
             ChangeKind::Merge { into } => Some(into.clone()),
             _ => None,
         }
     }
 
-    fn from_parts(kind: &str, merged_into: Option<String>) -> Option<ChangeKind> {
+    pub(crate) fn from_parts(kind: &str, merged_into: Option<String>) -> Option<ChangeKind> {
         Some(match (kind, merged_into) {
             ("upsert", _) => ChangeKind::Upsert,
             ("delete", _) => ChangeKind::Delete,
@@ -148,62 +147,6 @@ pub struct NewChange {
     pub dedup_key: String,
 }
 
-/// The columns of a batch of changes, for one `unnest` insert, borrowed from the changes.
-pub(super) struct Columns<'c> {
-    pub side: Vec<&'static str>,
-    pub connector: Vec<&'c str>,
-    pub object_type: Vec<&'c str>,
-    pub record_id: Vec<&'c str>,
-    pub kind: Vec<&'static str>,
-    pub merged_into: Vec<Option<String>>,
-    pub properties: Vec<sqlx::types::Json<StoredProperties<'c>>>,
-    pub occurred_at: Vec<DateTime<Utc>>,
-    pub source: Vec<&'static str>,
-    pub dedup_key: Vec<&'c str>,
-}
-
-impl<'c> From<&'c [NewChange]> for Columns<'c> {
-    fn from(changes: &'c [NewChange]) -> Self {
-        Columns {
-            side: changes.iter().map(|c| Side::as_str(c.side)).collect(),
-            connector: changes.iter().map(|c| c.connector.as_str()).collect(),
-            object_type: changes.iter().map(|c| c.object_type.as_str()).collect(),
-            record_id: changes.iter().map(|c| c.record_id.as_str()).collect(),
-            kind: changes.iter().map(|c| c.kind.as_str()).collect(),
-            merged_into: changes.iter().map(|c| c.kind.merged_into()).collect(),
-            properties: changes.iter().map(|c| sqlx::types::Json(StoredProperties(c))).collect(),
-            occurred_at: changes.iter().map(|c| c.occurred_at).collect(),
-            source: changes.iter().map(|c| c.source.as_str()).collect(),
-            dedup_key: changes.iter().map(|c| c.dedup_key.as_str()).collect(),
-        }
-    }
-}
-
-/// A change's properties as the journal stores them, written straight into the insert: a
-/// property's timestamp is kept only where it differs from the change's `occurred_at`,
-/// which stands for it otherwise. A polled record's properties all carry the record's
-/// modification time, so its row holds each value once instead of beside a copy of that
-/// time: about half the bytes of every polled row.
-pub(super) struct StoredProperties<'c>(&'c NewChange);
-
-impl Serialize for StoredProperties<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let occurred_at = self.0.occurred_at;
-        serializer.collect_map(self.0.properties.iter().map(|(name, change)| {
-            let timestamp = change.timestamp.filter(|at| *at != occurred_at);
-            (name, StoredProperty { value: &change.value, timestamp })
-        }))
-    }
-}
-
-/// [`PropertyChange`]'s stored shape, borrowed.
-#[derive(Serialize)]
-struct StoredProperty<'c> {
-    value: &'c Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    timestamp: Option<DateTime<Utc>>,
-}
-
 /// A journal row as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JournalRow {
@@ -227,95 +170,25 @@ pub struct JournalRow {
     pub reason: Option<String>,
 }
 
-/// The row as Postgres returns it, before its text columns are checked.
-#[derive(FromRow)]
-pub(super) struct RawRow {
-    id: i64,
-    side: String,
-    connector: String,
-    object_type: String,
-    record_id: String,
-    kind: String,
-    merged_into: Option<String>,
-    properties: sqlx::types::Json<BTreeMap<String, PropertyChange>>,
-    occurred_at: DateTime<Utc>,
-    received_at: DateTime<Utc>,
-    source: String,
-    dedup_key: String,
-    status: String,
-    attempts: i32,
-    next_attempt_at: DateTime<Utc>,
-    claimed_by: Option<String>,
-    error_kind: Option<String>,
-    last_error: Option<String>,
-    reason: Option<String>,
+/// How a claimed row was settled by its consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    Applied,
+    Echo,
+    Stale,
+    Skipped,
+    /// Held for an operator: both values kept, neither applied.
+    Conflict,
 }
 
-/// The condition of a queue row (journal or outbox) being processed. A claimed row stays
-/// `pending` in the table, so claiming it changes no indexed column (a HOT update); it is
-/// `processing` while its lease is live.
-macro_rules! leased {
-    () => {
-        "status = 'pending' and coalesce(lease_until > now(), false)"
-    };
-}
-pub(crate) use leased;
-
-/// [`leased!`] as a constant, for status filters.
-pub(super) const LEASED: &str = leased!();
-
-/// The columns `RawRow` reads, for `returning` and `select` lists; a leased row reads as
-/// `processing`.
-pub(super) const ROW_COLUMNS: &str = concat!(
-    "id, side, connector, object_type, record_id, kind, merged_into, properties, occurred_at, \
-     received_at, source, dedup_key, case when ",
-    leased!(),
-    " then 'processing' else status end as status, attempts, next_attempt_at, claimed_by, \
-     error_kind, last_error, reason"
-);
-
-impl TryFrom<RawRow> for JournalRow {
-    type Error = super::JournalError;
-
-    fn try_from(raw: RawRow) -> Result<Self, Self::Error> {
-        use super::JournalError::Corrupt;
-        let side = match raw.side.as_str() {
-            "hubspot" => Side::Hubspot,
-            "external" => Side::External,
-            other => return Err(Corrupt(raw.id, "side", other.into())),
-        };
-        let kind = ChangeKind::from_parts(&raw.kind, raw.merged_into)
-            .ok_or_else(|| Corrupt(raw.id, "kind", raw.kind.clone()))?;
-        let status =
-            Status::parse(&raw.status).ok_or_else(|| Corrupt(raw.id, "status", raw.status))?;
-        // a property stored without its own timestamp changed when the record did
-        let mut properties = raw.properties.0;
-        for change in properties.values_mut() {
-            change.timestamp.get_or_insert(raw.occurred_at);
+impl Completion {
+    pub fn status(self) -> Status {
+        match self {
+            Completion::Applied => Status::Applied,
+            Completion::Echo => Status::Echo,
+            Completion::Stale => Status::Stale,
+            Completion::Skipped => Status::Skipped,
+            Completion::Conflict => Status::Conflict,
         }
-        Ok(JournalRow {
-            id: raw.id,
-            side,
-            connector: raw.connector,
-            object_type: raw.object_type,
-            record_id: raw.record_id,
-            kind,
-            properties,
-            occurred_at: raw.occurred_at,
-            received_at: raw.received_at,
-            source: raw.source,
-            dedup_key: raw.dedup_key,
-            status,
-            attempts: raw.attempts,
-            next_attempt_at: raw.next_attempt_at,
-            claimed_by: raw.claimed_by,
-            error_kind: raw.error_kind,
-            last_error: raw.last_error,
-            reason: raw.reason,
-        })
     }
-}
-
-pub(super) fn convert(rows: Vec<RawRow>) -> Result<Vec<JournalRow>, super::JournalError> {
-    rows.into_iter().map(JournalRow::try_from).collect()
 }

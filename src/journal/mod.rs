@@ -1,85 +1,16 @@
 //! The change journal: every change observed on either side, durable before it is
-//! acknowledged, and the operator's record of what happened to it.
+//! acknowledged, and the operator's record of what happened to it. This is its vocabulary;
+//! its SQL lives in [`crate::store::journal`].
 
 mod change;
-mod claim;
 mod error;
-mod operate;
-mod query;
-pub mod retention;
+mod parse;
 mod wake;
 
-pub(crate) use change::leased;
-pub use change::{Arrival, ChangeKind, JournalRow, NewChange, PropertyChange, Status};
-pub use claim::{
-    Completion, claim, claim_followers, claim_in, complete, complete_many, fail, release,
-    walk_in_order,
-};
+pub use change::{Arrival, ChangeKind, Completion, JournalRow, NewChange, PropertyChange, Status};
 pub use error::JournalError;
-pub use operate::{OperatorAction, REQUEUEABLE, SKIPPABLE, act, requeue, skip};
-pub use query::{Attempt, JournalFilter, attempts, parse_side, parse_status, parse_when, query};
+pub use parse::{parse_side, parse_status, parse_when};
 pub use wake::{Doorbell, Waker};
-
-use sqlx::PgExecutor;
 
 /// The Postgres channel `append` notifies when new rows arrive.
 pub const CHANNEL: &str = "hubsync_journal";
-
-/// Appends changes in one multi-row statement, skipping any whose dedup key is already
-/// journalled. Returns how many rows were new. Run it inside the transaction that also moves
-/// the poll cursor, or before answering a webhook; ring the [`Doorbell`] after commit.
-pub async fn append<'e>(
-    executor: impl PgExecutor<'e>,
-    changes: &[NewChange],
-) -> Result<u64, JournalError> {
-    append_settled(executor, changes, &vec![None; changes.len()]).await
-}
-
-/// [`append`], with some changes settled as they are journalled: `settled[i]` is the
-/// outcome and reason of `changes[i]`, or `None` for a row the reconciler will claim. A
-/// settled row is never claimed and spends no attempt.
-pub async fn append_settled<'e>(
-    executor: impl PgExecutor<'e>,
-    changes: &[NewChange],
-    settled: &[Option<(Completion, &str)>],
-) -> Result<u64, JournalError> {
-    if changes.is_empty() {
-        return Ok(0);
-    }
-    assert_eq!(changes.len(), settled.len(), "one outcome per change");
-    let columns = change::Columns::from(changes);
-    let status: Vec<&str> =
-        settled.iter().map(|s| s.map_or("pending", |(c, _)| c.status().as_str())).collect();
-    let reason: Vec<Option<&str>> = settled.iter().map(|s| s.map(|(_, r)| r)).collect();
-    let inserted = sqlx::query(APPEND_SQL)
-        .bind(&columns.side)
-        .bind(&columns.connector)
-        .bind(&columns.object_type)
-        .bind(&columns.record_id)
-        .bind(&columns.kind)
-        .bind(&columns.merged_into)
-        .bind(&columns.properties)
-        .bind(&columns.occurred_at)
-        .bind(&columns.source)
-        .bind(&columns.dedup_key)
-        .bind(&status)
-        .bind(&reason)
-        .fetch_one(executor)
-        .await?;
-    Ok(sqlx::Row::get::<i64, _>(&inserted, 0) as u64)
-}
-
-/// Inserts the unnested columns and counts the new rows. It does not NOTIFY: the notify
-/// queue's commit lock would serialize every concurrent append (a third of the throughput).
-const APPEND_SQL: &str = "
-with inserted as (
-    insert into hubsync.journal
-        (side, connector, object_type, record_id, kind, merged_into, properties,
-         occurred_at, source, dedup_key, status, reason)
-    select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                         $6::text[], $7::jsonb[], $8::timestamptz[], $9::text[], $10::text[],
-                         $11::text[], $12::text[])
-    on conflict (dedup_key) do nothing
-    returning 1
-), counted as (select count(*) as n from inserted)
-select n from counted";

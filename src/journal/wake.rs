@@ -68,7 +68,7 @@ impl Doorbell {
                 _ = tokio::time::sleep(NOTIFY_EVERY) => {}
             }
             queued.store(false, Ordering::Release);
-            let sent = sqlx::query("select pg_notify($1, '')").bind(channel).execute(&pool);
+            let sent = crate::store::journal::notify(&pool, channel);
             tokio::select! {
                 _ = shutdown.cancelled() => {}
                 sent = sent => if let Err(err) = sent {

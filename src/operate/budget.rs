@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::connector::Connector;
+use crate::store;
 
 /// Upserts every connector's [`Connector::budget`] each `interval` until `shutdown`.
 pub async fn publish_budgets(
@@ -43,20 +44,5 @@ pub async fn publish_once(
         daily.push(budget.daily_remaining.map(|left| i64::try_from(left).unwrap_or(i64::MAX)));
         paused.push(budget.paused_until);
     }
-    sqlx::query(
-        "insert into hubsync.connector_budget
-             (connector, requests_per_second, daily_remaining, paused_until, updated_at)
-         select *, now() from unnest($1::text[], $2::float8[], $3::int8[], $4::timestamptz[])
-         on conflict (connector) do update set
-             requests_per_second = excluded.requests_per_second,
-             daily_remaining = excluded.daily_remaining,
-             paused_until = excluded.paused_until, updated_at = now()",
-    )
-    .bind(names)
-    .bind(rates)
-    .bind(daily)
-    .bind(paused)
-    .execute(pool)
-    .await?;
-    Ok(())
+    store::budget::publish(pool, names, rates, daily, paused).await
 }

@@ -4,99 +4,20 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
-use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
+use sqlx::{PgPool, Postgres, Transaction};
 
 use super::{OperateError, find_block};
 use crate::config::{Settings, Side, SyncRule, Transform};
-
-/// One same-field conflict, both values, and what became of it.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-pub struct Conflict {
-    pub id: i64,
-    pub sync_name: String,
-    pub link_id: Option<i64>,
-    pub hubspot_id: Option<String>,
-    pub external_id: Option<String>,
-    pub hubspot_field: String,
-    pub external_field: String,
-    pub hubspot_value: Option<String>,
-    pub external_value: Option<String>,
-    pub hubspot_as_external: Option<String>,
-    pub external_as_hubspot: Option<String>,
-    pub hubspot_at: Option<DateTime<Utc>>,
-    pub external_at: Option<DateTime<Utc>>,
-    pub policy: String,
-    pub winner: Option<String>,
-    pub status: String,
-    pub journal_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
-    pub resolved_at: Option<DateTime<Utc>>,
-    pub resolved_by: Option<String>,
-    pub resolution: Option<String>,
-}
-
-const COLUMNS: &str = "id, sync_name, link_id, hubspot_id, external_id, hubspot_field, \
-    external_field, hubspot_value, external_value, hubspot_as_external, external_as_hubspot, \
-    hubspot_at, external_at, policy, winner, status, journal_id, created_at, resolved_at, \
-    resolved_by, resolution";
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum ConflictStatus {
-    #[default]
-    Open,
-    Resolved,
-    Auto,
-    All,
-}
-
-impl ConflictStatus {
-    pub fn parse(text: &str) -> Result<Self, String> {
-        match text {
-            "open" => Ok(ConflictStatus::Open),
-            "resolved" => Ok(ConflictStatus::Resolved),
-            "auto" => Ok(ConflictStatus::Auto),
-            "all" => Ok(ConflictStatus::All),
-            _ => Err(format!("unknown conflict status `{text}`; use open, resolved, auto or all")),
-        }
-    }
-
-    fn sql(self) -> Option<&'static str> {
-        match self {
-            ConflictStatus::Open => Some("open"),
-            ConflictStatus::Resolved => Some("resolved"),
-            ConflictStatus::Auto => Some("auto"),
-            ConflictStatus::All => None,
-        }
-    }
-}
-
-/// Which conflicts, newest first; `before` is the previous page's last id.
-#[derive(Debug, Clone, Default)]
-pub struct ConflictFilter {
-    pub status: ConflictStatus,
-    pub sync: Option<String>,
-    pub before: Option<i64>,
-}
+pub use crate::store::conflicts::{Conflict, ConflictFilter, ConflictStatus};
+use crate::store::outbox::ChosenValue as Write;
+use crate::store::{self, conflicts, links};
 
 pub async fn list_conflicts(
     pool: &PgPool,
     filter: &ConflictFilter,
     limit: i64,
 ) -> Result<Vec<Conflict>, OperateError> {
-    let mut sql = QueryBuilder::<Postgres>::new(format!(
-        "select {COLUMNS} from hubsync.conflicts where true"
-    ));
-    if let Some(status) = filter.status.sql() {
-        sql.push(" and status = ").push_bind(status);
-    }
-    if let Some(sync) = &filter.sync {
-        sql.push(" and sync_name = ").push_bind(sync.clone());
-    }
-    if let Some(before) = filter.before {
-        sql.push(" and id < ").push_bind(before);
-    }
-    sql.push(" order by id desc limit ").push_bind(limit);
-    Ok(sql.build_query_as().fetch_all(pool).await?)
+    Ok(conflicts::list(pool, filter, limit).await?)
 }
 
 /// Which value an operator picks.
@@ -160,24 +81,20 @@ pub async fn resolve_conflict(
     let pair = linked_pair(&mut tx, &conflict).await?;
     let mut outbox_ids = Vec::new();
     for item in writes(rule, &conflict, &pair, take) {
-        outbox_ids.push(item.insert(&mut tx).await?);
+        outbox_ids.push(item.insert(&mut *tx).await?);
     }
     let conflict = mark_resolved(&mut tx, id, take, actor).await?;
     let target = json!({ "conflict_id": id, "sync": conflict.sync_name });
     let detail = json!({ "resolution": take.resolution(), "outbox_ids": outbox_ids });
-    crate::audit::record(&mut *tx, actor, "conflict.resolve", target, detail).await?;
-    sqlx::query("select pg_notify('hubsync_outbox', '')").execute(&mut *tx).await?;
+    crate::store::audit::record(&mut *tx, actor, "conflict.resolve", target, detail).await?;
+    store::outbox::notify(&mut *tx).await?;
     tx.commit().await?;
     Ok(Resolution { conflict, outbox_ids })
 }
 
 async fn locked(tx: &mut Transaction<'_, Postgres>, id: i64) -> Result<Conflict, OperateError> {
-    let sql = format!("select {COLUMNS} from hubsync.conflicts where id = $1 for update");
-    let conflict: Conflict = sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(OperateError::ConflictNotFound(id))?;
+    let conflict =
+        conflicts::lock(&mut **tx, id).await?.ok_or(OperateError::ConflictNotFound(id))?;
     if conflict.status != "open" {
         return Err(OperateError::ConflictNotOpen { id, status: conflict.status });
     }
@@ -191,12 +108,7 @@ async fn linked_pair(
 ) -> Result<(String, String), OperateError> {
     let unlinked = || OperateError::ConflictUnlinked(conflict.id);
     let link_id = conflict.link_id.ok_or_else(unlinked)?;
-    let link: (String, String) =
-        sqlx::query_as("select hubspot_id, external_id from hubsync.links where id = $1")
-            .bind(link_id)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or_else(unlinked)?;
+    let link = links::pair(&mut **tx, link_id).await?.ok_or_else(unlinked)?;
     let hubspot = conflict.hubspot_id.clone().unwrap_or(link.0);
     let external = conflict.external_id.clone().unwrap_or(link.1);
     Ok((hubspot, external))
@@ -208,52 +120,7 @@ async fn mark_resolved(
     take: &Take,
     actor: &str,
 ) -> Result<Conflict, OperateError> {
-    let sql = format!(
-        "update hubsync.conflicts set status = 'resolved', resolved_at = now(),
-             resolved_by = $2, resolution = $3, winner = coalesce($4, winner)
-         where id = $1 returning {COLUMNS}"
-    );
-    Ok(sqlx::query_as(&sql)
-        .bind(id)
-        .bind(actor)
-        .bind(take.resolution())
-        .bind(take.winner())
-        .fetch_one(&mut **tx)
-        .await?)
-}
-
-/// One outbox update carrying the chosen value to one side.
-struct Write {
-    sync: String,
-    target: Side,
-    connector: String,
-    object: String,
-    target_id: String,
-    source_id: String,
-    properties: Value,
-    state: Value,
-    journal_id: Option<i64>,
-}
-
-impl Write {
-    async fn insert(&self, tx: &mut Transaction<'_, Postgres>) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(
-            "insert into hubsync.outbox (sync_name, target_side, connector, object_type,
-                 operation, intent, priority, target_id, source_id, properties, state, journal_id)
-             values ($1, $2, $3, $4, 'update', 'update', 0, $5, $6, $7, $8, $9) returning id",
-        )
-        .bind(&self.sync)
-        .bind(self.target.as_str())
-        .bind(&self.connector)
-        .bind(&self.object)
-        .bind(&self.target_id)
-        .bind(&self.source_id)
-        .bind(&self.properties)
-        .bind(&self.state)
-        .bind(self.journal_id)
-        .fetch_one(&mut **tx)
-        .await
-    }
+    Ok(conflicts::mark_resolved(&mut **tx, id, actor, take.resolution(), take.winner()).await?)
 }
 
 fn writes(rule: &SyncRule, c: &Conflict, pair: &(String, String), take: &Take) -> Vec<Write> {

@@ -6,6 +6,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::{JOURNAL_DEPTH, OLDEST_PENDING_AGE, OUTBOX_DEPTH};
+use crate::store::read::queues;
 
 /// Sets the gauges every `interval` until `shutdown`.
 pub async fn refresh_gauges(pool: PgPool, interval: Duration, shutdown: CancellationToken) {
@@ -37,15 +38,7 @@ pub struct QueueDepths {
 
 impl QueueDepths {
     pub async fn read(pool: &PgPool) -> Result<QueueDepths, sqlx::Error> {
-        let (journal, outbox, oldest): (i64, i64, Option<f64>) = sqlx::query_as(
-            "select
-                 (select count(*) from hubsync.journal where status in ('pending', 'processing')),
-                 (select count(*) from hubsync.outbox where status in ('pending', 'processing')),
-                 (select extract(epoch from now() - min(received_at))::float8
-                      from hubsync.journal where status in ('pending', 'processing'))",
-        )
-        .fetch_one(pool)
-        .await?;
+        let (journal, outbox, oldest) = queues::depths(pool).await?;
         let oldest_pending_age = oldest.unwrap_or(0.0).max(0.0);
         Ok(QueueDepths { journal, outbox, oldest_pending_age })
     }

@@ -10,7 +10,6 @@ mod history;
 mod pause;
 mod record;
 mod status;
-mod status_sql;
 mod timeline;
 
 pub use blocks::find_block;

@@ -6,6 +6,7 @@ use sqlx::PgPool;
 
 use super::{OperateError, find_block};
 use crate::config::Settings;
+use crate::store::paused::{self, PausedRow};
 
 /// What a pause or resume found and did.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -19,8 +20,6 @@ pub struct PauseOutcome {
     pub paused_at: Option<DateTime<Utc>>,
 }
 
-type PausedRow = (String, String, DateTime<Utc>);
-
 /// Stops the writes of block `sync`. An already paused block keeps its first reason.
 pub async fn pause(
     pool: &PgPool,
@@ -31,26 +30,17 @@ pub async fn pause(
 ) -> Result<PauseOutcome, OperateError> {
     find_block(settings, sync)?;
     let mut tx = pool.begin().await?;
-    let inserted: Option<PausedRow> = sqlx::query_as(
-        "insert into hubsync.paused (sync_name, reason, detail, paused_by)
-         values ($1, $2, '{}'::jsonb, $3) on conflict (sync_name) do nothing
-         returning reason, paused_by, paused_at",
-    )
-    .bind(sync)
-    .bind(reason)
-    .bind(actor)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let inserted = paused::pause(&mut *tx, sync, reason, actor).await?;
     let changed = inserted.is_some();
     let row = match inserted {
         Some(row) => row,
-        None => current(&mut tx, sync).await?.ok_or_else(|| {
+        None => paused::current(&mut *tx, sync).await?.ok_or_else(|| {
             OperateError::BadInput(format!("sync `{sync}` was resumed meanwhile; try again"))
         })?,
     };
     if changed {
         let detail = json!({ "reason": reason });
-        crate::audit::record(&mut *tx, actor, "sync.pause", json!({ "sync": sync }), detail)
+        crate::store::audit::record(&mut *tx, actor, "sync.pause", json!({ "sync": sync }), detail)
             .await?;
     }
     tx.commit().await?;
@@ -66,29 +56,20 @@ pub async fn resume(
 ) -> Result<PauseOutcome, OperateError> {
     find_block(settings, sync)?;
     let mut tx = pool.begin().await?;
-    let removed: Option<PausedRow> = sqlx::query_as(
-        "delete from hubsync.paused where sync_name = $1 returning reason, paused_by, paused_at",
-    )
-    .bind(sync)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let removed = paused::resume(&mut *tx, sync).await?;
     if let Some((reason, by, at)) = &removed {
         let detail = json!({ "was_paused_for": reason, "paused_by": by, "paused_at": at });
-        crate::audit::record(&mut *tx, actor, "sync.resume", json!({ "sync": sync }), detail)
-            .await?;
+        crate::store::audit::record(
+            &mut *tx,
+            actor,
+            "sync.resume",
+            json!({ "sync": sync }),
+            detail,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(PauseOutcome { paused: false, ..outcome(sync, removed.is_some(), None) })
-}
-
-async fn current(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    sync: &str,
-) -> Result<Option<PausedRow>, sqlx::Error> {
-    sqlx::query_as("select reason, paused_by, paused_at from hubsync.paused where sync_name = $1")
-        .bind(sync)
-        .fetch_optional(&mut **tx)
-        .await
 }
 
 fn outcome(sync: &str, changed: bool, row: Option<PausedRow>) -> PauseOutcome {

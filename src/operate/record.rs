@@ -4,24 +4,13 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 
 use super::OperateError;
 use crate::config::{Settings, Side, SyncRule};
-
-/// A link the key resolved to.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-pub struct LinkInfo {
-    pub id: i64,
-    pub sync_name: String,
-    pub hubspot_id: String,
-    pub external_id: String,
-    pub merged_from: Vec<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
+use crate::store::read::record;
+pub use crate::store::read::record::LinkInfo;
 
 /// One record on one side: `(side, connector, object, record_id)`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -81,19 +70,7 @@ async fn by_property(
             }
         }
     }
-    let ids = sqlx::query_scalar(
-        "select distinct j.record_id
-           from unnest($1::text[], $2::text[], $3::text[]) as k (connector, object_type, field)
-           join hubsync.journal j on j.connector = k.connector and j.object_type = k.object_type
-          where j.properties -> k.field ->> 'value' = $4",
-    )
-    .bind(connectors)
-    .bind(objects)
-    .bind(fields)
-    .bind(key)
-    .fetch_all(pool)
-    .await?;
-    Ok(ids)
+    Ok(record::by_property(pool, connectors, objects, fields, key).await?)
 }
 
 /// The unique keys of `side`, and its email field.
@@ -125,15 +102,7 @@ pub(super) fn side_object(rule: &SyncRule, side: Side) -> (String, String) {
 
 async fn links(pool: &PgPool, ids: &BTreeSet<String>) -> Result<Vec<LinkInfo>, OperateError> {
     let ids: Vec<String> = ids.iter().cloned().collect();
-    Ok(sqlx::query_as(
-        "select id, sync_name, hubspot_id, external_id, merged_from, created_at, updated_at
-           from hubsync.links
-          where hubspot_id = any($1) or external_id = any($1) or merged_from && $1
-          order by id",
-    )
-    .bind(ids)
-    .fetch_all(pool)
-    .await?)
+    Ok(record::links(pool, ids).await?)
 }
 
 /// Records with journal rows under one of `ids`, plus both sides of every link.
@@ -180,17 +149,7 @@ async fn present(
 ) -> Result<BTreeSet<RecordRef>, OperateError> {
     let list: Vec<&RecordRef> = candidates.iter().collect();
     let (c, o, r) = triples(&list);
-    let hits: Vec<(String, String, String)> = sqlx::query_as(
-        "select k.connector, k.object_type, k.record_id
-           from unnest($1::text[], $2::text[], $3::text[]) as k (connector, object_type, record_id)
-          where exists (select 1 from hubsync.journal j where j.connector = k.connector
-                           and j.object_type = k.object_type and j.record_id = k.record_id)",
-    )
-    .bind(c)
-    .bind(o)
-    .bind(r)
-    .fetch_all(pool)
-    .await?;
+    let hits = record::present(pool, c, o, r).await?;
     let hits: BTreeSet<(String, String, String)> = hits.into_iter().collect();
     Ok(candidates
         .iter()

@@ -9,8 +9,8 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use super::OperateError;
-use super::status_sql::{self, Facts, ObjectKey};
 use crate::config::{Settings, Side, SyncRule};
+use crate::store::read::status::{self as status_sql, Facts, ObjectKey};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusReport {

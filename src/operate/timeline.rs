@@ -10,7 +10,10 @@ use sqlx::PgPool;
 use super::record::{LinkInfo, RecordRef, Resolved, resolve, triples};
 use super::{Conflict, OperateError};
 use crate::config::{Settings, Side};
-use crate::journal::{self, Attempt, JournalFilter, JournalRow};
+use crate::journal::{self, JournalRow};
+use crate::store;
+use crate::store::journal::{Attempt, JournalFilter};
+use crate::store::read::timeline::{self, OutboxItem};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Timeline {
@@ -43,17 +46,17 @@ pub async fn timeline(
     let mut entries = Vec::new();
     for (row, updated_at) in &rows {
         entries.extend(captured(row, *updated_at));
-        let attempts = journal::attempts(pool, row.id).await.map_err(query_error)?;
+        let attempts = store::journal::attempts(pool, row.id).await.map_err(query_error)?;
         entries.extend(attempts.iter().map(|a| attempt(row, a)));
     }
     let journal_ids: Vec<i64> = rows.iter().map(|(row, _)| row.id).collect();
     let ids: Vec<String> = records.iter().map(|r| r.record_id.clone()).collect();
-    for item in outbox(pool, &journal_ids, &ids).await? {
+    for item in timeline::outbox(pool, &journal_ids, &ids).await? {
         entries.extend(item.entries());
     }
     entries.extend(operator_actions(pool, &journal_ids).await?);
     let link_ids: Vec<i64> = links.iter().map(|l| l.id).collect();
-    entries.extend(conflicts(pool, &link_ids, &ids).await?.iter().map(conflict));
+    entries.extend(timeline::conflicts(pool, &link_ids, &ids).await?.iter().map(conflict));
     entries.extend(links.iter().flat_map(link_entries));
     entries.sort_by_key(|entry| entry.at);
     Ok(Timeline { key: key.to_string(), links, records, entries })
@@ -72,20 +75,10 @@ async fn journal_rows(
 ) -> Result<Vec<(JournalRow, DateTime<Utc>)>, OperateError> {
     let list: Vec<&RecordRef> = records.iter().collect();
     let (c, o, r) = triples(&list);
-    let found: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
-        "select j.id, j.updated_at
-           from unnest($1::text[], $2::text[], $3::text[]) as k (connector, object_type, record_id)
-           join hubsync.journal j on j.connector = k.connector and j.object_type = k.object_type
-                                 and j.record_id = k.record_id
-          order by j.id limit 5000",
-    )
-    .bind(c)
-    .bind(o)
-    .bind(r)
-    .fetch_all(pool)
-    .await?;
+    let found = timeline::journal_ids(pool, c, o, r).await?;
     let ids = found.iter().map(|(id, _)| *id);
-    let rows = journal::query(pool, &JournalFilter::ids(ids), 5000).await.map_err(query_error)?;
+    let rows =
+        store::journal::query(pool, &JournalFilter::ids(ids), 5000).await.map_err(query_error)?;
     let updated: std::collections::HashMap<i64, DateTime<Utc>> = found.into_iter().collect();
     Ok(rows
         .into_iter()
@@ -101,19 +94,7 @@ async fn operator_actions(
     pool: &PgPool,
     journal_ids: &[i64],
 ) -> Result<Vec<TimelineEntry>, OperateError> {
-    let actions: Vec<(DateTime<Utc>, String, String, Vec<i64>)> = sqlx::query_as(
-        "select a.at, a.actor, a.action,
-                array(select e::bigint from jsonb_array_elements(a.target->'journal_ids') e
-                       where e::bigint = any($1) order by 1)
-           from hubsync.audit a
-          where a.action like 'journal.%'
-            and exists (select 1 from jsonb_array_elements(a.target->'journal_ids') e
-                         where jsonb_typeof(e) = 'number' and e::bigint = any($1))
-          order by a.id",
-    )
-    .bind(journal_ids)
-    .fetch_all(pool)
-    .await?;
+    let actions = timeline::operator_actions(pool, journal_ids).await?;
     Ok(actions
         .into_iter()
         .map(|(at, actor, action, ids)| {
@@ -180,29 +161,6 @@ fn attempt(row: &JournalRow, attempt: &Attempt) -> TimelineEntry {
     }
 }
 
-/// An outbox item as the timeline needs it.
-#[derive(Debug, sqlx::FromRow)]
-struct OutboxItem {
-    id: i64,
-    sync_name: String,
-    target_side: String,
-    connector: String,
-    object_type: String,
-    operation: String,
-    intent: String,
-    target_id: Option<String>,
-    unique_value: Option<String>,
-    properties: Value,
-    journal_id: Option<i64>,
-    status: String,
-    attempts: i32,
-    error_kind: Option<String>,
-    last_error: Option<String>,
-    last_result: Option<Value>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
 impl OutboxItem {
     fn side(&self) -> Option<Side> {
         journal::parse_side(&self.target_side).ok()
@@ -248,47 +206,6 @@ impl OutboxItem {
         }
         entries
     }
-}
-
-async fn outbox(
-    pool: &PgPool,
-    journal_ids: &[i64],
-    ids: &[String],
-) -> Result<Vec<OutboxItem>, OperateError> {
-    Ok(sqlx::query_as(concat!(
-        "select id, sync_name, target_side, connector, object_type, operation, intent, target_id,
-                unique_value, properties, journal_id, case when ",
-        crate::journal::leased!(),
-        " then 'processing' else status end as status, attempts, error_kind, last_error,
-                last_result, created_at, updated_at
-           from hubsync.outbox
-          where journal_id = any($1) or target_id = any($2) or source_id = any($2)
-          order by id limit 5000"
-    ))
-    .bind(journal_ids)
-    .bind(ids)
-    .fetch_all(pool)
-    .await?)
-}
-
-async fn conflicts(
-    pool: &PgPool,
-    link_ids: &[i64],
-    ids: &[String],
-) -> Result<Vec<Conflict>, OperateError> {
-    Ok(sqlx::query_as(
-        "select id, sync_name, link_id, hubspot_id, external_id, hubspot_field, external_field,
-                hubspot_value, external_value, hubspot_as_external, external_as_hubspot,
-                hubspot_at, external_at, policy, winner, status, journal_id, created_at,
-                resolved_at, resolved_by, resolution
-           from hubsync.conflicts
-          where link_id = any($1) or hubspot_id = any($2) or external_id = any($2)
-          order by id limit 5000",
-    )
-    .bind(link_ids)
-    .bind(ids)
-    .fetch_all(pool)
-    .await?)
 }
 
 fn conflict(c: &Conflict) -> TimelineEntry {

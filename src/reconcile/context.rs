@@ -8,11 +8,11 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::links::Link;
-use super::state::PairState;
 use super::transform::OwnerMap;
 use crate::config::Side;
 use crate::connector::Record;
+use crate::store::links::Link;
+use crate::store::record_state::PairState;
 
 /// `(sync_name, side, record_id)`.
 pub type RecordRef = (String, Side, String);

@@ -14,11 +14,11 @@ use super::context::{Context, Observed, RecordRef, SourceRef};
 use super::error::ReconcileError;
 use super::rules::{self, connector, natural_keys, object, partner_id_field};
 use super::transform::{OwnerMap, as_text, is_blank};
-use super::{links, state};
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{Connector, Lookup, ReadResult, Record};
 use crate::journal::{ChangeKind, JournalRow};
-use crate::writer::outbox::AssociationTarget;
+use crate::store::outbox::{self, AssociationTarget};
+use crate::store::{links, record_state as state};
 
 /// How long owner lists are trusted before they are read again.
 const OWNERS_FRESH: Duration = Duration::from_secs(600);
@@ -439,20 +439,7 @@ pub(super) async fn load_busy(
         }
     }
     let ids: Vec<String> = ids.into_iter().collect();
-    type InFlight = (String, String, Option<String>, Option<String>, Option<String>, Value);
-    // `in (select unnest …)` hashes the keys; `= any` would compare every row with every key
-    let in_flight: Vec<InFlight> = sqlx::query_as(
-        "with keys as (select unnest($1::text[]) as k)
-         select sync_name, target_side, target_id, source_id, unique_value,
-             case when operation = 'associate' then properties else 'null' end
-         from hubsync.outbox
-         where status in ('pending', 'processing')
-           and (source_id in (select k from keys) or target_id in (select k from keys)
-                or unique_value in (select k from keys))",
-    )
-    .bind(&ids)
-    .fetch_all(pool)
-    .await?;
+    let in_flight = outbox::in_flight(pool, &ids).await?;
     for (sync, target, target_id, source_id, unique_value, association) in in_flight {
         let Some(target) = Side::parse(&target) else { continue };
         // an association may wait long for its records' links: it holds back only the

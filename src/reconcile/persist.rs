@@ -7,12 +7,13 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use super::error::ReconcileError;
-use super::links;
 use super::row::{ConflictRecord, Outcome, RowPlan};
-use super::state;
 use crate::config::Side;
-use crate::journal::{self, Completion, JournalRow};
-use crate::writer::outbox::{self, NewItem};
+use crate::journal::{Completion, JournalRow};
+use crate::store;
+use crate::store::conflicts::{self, NewConflict};
+use crate::store::outbox::{self, NewItem};
+use crate::store::{links, record_state as state};
 
 /// How long a row waiting for a write in flight waits before it is tried again.
 const DEFER: Duration = Duration::from_millis(300);
@@ -113,30 +114,24 @@ async fn insert_conflict(
 ) -> Result<(), ReconcileError> {
     let text = |v: &serde_json::Value| super::transform::as_text(v);
     let status = if conflict.winner.is_some() { "auto" } else { "open" };
-    sqlx::query(
-        "insert into hubsync.conflicts (sync_name, link_id, hubspot_id, external_id,
-             hubspot_field, external_field, hubspot_value, external_value, hubspot_as_external,
-             external_as_hubspot, hubspot_at, external_at, policy, winner, status, journal_id)
-         values ($1, (select id from hubsync.links where sync_name = $1 and hubspot_id = $2),
-             $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(sync_name)
-    .bind(&conflict.hubspot_id)
-    .bind(&conflict.external_id)
-    .bind(&conflict.hubspot_field)
-    .bind(&conflict.external_field)
-    .bind(text(&conflict.hubspot_value))
-    .bind(text(&conflict.external_value))
-    .bind(conflict.hubspot_as_external.as_ref().map(text))
-    .bind(conflict.external_as_hubspot.as_ref().map(text))
-    .bind(conflict.hubspot_at)
-    .bind(conflict.external_at)
-    .bind(policy_name(conflict.policy))
-    .bind(conflict.winner.map(Side::as_str))
-    .bind(status)
-    .bind(journal_id)
-    .execute(&mut *tx)
-    .await?;
+    let record = NewConflict {
+        sync_name,
+        hubspot_id: &conflict.hubspot_id,
+        external_id: conflict.external_id.as_deref(),
+        hubspot_field: &conflict.hubspot_field,
+        external_field: &conflict.external_field,
+        hubspot_value: text(&conflict.hubspot_value),
+        external_value: text(&conflict.external_value),
+        hubspot_as_external: conflict.hubspot_as_external.as_ref().map(text),
+        external_as_hubspot: conflict.external_as_hubspot.as_ref().map(text),
+        hubspot_at: conflict.hubspot_at,
+        external_at: conflict.external_at,
+        policy: policy_name(conflict.policy),
+        winner: conflict.winner.map(Side::as_str),
+        status,
+        journal_id,
+    };
+    conflicts::insert(&mut *tx, &record).await?;
     Ok(())
 }
 
@@ -159,8 +154,8 @@ async fn settle_folded(
             _ => released.extend(ids),
         }
     }
-    journal::complete_many(&mut *tx, worker, &done).await?;
-    journal::release(&mut *tx, worker, &released, DEFER, "awaiting_write").await?;
+    store::journal::complete_many(&mut *tx, worker, &done).await?;
+    store::journal::release(&mut *tx, worker, &released, DEFER, "awaiting_write").await?;
     Ok(())
 }
 
@@ -185,14 +180,15 @@ async fn settle_rows(
                 committed.failed += 1;
                 *committed.reasons.entry((plan.sync_name.clone(), "failed")).or_default() += 1;
                 if let Some(row) = rows.get(&plan.journal_id) {
-                    journal::fail(&mut *tx, worker, row, *kind, message, max_attempts).await?;
+                    store::journal::fail(&mut *tx, worker, row, *kind, message, max_attempts)
+                        .await?;
                 }
             }
             Outcome::Merge { .. } => unreachable!("merges are settled before the rows"),
         }
     }
-    journal::complete_many(&mut *tx, worker, &done).await?;
-    journal::release(&mut *tx, worker, &deferred, DEFER, "awaiting_write").await?;
+    store::journal::complete_many(&mut *tx, worker, &done).await?;
+    store::journal::release(&mut *tx, worker, &deferred, DEFER, "awaiting_write").await?;
     committed.deferred = deferred.len();
     Ok(committed)
 }

@@ -21,10 +21,11 @@ use super::context::Context;
 use super::error::ReconcileError;
 use super::gather::{linked, load_busy, record_refs};
 use super::row::{Outcome, RowPlan};
+use super::rules;
 use super::worker::{count_decisions, plan_one};
-use super::{links, rules, state};
 use crate::config::{Side, SyncRule};
 use crate::journal::{Arrival, ChangeKind, Completion, JournalRow, NewChange, Status};
+use crate::store::{self, links, record_state as state};
 
 /// A change settled as it is journalled: the status and the reconciler's reason.
 pub type Settled = (Completion, &'static str);
@@ -198,19 +199,7 @@ async fn not_queued(
     let objects: Vec<&str> = rows.iter().map(|(_, r)| r.object_type.as_str()).collect();
     let records: Vec<&str> = rows.iter().map(|(_, r)| r.record_id.as_str()).collect();
     // a probe of the unsettled rows' per-record index for each record
-    let queued: Vec<(String, String, String)> = sqlx::query_as(
-        "select k.connector, k.object_type, k.record_id
-         from unnest($1::text[], $2::text[], $3::text[]) as k (connector, object_type, record_id)
-         where exists (
-             select 1 from hubsync.journal j
-             where j.status in ('pending', 'processing') and j.connector = k.connector
-               and j.object_type = k.object_type and j.record_id = k.record_id)",
-    )
-    .bind(&connectors)
-    .bind(&objects)
-    .bind(&records)
-    .fetch_all(pool)
-    .await?;
+    let queued = store::journal::queued(pool, &connectors, &objects, &records).await?;
     let queued: std::collections::HashSet<(String, String, String)> = queued.into_iter().collect();
     Ok(rows
         .into_iter()

@@ -16,8 +16,10 @@ use super::worker::plan_batch;
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{ChangeCursor, ChangeKind as SourceKind};
 use crate::ingest::poller::{PollerSpec, record_properties};
-use crate::journal::{self, Arrival, ChangeKind, JournalFilter, JournalRow, NewChange, Status};
-use crate::writer::outbox::Operation;
+use crate::journal::{Arrival, ChangeKind, JournalRow, NewChange, Status};
+use crate::store;
+use crate::store::journal::JournalFilter;
+use crate::store::outbox::Operation;
 
 /// Change-feed pages read per object at most, so a plan of a huge backlog still ends.
 const MAX_PAGES: usize = 1_000;
@@ -69,18 +71,13 @@ pub async fn preview(
         .cloned()
         .collect();
     let filter = JournalFilter { statuses: vec![Status::Pending], ..Default::default() };
-    let mut rows = journal::query(pool, &filter, 1_000_000).await?;
+    let mut rows = store::journal::query(pool, &filter, 1_000_000).await?;
     let mut preview = Preview { pending_rows: rows.len(), ..Default::default() };
     if let Some(since) = since {
         let mut read = read_sources(settings, sources, &rules, since).await?;
         let keys: Vec<String> = read.iter().map(|r| r.dedup_key.clone()).collect();
         let journalled: HashSet<String> =
-            sqlx::query_scalar("select dedup_key from hubsync.journal where dedup_key = any($1)")
-                .bind(&keys)
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .collect();
+            store::journal::journalled(pool, &keys).await?.into_iter().collect();
         read.retain(|row| !journalled.contains(&row.dedup_key));
         preview.source_changes = read.len();
         rows.extend(read);

@@ -8,18 +8,18 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::context::{Context, Observed};
-use super::decide::{Decision, Known, Observed as Seen, decide, same};
+use super::decide::{Decision, Observed as Seen, decide, same};
 use super::filter::in_scope;
 use super::gather::{needs_hydration, observed, value_of};
-use super::links::Link;
 use super::rules::{self, association_field, create_key, is_constant, moves, partner_id_field};
-use super::state::PairState;
 use super::transform::{Mapped, OwnerMap, Towards, TransformError, apply, as_text, is_blank};
 use crate::config::{ConflictPolicy, DeletePolicy, FieldMapping, Side, SyncRule};
 use crate::connector::{Properties, Record};
 use crate::error_kind::ErrorKind;
 use crate::journal::{ChangeKind, Completion, JournalRow};
-use crate::writer::outbox::{AssociationTarget, NewItem, Operation, StateEntry, priority};
+use crate::store::links::Link;
+use crate::store::outbox::{AssociationTarget, NewItem, Operation, StateEntry, priority};
+use crate::store::record_state::{Known, PairState};
 
 /// What becomes of the row.
 #[derive(Debug, Clone, PartialEq)]

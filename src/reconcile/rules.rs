@@ -4,7 +4,7 @@
 
 use crate::config::{Direction, FieldMapping, NaturalKey, Side, SyncRule, Transform};
 use crate::connector::Properties;
-use crate::writer::outbox::priority;
+use crate::store::outbox::priority;
 
 /// HubSpot's engagement objects: written after the records they attach to.
 const ENGAGEMENTS: [&str; 5] = ["notes", "calls", "emails", "meetings", "tasks"];

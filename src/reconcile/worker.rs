@@ -17,6 +17,7 @@ use crate::config::{Settings, SyncRule};
 use crate::error_kind::{guarded, report};
 use crate::ingest::lock::PollerLock;
 use crate::journal::{self, Completion, Doorbell, JournalRow, Waker};
+use crate::store;
 
 pub struct Reconciler {
     pool: PgPool,
@@ -121,16 +122,18 @@ impl Reconciler {
     /// Claims the next batch: its leaders and the later changes folded into them. `None`
     /// when nothing is due.
     async fn claim(&self) -> Result<Option<Claimed>, ReconcileError> {
-        let leaders = journal::claim(&self.pool, &self.worker, self.batch, self.lease).await?;
+        let leaders =
+            store::journal::claim(&self.pool, &self.worker, self.batch, self.lease).await?;
         if leaders.is_empty() {
             return Ok(None);
         }
         let followers =
-            journal::claim_followers(&self.pool, &self.worker, &leaders, self.lease).await?;
+            store::journal::claim_followers(&self.pool, &self.worker, &leaders, self.lease).await?;
         let claimed = leaders.len() + followers.len();
         let (rows, folded, unfolded) = fold(leaders, followers);
         let again = Duration::ZERO;
-        journal::release(&self.pool, &self.worker, &unfolded, again, "queued_behind").await?;
+        store::journal::release(&self.pool, &self.worker, &unfolded, again, "queued_behind")
+            .await?;
         Ok(Some(Claimed { rows, folded, claimed }))
     }
 
@@ -143,8 +146,14 @@ impl Reconciler {
                 self.fail_all(&rows, &err).await?;
                 let followers: Vec<i64> = folded.values().flatten().copied().collect();
                 let delay = Duration::from_secs(1);
-                journal::release(&self.pool, &self.worker, &followers, delay, "retry_scheduled")
-                    .await?;
+                store::journal::release(
+                    &self.pool,
+                    &self.worker,
+                    &followers,
+                    delay,
+                    "retry_scheduled",
+                )
+                .await?;
                 return Ok(());
             }
         };
@@ -170,7 +179,8 @@ impl Reconciler {
             .chain(batch.folded.values().flatten().copied())
             .collect();
         let released =
-            journal::release(&self.pool, &self.worker, &ids, Duration::ZERO, "handed_back").await;
+            store::journal::release(&self.pool, &self.worker, &ids, Duration::ZERO, "handed_back")
+                .await;
         if let Err(err) = released {
             let error = report(&err);
             tracing::warn!(%error, rows = ids.len(), "claimed rows not handed back; their lease will expire");
@@ -186,8 +196,15 @@ impl Reconciler {
         let message = report(err);
         tracing::warn!(rows = rows.len(), error = %message, "reconciler reads failed");
         for row in rows {
-            journal::fail(&self.pool, &self.worker, row, err.kind(), &message, self.max_attempts)
-                .await?;
+            store::journal::fail(
+                &self.pool,
+                &self.worker,
+                row,
+                err.kind(),
+                &message,
+                self.max_attempts,
+            )
+            .await?;
         }
         Ok(())
     }

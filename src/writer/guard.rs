@@ -10,9 +10,10 @@ use serde_json::json;
 use sqlx::PgPool;
 use tokio::sync::Mutex;
 
-use super::outbox::{Operation, OutboxItem};
 use crate::config::BlastRadiusSettings;
 use crate::connector::Connector;
+use crate::store::outbox::{self, Operation, OutboxItem};
+use crate::store::paused;
 
 /// How long an object's record count is trusted.
 const COUNT_FRESH: Duration = Duration::from_secs(300);
@@ -44,16 +45,8 @@ impl Guard {
         {
             return Ok(true);
         }
-        let recent: i64 = sqlx::query_scalar(
-            "select count(*) from hubsync.outbox
-             where sync_name = $1 and target_side = $2 and intent in ('update', 'archive')
-               and status = 'done' and updated_at > now() - make_interval(secs => $3)",
-        )
-        .bind(&first.sync_name)
-        .bind(first.target_side.as_str())
-        .bind(self.settings.window.as_secs_f64())
-        .fetch_one(pool)
-        .await?;
+        let (sync, side, window) = (&first.sync_name, first.target_side, self.settings.window);
+        let recent = outbox::recent_overwrites(pool, sync, side, window).await?;
         let overwrites = items.iter().filter(|i| i.intent != "link").count() as u64;
         if overwrites == 0 {
             return Ok(true);
@@ -103,17 +96,9 @@ async fn pause(
         "window_seconds": settings.window.as_secs(),
     });
     let mut tx = pool.begin().await?;
-    let paused = sqlx::query(
-        "insert into hubsync.paused (sync_name, reason, detail, paused_by)
-         values ($1, 'blast_radius', $2, 'hubsync') on conflict (sync_name) do nothing",
-    )
-    .bind(&item.sync_name)
-    .bind(&detail)
-    .execute(&mut *tx)
-    .await?;
-    if paused.rows_affected() == 1 {
+    if paused::pause_for_blast_radius(&mut *tx, &item.sync_name, &detail).await? {
         let target = json!({ "sync": item.sync_name });
-        crate::audit::record(&mut *tx, "hubsync", "pause", target, detail.clone()).await?;
+        crate::store::audit::record(&mut *tx, "hubsync", "pause", target, detail.clone()).await?;
         tracing::warn!(
             sync = %item.sync_name, touched, records = total,
             "blast-radius guard paused the sync block; resume it with `hubsync resume {}`",

@@ -3,7 +3,6 @@
 //! associations, then engagements), and settles each item by its own result.
 
 pub mod guard;
-pub mod outbox;
 pub mod send;
 pub mod settle;
 
@@ -19,8 +18,8 @@ use crate::config::{Settings, Side, SyncRule};
 use crate::connector::Connector;
 use crate::error_kind::{ErrorKind, guarded, report};
 use crate::journal::Waker;
-use crate::reconcile::links::{self, Link};
-use outbox::{Operation, OutboxItem};
+use crate::store::links::{self, Link};
+use crate::store::outbox::{self, Operation, OutboxItem};
 use send::Settlement;
 use settle::Settled;
 

@@ -7,14 +7,14 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::Value;
 
-use super::outbox::{Operation, OutboxItem, StateEntry};
 use crate::config::{Side, SyncRule};
 use crate::connector::{
     AssociationLink, Connector, ConnectorError, ItemResult, UpdateItem, UpsertItem,
 };
 use crate::error_kind::{ErrorKind, report};
-use crate::reconcile::links::Link;
 use crate::reconcile::rules::association_field;
+use crate::store::links::Link;
+use crate::store::outbox::{Operation, OutboxItem, StateEntry};
 
 /// What became of one item.
 #[derive(Debug, Clone, PartialEq)]

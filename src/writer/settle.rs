@@ -8,12 +8,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::outbox::{Operation, OutboxItem, StateEntry};
 use super::send::Settlement;
 use crate::config::Side;
 use crate::error_kind::{ErrorKind, Retry};
-use crate::reconcile::decide::Known;
-use crate::reconcile::{links, state};
+use crate::store::outbox::{Operation, OutboxItem, StateEntry};
+use crate::store::record_state::Known;
+use crate::store::{self, links, outbox, record_state as state};
 
 /// Counts of one settled round, by outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -160,7 +160,7 @@ async fn create_links(
         })
         .collect();
     let new: Vec<&(String, String, String)> = pairs.iter().flatten().collect();
-    let ids = insert_links(tx, &new).await?;
+    let ids = links::insert_new(tx, &new).await?;
     Ok(pairs
         .into_iter()
         .map(|pair| match pair {
@@ -168,29 +168,6 @@ async fn create_links(
             None => Err((String::new(), String::new())),
         })
         .collect())
-}
-
-/// Inserts `(sync, hubspot id, external id)` links that are new; returns their ids. A pair
-/// linked already is left out, and nothing is sent for no pairs.
-async fn insert_links(
-    tx: &mut sqlx::PgConnection,
-    new: &[&(String, String, String)],
-) -> Result<HashMap<(String, String, String), i64>, sqlx::Error> {
-    if new.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let inserted: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "insert into hubsync.links (sync_name, hubspot_id, external_id)
-         select * from unnest($1::text[], $2::text[], $3::text[])
-         on conflict do nothing
-         returning id, sync_name, hubspot_id, external_id",
-    )
-    .bind(new.iter().map(|p| p.0.as_str()).collect::<Vec<_>>())
-    .bind(new.iter().map(|p| p.1.as_str()).collect::<Vec<_>>())
-    .bind(new.iter().map(|p| p.2.as_str()).collect::<Vec<_>>())
-    .fetch_all(&mut *tx)
-    .await?;
-    Ok(inserted.into_iter().map(|(id, sync, h, e)| ((sync, h, e), id)).collect())
 }
 
 async fn mark_done(
@@ -209,23 +186,7 @@ async fn mark_done(
             _ => json!({}),
         })
         .collect();
-    sqlx::query(
-        "update hubsync.outbox o set status = 'done', last_result = u.answer, error_kind = null,
-             last_error = null, claimed_by = null, lease_until = null, updated_at = now()
-         from unnest($1::bigint[], $2::jsonb[]) as u(id, answer)
-         -- `any(array(…))` reaches the items by primary key however stale the statistics;
-         -- a join alone is planned as a scan of the whole outbox while it looks small
-         where o.id = any(array(select unnest($1::bigint[]))) and o.id = u.id
-           and o.claimed_by = $3",
-    )
-    // planned afresh for each batch, as `journal::complete_many` is
-    .persistent(false)
-    .bind(ids)
-    .bind(answers)
-    .bind(worker)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+    outbox::mark_done(tx, worker, ids, answers).await
 }
 
 async fn retry(
@@ -243,22 +204,7 @@ async fn retry(
         (true, Retry::After(delay)) => delay,
         (true, Retry::Never) => Duration::from_secs(60),
     };
-    sqlx::query(
-        "update hubsync.outbox set status = 'pending', error_kind = $3, last_error = $4,
-             next_attempt_at = now() + make_interval(secs => $5),
-             attempts = attempts - case when $6 then 0 else 1 end,
-             claimed_by = null, lease_until = null, updated_at = now()
-         where id = $1 and claimed_by = $2",
-    )
-    .bind(item.id)
-    .bind(worker)
-    .bind(kind.as_str())
-    .bind(message)
-    .bind(delay.as_secs_f64())
-    .bind(spend)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+    outbox::retry(tx, item.id, worker, kind, message, delay, spend).await
 }
 
 /// Fails the item (`failed` or `dead`) and the journal row it came from, with the message,
@@ -271,19 +217,7 @@ async fn fail(
     kind: ErrorKind,
     message: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update hubsync.outbox set status = $3, error_kind = $4, last_error = $5,
-             last_result = jsonb_build_object('error', $5::text), claimed_by = null,
-             lease_until = null, updated_at = now()
-         where id = $1 and claimed_by = $2",
-    )
-    .bind(item.id)
-    .bind(worker)
-    .bind(status)
-    .bind(kind.as_str())
-    .bind(message)
-    .execute(&mut *tx)
-    .await?;
+    outbox::fail(&mut *tx, item.id, worker, status, kind, message).await?;
     let Some(journal_id) = item.journal_id else { return Ok(()) };
     let what = format!(
         "{} to {} {}: {message}",
@@ -291,23 +225,7 @@ async fn fail(
         item.target_side.as_str(),
         item.object_type
     );
-    sqlx::query(
-        "with failed as (
-             update hubsync.journal set status = $2, error_kind = $3, last_error = $4,
-                 reason = 'write_failed', updated_at = now()
-             where id = $1 and status not in ('pending', 'processing')
-             returning id, attempts)
-         insert into hubsync.journal_attempts (journal_id, attempt, worker, outcome, error_kind, message)
-         select id, attempts, $5, 'write_failed', $3, $4 from failed",
-    )
-    .bind(journal_id)
-    .bind(status)
-    .bind(kind.as_str())
-    .bind(what)
-    .bind(worker)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+    store::journal::write_failed(&mut *tx, journal_id, status, kind, &what, worker).await
 }
 
 /// Groups items by what one connector call can carry.

@@ -224,7 +224,7 @@ async fn a_late_webhook_change_of_a_record_a_merge_absorbed_is_decided_as_the_me
         dedup_key: "late-webhook".into(),
     };
     let pool = sqlx::PgPool::connect(&db.as_ref().expect("a test database").url).await.unwrap();
-    hubsync::journal::append(&pool, &[late]).await.unwrap();
+    hubsync::store::journal::append(&pool, &[late]).await.unwrap();
     pool.close().await;
     rig.resume(db).await;
     rig.wait_for("the late change to be decided", SETTLE, || async {

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use hubsync::config::Side;
-use hubsync::journal::{self, Arrival, ChangeKind, NewChange, PropertyChange};
+use hubsync::journal::{Arrival, ChangeKind, NewChange, PropertyChange};
+use hubsync::store;
 use serde_json::json;
 
 use super::{Rig, contacts};
@@ -85,7 +86,7 @@ async fn a_change_older_than_the_applied_value_is_dropped_as_stale() {
         source: Arrival::Operator,
         dedup_key: "late-change".into(),
     };
-    journal::append(rig.pool(), &[late]).await.unwrap();
+    store::journal::append(rig.pool(), &[late]).await.unwrap();
     rig.quiesce(SETTLE).await;
     let status: (String, Option<String>) = sqlx::query_as(
         "select status, reason from hubsync.journal where dedup_key = 'late-change'",

@@ -8,8 +8,8 @@ use std::time::Duration;
 use hubsync::connector::Connector;
 use hubsync::connector::hubspot::webhook::parse_events;
 use hubsync::ingest::hubspot_events;
-use hubsync::journal;
 use hubsync::reconcile::gather::{Sources, gather};
+use hubsync::store;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -62,8 +62,8 @@ async fn property_changes_of_many_linked_records_are_hydrated_by_one_batch_read(
         .iter()
         .flat_map(|event| hubspot_events::changes("hubspot", event))
         .collect();
-    assert_eq!(journal::append(&pool, &changes).await.unwrap(), ids.len() as u64);
-    let rows = journal::claim(&pool, "test", 100, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(store::journal::append(&pool, &changes).await.unwrap(), ids.len() as u64);
+    let rows = store::journal::claim(&pool, "test", 100, Duration::from_secs(60)).await.unwrap();
     assert_eq!(rows.len(), ids.len());
 
     let connectors: BTreeMap<String, Arc<dyn Connector>> = [

@@ -8,8 +8,26 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::PgExecutor;
 
-use super::decide::Known;
 use crate::config::Side;
+
+/// One side's last known value of a field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Known {
+    pub value: Value,
+    /// When the value was edited at its source: what `newest_wins` compares.
+    pub value_at: DateTime<Utc>,
+    /// When the value landed on this side (our write, or the observed edit).
+    pub set_at: DateTime<Utc>,
+    /// hubsync wrote this value here; seeing it again is an echo.
+    pub by_hubsync: bool,
+    /// For a value hubsync wrote: what the field held before. Seeing that again, from a
+    /// read older than the write, is not an edit.
+    pub replaced: Value,
+    /// Values hubsync wrote here before the current one, most recent first (a few). When
+    /// several writes to one field are in flight, the echo of an earlier one can arrive
+    /// after a later one has landed: it is still our own write, not an edit.
+    pub earlier: Vec<Value>,
+}
 
 /// What is known of one linked pair: `(side, field) → Known`.
 pub type PairState = HashMap<(Side, String), Known>;

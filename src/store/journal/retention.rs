@@ -6,7 +6,7 @@ use std::time::Duration;
 use sqlx::{PgExecutor, PgPool};
 use tokio_util::sync::CancellationToken;
 
-use super::error::JournalError;
+use crate::journal::JournalError;
 
 /// Deletes at most `batch` settled rows received more than `age` ago. Returns how many.
 pub async fn prune_batch<'e>(

@@ -1,5 +1,5 @@
-//! The audit trail of operator actions: who did what to which rows, and when. Written in
-//! the same transaction as the action's effect.
+//! The `audit` table: the trail of operator actions, who did what to which rows, and when.
+//! Written in the same transaction as the action's effect.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;

@@ -1,5 +1,7 @@
 //! The `links` table: which HubSpot record is which external record, per sync block.
 
+use std::collections::HashMap;
+
 use sqlx::PgExecutor;
 
 use crate::config::Side;
@@ -200,4 +202,53 @@ impl Link {
             Side::External => &self.external_id,
         }
     }
+}
+
+/// Every id the links of `sync_names` name on one side: HubSpot's when `hubspot`, else the
+/// external one.
+pub async fn side_ids<'e>(
+    executor: impl PgExecutor<'e>,
+    sync_names: &[String],
+    hubspot: bool,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(LINKED_SQL).bind(sync_names).bind(hubspot).fetch_all(executor).await
+}
+
+/// Every id this side's links name.
+const LINKED_SQL: &str = "
+select case when $2 then hubspot_id else external_id end from hubsync.links
+where sync_name = any($1)";
+
+/// Inserts `(sync, hubspot id, external id)` links that are new; returns their ids. A pair
+/// linked already is left out, and nothing is sent for no pairs.
+pub async fn insert_new(
+    tx: &mut sqlx::PgConnection,
+    new: &[&(String, String, String)],
+) -> Result<HashMap<(String, String, String), i64>, sqlx::Error> {
+    if new.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let inserted: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "insert into hubsync.links (sync_name, hubspot_id, external_id)
+         select * from unnest($1::text[], $2::text[], $3::text[])
+         on conflict do nothing
+         returning id, sync_name, hubspot_id, external_id",
+    )
+    .bind(new.iter().map(|p| p.0.as_str()).collect::<Vec<_>>())
+    .bind(new.iter().map(|p| p.1.as_str()).collect::<Vec<_>>())
+    .bind(new.iter().map(|p| p.2.as_str()).collect::<Vec<_>>())
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(inserted.into_iter().map(|(id, sync, h, e)| ((sync, h, e), id)).collect())
+}
+
+/// Link `id`'s pair: `(hubspot_id, external_id)`.
+pub async fn pair<'e>(
+    executor: impl PgExecutor<'e>,
+    id: i64,
+) -> sqlx::Result<Option<(String, String)>> {
+    sqlx::query_as("select hubspot_id, external_id from hubsync.links where id = $1")
+        .bind(id)
+        .fetch_optional(executor)
+        .await
 }

@@ -1,5 +1,6 @@
-//! Poll cursors: a (timestamp, id) position per connector, object and stream that only
-//! moves forward, committed in the same transaction as the page it read.
+//! The `cursors` table: poll cursors, a (timestamp, id) position per connector, object and
+//! stream that only moves forward, committed in the same transaction as the page it read;
+//! and the backfill checkpoints kept in the same table (stream `backfill`).
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -95,3 +96,81 @@ select position_ts, position_id, token from moved
 union all
 select position_ts, position_id, token from hubsync.cursors
 where connector = $1 and object_type = $2 and stream = $3 and not exists (select 1 from moved)";
+
+/// A backfill's checkpoint as stored: its state (`running` or `complete`) and the page token
+/// to resume with, if it has started.
+pub async fn backfill_checkpoint<'e>(
+    executor: impl PgExecutor<'e>,
+    connector: &str,
+    object_type: &str,
+) -> sqlx::Result<Option<(String, Option<String>)>> {
+    sqlx::query_as(
+        "select position_id, token from hubsync.cursors
+             where connector = $1 and object_type = $2 and stream = 'backfill'",
+    )
+    .bind(connector)
+    .bind(object_type)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Records read by a backfill's committed pages, if it has a checkpoint.
+pub async fn backfill_records_read<'e>(
+    executor: impl PgExecutor<'e>,
+    connector: &str,
+    object_type: &str,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "select records_read from hubsync.cursors
+             where connector = $1 and object_type = $2 and stream = 'backfill'",
+    )
+    .bind(connector)
+    .bind(object_type)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Forgets a backfill's checkpoint.
+pub async fn forget_backfill<'e>(
+    executor: impl PgExecutor<'e>,
+    connector: &str,
+    object_type: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "delete from hubsync.cursors
+             where connector = $1 and object_type = $2 and stream = 'backfill'",
+    )
+    .bind(connector)
+    .bind(object_type)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Saves a backfill's checkpoint after a page: its state, the next page token, and `read`
+/// more records read.
+pub async fn save_backfill<'e>(
+    executor: impl PgExecutor<'e>,
+    connector: &str,
+    object_type: &str,
+    state: &str,
+    next: Option<&str>,
+    read: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into hubsync.cursors
+                 (connector, object_type, stream, position_ts, position_id, token, records_read)
+             values ($1, $2, 'backfill', now(), $3, $4, $5)
+             on conflict (connector, object_type, stream) do update
+                 set position_ts = now(), position_id = $3, token = $4, updated_at = now(),
+                     records_read = hubsync.cursors.records_read + $5",
+    )
+    .bind(connector)
+    .bind(object_type)
+    .bind(state)
+    .bind(next)
+    .bind(read)
+    .execute(executor)
+    .await?;
+    Ok(())
+}

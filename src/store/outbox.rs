@@ -13,6 +13,7 @@ use sqlx::types::Json;
 
 use crate::config::Side;
 use crate::connector::Properties;
+use crate::error_kind::ErrorKind;
 
 /// The Postgres channel rung when items are queued.
 pub const CHANNEL: &str = "hubsync_outbox";
@@ -257,7 +258,7 @@ pub async fn claim(
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<OutboxItem>, sqlx::Error> {
-    let mut tx = crate::journal::walk_in_order(pool).await?;
+    let mut tx = super::journal::walk_in_order(pool).await?;
     let rows: Vec<RawItem> = sqlx::query_as(
         "with claimed as (
              -- only the lease is written (no indexed column): an in-place (HOT) update
@@ -291,4 +292,172 @@ pub async fn claim(
     .await?;
     tx.commit().await?;
     Ok(rows.into_iter().filter_map(RawItem::convert).collect())
+}
+
+/// Marks items done with the API's answer for each, where `worker` still holds them.
+pub async fn mark_done(
+    tx: &mut sqlx::PgConnection,
+    worker: &str,
+    ids: Vec<i64>,
+    answers: Vec<Value>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update hubsync.outbox o set status = 'done', last_result = u.answer, error_kind = null,
+             last_error = null, claimed_by = null, lease_until = null, updated_at = now()
+         from unnest($1::bigint[], $2::jsonb[]) as u(id, answer)
+         -- `any(array(…))` reaches the items by primary key however stale the statistics;
+         -- a join alone is planned as a scan of the whole outbox while it looks small
+         where o.id = any(array(select unnest($1::bigint[]))) and o.id = u.id
+           and o.claimed_by = $3",
+    )
+    // planned afresh for each batch, as `store::journal::complete_many` is
+    .persistent(false)
+    .bind(ids)
+    .bind(answers)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Puts an item `worker` holds back in the queue after `delay`, spending an attempt only
+/// when `spend`.
+pub async fn retry(
+    tx: &mut sqlx::PgConnection,
+    id: i64,
+    worker: &str,
+    kind: ErrorKind,
+    message: &str,
+    delay: Duration,
+    spend: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update hubsync.outbox set status = 'pending', error_kind = $3, last_error = $4,
+             next_attempt_at = now() + make_interval(secs => $5),
+             attempts = attempts - case when $6 then 0 else 1 end,
+             claimed_by = null, lease_until = null, updated_at = now()
+         where id = $1 and claimed_by = $2",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(kind.as_str())
+    .bind(message)
+    .bind(delay.as_secs_f64())
+    .bind(spend)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Fails an item `worker` holds (`failed` or `dead`) with the API's message.
+pub async fn fail(
+    tx: &mut sqlx::PgConnection,
+    id: i64,
+    worker: &str,
+    status: &str,
+    kind: ErrorKind,
+    message: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update hubsync.outbox set status = $3, error_kind = $4, last_error = $5,
+             last_result = jsonb_build_object('error', $5::text), claimed_by = null,
+             lease_until = null, updated_at = now()
+         where id = $1 and claimed_by = $2",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(status)
+    .bind(kind.as_str())
+    .bind(message)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Updates and archives of block `sync` done on `side` within the last `window`: what the
+/// blast-radius guard weighs a new group against.
+pub async fn recent_overwrites<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    sync: &str,
+    side: Side,
+    window: Duration,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from hubsync.outbox
+             where sync_name = $1 and target_side = $2 and intent in ('update', 'archive')
+               and status = 'done' and updated_at > now() - make_interval(secs => $3)",
+    )
+    .bind(sync)
+    .bind(side.as_str())
+    .bind(window.as_secs_f64())
+    .fetch_one(executor)
+    .await
+}
+
+/// One outbox update carrying an operator's chosen value to one side, resolving a conflict.
+pub struct ChosenValue {
+    pub sync: String,
+    pub target: Side,
+    pub connector: String,
+    pub object: String,
+    pub target_id: String,
+    pub source_id: String,
+    pub properties: Value,
+    pub state: Value,
+    pub journal_id: Option<i64>,
+}
+
+impl ChosenValue {
+    /// Queues the update; returns its id.
+    pub async fn insert<'e>(
+        &self,
+        executor: impl sqlx::PgExecutor<'e>,
+    ) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar(
+            "insert into hubsync.outbox (sync_name, target_side, connector, object_type,
+                 operation, intent, priority, target_id, source_id, properties, state, journal_id)
+             values ($1, $2, $3, $4, 'update', 'update', 0, $5, $6, $7, $8, $9) returning id",
+        )
+        .bind(&self.sync)
+        .bind(self.target.as_str())
+        .bind(&self.connector)
+        .bind(&self.object)
+        .bind(&self.target_id)
+        .bind(&self.source_id)
+        .bind(&self.properties)
+        .bind(&self.state)
+        .bind(self.journal_id)
+        .fetch_one(executor)
+        .await
+    }
+}
+
+/// Wakes the writers of every replica: queued items wait no poll interval.
+pub async fn notify<'e>(executor: impl sqlx::PgExecutor<'e>) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_notify('hubsync_outbox', '')").execute(executor).await?;
+    Ok(())
+}
+
+/// An unsettled item touching some record: `(sync_name, target_side, target_id, source_id,
+/// unique_value, association)`, the association's target for an association, else null.
+pub type InFlight = (String, String, Option<String>, Option<String>, Option<String>, Value);
+
+/// The unsettled items whose source id, target id or unique value is one of `ids`.
+pub async fn in_flight<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    ids: &[String],
+) -> Result<Vec<InFlight>, sqlx::Error> {
+    // `in (select unnest …)` hashes the keys; `= any` would compare every row with every key
+    sqlx::query_as(
+        "with keys as (select unnest($1::text[]) as k)
+         select sync_name, target_side, target_id, source_id, unique_value,
+             case when operation = 'associate' then properties else 'null' end
+         from hubsync.outbox
+         where status in ('pending', 'processing')
+           and (source_id in (select k from keys) or target_id in (select k from keys)
+                or unique_value in (select k from keys))",
+    )
+    .bind(ids)
+    .fetch_all(executor)
+    .await
 }

@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use sqlx::{Acquire, Connection, PgConnection, PgExecutor, PgPool, Postgres};
 
-use super::change::{JournalRow, ROW_COLUMNS, RawRow, Status, convert};
-use super::error::JournalError;
+use super::row::{ROW_COLUMNS, RawRow, convert};
 use crate::error_kind::{ErrorKind, Retry};
+use crate::journal::{Completion, JournalError, JournalRow, Status};
 
 /// Claims up to `limit` rows for `worker`. A row is claimable when it is pending and due,
 /// or its lease expired, and no earlier change of the same record is still unsettled, so
@@ -106,29 +106,6 @@ pub async fn walk_in_order(pool: &PgPool) -> sqlx::Result<sqlx::Transaction<'sta
         .execute(&mut *tx)
         .await?;
     Ok(tx)
-}
-
-/// How a claimed row was settled by its consumer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Completion {
-    Applied,
-    Echo,
-    Stale,
-    Skipped,
-    /// Held for an operator: both values kept, neither applied.
-    Conflict,
-}
-
-impl Completion {
-    pub fn status(self) -> Status {
-        match self {
-            Completion::Applied => Status::Applied,
-            Completion::Echo => Status::Echo,
-            Completion::Stale => Status::Stale,
-            Completion::Skipped => Status::Skipped,
-            Completion::Conflict => Status::Conflict,
-        }
-    }
 }
 
 /// Settles a row this worker holds. Returns false if the lease was lost meanwhile, in
@@ -337,4 +314,33 @@ pub async fn claim_followers<'a>(
     let mut rows = convert(rows)?;
     rows.sort_by_key(|row| (row.occurred_at, row.id));
     Ok(rows)
+}
+
+/// Fails a settled row whose write failed (`failed` or `dead`), recording the attempt with
+/// `what` failed; a row back in the queue is left alone.
+pub async fn write_failed(
+    tx: &mut PgConnection,
+    journal_id: i64,
+    status: &str,
+    kind: ErrorKind,
+    what: &str,
+    worker: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "with failed as (
+             update hubsync.journal set status = $2, error_kind = $3, last_error = $4,
+                 reason = 'write_failed', updated_at = now()
+             where id = $1 and status not in ('pending', 'processing')
+             returning id, attempts)
+         insert into hubsync.journal_attempts (journal_id, attempt, worker, outcome, error_kind, message)
+         select id, attempts, $5, 'write_failed', $3, $4 from failed",
+    )
+    .bind(journal_id)
+    .bind(status)
+    .bind(kind.as_str())
+    .bind(what)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }

@@ -2,9 +2,8 @@
 
 use sqlx::{PgExecutor, PgPool, QueryBuilder};
 
-use super::change::Status;
-use super::error::JournalError;
 use super::query::JournalFilter;
+use crate::journal::{JournalError, Status};
 
 /// Rows an operator can put back in the queue.
 pub const REQUEUEABLE: [Status; 4] =
@@ -95,7 +94,7 @@ pub async fn act(
     };
     let target = serde_json::json!({ "journal_ids": changed });
     let name = format!("journal.{}", action.verb());
-    crate::audit::record(&mut *tx, actor, &name, target, serde_json::json!({})).await?;
+    crate::store::audit::record(&mut *tx, actor, &name, target, serde_json::json!({})).await?;
     tx.commit().await?;
     Ok(changed)
 }
