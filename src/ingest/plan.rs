@@ -21,7 +21,7 @@ pub fn specs(settings: &Settings) -> Vec<PollerSpec> {
         // a one-way block never reads its target side: nothing there moves
         let sources = [Side::Hubspot, Side::External]
             .into_iter()
-            .filter(|side| crate::reconcile::rules::writes_to(rule, side.other()));
+            .filter(|side| crate::rules::writes_to(rule, side.other()));
         for side in sources {
             let (connector, object) = match side {
                 Side::Hubspot => (&rule.hubspot_connector, &rule.hubspot_object),

@@ -11,7 +11,6 @@ pub mod persist;
 pub mod presettle;
 pub mod preview;
 pub mod row;
-pub mod rules;
 pub mod schema;
 pub mod state;
 pub mod statistics;

@@ -22,9 +22,10 @@ use super::error::ReconcileError;
 use super::gather::{linked, load_busy, record_refs};
 use super::row::{Outcome, RowPlan};
 use super::worker::{count_decisions, plan_one};
-use super::{links, rules, state};
+use super::{links, state};
 use crate::config::{Side, SyncRule};
 use crate::journal::{Arrival, ChangeKind, Completion, JournalRow, NewChange, Status};
+use crate::rules;
 
 /// A change settled as it is journalled: the status and the reconciler's reason.
 pub type Settled = (Completion, &'static str);

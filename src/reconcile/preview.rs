@@ -167,7 +167,7 @@ async fn read_sources(
 ) -> Result<Vec<JournalRow>, ReconcileError> {
     let mut changes: Vec<NewChange> = Vec::new();
     for spec in crate::ingest::plan::specs(settings) {
-        if !rules.iter().any(|r| super::rules::reads(r, spec.side, &spec.connector, &spec.object)) {
+        if !rules.iter().any(|r| crate::rules::reads(r, spec.side, &spec.connector, &spec.object)) {
             continue;
         }
         changes.extend(read_spec(sources, &spec, since).await?);

@@ -12,13 +12,13 @@ use super::decide::{Decision, Known, Observed as Seen, decide, same};
 use super::filter::in_scope;
 use super::gather::{needs_hydration, observed, value_of};
 use super::links::Link;
-use super::rules::{self, association_field, create_key, is_constant, moves, partner_id_field};
 use super::state::PairState;
 use super::transform::{Mapped, OwnerMap, Towards, TransformError, apply, as_text, is_blank};
 use crate::config::{ConflictPolicy, DeletePolicy, FieldMapping, Side, SyncRule};
 use crate::connector::{Properties, Record};
 use crate::error_kind::ErrorKind;
 use crate::journal::{ChangeKind, Completion, JournalRow};
+use crate::rules::{self, association_field, create_key, is_constant, moves, partner_id_field};
 use crate::writer::outbox::{AssociationTarget, NewItem, Operation, StateEntry, priority};
 
 /// What becomes of the row.

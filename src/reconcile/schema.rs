@@ -9,8 +9,7 @@ use crate::config::{Side, SyncRule, Transform};
 use crate::connector::{
     Connector, ConnectorError, FieldKind, FieldProblem, MappedField, ObjectDescription,
 };
-
-use super::rules::{self, moves};
+use crate::rules::{self, moves};
 
 /// Why the rules could not be validated, or what is wrong with them.
 #[derive(Debug, thiserror::Error)]
