@@ -18,7 +18,7 @@ use crate::connector::{self, ChangeCursor, ChangePage, Connector};
 use crate::journal::{self, Arrival, ChangeKind, Doorbell, NewChange, PropertyChange};
 use crate::metrics::CHANGES_INGESTED;
 use crate::reconcile::presettle::{self, Presettle};
-use crate::reconcile::transform::{as_text, is_blank};
+use crate::rules::transform::{as_text, is_blank};
 
 /// Changes read before one commit. Several pages are journalled in one transaction; the
 /// bound keeps a backfill's memory flat.

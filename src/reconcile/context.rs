@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use super::links::Link;
 use super::state::PairState;
-use super::transform::OwnerMap;
 use crate::config::Side;
 use crate::connector::Record;
+use crate::rules::transform::OwnerMap;
 
 /// `(sync_name, side, record_id)`.
 pub type RecordRef = (String, Side, String);

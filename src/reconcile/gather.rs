@@ -12,11 +12,11 @@ use tokio::sync::Mutex;
 
 use super::context::{Context, Observed, RecordRef, SourceRef};
 use super::error::ReconcileError;
-use super::transform::{OwnerMap, as_text, is_blank};
 use super::{links, state};
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{Connector, Lookup, ReadResult, Record};
 use crate::journal::{ChangeKind, JournalRow};
+use crate::rules::transform::{OwnerMap, as_text, is_blank};
 use crate::rules::{self, connector, natural_keys, object, partner_id_field};
 use crate::writer::outbox::AssociationTarget;
 

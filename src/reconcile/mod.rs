@@ -14,7 +14,6 @@ pub mod row;
 pub mod schema;
 pub mod state;
 pub mod statistics;
-pub mod transform;
 pub mod worker;
 
 pub use error::ReconcileError;

@@ -13,11 +13,13 @@ use super::filter::in_scope;
 use super::gather::{needs_hydration, observed, value_of};
 use super::links::Link;
 use super::state::PairState;
-use super::transform::{Mapped, OwnerMap, Towards, TransformError, apply, as_text, is_blank};
 use crate::config::{ConflictPolicy, DeletePolicy, FieldMapping, Side, SyncRule};
 use crate::connector::{Properties, Record};
 use crate::error_kind::ErrorKind;
 use crate::journal::{ChangeKind, Completion, JournalRow};
+use crate::rules::transform::{
+    Mapped, OwnerMap, Towards, TransformError, apply, as_text, is_blank,
+};
 use crate::rules::{self, association_field, create_key, is_constant, moves, partner_id_field};
 use crate::writer::outbox::{AssociationTarget, NewItem, Operation, StateEntry, priority};
 

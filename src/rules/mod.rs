@@ -2,6 +2,8 @@
 //! to, a field's name on each side, which way it may move, and the keys records are
 //! written by.
 
+pub mod transform;
+
 use crate::config::{Direction, FieldMapping, NaturalKey, Side, SyncRule, Transform};
 use crate::connector::Properties;
 use crate::writer::outbox::priority;
@@ -95,7 +97,7 @@ pub fn create_key(
         Side::Hubspot => (&shared.external, &shared.hubspot),
         Side::External => (&shared.hubspot, &shared.external),
     };
-    let value = get(properties, source_field).map(crate::reconcile::transform::as_text)?;
+    let value = get(properties, source_field).map(transform::as_text)?;
     (!value.is_empty()).then(|| (target_field.clone(), value))
 }
 
