@@ -11,8 +11,8 @@ use super::sweep::Sweep;
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{self, Connector, ConnectorError};
 use crate::journal::Doorbell;
-use crate::reconcile::filter::properties_read;
 use crate::reconcile::presettle::Presettle;
+use crate::rules::filter::properties_read;
 
 /// The pollers' specs, in a stable order.
 pub fn specs(settings: &Settings) -> Vec<PollerSpec> {

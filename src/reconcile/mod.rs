@@ -4,7 +4,6 @@
 pub mod context;
 pub mod decide;
 pub mod error;
-pub mod filter;
 pub mod gather;
 pub mod links;
 pub mod persist;

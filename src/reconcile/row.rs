@@ -9,7 +9,6 @@ use serde_json::Value;
 
 use super::context::{Context, Observed};
 use super::decide::{Decision, Known, Observed as Seen, decide, same};
-use super::filter::in_scope;
 use super::gather::{needs_hydration, observed, value_of};
 use super::links::Link;
 use super::state::PairState;
@@ -17,6 +16,7 @@ use crate::config::{ConflictPolicy, DeletePolicy, FieldMapping, Side, SyncRule};
 use crate::connector::{Properties, Record};
 use crate::error_kind::ErrorKind;
 use crate::journal::{ChangeKind, Completion, JournalRow};
+use crate::rules::filter::in_scope;
 use crate::rules::transform::{
     Mapped, OwnerMap, Towards, TransformError, apply, as_text, is_blank,
 };

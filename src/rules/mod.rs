@@ -2,6 +2,7 @@
 //! to, a field's name on each side, which way it may move, and the keys records are
 //! written by.
 
+pub mod filter;
 pub mod transform;
 
 use crate::config::{Direction, FieldMapping, NaturalKey, Side, SyncRule, Transform};

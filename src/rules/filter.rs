@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::transform::{as_text, is_blank};
 use crate::config::{Predicate, PredicateOp, Side};
-use crate::rules::transform::{as_text, is_blank};
 
 /// Whether every predicate about `side` holds for `properties`. Predicates about the other
 /// side are not judged here: the caller checks them against that side's record.
