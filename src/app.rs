@@ -33,7 +33,7 @@ pub enum AppError {
     #[error("cannot set up a connector")]
     Connector(#[from] crate::connector::ConnectorError),
     #[error(transparent)]
-    Schema(#[from] Box<crate::reconcile::schema::SchemaError>),
+    Schema(#[from] Box<crate::rules::schema::SchemaError>),
 }
 
 pub struct App {
@@ -216,7 +216,7 @@ async fn validate_then_start(
     failure: Failure,
     shutdown: CancellationToken,
 ) {
-    use crate::reconcile::schema::{SchemaError, validate};
+    use crate::rules::schema::{SchemaError, validate};
     let mut delay = std::time::Duration::from_secs(1);
     while let Some((rules, connectors)) = &check {
         let checked = tokio::select! {
@@ -248,7 +248,7 @@ async fn validate_then_start(
 }
 
 /// Where a background start-up check leaves the error that stopped the daemon.
-pub(crate) type Failure = Arc<std::sync::Mutex<Option<crate::reconcile::schema::SchemaError>>>;
+pub(crate) type Failure = Arc<std::sync::Mutex<Option<crate::rules::schema::SchemaError>>>;
 
 /// How long aborted tasks get to reach their next await point and stop.
 const ABORT_WAIT: Duration = Duration::from_secs(1);

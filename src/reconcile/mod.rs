@@ -10,7 +10,6 @@ pub mod persist;
 pub mod presettle;
 pub mod preview;
 pub mod row;
-pub mod schema;
 pub mod state;
 pub mod statistics;
 pub mod worker;

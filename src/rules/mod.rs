@@ -3,6 +3,7 @@
 //! written by.
 
 pub mod filter;
+pub mod schema;
 pub mod transform;
 
 use crate::config::{Direction, FieldMapping, NaturalKey, Side, SyncRule, Transform};

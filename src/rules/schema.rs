@@ -9,7 +9,8 @@ use crate::config::{Side, SyncRule, Transform};
 use crate::connector::{
     Connector, ConnectorError, FieldKind, FieldProblem, MappedField, ObjectDescription,
 };
-use crate::rules::{self, moves};
+
+use super::{self as rules, moves};
 
 /// Why the rules could not be validated, or what is wrong with them.
 #[derive(Debug, thiserror::Error)]
