@@ -21,7 +21,7 @@ use crate::rules::transform::{
     Mapped, OwnerMap, Towards, TransformError, apply, as_text, is_blank,
 };
 use crate::rules::{self, association_field, create_key, is_constant, moves, partner_id_field};
-use crate::writer::outbox::{AssociationTarget, NewItem, Operation, StateEntry, priority};
+use crate::writer::outbox::{AssociationTarget, NewItem, Operation, StateEntry};
 
 /// What becomes of the row.
 #[derive(Debug, Clone, PartialEq)]
@@ -648,7 +648,7 @@ fn item(
         Operation::Associate => "associate",
     };
     let priority = match operation {
-        Operation::Associate => priority::ASSOCIATIONS,
+        Operation::Associate => rules::priority::ASSOCIATIONS,
         _ => rules::priority(rule),
     };
     NewItem {

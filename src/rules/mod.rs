@@ -8,7 +8,13 @@ pub mod transform;
 
 use crate::config::{Direction, FieldMapping, NaturalKey, Side, SyncRule, Transform};
 use crate::connector::Properties;
-use crate::writer::outbox::priority;
+
+/// Write order: records, then associations, then engagements.
+pub mod priority {
+    pub const OBJECTS: i16 = 0;
+    pub const ASSOCIATIONS: i16 = 1;
+    pub const ENGAGEMENTS: i16 = 2;
+}
 
 /// HubSpot's engagement objects: written after the records they attach to.
 const ENGAGEMENTS: [&str; 5] = ["notes", "calls", "emails", "meetings", "tasks"];
