@@ -7,8 +7,9 @@ use std::time::Duration;
 use hubsync::config::Side;
 use hubsync::connector::Connector;
 use hubsync::ingest::backfill::{Backfill, Checkpoint};
-use hubsync::ingest::poller::{Poller, PollerSpec};
+use hubsync::ingest::poller::Poller;
 use hubsync::journal::{self, Doorbell, JournalFilter};
+use hubsync::rules::feeds::PollerSpec;
 use serde_json::json;
 use sqlx::PgPool;
 

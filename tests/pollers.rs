@@ -9,8 +9,9 @@ use chrono::Timelike;
 use hubsync::config::Side;
 use hubsync::connector::Connector;
 use hubsync::ingest::lock::PollerLock;
-use hubsync::ingest::poller::{PollOutcome, Poller, PollerSpec};
+use hubsync::ingest::poller::{PollOutcome, Poller};
 use hubsync::journal::{self, ChangeKind, Doorbell, JournalFilter, JournalRow};
+use hubsync::rules::feeds::PollerSpec;
 use hubsync::sim::salesforce::SalesforceSim;
 use serde_json::json;
 use sqlx::PgPool;
@@ -368,7 +369,7 @@ fn the_example_config_runs_one_poller_per_connector_and_object_with_every_field_
             .collect(),
     };
     let settings = hubsync::config::load(&sources).unwrap();
-    let specs = hubsync::ingest::plan::specs(&settings);
+    let specs = hubsync::rules::feeds::specs(&settings);
     let names: Vec<String> =
         specs.iter().map(|s| format!("{}/{}", s.connector, s.object)).collect();
     assert_eq!(

@@ -10,10 +10,11 @@ use chrono::Utc;
 use sqlx::PgPool;
 
 use super::error::IngestError;
-use super::poller::{PollerSpec, announce, record_properties};
+use super::poller::announce;
 use crate::config::Side;
 use crate::connector::{Connector, Lookup, ReadResult, Record};
 use crate::journal::{self, Arrival, ChangeKind, Doorbell, NewChange};
+use crate::rules::feeds::{PollerSpec, record_properties};
 
 /// What a sweep found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

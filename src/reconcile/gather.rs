@@ -33,7 +33,7 @@ pub struct Sources {
 
 impl Sources {
     pub fn new(settings: &Settings, connectors: BTreeMap<String, Arc<dyn Connector>>) -> Self {
-        let fields = crate::ingest::plan::specs(settings)
+        let fields = crate::rules::feeds::specs(settings)
             .into_iter()
             .map(|spec| ((spec.side, spec.connector, spec.object), spec.fields))
             .collect();

@@ -15,8 +15,8 @@ use super::row::{Outcome, RowPlan};
 use super::worker::plan_batch;
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{ChangeCursor, ChangeKind as SourceKind};
-use crate::ingest::poller::{PollerSpec, record_properties};
 use crate::journal::{self, Arrival, ChangeKind, JournalFilter, JournalRow, NewChange, Status};
+use crate::rules::feeds::{PollerSpec, record_properties};
 use crate::writer::outbox::Operation;
 
 /// Change-feed pages read per object at most, so a plan of a huge backlog still ends.
@@ -166,7 +166,7 @@ async fn read_sources(
     since: DateTime<Utc>,
 ) -> Result<Vec<JournalRow>, ReconcileError> {
     let mut changes: Vec<NewChange> = Vec::new();
-    for spec in crate::ingest::plan::specs(settings) {
+    for spec in crate::rules::feeds::specs(settings) {
         if !rules.iter().any(|r| crate::rules::reads(r, spec.side, &spec.connector, &spec.object)) {
             continue;
         }

@@ -2,6 +2,7 @@
 //! to, a field's name on each side, which way it may move, and the keys records are
 //! written by.
 
+pub mod feeds;
 pub mod filter;
 pub mod schema;
 pub mod transform;
