@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Timelike;
 use hubsync::config::Side;
 use hubsync::connector::Connector;
-use hubsync::ingest::lock::PollerLock;
+use hubsync::db::lock::PollerLock;
 use hubsync::ingest::poller::{PollOutcome, Poller};
 use hubsync::journal::{self, ChangeKind, Doorbell, JournalFilter, JournalRow};
 use hubsync::rules::feeds::PollerSpec;

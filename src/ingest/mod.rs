@@ -5,7 +5,6 @@ pub mod backfill;
 pub mod cursor;
 mod error;
 pub mod hubspot_events;
-pub mod lock;
 pub mod plan;
 pub mod poller;
 pub mod quarantine;

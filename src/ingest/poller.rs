@@ -11,9 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::cursor::{self, Cursor, CursorKey};
 use super::error::IngestError;
-use super::lock::PollerLock;
 use crate::config::Side;
 use crate::connector::{self, ChangeCursor, ChangePage, Connector};
+use crate::db::lock::PollerLock;
 use crate::journal::{self, Arrival, ChangeKind, Doorbell, NewChange, PropertyChange};
 use crate::metrics::CHANGES_INGESTED;
 use crate::reconcile::presettle::{self, Presettle};

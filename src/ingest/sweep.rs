@@ -179,7 +179,7 @@ impl Sweep {
         shutdown: tokio_util::sync::CancellationToken,
     ) {
         let name = format!("hubsync-sweep:{}:{}", self.spec.connector, self.spec.object);
-        let mut lock = super::lock::PollerLock::named(self.pool.clone(), name);
+        let mut lock = crate::db::lock::PollerLock::named(self.pool.clone(), name);
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
