@@ -8,6 +8,7 @@ pub mod hubspot_events;
 pub mod plan;
 pub mod poller;
 pub mod quarantine;
+pub mod settle_hook;
 pub mod sweep;
 pub mod webhook;
 

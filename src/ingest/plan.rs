@@ -7,11 +7,11 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use super::poller::Poller;
+use super::settle_hook::PreSettle;
 use super::sweep::Sweep;
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{self, Connector, ConnectorError};
 use crate::journal::Doorbell;
-use crate::reconcile::presettle::Presettle;
 use crate::rules::feeds::{PollerSpec, specs};
 
 /// The connectors of a process, by config name.
@@ -44,15 +44,16 @@ pub struct IngestTasks {
     pub sweeps: Vec<Sweep>,
 }
 
-/// Builds the connectors the specs need, a poller for each spec, and its drift sweep.
+/// Builds the connectors the specs need, a poller for each spec, and its drift sweep. The
+/// pollers settle what `presettle` finds settled as they journal it.
 pub fn tasks(
     settings: &Settings,
     pool: &PgPool,
     doorbell: &Doorbell,
     built: &BTreeMap<String, Arc<dyn Connector>>,
+    presettle: Arc<dyn PreSettle>,
 ) -> IngestTasks {
     let mut tasks = IngestTasks { pollers: Vec::new(), sweeps: Vec::new() };
-    let presettle = Arc::new(Presettle::new(settings.sync.clone()));
     for spec in specs(settings) {
         let Some(api) = built.get(&spec.connector).cloned() else { continue };
         let names = sync_names(settings, &spec);

@@ -11,12 +11,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::cursor::{self, Cursor, CursorKey};
 use super::error::IngestError;
+use super::settle_hook::{self, PreSettle};
 use crate::config::Side;
 use crate::connector::{self, ChangeCursor, ChangePage, Connector};
 use crate::db::lock::PollerLock;
 use crate::journal::{self, Arrival, ChangeKind, Doorbell, NewChange, PropertyChange};
 use crate::metrics::CHANGES_INGESTED;
-use crate::reconcile::presettle::{self, Presettle};
 use crate::rules::feeds::{PollerSpec, change_key, record_properties};
 
 /// Changes read before one commit. Several pages are journalled in one transaction; the
@@ -39,7 +39,7 @@ pub struct Poller {
     doorbell: Doorbell,
     /// Settles echoes and unchanged reads as they are journalled; `None` journals every
     /// change pending.
-    presettle: Option<Arc<Presettle>>,
+    presettle: Option<Arc<dyn PreSettle>>,
 }
 
 impl Poller {
@@ -52,8 +52,8 @@ impl Poller {
         Poller { spec, api, pool, doorbell, presettle: None }
     }
 
-    /// Journals the changes the reconciler would only drop as already settled.
-    pub fn with_presettle(mut self, presettle: Arc<Presettle>) -> Self {
+    /// Journals the changes `presettle` (the reconciler's) finds settled as already settled.
+    pub fn with_presettle(mut self, presettle: Arc<dyn PreSettle>) -> Self {
         self.presettle = Some(presettle);
         self
     }
@@ -116,7 +116,7 @@ impl Poller {
             id: page.next.id.clone(),
             token: Some(page.next.encode()),
         };
-        let settled = presettle::settled(self.presettle.as_deref(), &self.pool, &changes).await;
+        let settled = settle_hook::settled(self.presettle.as_deref(), &self.pool, &changes).await;
         let mut tx = self.begin(held).await?;
         let appended = journal::append_settled(&mut *tx, &changes, &settled).await?;
         cursor::advance(&mut *tx, self.key("changes"), &next).await?;
