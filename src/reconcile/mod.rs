@@ -8,7 +8,6 @@ pub mod gather;
 pub mod links;
 pub mod persist;
 pub mod presettle;
-pub mod preview;
 pub mod row;
 pub mod state;
 pub mod statistics;

@@ -8,14 +8,14 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 
-use super::context::Context;
-use super::error::ReconcileError;
-use super::gather::{Sources, gather};
-use super::row::{Outcome, RowPlan};
-use super::worker::plan_batch;
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{ChangeCursor, ChangeKind as SourceKind};
 use crate::journal::{self, Arrival, ChangeKind, JournalFilter, JournalRow, NewChange, Status};
+use crate::reconcile::ReconcileError;
+use crate::reconcile::context::Context;
+use crate::reconcile::gather::{Sources, gather, rules_of};
+use crate::reconcile::row::{Outcome, RowPlan};
+use crate::reconcile::worker::plan_batch;
 use crate::rules::feeds::{PollerSpec, record_properties};
 use crate::writer::outbox::Operation;
 
@@ -85,7 +85,7 @@ pub async fn preview(
         preview.source_changes = read.len();
         rows.extend(read);
     }
-    rows.retain(|row| !super::gather::rules_of(&rules, row).is_empty());
+    rows.retain(|row| !rules_of(&rules, row).is_empty());
     rows.sort_by_key(|row| (row.occurred_at, row.id));
     let rows = first_per_record(rows, &mut preview, &rules);
     let mut busy = HashSet::new();
@@ -113,7 +113,7 @@ fn first_per_record(
         if seen.insert(key) {
             first.push(row);
         } else {
-            for rule in super::gather::rules_of(rules, &row) {
+            for rule in rules_of(rules, &row) {
                 preview.blocks.entry(rule.name.clone()).or_default().queued_behind += 1;
             }
         }
