@@ -4,7 +4,7 @@
 use super::fields::Fields;
 use super::identity::{Identity, identify, seeded};
 use super::{Outcome, RowPlan, associations, conflict, create, link, update};
-use crate::config::SyncRule;
+use crate::config::{Side, SyncRule};
 use crate::connector::Properties;
 use crate::error_kind::ErrorKind;
 use crate::journal::{Completion, JournalRow};
@@ -36,16 +36,10 @@ pub(super) fn upsert(
     if busy(rule, row, &values, context) {
         return RowPlan::settled(row, rule, Outcome::Defer("awaiting_write"));
     }
-    let identity = identify(rule, row, context);
-    let identity = match identity {
-        Some(identity) => identity,
-        None => return RowPlan::settled(row, rule, Outcome::Defer("awaiting_write")),
+    let Some(identity) = identify(rule, row, context) else {
+        return RowPlan::settled(row, rule, Outcome::Defer("awaiting_write"));
     };
-    let pair = match &identity {
-        Identity::Linked(link) => context.states.remove(&link.id).unwrap_or_default(),
-        Identity::Matched(record) => seeded(rule, side.other(), record),
-        Identity::New => PairState::new(),
-    };
+    let pair = pair_state(rule, side, &identity, context);
     // shared, not copied: the owner map is the same for every row of the block
     let owners = context.owners.get(&rule.name).cloned().unwrap_or_default();
     let mut fields = Fields::new(rule, side, owners.as_ref(), pair);
@@ -59,6 +53,21 @@ pub(super) fn upsert(
         return RowPlan::settled(row, rule, Outcome::Defer("awaiting_write"));
     }
     finish(rule, row, identity, fields, &plain, context)
+}
+
+/// The pair's state to decide against: stored for a linked pair, what the partner holds for
+/// a matched one, nothing for a new record.
+fn pair_state(
+    rule: &SyncRule,
+    side: Side,
+    identity: &Identity,
+    context: &mut Context,
+) -> PairState {
+    match identity {
+        Identity::Linked(link) => context.states.remove(&link.id).unwrap_or_default(),
+        Identity::Matched(record) => seeded(rule, side.other(), record),
+        Identity::New => PairState::new(),
+    }
 }
 
 fn busy(rule: &SyncRule, row: &JournalRow, values: &Observed, context: &Context) -> bool {
