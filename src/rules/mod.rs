@@ -1,6 +1,6 @@
-//! Reading the sync rules from one side's point of view: which block a journal row belongs
-//! to, a field's name on each side, which way it may move, and the keys records are
-//! written by.
+//! The sync rules, the vocabulary shared below all stages. Here: reading a rule from one
+//! side's point of view: which block a journal row belongs to, a field's name on each side,
+//! which way it may move, the keys records are written by, and their write order.
 
 pub mod feeds;
 pub mod filter;
