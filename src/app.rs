@@ -17,6 +17,9 @@ use crate::admin::{self, AdminState};
 use crate::config::Settings;
 use crate::db::{self, DbError};
 use crate::error_kind::report;
+use crate::ingest::settle_hook::{PreSettle, Settled};
+use crate::journal::NewChange;
+use crate::reconcile::presettle::{self, Presettle};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -33,7 +36,7 @@ pub enum AppError {
     #[error("cannot set up a connector")]
     Connector(#[from] crate::connector::ConnectorError),
     #[error(transparent)]
-    Schema(#[from] Box<crate::reconcile::schema::SchemaError>),
+    Schema(#[from] Box<crate::rules::schema::SchemaError>),
 }
 
 pub struct App {
@@ -143,7 +146,8 @@ fn spawn_workers(
     shutdown: &CancellationToken,
 ) -> Result<(), AppError> {
     let connectors = crate::ingest::plan::connectors(settings)?;
-    let ingest = crate::ingest::plan::tasks(settings, pool, doorbell, &connectors);
+    let presettle = Arc::new(Presettle::new(settings.sync.clone()));
+    let ingest = crate::ingest::plan::tasks(settings, pool, doorbell, &connectors, presettle);
     for poller in ingest.pollers {
         tasks.spawn(poller.run(shutdown.clone()));
     }
@@ -215,7 +219,7 @@ async fn validate_then_start(
     failure: Failure,
     shutdown: CancellationToken,
 ) {
-    use crate::reconcile::schema::{SchemaError, validate};
+    use crate::rules::schema::{SchemaError, validate};
     let mut delay = std::time::Duration::from_secs(1);
     while let Some((rules, connectors)) = &check {
         let checked = tokio::select! {
@@ -247,7 +251,7 @@ async fn validate_then_start(
 }
 
 /// Where a background start-up check leaves the error that stopped the daemon.
-pub(crate) type Failure = Arc<std::sync::Mutex<Option<crate::reconcile::schema::SchemaError>>>;
+pub(crate) type Failure = Arc<std::sync::Mutex<Option<crate::rules::schema::SchemaError>>>;
 
 /// How long aborted tasks get to reach their next await point and stop.
 const ABORT_WAIT: Duration = Duration::from_secs(1);
@@ -317,12 +321,21 @@ fn http_routes(
     let operator = admin::operator_router(admin.clone(), Arc::new(settings.clone()));
     let mut routes = admin::router(admin).merge(operator);
     if let Some(hook) = &settings.webhooks.hubspot {
-        let presettle = crate::reconcile::presettle::Presettle::new(settings.sync.clone());
+        let presettle = Presettle::new(settings.sync.clone());
         let state = crate::ingest::webhook::WebhookState::new(hook, pool.clone(), doorbell.clone())
             .with_presettle(Arc::new(presettle));
         routes = routes.merge(crate::ingest::webhook::router(state));
     }
     routes
+}
+
+/// The reconciler's presettle is ingest's settle hook: pollers and the webhook receiver
+/// journal what it finds settled as settled.
+#[async_trait::async_trait]
+impl PreSettle for Presettle {
+    async fn settled(&self, pool: &PgPool, changes: &[NewChange]) -> Vec<Option<Settled>> {
+        presettle::settled(self, pool, changes).await
+    }
 }
 
 async fn serve_admin(

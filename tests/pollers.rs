@@ -8,9 +8,10 @@ use std::time::Duration;
 use chrono::Timelike;
 use hubsync::config::Side;
 use hubsync::connector::Connector;
-use hubsync::ingest::lock::PollerLock;
-use hubsync::ingest::poller::{PollOutcome, Poller, PollerSpec};
+use hubsync::db::lock::PollerLock;
+use hubsync::ingest::poller::{PollOutcome, Poller};
 use hubsync::journal::{ChangeKind, Doorbell, JournalRow};
+use hubsync::rules::feeds::PollerSpec;
 use hubsync::store;
 use hubsync::store::journal::JournalFilter;
 use salesforce_sim::SalesforceSim;
@@ -370,7 +371,7 @@ fn the_example_config_runs_one_poller_per_connector_and_object_with_every_field_
             .collect(),
     };
     let settings = hubsync::config::load(&sources).unwrap();
-    let specs = hubsync::ingest::plan::specs(&settings);
+    let specs = hubsync::rules::feeds::specs(&settings);
     let names: Vec<String> =
         specs.iter().map(|s| format!("{}/{}", s.connector, s.object)).collect();
     assert_eq!(

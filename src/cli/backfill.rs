@@ -13,8 +13,7 @@ use super::CliError;
 use crate::config::{Settings, Side};
 use crate::connector;
 use crate::ingest::backfill::{Backfill, Checkpoint};
-use crate::ingest::plan;
-use crate::ingest::poller::PollerSpec;
+use crate::rules::feeds::{PollerSpec, specs};
 
 #[derive(Debug, Args)]
 pub struct BackfillArgs {
@@ -88,7 +87,7 @@ fn chosen(settings: &Settings, args: &BackfillArgs) -> Result<Vec<PollerSpec>, C
                 }
             })
     };
-    Ok(plan::specs(settings).into_iter().filter(wanted).collect())
+    Ok(specs(settings).into_iter().filter(wanted).collect())
 }
 
 async fn drive(backfill: &Backfill, log_every: Duration) -> Result<(), CliError> {

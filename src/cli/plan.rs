@@ -7,8 +7,8 @@ use sqlx::PgPool;
 
 use super::CliError;
 use crate::config::Settings;
+use crate::operate::{BlockPlan, Preview, preview};
 use crate::reconcile::gather::Sources;
-use crate::reconcile::preview::{BlockPlan, Preview, preview};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {

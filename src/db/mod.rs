@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::DatabaseSettings;
 use crate::error_kind::ErrorKind;
 
+pub mod lock;
 mod migrate;
 
 pub use migrate::{

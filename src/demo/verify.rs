@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use super::DemoError;
 use crate::config::{Direction, FieldMapping, Settings, SyncRule};
 use crate::connector::{Connector, Properties};
-use crate::reconcile::transform::{self, Mapped, OwnerMap, Towards};
+use crate::rules::transform::{self, Mapped, OwnerMap, Towards};
 use crate::store::read::demo;
 
 /// At most this many unexplained problems are listed per block.

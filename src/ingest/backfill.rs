@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::error::IngestError;
-use super::poller::{PollerSpec, announce, record_properties};
+use super::poller::announce;
 use crate::connector::{Connector, Record};
 use crate::journal::{Arrival, ChangeKind, Doorbell, NewChange};
+use crate::rules::feeds::{PollerSpec, record_properties};
 use crate::store;
 
 /// Where a backfill stands, as [`store::cursors`] keeps it (stream `backfill`).

@@ -4,10 +4,10 @@
 pub mod backfill;
 mod error;
 pub mod hubspot_events;
-pub mod lock;
 pub mod plan;
 pub mod poller;
 pub mod quarantine;
+pub mod settle_hook;
 pub mod sweep;
 pub mod webhook;
 

@@ -1,72 +1,18 @@
 //! Which pollers a configuration runs: one per (connector, object) named by the sync rules,
 //! requesting every field the rules read on that side.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use super::poller::{Poller, PollerSpec};
+use super::poller::Poller;
+use super::settle_hook::PreSettle;
 use super::sweep::Sweep;
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{self, Connector, ConnectorError};
 use crate::journal::Doorbell;
-use crate::reconcile::filter::properties_read;
-use crate::reconcile::presettle::Presettle;
-
-/// The pollers' specs, in a stable order.
-pub fn specs(settings: &Settings) -> Vec<PollerSpec> {
-    let mut fields: BTreeMap<(String, Side, String), BTreeSet<String>> = BTreeMap::new();
-    for rule in &settings.sync {
-        // a one-way block never reads its target side: nothing there moves
-        let sources = [Side::Hubspot, Side::External]
-            .into_iter()
-            .filter(|side| crate::reconcile::rules::writes_to(rule, side.other()));
-        for side in sources {
-            let (connector, object) = match side {
-                Side::Hubspot => (&rule.hubspot_connector, &rule.hubspot_object),
-                Side::External => (&rule.external_connector, &rule.external_object),
-            };
-            let key = (connector.clone(), side, object.clone());
-            fields.entry(key).or_default().extend(fields_read(rule, side));
-        }
-    }
-    let interval = settings.ingest.poll_interval;
-    fields
-        .into_iter()
-        .map(|((connector, side, object), fields)| PollerSpec {
-            connector,
-            side,
-            object,
-            fields: fields.into_iter().collect(),
-            interval,
-        })
-        .collect()
-}
-
-/// Mapped fields, keys and filter properties of `rule` on `side`.
-fn fields_read(rule: &SyncRule, side: Side) -> Vec<String> {
-    let keys = &rule.keys;
-    let mut fields: Vec<String> = match side {
-        Side::Hubspot => rule.fields.iter().map(|f| f.hubspot.clone()).collect(),
-        Side::External => rule.fields.iter().map(|f| f.external.clone()).collect(),
-    };
-    let key_fields = match side {
-        Side::Hubspot => {
-            [keys.hubspot_unique_property.clone(), keys.shared.as_ref().map(|s| s.hubspot.clone())]
-        }
-        Side::External => {
-            [keys.external_id_field.clone(), keys.shared.as_ref().map(|s| s.external.clone())]
-        }
-    };
-    fields.extend(key_fields.into_iter().flatten());
-    fields.extend(properties_read(&rule.filter, side));
-    if side == Side::External {
-        // associations are carried as the external record's lookup fields
-        fields.extend(rule.associations.iter().map(|a| a.external_field.clone()));
-    }
-    fields
-}
+use crate::rules::feeds::{PollerSpec, specs};
 
 /// The connectors of a process, by config name.
 pub type Connectors = BTreeMap<String, Arc<dyn Connector>>;
@@ -98,15 +44,16 @@ pub struct IngestTasks {
     pub sweeps: Vec<Sweep>,
 }
 
-/// Builds the connectors the specs need, a poller for each spec, and its drift sweep.
+/// Builds the connectors the specs need, a poller for each spec, and its drift sweep. The
+/// pollers settle what `presettle` finds settled as they journal it.
 pub fn tasks(
     settings: &Settings,
     pool: &PgPool,
     doorbell: &Doorbell,
     built: &BTreeMap<String, Arc<dyn Connector>>,
+    presettle: Arc<dyn PreSettle>,
 ) -> IngestTasks {
     let mut tasks = IngestTasks { pollers: Vec::new(), sweeps: Vec::new() };
-    let presettle = Arc::new(Presettle::new(settings.sync.clone()));
     for spec in specs(settings) {
         let Some(api) = built.get(&spec.connector).cloned() else { continue };
         let names = sync_names(settings, &spec);

@@ -4,62 +4,25 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 use tokio_util::sync::CancellationToken;
 
 use super::error::IngestError;
-use super::lock::PollerLock;
+use super::settle_hook::{self, PreSettle};
 use crate::config::Side;
 use crate::connector::{self, ChangeCursor, ChangePage, Connector};
+use crate::db::lock::PollerLock;
 use crate::journal::{Arrival, ChangeKind, Doorbell, NewChange, PropertyChange};
 use crate::metrics::CHANGES_INGESTED;
-use crate::reconcile::presettle::{self, Presettle};
-use crate::reconcile::transform::{as_text, is_blank};
+use crate::rules::feeds::{PollerSpec, change_key, record_properties};
 use crate::store;
 use crate::store::cursors::{self as cursor, Cursor, CursorKey};
 
 /// Changes read before one commit. Several pages are journalled in one transaction; the
 /// bound keeps a backfill's memory flat.
 pub const COMMIT_TARGET: usize = 1000;
-
-/// What one poller watches.
-#[derive(Debug, Clone)]
-pub struct PollerSpec {
-    pub connector: String,
-    pub side: Side,
-    pub object: String,
-    /// Fields requested on every changed record.
-    pub fields: Vec<String>,
-    pub interval: Duration,
-}
-
-impl PollerSpec {
-    /// A change to record `id` observed on this spec's side and object, keyed by
-    /// [`change_key`] so every path that sees the same change journals it once.
-    pub fn observed(
-        &self,
-        id: &str,
-        kind: ChangeKind,
-        properties: BTreeMap<String, PropertyChange>,
-        occurred_at: DateTime<Utc>,
-        source: Arrival,
-    ) -> NewChange {
-        NewChange {
-            side: self.side,
-            connector: self.connector.clone(),
-            object_type: self.object.clone(),
-            record_id: id.to_string(),
-            dedup_key: change_key(self, id, &kind, occurred_at, &properties),
-            kind,
-            properties,
-            occurred_at,
-            source,
-        }
-    }
-}
 
 /// What one step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,7 +40,7 @@ pub struct Poller {
     doorbell: Doorbell,
     /// Settles echoes and unchanged reads as they are journalled; `None` journals every
     /// change pending.
-    presettle: Option<Arc<Presettle>>,
+    presettle: Option<Arc<dyn PreSettle>>,
 }
 
 impl Poller {
@@ -90,8 +53,8 @@ impl Poller {
         Poller { spec, api, pool, doorbell, presettle: None }
     }
 
-    /// Journals the changes the reconciler would only drop as already settled.
-    pub fn with_presettle(mut self, presettle: Arc<Presettle>) -> Self {
+    /// Journals the changes `presettle` (the reconciler's) finds settled as already settled.
+    pub fn with_presettle(mut self, presettle: Arc<dyn PreSettle>) -> Self {
         self.presettle = Some(presettle);
         self
     }
@@ -154,7 +117,7 @@ impl Poller {
             id: page.next.id.clone(),
             token: Some(page.next.encode()),
         };
-        let settled = presettle::settled(self.presettle.as_deref(), &self.pool, &changes).await;
+        let settled = settle_hook::settled(self.presettle.as_deref(), &self.pool, &changes).await;
         let mut tx = self.begin(held).await?;
         let appended = store::journal::append_settled(&mut *tx, &changes, &settled).await?;
         cursor::advance(&mut *tx, self.key("changes"), &next).await?;
@@ -316,56 +279,4 @@ pub(super) fn announce(spec: &PollerSpec, doorbell: &Doorbell, appended: u64, pa
         ("path", path.as_str().to_string()),
     ];
     metrics::counter!(CHANGES_INGESTED, &labels).increment(appended);
-}
-
-/// The dedup key of an observed change: object, id, kind, modification time and a digest
-/// of the values read. Polls and backfills build it the same way, so a change seen by both
-/// is journalled once. The digest keeps apart two edits that share a modification time:
-/// Salesforce stamps whole seconds, so a record edited twice within one second, and read
-/// between the edits, must still journal its second version.
-pub fn change_key(
-    spec: &PollerSpec,
-    id: &str,
-    kind: &ChangeKind,
-    at: DateTime<Utc>,
-    properties: &BTreeMap<String, PropertyChange>,
-) -> String {
-    if let ChangeKind::Merge { into } = kind {
-        // a merge happens once, however often the survivor is read again
-        return format!("change:{}:{}:{id}:merge:{into}", spec.connector, spec.object);
-    }
-    let ms = at.timestamp_millis();
-    let key = format!("change:{}:{}:{id}:{}:{ms}", spec.connector, spec.object, kind.as_str());
-    if properties.is_empty() { key } else { format!("{key}:{}", values_digest(properties)) }
-}
-
-/// A stable digest of the values read (not their timestamps): 16 hex digits of SHA-256.
-fn values_digest(properties: &BTreeMap<String, PropertyChange>) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    for (name, change) in properties {
-        hasher.update(name.as_bytes());
-        match &change.value {
-            Some(value) => {
-                hasher.update([1]);
-                hasher.update(value.as_bytes());
-            }
-            None => hasher.update([2]),
-        }
-        hasher.update([0]);
-    }
-    let digest = hasher.finalize();
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A record's fields, each stamped with the record's modification time.
-pub fn record_properties(record: &connector::Record) -> BTreeMap<String, PropertyChange> {
-    record
-        .properties
-        .iter()
-        .map(|(name, value)| {
-            let value = (!is_blank(value)).then(|| as_text(value));
-            (name.clone(), PropertyChange { value, timestamp: Some(record.modified_at) })
-        })
-        .collect()
 }

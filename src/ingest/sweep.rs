@@ -10,10 +10,11 @@ use chrono::Utc;
 use sqlx::PgPool;
 
 use super::error::IngestError;
-use super::poller::{PollerSpec, announce, record_properties};
+use super::poller::announce;
 use crate::config::Side;
 use crate::connector::{Connector, Lookup, ReadResult, Record};
 use crate::journal::{self, Arrival, ChangeKind, Doorbell, NewChange};
+use crate::rules::feeds::{PollerSpec, record_properties};
 use crate::store;
 
 /// What a sweep found.
@@ -173,7 +174,7 @@ impl Sweep {
         shutdown: tokio_util::sync::CancellationToken,
     ) {
         let name = format!("hubsync-sweep:{}:{}", self.spec.connector, self.spec.object);
-        let mut lock = super::lock::PollerLock::named(self.pool.clone(), name);
+        let mut lock = crate::db::lock::PollerLock::named(self.pool.clone(), name);
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,

@@ -17,6 +17,7 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use sqlx::PgPool;
 
+use super::settle_hook::{self, PreSettle};
 use super::{hubspot_events, quarantine};
 use crate::config::HubspotWebhookSettings;
 use crate::connector::hubspot::webhook::{
@@ -24,7 +25,6 @@ use crate::connector::hubspot::webhook::{
 };
 use crate::journal::{self, Doorbell};
 use crate::metrics::{CHANGES_INGESTED, CONNECTOR_WEBHOOKS_REFUSED, WEBHOOK_QUARANTINED};
-use crate::reconcile::presettle::{self, Presettle};
 use crate::store;
 
 /// What the receiver needs.
@@ -37,7 +37,7 @@ pub struct WebhookState {
     connector: String,
     max_body_bytes: usize,
     /// Settles notices of hubsync's own writes as they are journalled.
-    presettle: Option<Arc<Presettle>>,
+    presettle: Option<Arc<dyn PreSettle>>,
 }
 
 impl WebhookState {
@@ -61,8 +61,8 @@ impl WebhookState {
         }
     }
 
-    /// Journals the events the reconciler would only drop as already settled.
-    pub fn with_presettle(mut self, presettle: Arc<Presettle>) -> Self {
+    /// Journals the events `presettle` (the reconciler's) finds settled as already settled.
+    pub fn with_presettle(mut self, presettle: Arc<dyn PreSettle>) -> Self {
         self.presettle = Some(presettle);
         self
     }
@@ -98,7 +98,7 @@ async fn journal_events(
     let changes: Vec<_> =
         events.iter().flat_map(|e| hubspot_events::changes(&state.connector, e)).collect();
     tracing::Span::current().record("events", events.len());
-    let settled = presettle::settled(state.presettle.as_deref(), &state.pool, &changes).await;
+    let settled = settle_hook::settled(state.presettle.as_deref(), &state.pool, &changes).await;
     match store::journal::append_settled(&state.pool, &changes, &settled).await {
         Ok(inserted) => {
             count_ingested(&changes, inserted);

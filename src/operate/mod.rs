@@ -1,5 +1,6 @@
 //! Operator surfaces shared by the CLI and the admin API: status, pause and resume, the
-//! conflicts queue, one record's timeline, and the daemon tasks that keep status current.
+//! conflicts queue, one record's timeline, the dry-run plan, and the daemon tasks that keep
+//! status current.
 
 mod blocks;
 mod budget;
@@ -8,6 +9,7 @@ mod error;
 mod gauges;
 mod history;
 mod pause;
+mod preview;
 mod record;
 mod status;
 mod timeline;
@@ -21,6 +23,7 @@ pub use error::OperateError;
 pub use gauges::{QueueDepths, refresh_gauges, refresh_once};
 pub use history::{LagPoint, lag_history};
 pub use pause::{PauseOutcome, pause, resume};
+pub use preview::{BlockPlan, Preview, preview};
 pub use record::{LinkInfo, RecordRef};
 pub use status::{
     ConnectorBudget, Failures, Lag, Paused, Rates, SideStatus, StatusReport, SyncStatus, status,

@@ -8,9 +8,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::transform::OwnerMap;
 use crate::config::Side;
 use crate::connector::Record;
+use crate::rules::transform::OwnerMap;
 use crate::store::links::Link;
 use crate::store::record_state::PairState;
 

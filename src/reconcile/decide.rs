@@ -8,8 +8,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::transform::{as_text, is_blank};
 use crate::config::{ConflictPolicy, Side};
+use crate::rules::transform::{as_text, is_blank};
 use crate::store::record_state::Known;
 
 /// A change to one field, observed on `side`.

@@ -12,11 +12,11 @@ use tokio::sync::Mutex;
 
 use super::context::{Context, Observed, RecordRef, SourceRef};
 use super::error::ReconcileError;
-use super::rules::{self, connector, natural_keys, object, partner_id_field};
-use super::transform::{OwnerMap, as_text, is_blank};
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{Connector, Lookup, ReadResult, Record};
 use crate::journal::{ChangeKind, JournalRow};
+use crate::rules::transform::{OwnerMap, as_text, is_blank};
+use crate::rules::{self, connector, natural_keys, object, partner_id_field};
 use crate::store::outbox::{self, AssociationTarget};
 use crate::store::{links, record_state as state};
 
@@ -33,7 +33,7 @@ pub struct Sources {
 
 impl Sources {
     pub fn new(settings: &Settings, connectors: BTreeMap<String, Arc<dyn Connector>>) -> Self {
-        let fields = crate::ingest::plan::specs(settings)
+        let fields = crate::rules::feeds::specs(settings)
             .into_iter()
             .map(|spec| ((spec.side, spec.connector, spec.object), spec.fields))
             .collect();

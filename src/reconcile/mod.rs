@@ -4,16 +4,11 @@
 pub mod context;
 pub mod decide;
 pub mod error;
-pub mod filter;
 pub mod gather;
 pub mod persist;
 pub mod presettle;
-pub mod preview;
 pub mod row;
-pub mod rules;
-pub mod schema;
 pub mod statistics;
-pub mod transform;
 pub mod worker;
 
 pub use error::ReconcileError;

@@ -112,7 +112,7 @@ async fn insert_conflict(
     journal_id: i64,
     conflict: &ConflictRecord,
 ) -> Result<(), ReconcileError> {
-    let text = |v: &serde_json::Value| super::transform::as_text(v);
+    let text = |v: &serde_json::Value| crate::rules::transform::as_text(v);
     let status = if conflict.winner.is_some() { "auto" } else { "open" };
     let record = NewConflict {
         sync_name,

@@ -21,10 +21,10 @@ use super::context::Context;
 use super::error::ReconcileError;
 use super::gather::{linked, load_busy, record_refs};
 use super::row::{Outcome, RowPlan};
-use super::rules;
 use super::worker::{count_decisions, plan_one};
 use crate::config::{Side, SyncRule};
 use crate::journal::{Arrival, ChangeKind, Completion, JournalRow, NewChange, Status};
+use crate::rules;
 use crate::store::{self, links, record_state as state};
 
 /// A change settled as it is journalled: the status and the reconciler's reason.
@@ -113,15 +113,14 @@ impl Presettle {
     }
 }
 
-/// Which changes are settled already, by `presettle`'s [`Presettle::verdicts`]. Without
-/// one, or when the verdicts cannot be had now, every change is pending: the reconciler
-/// then decides them as it always would.
+/// Which changes are settled already, by `presettle`'s [`Presettle::verdicts`]. When the
+/// verdicts cannot be had now, every change is pending: the reconciler then decides them
+/// as it always would. Ingest calls this through its settle hook, which `app` plugs in.
 pub async fn settled(
-    presettle: Option<&Presettle>,
+    presettle: &Presettle,
     pool: &PgPool,
     changes: &[NewChange],
 ) -> Vec<Option<Settled>> {
-    let Some(presettle) = presettle else { return vec![None; changes.len()] };
     match presettle.verdicts(pool, changes).await {
         Ok(settled) => settled,
         Err(err) => {

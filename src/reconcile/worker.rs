@@ -14,8 +14,8 @@ use super::persist::{self, Committed};
 use super::row::{Outcome, RowPlan, plan_row};
 use super::statistics::Statistics;
 use crate::config::{Settings, SyncRule};
+use crate::db::lock::PollerLock;
 use crate::error_kind::{guarded, report};
-use crate::ingest::lock::PollerLock;
 use crate::journal::{self, Completion, Doorbell, JournalRow, Waker};
 use crate::store;
 

@@ -49,13 +49,6 @@ impl Operation {
     }
 }
 
-/// Write order: records, then associations, then engagements.
-pub mod priority {
-    pub const OBJECTS: i16 = 0;
-    pub const ASSOCIATIONS: i16 = 1;
-    pub const ENGAGEMENTS: i16 = 2;
-}
-
 /// A record_state entry to save when the write lands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StateEntry {

@@ -12,7 +12,7 @@ use crate::connector::{
     AssociationLink, Connector, ConnectorError, ItemResult, UpdateItem, UpsertItem,
 };
 use crate::error_kind::{ErrorKind, report};
-use crate::reconcile::rules::association_field;
+use crate::rules::association_field;
 use crate::store::links::Link;
 use crate::store::outbox::{Operation, OutboxItem, StateEntry};
 
@@ -148,7 +148,7 @@ pub fn resolve(
     let to_rule = rules.iter().find(|r| r.name == target.to_sync);
     match (from, to, to_rule) {
         (Some(from_id), Some(to_id), Some(rule)) => {
-            let to_object = crate::reconcile::rules::object(rule, item.target_side).to_string();
+            let to_object = crate::rules::object(rule, item.target_side).to_string();
             Ok(Resolved { from_id, to_id, to_object })
         }
         (_, _, None) => Err(Settlement::Failed {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use hubsync::config::SyncRule;
 use hubsync::connector::{Connector, FieldKind, ItemResult};
-use hubsync::reconcile::schema::{SchemaError, validate};
+use hubsync::rules::schema::{SchemaError, validate};
 use salesforce_sim::CustomField;
 
 use super::*;

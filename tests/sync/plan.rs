@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use hubsync::operate::preview;
 use hubsync::reconcile::gather::Sources;
-use hubsync::reconcile::preview::preview;
 use serde_json::json;
 
 use super::{Rig, contacts};

@@ -1,10 +1,21 @@
-//! Reading the sync rules from one side's point of view: which block a journal row belongs
-//! to, a field's name on each side, which way it may move, and the keys records are
-//! written by.
+//! The sync rules, the vocabulary shared below all stages. Here: reading a rule from one
+//! side's point of view: which block a journal row belongs to, a field's name on each side,
+//! which way it may move, the keys records are written by, and their write order.
+
+pub mod feeds;
+pub mod filter;
+pub mod schema;
+pub mod transform;
 
 use crate::config::{Direction, FieldMapping, NaturalKey, Side, SyncRule, Transform};
 use crate::connector::Properties;
-use crate::store::outbox::priority;
+
+/// Write order: records, then associations, then engagements.
+pub mod priority {
+    pub const OBJECTS: i16 = 0;
+    pub const ASSOCIATIONS: i16 = 1;
+    pub const ENGAGEMENTS: i16 = 2;
+}
 
 /// HubSpot's engagement objects: written after the records they attach to.
 const ENGAGEMENTS: [&str; 5] = ["notes", "calls", "emails", "meetings", "tasks"];
@@ -95,7 +106,7 @@ pub fn create_key(
         Side::Hubspot => (&shared.external, &shared.hubspot),
         Side::External => (&shared.hubspot, &shared.external),
     };
-    let value = get(properties, source_field).map(crate::reconcile::transform::as_text)?;
+    let value = get(properties, source_field).map(transform::as_text)?;
     (!value.is_empty()).then(|| (target_field.clone(), value))
 }
 

@@ -10,7 +10,7 @@ use crate::connector::{
     Connector, ConnectorError, FieldKind, FieldProblem, MappedField, ObjectDescription,
 };
 
-use super::rules::{self, moves};
+use super::{self as rules, moves};
 
 /// Why the rules could not be validated, or what is wrong with them.
 #[derive(Debug, thiserror::Error)]

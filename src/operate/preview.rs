@@ -8,15 +8,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 
-use super::context::Context;
-use super::error::ReconcileError;
-use super::gather::{Sources, gather};
-use super::row::{Outcome, RowPlan};
-use super::worker::plan_batch;
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{ChangeCursor, ChangeKind as SourceKind};
-use crate::ingest::poller::{PollerSpec, record_properties};
 use crate::journal::{Arrival, ChangeKind, JournalRow, NewChange, Status};
+use crate::reconcile::ReconcileError;
+use crate::reconcile::context::Context;
+use crate::reconcile::gather::{Sources, gather, rules_of};
+use crate::reconcile::row::{Outcome, RowPlan};
+use crate::reconcile::worker::plan_batch;
+use crate::rules::feeds::{PollerSpec, record_properties};
 use crate::store;
 use crate::store::journal::JournalFilter;
 use crate::store::outbox::Operation;
@@ -82,7 +82,7 @@ pub async fn preview(
         preview.source_changes = read.len();
         rows.extend(read);
     }
-    rows.retain(|row| !super::gather::rules_of(&rules, row).is_empty());
+    rows.retain(|row| !rules_of(&rules, row).is_empty());
     rows.sort_by_key(|row| (row.occurred_at, row.id));
     let rows = first_per_record(rows, &mut preview, &rules);
     let mut busy = HashSet::new();
@@ -110,7 +110,7 @@ fn first_per_record(
         if seen.insert(key) {
             first.push(row);
         } else {
-            for rule in super::gather::rules_of(rules, &row) {
+            for rule in rules_of(rules, &row) {
                 preview.blocks.entry(rule.name.clone()).or_default().queued_behind += 1;
             }
         }
@@ -163,8 +163,8 @@ async fn read_sources(
     since: DateTime<Utc>,
 ) -> Result<Vec<JournalRow>, ReconcileError> {
     let mut changes: Vec<NewChange> = Vec::new();
-    for spec in crate::ingest::plan::specs(settings) {
-        if !rules.iter().any(|r| super::rules::reads(r, spec.side, &spec.connector, &spec.object)) {
+    for spec in crate::rules::feeds::specs(settings) {
+        if !rules.iter().any(|r| crate::rules::reads(r, spec.side, &spec.connector, &spec.object)) {
             continue;
         }
         changes.extend(read_spec(sources, &spec, since).await?);
