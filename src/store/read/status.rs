@@ -206,7 +206,7 @@ async fn cursors(pool: &PgPool) -> Result<BTreeMap<ObjectKey, Vec<CursorRow>>, s
     Ok(map)
 }
 
-/// Objects whose poller's advisory lock (see `ingest::lock`) some session holds now.
+/// Objects whose poller's advisory lock (see `db::lock`) some session holds now.
 async fn live(pool: &PgPool, objects: &[ObjectKey]) -> Result<BTreeSet<ObjectKey>, sqlx::Error> {
     let (connectors, objects) = columns(objects);
     let rows: Vec<(String, String)> = sqlx::query_as(
