@@ -1,4 +1,10 @@
-//! A fresh Postgres database per test: from DATABASE_URL, else a testcontainers Postgres.
+//! A fresh Postgres database per test or benchmark, dropped again with its value.
+//!
+//! Tests take theirs from [`TestDatabase::create`]: on DATABASE_URL's server, else in a
+//! testcontainers Postgres, else they fail saying how to provide one. Benchmarks name
+//! their server with [`TestDatabase::on_server`], usually [`bench_server`]'s: DATABASE_URL,
+//! else the local default, and never a container (a benchmark measures the server it is
+//! told to).
 
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
@@ -8,6 +14,9 @@ const HOW_TO: &str = "integration tests need PostgreSQL: set DATABASE_URL \
     (e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres) or start a Docker engine \
     so testcontainers can run one";
 
+/// The server benchmarks use when DATABASE_URL is unset.
+const LOCAL_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
 /// A database created for one test and dropped when the value is dropped.
 pub struct TestDatabase {
     pub url: String,
@@ -16,16 +25,26 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// `hubsync_test_<uuid>` on DATABASE_URL's server, else on a testcontainers Postgres.
     pub async fn create() -> TestDatabase {
-        let admin_url = server_url().await;
-        let name = format!("hubsync_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|err| panic!("cannot connect to {admin_url}: {err}\n{HOW_TO}"));
-        sqlx::query(&format!("create database {name}")).execute(&mut conn).await.unwrap();
-        let url = with_database(&admin_url, &name);
-        TestDatabase { url, name, admin_url }
+        TestDatabase::on_server(&server_url().await, "test").await
     }
+
+    /// `hubsync_{tag}_<uuid>` on `server` (a URL naming any database on it).
+    pub async fn on_server(server: &str, tag: &str) -> TestDatabase {
+        let name = format!("hubsync_{tag}_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = PgConnection::connect(server)
+            .await
+            .unwrap_or_else(|err| panic!("cannot connect to {server}: {err}\n{HOW_TO}"));
+        sqlx::query(&format!("create database {name}")).execute(&mut conn).await.unwrap();
+        let url = with_database(server, &name);
+        TestDatabase { url, name, admin_url: server.to_string() }
+    }
+}
+
+/// The benchmarks' server: DATABASE_URL, or the local default.
+pub fn bench_server() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| LOCAL_SERVER.into())
 }
 
 impl Drop for TestDatabase {
@@ -65,5 +84,5 @@ async fn server_url() -> String {
 static CONTAINER_URL: OnceCell<String> = OnceCell::const_new();
 
 async fn container_url() -> String {
-    CONTAINER_URL.get_or_init(|| super::container::start_postgres(HOW_TO)).await.clone()
+    CONTAINER_URL.get_or_init(|| crate::container::start_postgres(HOW_TO)).await.clone()
 }
