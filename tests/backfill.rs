@@ -14,6 +14,7 @@ use hubsync::store;
 use hubsync::store::journal::JournalFilter;
 use serde_json::json;
 use sqlx::PgPool;
+use testkit::sims::{ConnectorsToml, HubspotToml, SalesforceToml};
 
 use crate::support::binary::{hubsync, run, text};
 use crate::support::database::TestDatabase;
@@ -102,14 +103,15 @@ fn cli_config(sim: &hubspot_sim::HubspotSim) -> tempfile::NamedTempFile {
 
 /// Like [`cli_config`], with Salesforce logging in at `login_url`.
 fn cli_config_with(sim: &hubspot_sim::HubspotSim, login_url: &str) -> tempfile::NamedTempFile {
+    let connectors = ConnectorsToml::with(
+        HubspotToml::new(sim),
+        SalesforceToml::default_credentials_at(login_url),
+    )
+    .secrets_from_env("HS_TOKEN", "SF");
     let config = format!(
-        "[connectors.hubspot]\nkind = \"hubspot\"\nbase_url = \"{}\"\n\
-         auth = {{ method = \"private_app\", token = {{ env = \"HS_TOKEN\" }} }}\n\
-         [connectors.salesforce]\nkind = \"salesforce\"\nlogin_url = \"{login_url}\"\n\
-         auth = {{ method = \"client_credentials\", client_id = \"sim-client\", client_secret = {{ env = \"SF\" }} }}\n\
-         [[sync]]\nname = \"people\"\nhubspot_object = \"contacts\"\nexternal_connector = \"salesforce\"\n\
+        "{}[[sync]]\nname = \"people\"\nhubspot_object = \"contacts\"\nexternal_connector = \"salesforce\"\n\
          external_object = \"Contact\"\nkeys = {{ external_id_field = \"HubSpot_Id__c\" }}\n",
-        sim.base_url()
+        connectors.render()
     );
     let file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
     std::fs::write(file.path(), config).unwrap();

@@ -17,6 +17,7 @@ use hubsync::store::journal::JournalFilter;
 use salesforce_sim::SalesforceSim;
 use serde_json::json;
 use sqlx::PgPool;
+use testkit::sims::{ConnectorsToml, RateLimit};
 
 use crate::support::database::TestDatabase;
 
@@ -400,22 +401,14 @@ async fn the_daemon_polls_both_sides_of_a_sync_rule_into_the_journal() {
     hubspot.seed("contacts", json!({"email": "ann@x.com", "firstname": "Ann"})).unwrap();
     hubspot.clock().advance(chrono::Duration::seconds(120));
     salesforce.seed("Contact", json!({"LastName": "Lee", "Email": "lee@x.com"})).unwrap();
+    let connectors = ConnectorsToml::new(&hubspot, &salesforce)
+        .hubspot_rate(RateLimit::generous())
+        .secrets_from_env("HS_TOKEN", "SF_SECRET");
     let config = format!(
         r#"
 [ingest]
 poll_interval = "100ms"
-
-[connectors.hubspot]
-kind = "hubspot"
-base_url = "{hs}"
-auth = {{ method = "private_app", token = {{ env = "HS_TOKEN" }} }}
-rate_limit = {{ tier = "enterprise", burst_per_10s = 250, daily = 5000000, search_per_second = 50 }}
-
-[connectors.salesforce]
-kind = "salesforce"
-login_url = "{sf}"
-auth = {{ method = "client_credentials", client_id = "sim-client", client_secret = {{ env = "SF_SECRET" }} }}
-
+{connectors}
 [[sync]]
 name = "contacts"
 hubspot_object = "contacts"
@@ -424,10 +417,12 @@ external_object = "Contact"
 keys = {{ external_id_field = "HubSpot_Id__c" }}
 fields = [{{ hubspot = "email", external = "Email" }}, {{ hubspot = "firstname", external = "FirstName" }}]
 "#,
-        hs = hubspot.base_url(),
-        sf = salesforce.base_url()
+        connectors = connectors.render()
     );
-    let env = [("HS_TOKEN", "sim-token"), ("SF_SECRET", "sim-secret")];
+    let env = [
+        ("HS_TOKEN", connectors.hubspot.token()),
+        ("SF_SECRET", connectors.salesforce.client_secret()),
+    ];
     let app = crate::support::app::spawn_app_with(&config, &env).await;
     let mut sides = Vec::new();
     for _ in 0..200 {

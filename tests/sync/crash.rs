@@ -10,8 +10,10 @@ use rand::{Rng, SeedableRng};
 use salesforce_sim::SalesforceSim;
 use serde_json::json;
 use sqlx::PgPool;
+use testkit::settings::fast;
+use testkit::sims::simulators;
 
-use super::{compare, config_file, connector, contacts, fast, simulators};
+use super::{compare, config_file, connector, contacts};
 use crate::support::app::test_settings_with_file;
 use crate::support::binary::{RunningBinary, hubsync};
 use crate::support::database::TestDatabase;

@@ -19,11 +19,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hubspot_sim::{HubspotSim, RateProfile, Subscription, WebhookSettings};
+use hubspot_sim::{HubspotSim, RateProfile};
 use hubsync::config::Settings;
 use hubsync::connector::Connector;
-use salesforce_sim::{SalesforceSim, Seed, SimConfig};
-use serde_json::{Value, json};
+use salesforce_sim::SalesforceSim;
+use serde_json::Value;
+use testkit::settings::fast;
+use testkit::sims::{self, ConnectorsToml, RateLimit, SecretSource, simulators};
 
 use crate::support::app::{TestApp, run_on, start, test_settings_with_file};
 use crate::support::database::TestDatabase;
@@ -320,110 +322,39 @@ impl Rig {
     }
 }
 
-/// Both simulators, each with the unique key field the sync blocks use.
-pub async fn simulators(rate: RateProfile) -> (HubspotSim, SalesforceSim) {
-    let hubspot = HubspotSim::start(hubspot_sim::SimConfig { rate, ..Default::default() })
-        .await
-        .expect("hubspot simulator starts");
-    for object in ["contacts", "companies", "deals", "notes"] {
-        unique_property(&hubspot, object);
-    }
-    let mut seed = Seed::default();
-    for object in ["Contact", "Account", "Opportunity", "Task"] {
-        seed = seed.with_external_id(object, "HubSpot_Id__c", true);
-    }
-    let salesforce =
-        SalesforceSim::start(SimConfig { seed, daily_api_limit: 10_000_000, ..Default::default() })
-            .await
-            .expect("salesforce simulator starts");
-    (hubspot, salesforce)
-}
-
-fn unique_property(sim: &HubspotSim, object: &str) {
-    sim.create_property(
-        object,
-        json!({"name": "salesforce_id", "label": "Salesforce id", "type": "string",
-               "fieldType": "text", "groupName": "sync", "hasUniqueValue": true}),
-    )
-    .expect("unique property created");
-}
-
-/// Short intervals so tests run in seconds.
-fn fast<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    let mut settings = vec![
-        ("HUBSYNC__INGEST__POLL_INTERVAL", "200ms"),
-        ("HUBSYNC__JOURNAL__POLL_INTERVAL", "100ms"),
-        ("HUBSYNC__WRITER__FILL_WAIT", "50ms"),
-        ("HUBSYNC__RECONCILER__VALIDATE_SCHEMAS", "true"),
-    ];
-    settings.extend_from_slice(extra);
-    settings
-}
+/// HubSpot's webhook events the daemon subscribes to in [`Rig::start_with_webhooks`].
+const WEBHOOK_EVENTS: [&str; 7] = [
+    "contact.creation",
+    "contact.propertyChange",
+    "contact.associationChange",
+    "contact.deletion",
+    "contact.merge",
+    "company.creation",
+    "company.propertyChange",
+];
 
 /// Points the HubSpot simulator's webhooks at the daemon's receiver on `admin`; returns
 /// the daemon's `[webhooks.hubspot]` section.
 fn subscribe(hubspot: &HubspotSim, secrets: &tempfile::TempDir, admin: SocketAddr) -> String {
     let secret = "rig-webhook-secret";
-    let file = secrets.path().join("hubspot-webhook-secret");
-    std::fs::write(&file, secret).unwrap();
-    let target = format!("http://{admin}/webhooks/hubspot");
-    let events = [
-        "contact.creation",
-        "contact.propertyChange",
-        "contact.associationChange",
-        "contact.deletion",
-        "contact.merge",
-        "company.creation",
-        "company.propertyChange",
-    ];
-    let subscriptions =
-        events.iter().zip(1..).map(|(event, id)| Subscription::new(id, event)).collect();
-    hubspot.set_webhooks(Some(WebhookSettings::new(&target, secret, subscriptions)));
-    format!(
-        "\n[webhooks.hubspot]\npublic_url = \"{target}\"\nclient_secret = {{ file = \"{}\" }}\n",
-        file.display()
-    )
+    let target = sims::subscribe(hubspot, admin, secret, &WEBHOOK_EVENTS);
+    let file = SecretSource::written(secrets.path(), "hubspot-webhook-secret", secret);
+    sims::webhooks_toml(&target, &file)
 }
 
+/// The daemon's config: both simulators' connectors, then `rules`.
 fn config_file(
     hubspot: &HubspotSim,
     salesforce: &SalesforceSim,
     secrets: &tempfile::TempDir,
     rules: &str,
 ) -> String {
-    let token = secrets.path().join("hubspot-token");
-    std::fs::write(&token, hubspot.token()).unwrap();
-    let secret = secrets.path().join("salesforce-secret");
-    std::fs::write(&secret, &salesforce.config().client_secret).unwrap();
-    format!(
-        r#"
-[connectors.hubspot]
-kind = "hubspot"
-base_url = "{hubspot_url}"
-app_id = 54321
-search_safety_lag = "0s"
-auth = {{ method = "private_app", token = {{ file = "{token}" }} }}
-[connectors.hubspot.rate_limit]
-tier = "enterprise"
-burst_per_10s = 250
-daily = 5000000
-search_per_second = 50
-
-[connectors.salesforce]
-kind = "salesforce"
-login_url = "{salesforce_url}"
-api_version = "v60.0"
-overlap = "2s"
-auth = {{ method = "client_credentials", client_id = "{client_id}", client_secret = {{ file = "{secret}" }} }}
-
-{rules}
-"#,
-        hubspot_url = hubspot.base_url(),
-        salesforce_url = salesforce.base_url(),
-        token = token.display(),
-        secret = secret.display(),
-        client_id = salesforce.config().client_id,
-    )
+    let connectors = ConnectorsToml::new(hubspot, salesforce)
+        .for_sync()
+        .hubspot_rate(RateLimit::generous())
+        .salesforce_overlap("2s")
+        .secrets_in(secrets.path());
+    format!("{}\n{rules}\n", connectors.render())
 }
 
 fn connector(settings: &Settings, name: &str) -> Arc<dyn Connector> {

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use hubspot_sim::{AppToken, HubspotSim, RateProfile, SimConfig};
 use serde_json::json;
+use testkit::settings::fast;
+use testkit::sims::{HubspotToml, RateLimit};
 
-use super::fast;
 use crate::support::app::{TestApp, start, test_settings_with_file};
 use crate::support::database::TestDatabase;
 
@@ -53,26 +54,15 @@ async fn portal(portal_id: u64, token: &str, app_id: u64, key: &str) -> HubspotS
     sim
 }
 
+/// The HubSpot connector `name` at `sim`, as the sync tests configure one.
 fn connector(name: &str, sim: &HubspotSim, app_id: u64, secrets: &tempfile::TempDir) -> String {
-    let token = secrets.path().join(format!("{name}-token"));
-    std::fs::write(&token, sim.token()).unwrap();
-    format!(
-        r#"
-[connectors.{name}]
-kind = "hubspot"
-base_url = "{url}"
-app_id = {app_id}
-search_safety_lag = "0s"
-auth = {{ method = "private_app", token = {{ file = "{token}" }} }}
-[connectors.{name}.rate_limit]
-tier = "enterprise"
-burst_per_10s = 250
-daily = 5000000
-search_per_second = 50
-"#,
-        url = sim.base_url(),
-        token = token.display(),
-    )
+    HubspotToml::new(sim)
+        .named(name)
+        .app_id(app_id)
+        .search_safety_lag("0s")
+        .token_in(secrets.path())
+        .rate_limit(RateLimit::generous())
+        .render()
 }
 
 impl Portals {
