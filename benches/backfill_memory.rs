@@ -7,11 +7,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hubspot_sim::{HubspotSim, RateProfile};
-use salesforce_sim::{SalesforceSim, Seed, SimConfig};
+use salesforce_sim::SalesforceSim;
 use serde_json::json;
-
-#[path = "support/mod.rs"]
-mod support;
+use testkit::database::{TestDatabase, bench_server};
+use testkit::sims::{self, ConnectorsToml, RateLimit};
 
 const RECORDS: usize = 100_000;
 
@@ -21,25 +20,15 @@ fn main() {
 }
 
 async fn run() {
-    let server = support::server();
-    let config = hubspot_sim::SimConfig { rate: RateProfile::UNLIMITED, ..Default::default() };
-    let hubspot = HubspotSim::start(config).await.expect("hubspot simulator");
-    hubspot
-        .create_property(
-            "contacts",
-            json!({"name": "salesforce_id", "label": "Salesforce id", "type": "string",
-                   "fieldType": "text", "groupName": "sync", "hasUniqueValue": true}),
-        )
-        .unwrap();
+    let hubspot = sims::hubspot(RateProfile::UNLIMITED, &["contacts"]).await;
     for i in 0..RECORDS {
         let props = json!({"email": format!("m{i}@bench.test"), "firstname": "M", "lastname": format!("{i}")});
         hubspot.seed("contacts", props).unwrap();
     }
-    let seed = Seed::default().with_external_id("Contact", "HubSpot_Id__c", true);
-    let config = SimConfig { seed, daily_api_limit: 100_000_000, ..Default::default() };
-    let salesforce = SalesforceSim::start(config).await.expect("salesforce simulator");
+    let salesforce = sims::salesforce(&["Contact"], 100_000_000).await;
 
-    let (url, drop_db) = support::fresh_database(&server, "memory").await;
+    let db = TestDatabase::on_server(&bench_server(), "bench_memory").await;
+    let url = db.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let file = config_file(&dir, &hubspot, &salesforce);
     let mut daemon = Command::new(env!("CARGO_BIN_EXE_hubsync"))
@@ -71,7 +60,7 @@ async fn run() {
     peak = peak.max(high_water_kb(&daemon));
     stop(&mut daemon);
     pool.close().await;
-    drop_db.await;
+    drop(db);
     println!(
         "backfill of {RECORDS} records: {:.0} records/s (reference, not a target)",
         RECORDS as f64 / elapsed.as_secs_f64()
@@ -103,31 +92,17 @@ fn config_file(
     hubspot: &HubspotSim,
     salesforce: &SalesforceSim,
 ) -> std::path::PathBuf {
-    let token = dir.path().join("token");
-    std::fs::write(&token, hubspot.token()).unwrap();
-    let secret = dir.path().join("secret");
-    std::fs::write(&secret, &salesforce.config().client_secret).unwrap();
+    // HubSpot's daily quota is left to its tier
+    let rate = RateLimit { daily: None, ..RateLimit::generous() };
+    let connectors =
+        ConnectorsToml::new(hubspot, salesforce).for_sync().hubspot_rate(rate).secrets_in(dir.path());
     let file = dir.path().join("hubsync.toml");
     std::fs::write(
         &file,
         format!(
             r#"[ingest]
 poll_interval = "250ms"
-[connectors.hubspot]
-kind = "hubspot"
-base_url = "{hs}"
-app_id = 54321
-search_safety_lag = "0s"
-auth = {{ method = "private_app", token = {{ file = "{token}" }} }}
-[connectors.hubspot.rate_limit]
-tier = "enterprise"
-burst_per_10s = 250
-search_per_second = 50
-[connectors.salesforce]
-kind = "salesforce"
-login_url = "{sf}"
-api_version = "v60.0"
-auth = {{ method = "client_credentials", client_id = "{id}", client_secret = {{ file = "{secret}" }} }}
+{connectors}
 [[sync]]
 name = "contacts"
 hubspot_object = "contacts"
@@ -141,11 +116,7 @@ fields = [
   {{ hubspot = "lastname", external = "LastName" }},
 ]
 "#,
-            hs = hubspot.base_url(),
-            sf = salesforce.base_url(),
-            id = salesforce.config().client_id,
-            token = token.display(),
-            secret = secret.display(),
+            connectors = connectors.render(),
         ),
     )
     .unwrap();

@@ -14,9 +14,7 @@ use hubsync::journal::{self, Arrival, ChangeKind, NewChange, PropertyChange};
 use hubsync::store;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-
-#[path = "support/mod.rs"]
-mod support;
+use testkit::database::{TestDatabase, bench_server};
 
 const CHANGES: usize = 200_000;
 const BATCH: usize = 100;
@@ -29,7 +27,7 @@ fn main() {
 }
 
 async fn run() {
-    let server = support::server();
+    let server = bench_server();
     let append = measure(&server, "append", |pool, rows| Box::pin(append_all(pool, rows))).await;
     let copy = measure(&server, "copy", |pool, rows| Box::pin(copy_all(pool, rows))).await;
     println!(
@@ -70,7 +68,8 @@ const SECRET: &str = "bench-client-secret";
 /// Runs the daemon with the webhook receiver, sends signed requests from `SENDERS` tasks,
 /// and returns events per second and the 99th-percentile answer time.
 async fn webhook_ingest(server: &str, receiver: Receiver) -> (f64, Duration) {
-    let (url, drop_db) = support::fresh_database(server, "webhook").await;
+    let db = TestDatabase::on_server(server, "bench_webhook").await;
+    let url = db.url.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}/webhooks/hubspot", listener.local_addr().unwrap());
     let (settings, sims) = match receiver {
@@ -97,7 +96,7 @@ async fn webhook_ingest(server: &str, receiver: Receiver) -> (f64, Duration) {
     shutdown.cancel();
     daemon.await.unwrap().unwrap();
     drop(sims);
-    drop_db.await;
+    drop(db);
     latencies.sort();
     let p99 = latencies[latencies.len() * 99 / 100];
     (rate(REQUESTS * EVENTS_PER_REQUEST, elapsed), p99)
@@ -213,7 +212,8 @@ type Job = fn(
 
 /// Runs `job` over fresh batches in a fresh database and returns rows per second.
 async fn measure(server: &str, name: &str, job: Job) -> f64 {
-    let (url, drop_db) = support::fresh_database(server, name).await;
+    let db = TestDatabase::on_server(server, &format!("bench_{name}")).await;
+    let url = db.url.clone();
     let pool =
         PgPoolOptions::new().max_connections(WRITERS as u32 + 1).connect(&url).await.unwrap();
     hubsync::db::migrate(&pool).await.unwrap();
@@ -225,7 +225,7 @@ async fn measure(server: &str, name: &str, job: Job) -> f64 {
         sqlx::query_scalar("select count(*) from hubsync.journal").fetch_one(&pool).await.unwrap();
     assert_eq!(stored as usize, CHANGES, "{name} stored every row");
     pool.close().await;
-    drop_db.await;
+    drop(db);
     rate(CHANGES, elapsed)
 }
 

@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 use hubsync::admin::{self, AdminState, Tokens};
 use hubsync::config::{self, ConfigSources, Settings};
 use sqlx::PgPool;
-
-#[path = "support/mod.rs"]
-mod support;
+use testkit::database::{TestDatabase, bench_server};
 
 const JOURNAL_ROWS: i64 = 1_000_000;
 const OUTBOX_ROWS: i64 = 100_000;
@@ -52,8 +50,8 @@ fn main() {
 }
 
 async fn run() {
-    let server = support::server();
-    let (url, drop_db) = support::fresh_database(&server, "status").await;
+    let db = TestDatabase::on_server(&bench_server(), "bench_status").await;
+    let url = db.url.clone();
     let pool = PgPool::connect(&url).await.unwrap();
     hubsync::db::migrate(&pool).await.unwrap();
     let loading = Instant::now();
@@ -75,7 +73,7 @@ async fn run() {
     .await;
     let api = api_p50(&pool, settings.clone()).await;
     pool.close().await;
-    drop_db.await;
+    drop(db);
     println!("status query p50: {:.1} ms (target < 100)", ms(library));
     println!("api status p50: {:.1} ms (target < 100)", ms(api));
 }

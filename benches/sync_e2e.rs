@@ -10,13 +10,12 @@
 
 use std::time::{Duration, Instant};
 
-use hubspot_sim::{HubspotSim, RateProfile, Subscription, WebhookSettings};
-use salesforce_sim::{SalesforceSim, Seed, SimConfig};
+use hubspot_sim::{HubspotSim, RateProfile};
+use salesforce_sim::SalesforceSim;
 use serde_json::json;
+use testkit::database::{TestDatabase, bench_server};
+use testkit::sims::{self, ConnectorsToml, RateLimit, SecretSource};
 use tokio_util::sync::CancellationToken;
-
-#[path = "support/mod.rs"]
-mod support;
 
 const UNTHROTTLED_RECORDS: usize = 20_000;
 const PROFESSIONAL_RECORDS: usize = 40_000;
@@ -29,7 +28,7 @@ fn main() {
 }
 
 async fn run() {
-    let server = support::server();
+    let server = bench_server();
     // `cargo bench --bench sync_e2e -- latency` runs one figure
     let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
@@ -71,24 +70,14 @@ struct Setup {
     pool: sqlx::PgPool,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<Result<(), hubsync::app::AppError>>,
-    cleanup: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    db: TestDatabase,
     admin: std::net::SocketAddr,
 }
 
+/// Both simulators, keyed for the contacts block alone.
 async fn simulators(rate: RateProfile) -> (HubspotSim, SalesforceSim) {
-    let config = hubspot_sim::SimConfig { rate, ..Default::default() };
-    let hubspot = HubspotSim::start(config).await.expect("hubspot simulator");
-    hubspot
-        .create_property(
-            "contacts",
-            json!({"name": "salesforce_id", "label": "Salesforce id", "type": "string",
-                   "fieldType": "text", "groupName": "sync", "hasUniqueValue": true}),
-        )
-        .expect("unique property");
-    let seed = Seed::default().with_external_id("Contact", "HubSpot_Id__c", true);
-    let config = SimConfig { seed, daily_api_limit: 100_000_000, ..Default::default() };
-    let salesforce = SalesforceSim::start(config).await.expect("salesforce simulator");
-    (hubspot, salesforce)
+    let hubspot = sims::hubspot(rate, &["contacts"]).await;
+    (hubspot, sims::salesforce(&["Contact"], 100_000_000).await)
 }
 
 impl Setup {
@@ -96,32 +85,24 @@ impl Setup {
         server: &str,
         sims: (HubspotSim, SalesforceSim),
         block: &str,
-        tier: &str,
+        tier: &'static str,
         webhooks: bool,
     ) -> Setup {
         let (hubspot, salesforce) = sims;
-        let (url, cleanup) = support::fresh_database(server, "sync").await;
+        let db = TestDatabase::on_server(server, "bench_sync").await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let admin = listener.local_addr().unwrap();
         let settings =
-            settings(&url, &hubspot, &salesforce, block, tier, webhooks.then_some(admin));
+            settings(&db.url, &hubspot, &salesforce, block, tier, webhooks.then_some(admin));
         if webhooks {
-            let target = format!("http://{admin}/webhooks/hubspot");
-            let subscriptions = vec![
-                Subscription::new(1, "contact.creation"),
-                Subscription::new(2, "contact.propertyChange"),
-            ];
-            hubspot.set_webhooks(Some(WebhookSettings::new(
-                &target,
-                WEBHOOK_SECRET,
-                subscriptions,
-            )));
+            let events = ["contact.creation", "contact.propertyChange"];
+            sims::subscribe(&hubspot, admin, WEBHOOK_SECRET, &events);
         }
         let app = hubsync::app::App::with_listener(settings, listener).unwrap();
         let pool = app.pool().clone();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-        Setup { hubspot, salesforce, pool, shutdown, task, cleanup: Box::pin(cleanup), admin }
+        Setup { hubspot, salesforce, pool, shutdown, task, db, admin }
     }
 
     async fn links(&self) -> i64 {
@@ -160,7 +141,7 @@ impl Setup {
         self.shutdown.cancel();
         self.task.await.unwrap().expect("the daemon stops cleanly");
         self.pool.close().await;
-        self.cleanup.await;
+        drop(self.db);
         let _ = (self.hubspot, self.salesforce, self.admin);
     }
 }
@@ -273,29 +254,19 @@ fn settings(
     hubspot: &HubspotSim,
     salesforce: &SalesforceSim,
     block: &str,
-    tier: &str,
+    tier: &'static str,
     webhooks: Option<std::net::SocketAddr>,
 ) -> hubsync::config::Settings {
     let hook = webhooks.map_or(String::new(), |admin| {
-        format!(
-            "[webhooks.hubspot]\npublic_url = \"http://{admin}/webhooks/hubspot\"\n\
-             client_secret = {{ env = \"HS_WEBHOOK_SECRET\" }}\n"
-        )
+        let target = format!("http://{admin}/webhooks/hubspot");
+        sims::webhooks_toml(&target, &SecretSource::Env("HS_WEBHOOK_SECRET".into()))
     });
-    let limits = format!("tier = \"{tier}\"\n");
-    let file = format!(
-        "[connectors.hubspot]\nkind = \"hubspot\"\nbase_url = \"{hs}\"\napp_id = 54321\n\
-         search_safety_lag = \"0s\"\n\
-         auth = {{ method = \"private_app\", token = {{ env = \"HS_TOKEN\" }} }}\n\
-         [connectors.hubspot.rate_limit]\n{limits}\n\
-         [connectors.salesforce]\nkind = \"salesforce\"\nlogin_url = \"{sf}\"\napi_version = \"v60.0\"\n\
-         overlap = \"2s\"\n\
-         auth = {{ method = \"client_credentials\", client_id = \"{id}\", client_secret = {{ env = \"SF_SECRET\" }} }}\n\
-         {hook}\n{block}",
-        hs = hubspot.base_url(),
-        sf = salesforce.base_url(),
-        id = salesforce.config().client_id,
-    );
+    let connectors = ConnectorsToml::new(hubspot, salesforce)
+        .for_sync()
+        .hubspot_rate(RateLimit::tier(tier))
+        .salesforce_overlap("2s")
+        .secrets_from_env("HS_TOKEN", "SF_SECRET");
+    let file = format!("{}{hook}\n{block}", connectors.render());
     let path = std::env::temp_dir().join(format!("hubsync-bench-{}.toml", uuid::Uuid::new_v4()));
     std::fs::write(&path, file).unwrap();
     let env = [
