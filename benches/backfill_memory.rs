@@ -94,8 +94,10 @@ fn config_file(
 ) -> std::path::PathBuf {
     // HubSpot's daily quota is left to its tier
     let rate = RateLimit { daily: None, ..RateLimit::generous() };
-    let connectors =
-        ConnectorsToml::new(hubspot, salesforce).for_sync().hubspot_rate(rate).secrets_in(dir.path());
+    let connectors = ConnectorsToml::new(hubspot, salesforce)
+        .for_sync()
+        .hubspot_rate(rate)
+        .secrets_in(dir.path());
     let file = dir.path().join("hubsync.toml");
     std::fs::write(
         &file,
