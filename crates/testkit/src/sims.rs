@@ -294,14 +294,9 @@ impl SalesforceToml {
     }
 }
 
-/// `[connectors.hubspot]` and `[connectors.salesforce]` pointing at both simulators.
-///
-/// ```ignore
-/// let toml = ConnectorsToml::new(&hubspot, &salesforce)
-///     .hubspot_rate(RateLimit::generous())
-///     .secrets_in(dir.path())
-///     .render();
-/// ```
+/// `[connectors.hubspot]` and `[connectors.salesforce]` pointing at both simulators, e.g.
+/// `ConnectorsToml::new(&hubspot, &salesforce).hubspot_rate(RateLimit::generous())
+/// .secrets_in(dir).render()`.
 #[derive(Clone, Debug)]
 pub struct ConnectorsToml {
     pub hubspot: HubspotToml,
