@@ -8,7 +8,6 @@ use sqlx::PgPool;
 use super::{IngestError, hubspot_events};
 use crate::connector::hubspot::webhook::{WebhookError, parse_events};
 use crate::store;
-pub use crate::store::quarantine::keep;
 
 /// What a replay did.
 #[derive(Debug, Clone, PartialEq)]

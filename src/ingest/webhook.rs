@@ -17,8 +17,8 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use sqlx::PgPool;
 
+use super::hubspot_events;
 use super::settle_hook::{self, PreSettle};
-use super::{hubspot_events, quarantine};
 use crate::config::HubspotWebhookSettings;
 use crate::connector::hubspot::webhook::{
     WebhookError, WebhookRequest, WebhookVerifier, parse_events,
@@ -122,7 +122,7 @@ fn count_ingested(changes: &[journal::NewChange], inserted: u64) {
 }
 
 async fn quarantine(state: &WebhookState, body: Bytes, problem: &str) -> Response {
-    let stored = quarantine::keep(&state.pool, "hubspot", problem, &body).await;
+    let stored = store::quarantine::keep(&state.pool, "hubspot", problem, &body).await;
     match stored {
         Ok(_) => {
             tracing::warn!(problem, "signed webhook body does not parse; quarantined");
