@@ -26,6 +26,9 @@ pub struct Committed {
     pub failed: usize,
     /// `(sync, reason)` → rows.
     pub reasons: HashMap<(String, &'static str), u64>,
+    /// `(sync, outcome)` → same-field conflicts recorded; the outcome is the winning side,
+    /// or `held` when an operator must decide.
+    pub conflicts: HashMap<(String, &'static str), u64>,
 }
 
 /// The claimed rows a batch decided.
@@ -53,9 +56,12 @@ pub async fn commit(
     }
     let state: Vec<_> = plans.iter().flat_map(|p| p.state.iter().cloned()).collect();
     state::save_many(&mut *tx, &state).await?;
+    let mut conflicts: HashMap<(String, &'static str), u64> = HashMap::new();
     for plan in plans.iter().filter(|p| !matches!(p.outcome, Outcome::Defer(_))) {
         for conflict in &plan.conflicts {
             insert_conflict(&mut tx, &plan.sync_name, plan.journal_id, conflict).await?;
+            let outcome = conflict.winner.map_or("held", Side::as_str);
+            *conflicts.entry((plan.sync_name.clone(), outcome)).or_default() += 1;
         }
     }
     let items: Vec<NewItem> = plans
@@ -67,7 +73,7 @@ pub async fn commit(
     let committed = settle_rows(&mut tx, worker, rows, &plans, max_attempts).await?;
     settle_folded(&mut tx, worker, folded, &plans).await?;
     tx.commit().await?;
-    Ok(Committed { items: items.len(), ..committed })
+    Ok(Committed { items: items.len(), conflicts, ..committed })
 }
 
 /// A merge moves the merged record's link to the survivor; if both were linked, an

@@ -317,6 +317,10 @@ fn record_metrics(committed: &Committed) {
     for ((sync, reason), count) in &committed.reasons {
         count_decisions(sync, reason, *count);
     }
+    for ((sync, outcome), count) in &committed.conflicts {
+        let labels = [("sync", sync.clone()), ("outcome", outcome.to_string())];
+        metrics::counter!(crate::metrics::CONFLICTS, &labels).increment(*count);
+    }
 }
 
 /// Counts `n` rows of sync block `sync` decided with `reason`.

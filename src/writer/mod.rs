@@ -199,6 +199,7 @@ impl Writer {
             };
             return Ok(chunk.into_iter().map(|i| (i, paused.clone())).collect());
         }
+        count_batch(&chunk[0]);
         if chunk[0].operation != Operation::Associate {
             let settlements = send::send_records(&api, &chunk).await;
             return Ok(chunk.into_iter().zip(settlements).collect());
@@ -217,6 +218,15 @@ impl Writer {
         }
         Ok(results)
     }
+}
+
+/// One batch sent (or about to be) for the chunk whose first item is `item`.
+fn count_batch(item: &OutboxItem) {
+    let labels = [
+        ("target", item.target_side.as_str().to_string()),
+        ("object", item.object_type.clone()),
+    ];
+    metrics::counter!(crate::metrics::WRITE_BATCHES, &labels).increment(1);
 }
 
 fn record_metrics(results: &[(OutboxItem, Settlement)]) {

@@ -8,6 +8,8 @@ use serde_json::json;
 use super::{Rig, contacts};
 
 const SETTLE: Duration = Duration::from_secs(30);
+/// Ten of the test daemon's 200 ms poll cycles.
+const TEN_CYCLES: Duration = Duration::from_secs(2);
 
 /// What one conflict left behind: both sides' first names and the conflict row.
 struct Outcome {
@@ -61,6 +63,7 @@ async fn both_edit_on(policy: &str, hubspot: &str, salesforce: &str, replica: bo
     })
     .await;
     rig.quiesce(SETTLE).await;
+    assert_settled_conflict_goes_quiet(&rig).await;
     if let Some(second) = second {
         let decided: i64 = sqlx::query_scalar(
             "select count(*) from hubsync.journal_attempts where worker like 'replica-2/%'",
@@ -86,6 +89,19 @@ async fn both_edit_on(policy: &str, hubspot: &str, salesforce: &str, replica: bo
         salesforce_title: contact.get("jobtitle").cloned().unwrap_or_default(),
         conflict,
     }
+}
+
+/// Once decided, a conflict is counted for monitoring and no further cycle writes anything:
+/// no flip-flop between the two sides.
+async fn assert_settled_conflict_goes_quiet(rig: &Rig) {
+    let writes = rig.write_count().await;
+    tokio::time::sleep(TEN_CYCLES).await;
+    assert_eq!(rig.write_count().await, writes, "ten quiet cycles write nothing more");
+    let metrics = rig.app().get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.lines().any(|l| l.starts_with("hubsync_conflicts_total{") && l.contains("outcome=")),
+        "the conflict is counted in /metrics:\n{metrics}"
+    );
 }
 
 fn assert_different_fields_both_survive(outcome: &Outcome) {
