@@ -8,6 +8,7 @@ pub mod connector;
 pub mod db;
 pub mod demo;
 pub mod error_kind;
+pub mod failpoint;
 pub mod ingest;
 pub mod journal;
 pub mod metrics;

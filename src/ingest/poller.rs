@@ -121,6 +121,9 @@ impl Poller {
         let mut tx = self.begin(held).await?;
         let appended = store::journal::append_settled(&mut *tx, &changes, &settled).await?;
         cursor::advance(&mut *tx, self.key("changes"), &next).await?;
+        if !changes.is_empty() {
+            crate::failpoint::hit("poller::after_fetch_before_commit").await;
+        }
         tx.commit().await?;
         self.announce(appended, Arrival::Poll);
         Ok(appended)

@@ -119,6 +119,7 @@ impl Writer {
         }
         let chunks = self.chunks(items);
         let links = self.association_links(&chunks).await?;
+        crate::failpoint::hit("writer::before_api").await;
         let rounds = futures_util::stream::iter(chunks)
             .map(|chunk| self.send_chunk(chunk, &links))
             .buffer_unordered(self.concurrency)
@@ -129,6 +130,9 @@ impl Writer {
             results.extend(round?);
         }
         record_metrics(&results);
+        if results.iter().any(|(_, s)| matches!(s, Settlement::Done { .. })) {
+            crate::failpoint::hit("writer::after_api_ok_before_commit").await;
+        }
         let settled = settle::settle(&self.pool, &self.worker, results, self.max_attempts).await?;
         log_round(&settled);
         Ok(claimed)
@@ -222,10 +226,8 @@ impl Writer {
 
 /// One batch sent (or about to be) for the chunk whose first item is `item`.
 fn count_batch(item: &OutboxItem) {
-    let labels = [
-        ("target", item.target_side.as_str().to_string()),
-        ("object", item.object_type.clone()),
-    ];
+    let labels =
+        [("target", item.target_side.as_str().to_string()), ("object", item.object_type.clone())];
     metrics::counter!(crate::metrics::WRITE_BATCHES, &labels).increment(1);
 }
 

@@ -99,7 +99,9 @@ async fn assert_settled_conflict_goes_quiet(rig: &Rig) {
     assert_eq!(rig.write_count().await, writes, "ten quiet cycles write nothing more");
     let metrics = rig.app().get("/metrics").await.text().await.unwrap();
     assert!(
-        metrics.lines().any(|l| l.starts_with("hubsync_conflicts_total{") && l.contains("outcome=")),
+        metrics
+            .lines()
+            .any(|l| l.starts_with("hubsync_conflicts_total{") && l.contains("outcome=")),
         "the conflict is counted in /metrics:\n{metrics}"
     );
 }

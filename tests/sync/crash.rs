@@ -52,6 +52,15 @@ fn seed(hubspot: &HubspotSim, salesforce: &SalesforceSim) -> Contacts {
 }
 
 fn spawn(config: &Path, database_url: &str) -> RunningBinary {
+    spawn_with(config, database_url, &[])
+}
+
+/// [`spawn`] with extra environment variables, e.g. `HUBSYNC_FAILPOINTS`.
+pub(super) fn spawn_with(
+    config: &Path,
+    database_url: &str,
+    extra: &[(&str, &str)],
+) -> RunningBinary {
     let mut command = hubsync();
     command
         .arg("--config")
@@ -59,20 +68,20 @@ fn spawn(config: &Path, database_url: &str) -> RunningBinary {
         .arg("run")
         .env("DATABASE_URL", database_url)
         .env("HUBSYNC__ADMIN__LISTEN", "127.0.0.1:0");
-    for (key, value) in fast(&LEASES) {
+    for (key, value) in fast(&LEASES).into_iter().chain(extra.iter().copied()) {
         command.env(key, value);
     }
     RunningBinary::spawn(&mut command)
 }
 
 /// SIGKILL: no shutdown, no settling, no flushing.
-fn kill(mut daemon: RunningBinary) {
+pub(super) fn kill(mut daemon: RunningBinary) {
     daemon.child.kill().expect("SIGKILL is sent");
     daemon.child.wait().expect("the killed daemon is reaped");
 }
 
 /// Links so far; zero before the first run has created the schema.
-async fn linked(pool: &PgPool) -> i64 {
+pub(super) async fn linked(pool: &PgPool) -> i64 {
     sqlx::query_scalar("select count(*) from hubsync.links").fetch_one(pool).await.unwrap_or(0)
 }
 
@@ -88,7 +97,7 @@ async fn busy(pool: &PgPool) -> i64 {
 }
 
 /// Waits until every record is linked and nothing moves for a second; panics after `within`.
-async fn converge(pool: &PgPool, expected: i64, within: Duration) {
+pub(super) async fn converge(pool: &PgPool, expected: i64, within: Duration) {
     let deadline = tokio::time::Instant::now() + within;
     let mut quiet = 0;
     while quiet < 4 {

@@ -6,6 +6,7 @@ mod basics;
 mod compare;
 mod conflicts;
 mod crash;
+mod crash_points;
 mod echoes;
 mod failures;
 mod hydration;
