@@ -116,6 +116,8 @@ async fn an_operate_token_retries_a_row_and_the_audit_names_the_token() {
         (audit[0].actor.as_str(), audit[0].action.as_str()),
         ("token:oncall", "journal.retry")
     );
+    assert!(audit[0].target.to_string().contains(&id.to_string()), "{:?}", audit[0].target);
+    assert!((Utc::now() - audit[0].at).num_seconds().abs() < 60, "the audit row has its time");
     app.stop().await.unwrap();
 }
 
@@ -136,6 +138,38 @@ async fn bad_requests_get_precise_json_errors() {
     let (status, _) =
         call(&app, "POST", "/api/journal/skip", Some(OPERATE), Some(json!({ "ids": [] }))).await;
     assert_eq!(status, 400);
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_browser_on_another_origin_gets_no_cors_grant() {
+    let app = app("").await;
+    let preflight = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url("/api/journal/retry"))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    let read = app
+        .http
+        .get(app.url("/api/journal"))
+        .header("origin", "https://evil.example")
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap();
+    for response in [&preflight, &read] {
+        let granted: Vec<_> = response
+            .headers()
+            .keys()
+            .filter(|k| k.as_str().starts_with("access-control-"))
+            .collect();
+        assert!(granted.is_empty(), "no CORS header is ever sent: {granted:?}");
+    }
+    assert_eq!(read.status(), 200, "a same-origin style call with a token still works");
     app.stop().await.unwrap();
 }
 
