@@ -13,6 +13,7 @@ mod hydration;
 mod operator;
 mod plan;
 mod portals;
+mod shutdown;
 mod storms;
 
 use std::collections::BTreeMap;
