@@ -9,6 +9,7 @@ mod crash;
 mod crash_points;
 mod echoes;
 mod failures;
+mod hostile;
 mod hydration;
 mod operator;
 mod plan;
