@@ -7,6 +7,7 @@ mod compare;
 mod conflicts;
 mod crash;
 mod crash_points;
+mod deletes;
 mod echoes;
 mod failures;
 mod hostile;
