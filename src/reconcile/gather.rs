@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 
 use super::context::{Context, Observed, RecordRef, SourceRef};
 use super::error::ReconcileError;
+use super::overtaken;
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{Connector, Lookup, ReadResult, Record};
 use crate::journal::{ChangeKind, JournalRow};
@@ -73,19 +74,22 @@ pub(super) fn source_ref(row: &JournalRow) -> SourceRef {
     (row.side, row.connector.clone(), row.object_type.clone(), row.record_id.clone())
 }
 
-/// The row's values merged with its hydrated record; the row's own values win.
+/// The row's values merged with its hydrated record; the row's own values win, unless the
+/// record was modified since and holds another value (see [`super::overtaken`]).
 pub fn observed(row: &JournalRow, context: &Context) -> Observed {
-    let mut values = Observed::new();
+    let mut record_values = Observed::new();
     if let Some(Some(record)) = context.records.get(&source_ref(row)) {
         for (name, value) in &record.properties {
             let value = if is_blank(value) { Value::Null } else { Value::String(as_text(value)) };
-            values.insert(name.clone(), (value, record.modified_at));
+            record_values.insert(name.clone(), (value, record.modified_at));
         }
     }
+    let mut values = record_values.clone();
     for (name, change) in &row.properties {
         let value = change.value.clone().map_or(Value::Null, Value::String);
         values.insert(name.clone(), (value, change.timestamp.unwrap_or(row.occurred_at)));
     }
+    overtaken::prefer_current(&mut values, row, record_values);
     values
 }
 
@@ -118,8 +122,16 @@ pub async fn gather(
     // API reads only for rows that will be decided now and cannot be decided without them
     let wanted: Vec<JournalRow> =
         rows.iter().filter(|row| !waits(rules, row, &context)).cloned().collect();
-    let partial: Vec<JournalRow> =
-        wanted.iter().filter(|row| must_hydrate(rules, row, &context)).cloned().collect();
+    load_states_for_ties(pool, rules, &wanted, &mut context).await?;
+    let partial: Vec<JournalRow> = wanted
+        .iter()
+        .filter(|row| {
+            must_hydrate(rules, row, &context)
+                || (needs_hydration(row)
+                    && overtaken::row_is_overtaken(&rules_of(rules, row), row, &context))
+        })
+        .cloned()
+        .collect();
     if !partial.is_empty() {
         hydrate(sources, &partial, &mut context).await?;
         // the records read may name partners (their external ids) with writes in flight
@@ -133,6 +145,22 @@ pub async fn gather(
     context.states = state::load_many(pool, &link_ids).await?;
     load_owners(sources, rules, rows, &mut context).await?;
     Ok(context)
+}
+
+/// What is known of the linked records whose webhook changes would be decided without a
+/// read: a tie with a known value needs one after all.
+async fn load_states_for_ties(
+    pool: &PgPool,
+    rules: &[SyncRule],
+    wanted: &[JournalRow],
+    context: &mut Context,
+) -> Result<(), ReconcileError> {
+    let unread = |row: &&JournalRow| needs_hydration(row) && !must_hydrate(rules, row, context);
+    if wanted.iter().any(|row| unread(&row)) {
+        let link_ids: Vec<i64> = context.links.values().map(|l| l.id).collect();
+        context.states = state::load_many(pool, &link_ids).await?;
+    }
+    Ok(())
 }
 
 /// A row of a record with a write in flight waits; reading anything for it now is waste.

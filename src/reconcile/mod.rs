@@ -5,6 +5,7 @@ pub mod context;
 pub mod decide;
 pub mod error;
 pub mod gather;
+mod overtaken;
 pub mod persist;
 pub mod presettle;
 pub mod row;

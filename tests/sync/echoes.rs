@@ -164,3 +164,56 @@ async fn hubspots_webhook_notice_of_our_own_write_is_journalled_settled() {
     assert_eq!(notice().await, Some(("echo".into(), "echo".into(), 0)), "settled as it arrived");
     assert_eq!(rig.write_count().await - writes_before, 1, "the edit, and no echo of it");
 }
+
+/// Outbox writes done so far towards `side`.
+async fn writes_to(rig: &Rig, side: &str) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from hubsync.outbox where status = 'done' and target_side = $1",
+    )
+    .bind(side)
+    .fetch_one(rig.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_quick_edits_notified_out_of_order_end_at_the_last_and_nothing_flips_back() {
+    let rig = Rig::start_with_webhooks(&contacts("newest_wins", "flag")).await;
+    let (id, sf) = rig
+        .linked_contact(json!({"email": "f@acme.com", "firstname": "Start", "lastname": "Lee"}))
+        .await;
+    let (external_before, hubspot_before) =
+        (writes_to(&rig, "external").await, writes_to(&rig, "hubspot").await);
+
+    let mut shuffled =
+        rig.hubspot.state().webhooks.current().expect("webhooks are on").as_ref().clone();
+    shuffled.chaos.out_of_order_fraction = 1.0;
+    shuffled.chaos.delay = Duration::from_secs(2);
+    rig.hubspot.set_webhooks(Some(shuffled));
+    for name in ["A", "B", "C"] {
+        rig.hubspot.edit_as_user("contacts", id, json!({"firstname": name}), 7).unwrap();
+    }
+    rig.wait_for("C in Salesforce", SETTLE, || async {
+        rig.salesforce_record(&sf)["FirstName"] == "C"
+    })
+    .await;
+    rig.wait_for("the three notices", SETTLE, || async {
+        let n: i64 = sqlx::query_scalar(
+            "select count(*) from hubsync.journal where source = 'webhook' and record_id = $1
+               and properties -> 'firstname' ->> 'value' in ('A', 'B', 'C')",
+        )
+        .bind(id.to_string())
+        .fetch_one(rig.pool())
+        .await
+        .unwrap();
+        n == 3
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+
+    assert_eq!(rig.salesforce_record(&sf)["FirstName"], "C");
+    assert_eq!(rig.hubspot_contact(&id.to_string())["firstname"], "C");
+    let external = writes_to(&rig, "external").await - external_before;
+    assert!(external <= 2, "at most two writes to Salesforce (coalescing allowed): {external}");
+    assert_eq!(writes_to(&rig, "hubspot").await, hubspot_before, "nothing written back to HubSpot");
+}
