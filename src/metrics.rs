@@ -26,6 +26,7 @@ pub const PAUSED: &str = "hubsync_sync_paused";
 pub const JOURNAL_DEPTH: &str = "hubsync_journal_depth";
 pub const OUTBOX_DEPTH: &str = "hubsync_outbox_depth";
 pub const OLDEST_PENDING_AGE: &str = "hubsync_oldest_pending_age_seconds";
+pub const LEASE_RESCUED: &str = "hubsync_lease_rescued_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -135,4 +136,22 @@ fn describe_sync() {
         OLDEST_PENDING_AGE,
         "Age in seconds of the oldest journal row still pending."
     );
+    metrics::describe_counter!(
+        LEASE_RESCUED,
+        "Journal rows and outbox items claimed again after their holder's lease ran out, by \
+         queue and outcome (reclaimed, or dead_lettered past the maximum attempts)."
+    );
+}
+
+/// Counts a claim's rescued rows of `queue` (journal, outbox): `dead` of `rescued` were
+/// dead-lettered past their maximum attempts, the rest claimed again.
+pub fn count_rescues(queue: &'static str, rescued: usize, dead: usize) {
+    if rescued == 0 {
+        return;
+    }
+    let reclaimed = rescued.saturating_sub(dead) as u64;
+    metrics::counter!(LEASE_RESCUED, "queue" => queue, "outcome" => "reclaimed")
+        .increment(reclaimed);
+    metrics::counter!(LEASE_RESCUED, "queue" => queue, "outcome" => "dead_lettered")
+        .increment(dead as u64);
 }

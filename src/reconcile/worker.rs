@@ -122,8 +122,16 @@ impl Reconciler {
     /// Claims the next batch: its leaders and the later changes folded into them. `None`
     /// when nothing is due.
     async fn claim(&self) -> Result<Option<Claimed>, ReconcileError> {
-        let leaders =
-            store::journal::claim(&self.pool, &self.worker, self.batch, self.lease).await?;
+        let claim = store::journal::claim_within(
+            &self.pool,
+            &self.worker,
+            self.batch,
+            self.lease,
+            self.max_attempts,
+        )
+        .await?;
+        crate::metrics::count_rescues("journal", claim.rescued, claim.dead);
+        let leaders = claim.rows;
         if leaders.is_empty() {
             return Ok(None);
         }

@@ -9,6 +9,7 @@ mod crash;
 mod echoes;
 mod failures;
 mod hydration;
+mod leases;
 mod operator;
 mod plan;
 mod portals;
