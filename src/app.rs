@@ -146,6 +146,7 @@ fn spawn_workers(
     shutdown: &CancellationToken,
 ) -> Result<(), AppError> {
     let connectors = crate::ingest::plan::connectors(settings)?;
+    tasks.spawn(db::watch(pool.clone(), DATABASE_WATCH, shutdown.clone()));
     let presettle = Arc::new(Presettle::new(settings.sync.clone()));
     let ingest = crate::ingest::plan::tasks(settings, pool, doorbell, &connectors, presettle);
     for poller in ingest.pollers {
@@ -252,6 +253,10 @@ async fn validate_then_start(
 
 /// Where a background start-up check leaves the error that stopped the daemon.
 pub(crate) type Failure = Arc<std::sync::Mutex<Option<crate::rules::schema::SchemaError>>>;
+
+/// How often a running daemon checks that the database answers, to say when it stops and
+/// when it is back.
+const DATABASE_WATCH: Duration = Duration::from_secs(1);
 
 /// How long aborted tasks get to reach their next await point and stop.
 const ABORT_WAIT: Duration = Duration::from_secs(1);

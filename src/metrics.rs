@@ -27,6 +27,7 @@ pub const JOURNAL_DEPTH: &str = "hubsync_journal_depth";
 pub const OUTBOX_DEPTH: &str = "hubsync_outbox_depth";
 pub const OLDEST_PENDING_AGE: &str = "hubsync_oldest_pending_age_seconds";
 pub const LEASE_RESCUED: &str = "hubsync_lease_rescued_total";
+pub const DB_RECONNECTS: &str = "hubsync_db_reconnects_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -53,6 +54,10 @@ fn describe() {
         "1 when the database is reachable and fully migrated, else 0."
     );
     metrics::describe_counter!(READYZ_FAILURES, "Readiness probes answered 503, by reason.");
+    metrics::describe_counter!(
+        DB_RECONNECTS,
+        "Times the database answered again after it had stopped answering (an outage ended)."
+    );
     describe_connectors();
     describe_ingest();
     describe_sync();

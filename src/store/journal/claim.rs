@@ -319,6 +319,40 @@ pub async fn release<'e>(
     Ok(done.rows_affected())
 }
 
+/// Hands rows back after a failure that was not theirs (a database or API outage, a
+/// revoked credential), due again after `delay`, without spending an attempt: the failure
+/// is recorded (`error_kind`, `last_error`, `reason`) so an operator sees why they wait.
+pub async fn postpone<'e>(
+    executor: impl PgExecutor<'e>,
+    worker: &str,
+    ids: &[i64],
+    delay: Duration,
+    kind: ErrorKind,
+    message: &str,
+    reason: &str,
+) -> Result<u64, JournalError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let done = sqlx::query(
+        "update hubsync.journal set status = 'pending', reason = $3, error_kind = $4,
+             last_error = $5, attempts = greatest(attempts - 1, 0), claimed_by = null,
+             lease_until = null, next_attempt_at = now() + make_interval(secs => $6),
+             updated_at = now()
+         -- by primary key; held by this worker means pending (see `complete_many`)
+         where id = any(array(select unnest($1::bigint[]))) and claimed_by = $2",
+    )
+    .bind(ids)
+    .bind(worker)
+    .bind(reason)
+    .bind(kind.as_str())
+    .bind(message)
+    .bind(delay.as_secs_f64())
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Claims, behind rows this worker already holds, the later pending upserts of the same
 /// records, so a burst of changes to one record (a webhook per property) is decided once.
 /// An upsert queued behind a pending delete, merge or restore is left for later. On a pool,

@@ -9,7 +9,7 @@ pub mod retention;
 mod row;
 
 pub use claim::{
-    Claim, claim, claim_followers, claim_in, claim_within, complete, complete_many, fail,
+    Claim, claim, claim_followers, claim_in, claim_within, complete, complete_many, fail, postpone,
     release, walk_in_order, write_failed, write_lease_expired,
 };
 pub use intake::{journalled, known, last_deleted, queued};
