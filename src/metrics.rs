@@ -28,6 +28,7 @@ pub const OUTBOX_DEPTH: &str = "hubsync_outbox_depth";
 pub const OLDEST_PENDING_AGE: &str = "hubsync_oldest_pending_age_seconds";
 pub const LEASE_RESCUED: &str = "hubsync_lease_rescued_total";
 pub const DB_RECONNECTS: &str = "hubsync_db_reconnects_total";
+pub const CREDENTIALS_REJECTED: &str = "hubsync_connector_credentials_rejected";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -92,6 +93,11 @@ fn describe_connectors() {
     metrics::describe_counter!(
         CONNECTOR_REAUTH,
         "Access tokens fetched again (refresh before expiry, or after a rejected token)."
+    );
+    metrics::describe_gauge!(
+        CREDENTIALS_REJECTED,
+        "1 while a connector's credentials are refused (token_revoked, credentials_rejected) \
+         and its work waits, by connector and reason; else 0."
     );
     metrics::describe_counter!(
         CONNECTOR_WEBHOOKS_REFUSED,
