@@ -68,7 +68,7 @@ async fn a_row_whose_holder_died_is_rescued_within_a_poll_interval_with_one_more
 
     let rescued_before = counter(&rig, "hubsync_lease_rescued_total", "queue=\"journal\"").await;
     expire_lease(&rig, "journal", id).await;
-    // the reconciler polls every 100 ms in tests: one interval, with room for a slow machine
+    // the reconciler polls every 100 ms in tests; a second leaves room for a busy machine
     rig.wait_for("the row to be rescued", Duration::from_secs(1), || async {
         row(&rig, id).await.2 == 2
     })
