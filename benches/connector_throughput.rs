@@ -78,6 +78,7 @@ async fn hubspot() {
         request_timeout: Duration::from_secs(30),
         search_safety_lag: Duration::from_secs(30),
         concurrency: 8,
+        credential_probe_interval: Duration::from_secs(60),
     };
     let connector = HubspotConnector::new(&settings, HubspotOptions::default()).expect("connector");
     let (written, elapsed) =
@@ -105,6 +106,7 @@ async fn salesforce() {
         request_timeout: Duration::from_secs(30),
         overlap: Duration::from_secs(60),
         concurrency: 8,
+        credential_probe_interval: Duration::from_secs(60),
     };
     let connector =
         SalesforceConnector::new(&settings, SalesforceOptions::default()).expect("connector");

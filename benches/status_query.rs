@@ -154,6 +154,7 @@ async fn api_p50(pool: &PgPool, settings: Arc<Settings>) -> Duration {
         tokens: Tokens::from_settings(&settings.admin.tokens),
         open_probes: true,
         max_body_bytes: 65536,
+        connectors: Arc::default(),
     };
     let router = admin::operator_router(state, settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

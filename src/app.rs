@@ -3,8 +3,8 @@
 //! whatever is still running, so the process always stops in bounded time.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -85,7 +85,9 @@ impl App {
             tokens: crate::admin::Tokens::from_settings(&settings.admin.tokens),
             open_probes: settings.admin.open_probes,
             max_body_bytes: settings.admin.max_body_bytes.get() as usize,
+            connectors: Arc::default(),
         };
+        let shown = state.connectors.clone();
         let doorbell = crate::journal::Doorbell::new(pool.clone()).stopping_on(&shutdown);
         let outbox_bell = crate::journal::Doorbell::on(pool.clone(), crate::store::outbox::CHANNEL)
             .stopping_on(&shutdown);
@@ -95,7 +97,8 @@ impl App {
         let mut started = start_database(&settings, &pool, &shutdown).await;
         if started.is_ok() && !shutdown.is_cancelled() {
             let bells = (&doorbell, &outbox_bell);
-            started = spawn_workers(&mut tasks, &settings, &pool, bells, &failure, &shutdown);
+            let running = (&failure, &shown);
+            started = spawn_workers(&mut tasks, &settings, &pool, bells, running, &shutdown);
         }
         if started.is_ok() && !shutdown.is_cancelled() {
             ready.store(true, Ordering::Release);
@@ -142,10 +145,12 @@ fn spawn_workers(
     settings: &Settings,
     pool: &PgPool,
     (doorbell, outbox_bell): (&crate::journal::Doorbell, &crate::journal::Doorbell),
-    failure: &Failure,
+    (failure, shown): (&Failure, &Arc<OnceLock<crate::ingest::plan::Connectors>>),
     shutdown: &CancellationToken,
 ) -> Result<(), AppError> {
     let connectors = crate::ingest::plan::connectors(settings)?;
+    let _ = shown.set(connectors.clone());
+    tasks.spawn(db::watch(pool.clone(), DATABASE_WATCH, shutdown.clone()));
     let presettle = Arc::new(Presettle::new(settings.sync.clone()));
     let ingest = crate::ingest::plan::tasks(settings, pool, doorbell, &connectors, presettle);
     for poller in ingest.pollers {
@@ -252,6 +257,10 @@ async fn validate_then_start(
 
 /// Where a background start-up check leaves the error that stopped the daemon.
 pub(crate) type Failure = Arc<std::sync::Mutex<Option<crate::rules::schema::SchemaError>>>;
+
+/// How often a running daemon checks that the database answers, to say when it stops and
+/// when it is back.
+const DATABASE_WATCH: Duration = Duration::from_secs(1);
 
 /// How long aborted tasks get to reach their next await point and stop.
 const ABORT_WAIT: Duration = Duration::from_secs(1);

@@ -26,6 +26,9 @@ pub const PAUSED: &str = "hubsync_sync_paused";
 pub const JOURNAL_DEPTH: &str = "hubsync_journal_depth";
 pub const OUTBOX_DEPTH: &str = "hubsync_outbox_depth";
 pub const OLDEST_PENDING_AGE: &str = "hubsync_oldest_pending_age_seconds";
+pub const LEASE_RESCUED: &str = "hubsync_lease_rescued_total";
+pub const DB_RECONNECTS: &str = "hubsync_db_reconnects_total";
+pub const CREDENTIALS_REJECTED: &str = "hubsync_connector_credentials_rejected";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -52,6 +55,10 @@ fn describe() {
         "1 when the database is reachable and fully migrated, else 0."
     );
     metrics::describe_counter!(READYZ_FAILURES, "Readiness probes answered 503, by reason.");
+    metrics::describe_counter!(
+        DB_RECONNECTS,
+        "Times the database answered again after it had stopped answering (an outage ended)."
+    );
     describe_connectors();
     describe_ingest();
     describe_sync();
@@ -86,6 +93,11 @@ fn describe_connectors() {
     metrics::describe_counter!(
         CONNECTOR_REAUTH,
         "Access tokens fetched again (refresh before expiry, or after a rejected token)."
+    );
+    metrics::describe_gauge!(
+        CREDENTIALS_REJECTED,
+        "1 while a connector's credentials are refused (token_revoked, credentials_rejected) \
+         and its work waits, by connector and reason; else 0."
     );
     metrics::describe_counter!(
         CONNECTOR_WEBHOOKS_REFUSED,
@@ -135,4 +147,22 @@ fn describe_sync() {
         OLDEST_PENDING_AGE,
         "Age in seconds of the oldest journal row still pending."
     );
+    metrics::describe_counter!(
+        LEASE_RESCUED,
+        "Journal rows and outbox items claimed again after their holder's lease ran out, by \
+         queue and outcome (reclaimed, or dead_lettered past the maximum attempts)."
+    );
+}
+
+/// Counts a claim's rescued rows of `queue` (journal, outbox): `dead` of `rescued` were
+/// dead-lettered past their maximum attempts, the rest claimed again.
+pub fn count_rescues(queue: &'static str, rescued: usize, dead: usize) {
+    if rescued == 0 {
+        return;
+    }
+    let reclaimed = rescued.saturating_sub(dead) as u64;
+    metrics::counter!(LEASE_RESCUED, "queue" => queue, "outcome" => "reclaimed")
+        .increment(reclaimed);
+    metrics::counter!(LEASE_RESCUED, "queue" => queue, "outcome" => "dead_lettered")
+        .increment(dead as u64);
 }

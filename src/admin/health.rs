@@ -36,13 +36,31 @@ pub async fn readyz(State(state): State<AdminState>) -> Response {
         }
         Err(_) => Some(("database_timeout", "database did not answer within 2s".to_string())),
     };
-    match reason {
-        None => {
-            metrics::gauge!(DATABASE_READY).set(1.0);
-            (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response()
-        }
-        Some((code, message)) => unavailable(code, message),
+    if let Some((code, message)) = reason {
+        return unavailable(code, message);
     }
+    metrics::gauge!(DATABASE_READY).set(1.0);
+    if let Some(refused) = refused_credentials(&state) {
+        return refused;
+    }
+    (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response()
+}
+
+/// 503 naming the first connector whose credentials the API refuses: its work waits until
+/// they work again, so the daemon is not doing its job.
+fn refused_credentials(state: &AdminState) -> Option<Response> {
+    let connectors = state.connectors.get()?;
+    let (name, why) =
+        connectors.iter().find_map(|(name, api)| Some((name.clone(), api.refused()?)))?;
+    let code = why.as_str();
+    metrics::counter!(READYZ_FAILURES, "reason" => code).increment(1);
+    let reason = format!(
+        "{name}: the API refuses the connector's credentials; its work waits, unspent, until \
+         they work again"
+    );
+    let body =
+        json!({ "status": "unavailable", "code": code, "connector": name, "reason": reason });
+    Some((StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response())
 }
 
 fn unavailable(code: &'static str, reason: String) -> Response {

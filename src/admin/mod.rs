@@ -12,8 +12,8 @@ mod pause_api;
 mod record_api;
 mod status_api;
 
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
@@ -38,6 +38,9 @@ pub struct AdminState {
     /// Probes and metrics answer without a token.
     pub open_probes: bool,
     pub max_body_bytes: usize,
+    /// The running connectors, once start-up has built them: readiness reports one whose
+    /// credentials the API refuses.
+    pub connectors: Arc<OnceLock<crate::ingest::plan::Connectors>>,
 }
 
 impl FromRef<AdminState> for Tokens {

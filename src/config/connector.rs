@@ -70,6 +70,9 @@ pub struct HubspotSettings {
     /// Requests in flight at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// While the API refuses the credentials, how often one call tries them again.
+    #[serde(default = "default_credential_probe_interval", with = "super::duration")]
+    pub credential_probe_interval: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -198,6 +201,9 @@ pub struct SalesforceSettings {
     /// Requests in flight at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// While the API refuses the credentials, how often one call tries them again.
+    #[serde(default = "default_credential_probe_interval", with = "super::duration")]
+    pub credential_probe_interval: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -280,4 +286,8 @@ fn default_overlap() -> Duration {
 
 fn default_concurrency() -> usize {
     8
+}
+
+fn default_credential_probe_interval() -> Duration {
+    crate::connector::credentials::DEFAULT_PROBE_INTERVAL
 }

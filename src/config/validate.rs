@@ -319,6 +319,8 @@ fn check_hubspot(check: &mut Checker<'_>, name: &str, hs: &mut HubspotSettings) 
     let lag = hs.search_safety_lag;
     check.duration(&key("search_safety_lag"), lag, Duration::ZERO, secs(3600));
     check.range(&key("concurrency"), hs.concurrency as u64, 1, 64);
+    let probe = hs.credential_probe_interval;
+    check.duration(&key("credential_probe_interval"), probe, secs(1), secs(3600));
     settle_rate_limit(&mut hs.rate_limit);
     match &mut hs.auth {
         HubspotAuth::PrivateApp { token } => check.secret(&key("auth.token"), token),
@@ -409,6 +411,8 @@ fn check_salesforce(check: &mut Checker<'_>, name: &str, sf: &mut SalesforceSett
     check.duration(&key("request_timeout"), sf.request_timeout, secs(1), secs(300));
     check.duration(&key("overlap"), sf.overlap, Duration::ZERO, secs(3600));
     check.range(&key("concurrency"), sf.concurrency as u64, 1, 64);
+    let probe = sf.credential_probe_interval;
+    check.duration(&key("credential_probe_interval"), probe, secs(1), secs(3600));
     match &mut sf.auth {
         SalesforceAuth::ClientCredentials { client_id, client_secret } => {
             if client_id.is_empty() {

@@ -23,8 +23,13 @@ pub enum ConnectorError {
     RateLimited { api: &'static str, policy: String, wait: Option<Duration> },
     #[error("{api} daily budget is spent until {until}")]
     OutOfDailyBudget { api: &'static str, until: DateTime<Utc> },
+    /// The token endpoint refused us; `revoked` when it said the grant itself is gone.
     #[error("{api} authentication failed: {message}")]
-    Auth { api: &'static str, message: String },
+    Auth { api: &'static str, message: String, revoked: bool },
+    /// The connector's credentials were refused earlier and the next probe is not due: the
+    /// call was not sent.
+    #[error("{api} credentials are refused ({reason}); waiting for them to work again")]
+    CredentialsRefused { api: &'static str, reason: &'static str, retry_in: Duration },
     #[error("{api} answered something hubsync cannot read: {message}")]
     Malformed { api: &'static str, message: String },
     #[error("invalid connector setup: {0}")]
@@ -42,7 +47,9 @@ impl ConnectorError {
             ConnectorError::RateLimited { .. } | ConnectorError::OutOfDailyBudget { .. } => {
                 ErrorKind::RateLimited
             }
-            ConnectorError::Auth { .. } | ConnectorError::Setup(_) => ErrorKind::NeedsOperator,
+            ConnectorError::Auth { .. }
+            | ConnectorError::CredentialsRefused { .. }
+            | ConnectorError::Setup(_) => ErrorKind::NeedsOperator,
             ConnectorError::Malformed { .. } | ConnectorError::Unsupported { .. } => {
                 ErrorKind::Permanent
             }
@@ -55,6 +62,20 @@ impl ConnectorError {
             ConnectorError::Api { wait, .. } | ConnectorError::RateLimited { wait, .. } => *wait,
             ConnectorError::OutOfDailyBudget { until, .. } => {
                 (*until - Utc::now()).to_std().ok().or(Some(Duration::ZERO))
+            }
+            ConnectorError::CredentialsRefused { retry_in, .. } => Some(*retry_in),
+            _ => None,
+        }
+    }
+
+    /// Whether this failure says the connector's credentials are refused, and how: a
+    /// revoked grant, or a token or client the API rejects (401 after any refresh).
+    pub fn rejection(&self) -> Option<super::credentials::Rejection> {
+        use super::credentials::Rejection;
+        match self {
+            ConnectorError::Auth { revoked: true, .. } => Some(Rejection::TokenRevoked),
+            ConnectorError::Auth { .. } | ConnectorError::Api { status: 401, .. } => {
+                Some(Rejection::CredentialsRejected)
             }
             _ => None,
         }

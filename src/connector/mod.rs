@@ -1,6 +1,7 @@
 //! Connectors: one side of a sync (a HubSpot portal, a Salesforce org) behind one trait, so
 //! ingest, the reconciler and the writer never see either API's quirks.
 
+pub mod credentials;
 pub mod error;
 pub mod hubspot;
 pub mod retry;
@@ -154,4 +155,10 @@ pub trait Connector: Send + Sync {
     /// How many live records the object has, where the API can say cheaply; for progress
     /// and ETAs, never for correctness.
     async fn count(&self, object: &str) -> Result<Option<u64>, ConnectorError>;
+
+    /// Why the API refuses this connector's credentials now, if it does: work for it waits
+    /// and the daemon is not ready.
+    fn refused(&self) -> Option<credentials::Rejection> {
+        None
+    }
 }

@@ -47,19 +47,35 @@ impl DbError {
         }
     }
 
-    /// How a failed query should be retried: connection trouble and lock contention are transient.
+    /// How a failed query should be retried. Anything that says the server or the link to
+    /// it is in trouble is transient: an outage delays work, it never fails it. Only an
+    /// error about the statement or its data is permanent.
     pub fn query_kind(err: &sqlx::Error) -> ErrorKind {
         match err {
-            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
-                ErrorKind::Transient
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => ErrorKind::Transient,
+            sqlx::Error::Database(db) => {
+                db.code().map_or(ErrorKind::Permanent, |c| sqlstate_kind(&c))
             }
-            sqlx::Error::Database(db) => match db.code().as_deref() {
-                // serialization failure, deadlock, lock timeout, query cancelled, admin shutdown
-                Some("40001" | "40P01" | "55P03" | "57014" | "57P01") => ErrorKind::Transient,
-                _ => ErrorKind::Permanent,
-            },
             _ => ErrorKind::Permanent,
         }
+    }
+}
+
+/// A Postgres SQLSTATE by its class: connection exceptions (08), transaction rollbacks
+/// such as serialization failures and deadlocks (40), insufficient resources (53), lock not
+/// available (55P03), operator intervention such as shutdowns, restarts and cancelled
+/// statements (57) and system errors (58) pass; data and constraint errors (22, 23) and
+/// everything else are about the statement itself.
+pub fn sqlstate_kind(code: &str) -> ErrorKind {
+    match code.get(..2) {
+        Some("08" | "40" | "53" | "57" | "58") => ErrorKind::Transient,
+        _ if code == "55P03" => ErrorKind::Transient,
+        _ => ErrorKind::Permanent,
     }
 }
 
@@ -106,6 +122,37 @@ pub async fn wait_until_reachable(
     unreachable!("the loop returns on its last attempt")
 }
 
+/// Checks every `every` that the database answers, until `shutdown`: logs once when it
+/// stops answering and once when it is back, counting each return in
+/// `hubsync_db_reconnects_total`. Work meanwhile waits; nothing is failed for the outage.
+pub async fn watch(pool: PgPool, every: Duration, shutdown: CancellationToken) {
+    let mut up = true;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        let probe = sqlx::query("select 1").execute(&pool);
+        let answered = matches!(
+            tokio::time::timeout(every.max(Duration::from_secs(2)), probe).await,
+            Ok(Ok(_))
+        );
+        match (up, answered) {
+            (true, false) => {
+                tracing::warn!("the database stopped answering; work waits until it is back");
+                metrics::gauge!(crate::metrics::DATABASE_READY).set(0.0);
+            }
+            (false, true) => {
+                tracing::info!("the database answers again; work resumes");
+                metrics::gauge!(crate::metrics::DATABASE_READY).set(1.0);
+                metrics::counter!(crate::metrics::DB_RECONNECTS).increment(1);
+            }
+            _ => {}
+        }
+        up = answered;
+    }
+}
+
 async fn try_connect(options: &PgConnectOptions, timeout: Duration) -> Result<(), sqlx::Error> {
     let connect = PgConnection::connect_with(options);
     let mut conn = match tokio::time::timeout(timeout, connect).await {
@@ -114,4 +161,71 @@ async fn try_connect(options: &PgConnectOptions, timeout: Duration) -> Result<()
     };
     sqlx::query("select 1").execute(&mut conn).await?;
     conn.close().await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+
+    /// A server error with a SQLSTATE, as Postgres sends it.
+    #[derive(Debug, thiserror::Error)]
+    #[error("server error {0}")]
+    struct ServerError(&'static str);
+
+    impl sqlx::error::DatabaseError for ServerError {
+        fn message(&self) -> &str {
+            "server error"
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn kind_of(code: &'static str) -> ErrorKind {
+        DbError::query_kind(&sqlx::Error::Database(Box::new(ServerError(code))))
+    }
+
+    #[test]
+    fn a_server_starting_full_shut_down_or_unreachable_is_transient() {
+        // starting up, too many connections, disk full, out of memory, admin and crash
+        // shutdown, connection failures, I/O errors, serialization, deadlock, lock timeout
+        let outage = [
+            "57P03", "53300", "53100", "53200", "57P01", "57P02", "57014", "08000", "08003",
+            "08006", "08001", "08P01", "58030", "40001", "40P01", "55P03",
+        ];
+        for code in outage {
+            assert_eq!(kind_of(code), ErrorKind::Transient, "{code}");
+        }
+        let lost = [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Protocol("connection closed mid-message".into()),
+            sqlx::Error::Io(std::io::ErrorKind::UnexpectedEof.into()),
+        ];
+        for err in lost {
+            assert_eq!(DbError::query_kind(&err), ErrorKind::Transient, "{err}");
+        }
+    }
+
+    #[test]
+    fn data_and_statement_errors_are_permanent() {
+        // invalid text, unique and check violations, undefined table, syntax error
+        for code in ["22P02", "22021", "23505", "23514", "42P01", "42601"] {
+            assert_eq!(kind_of(code), ErrorKind::Permanent, "{code}");
+        }
+    }
 }

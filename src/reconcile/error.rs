@@ -30,6 +30,14 @@ impl ReconcileError {
         }
     }
 
+    /// How long the failing API asked us to wait, if it did.
+    pub fn wait_hint(&self) -> Option<std::time::Duration> {
+        match self {
+            ReconcileError::Connector { source, .. } => source.wait_hint(),
+            _ => None,
+        }
+    }
+
     pub(crate) fn connector(connector: &str) -> impl FnOnce(ConnectorError) -> Self + '_ {
         move |source| ReconcileError::Connector { connector: connector.to_string(), source }
     }

@@ -15,7 +15,7 @@ use super::row::{Outcome, RowPlan, plan_row};
 use super::statistics::Statistics;
 use crate::config::{Settings, SyncRule};
 use crate::db::lock::PollerLock;
-use crate::error_kind::{guarded, report};
+use crate::error_kind::{ErrorKind, guarded, report};
 use crate::journal::{self, Completion, Doorbell, JournalRow, Waker};
 use crate::store;
 
@@ -69,7 +69,12 @@ impl Reconciler {
     async fn decide(&self, mut waker: Waker, shutdown: &CancellationToken) {
         let mut lock = PollerLock::named(self.pool.clone(), "hubsync-reconciler".into());
         let mut next: Option<Claimed> = None;
+        // rows of batches the database failed under, handed back once it answers again
+        let mut stranded: Vec<i64> = Vec::new();
         while !shutdown.is_cancelled() {
+            if !stranded.is_empty() && self.hand_back_ids(&stranded).await {
+                stranded.clear();
+            }
             if !lock.hold().await {
                 self.hand_back(next.take()).await;
                 // another replica decides; stand by and try again
@@ -89,13 +94,18 @@ impl Reconciler {
                     None
                 }
                 Ok(Some(batch)) => {
+                    let ids = batch.ids();
                     let (decided, claimed) =
                         tokio::join!(guarded(self.decide_batch(batch)), guarded(self.claim()));
                     match claimed {
                         Ok(claimed) => next = claimed,
                         Err(err) => warn_failed(err.as_ref()),
                     }
-                    decided.err()
+                    let decided = decided.err();
+                    if decided.as_deref().is_some_and(outage) {
+                        stranded.extend(ids);
+                    }
+                    decided
                 }
                 Err(err) => Some(err),
             };
@@ -122,8 +132,16 @@ impl Reconciler {
     /// Claims the next batch: its leaders and the later changes folded into them. `None`
     /// when nothing is due.
     async fn claim(&self) -> Result<Option<Claimed>, ReconcileError> {
-        let leaders =
-            store::journal::claim(&self.pool, &self.worker, self.batch, self.lease).await?;
+        let claim = store::journal::claim_within(
+            &self.pool,
+            &self.worker,
+            self.batch,
+            self.lease,
+            self.max_attempts,
+        )
+        .await?;
+        crate::metrics::count_rescues("journal", claim.rescued, claim.dead);
+        let leaders = claim.rows;
         if leaders.is_empty() {
             return Ok(None);
         }
@@ -142,20 +160,7 @@ impl Reconciler {
         let Claimed { rows, folded, .. } = batch;
         let mut context = match gather(&self.sources, &self.rules, &self.pool, &rows).await {
             Ok(context) => context,
-            Err(err) => {
-                self.fail_all(&rows, &err).await?;
-                let followers: Vec<i64> = folded.values().flatten().copied().collect();
-                let delay = Duration::from_secs(1);
-                store::journal::release(
-                    &self.pool,
-                    &self.worker,
-                    &followers,
-                    delay,
-                    "retry_scheduled",
-                )
-                .await?;
-                return Ok(());
-            }
+            Err(err) => return self.reads_failed(&rows, &folded, &err).await,
         };
         let plans = plan_batch(&self.rules, &rows, &mut context);
         let by_id: HashMap<i64, JournalRow> = rows.into_iter().map(|r| (r.id, r)).collect();
@@ -172,43 +177,71 @@ impl Reconciler {
     /// reconciler over), so it is due again at once rather than when its lease runs out.
     async fn hand_back(&self, batch: Option<Claimed>) {
         let Some(batch) = batch else { return };
-        let ids: Vec<i64> = batch
-            .rows
-            .iter()
-            .map(|row| row.id)
-            .chain(batch.folded.values().flatten().copied())
-            .collect();
-        let released =
-            store::journal::release(&self.pool, &self.worker, &ids, Duration::ZERO, "handed_back")
-                .await;
-        if let Err(err) = released {
-            let error = report(&err);
-            tracing::warn!(%error, rows = ids.len(), "claimed rows not handed back; their lease will expire");
-        }
+        self.hand_back_ids(&batch.ids()).await;
     }
 
-    /// A batch whose reads failed: every row is retried (or failed) by the error's kind.
-    async fn fail_all(
+    /// Returns claimed rows undecided, their attempts unspent; false if the database did
+    /// not answer (their lease expires if it never does).
+    async fn hand_back_ids(&self, ids: &[i64]) -> bool {
+        let released =
+            store::journal::release(&self.pool, &self.worker, ids, Duration::ZERO, "handed_back")
+                .await;
+        if let Err(err) = &released {
+            let error = report(err);
+            tracing::warn!(%error, rows = ids.len(), "claimed rows not handed back yet");
+        }
+        released.is_ok()
+    }
+
+    /// A batch whose reads failed. A permanent failure fails every row for an operator;
+    /// anything else (an API or the database down, a credential rejected) is no fault of
+    /// the rows: they wait, their attempts unspent, and are read again later.
+    async fn reads_failed(
         &self,
         rows: &[JournalRow],
+        folded: &HashMap<i64, Vec<i64>>,
         err: &ReconcileError,
     ) -> Result<(), ReconcileError> {
         let message = report(err);
-        tracing::warn!(rows = rows.len(), error = %message, "reconciler reads failed");
-        for row in rows {
-            store::journal::fail(
-                &self.pool,
-                &self.worker,
-                row,
-                err.kind(),
-                &message,
-                self.max_attempts,
-            )
-            .await?;
+        let kind = err.kind();
+        tracing::warn!(rows = rows.len(), error = %message, kind = kind.as_str(), "reconciler reads failed");
+        let followers: Vec<i64> = folded.values().flatten().copied().collect();
+        let again = Duration::from_secs(1);
+        if kind == ErrorKind::Permanent {
+            for row in rows {
+                store::journal::fail(
+                    &self.pool,
+                    &self.worker,
+                    row,
+                    kind,
+                    &message,
+                    self.max_attempts,
+                )
+                .await?;
+            }
+            store::journal::release(&self.pool, &self.worker, &followers, again, "retry_scheduled")
+                .await?;
+            return Ok(());
         }
+        let delay = err.wait_hint().unwrap_or(READ_RETRY).max(again);
+        let ids: Vec<i64> = rows.iter().map(|row| row.id).chain(followers).collect();
+        store::journal::postpone(
+            &self.pool,
+            &self.worker,
+            &ids,
+            delay,
+            kind,
+            &message,
+            "read_failed",
+        )
+        .await?;
         Ok(())
     }
 }
+
+/// How long rows whose reads failed through no fault of theirs wait before they are read
+/// again, unless the API asked for longer.
+const READ_RETRY: Duration = Duration::from_secs(5);
 
 /// Decides every row of a batch, in order, one plan per row. A row of several blocks is
 /// decided under each; if any block must wait or fails, the whole row does.
@@ -307,6 +340,23 @@ struct Claimed {
     rows: Vec<JournalRow>,
     folded: HashMap<i64, Vec<i64>>,
     claimed: usize,
+}
+
+impl Claimed {
+    /// Every row the batch holds: the rows to decide and those folded into them.
+    fn ids(&self) -> Vec<i64> {
+        let folded = self.folded.values().flatten().copied();
+        self.rows.iter().map(|row| row.id).chain(folded).collect()
+    }
+}
+
+/// A batch failed because the database did (not a bug, not a panic): its rows are no worse
+/// for it and go back to the queue with their attempts unspent.
+fn outage(err: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    err.downcast_ref::<ReconcileError>().is_some_and(|err| {
+        matches!(err, ReconcileError::Database(_) | ReconcileError::Journal(_))
+            && err.kind() == ErrorKind::Transient
+    })
 }
 
 fn warn_failed(err: &(dyn std::error::Error + 'static)) {

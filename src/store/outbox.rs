@@ -216,6 +216,8 @@ struct RawItem {
     attempts: i32,
     created_at: DateTime<Utc>,
     occurred_at: Option<DateTime<Utc>>,
+    /// Claimed from a holder whose lease ran out.
+    rescued: bool,
 }
 
 impl RawItem {
@@ -243,38 +245,56 @@ impl RawItem {
     }
 }
 
+/// What a claim took: the items to send, and how many of them (or of the items it
+/// dead-lettered instead) it rescued from a holder whose lease had run out.
+#[derive(Debug, Default)]
+pub struct Claim {
+    pub items: Vec<OutboxItem>,
+    pub rescued: usize,
+    /// Rescued items past the maximum attempts, dead-lettered with their journal rows as
+    /// `lease_expired_max_attempts` instead of being sent again.
+    pub dead: usize,
+}
+
 /// Claims up to `limit` due items for `worker`, lowest priority first, skipping paused sync
-/// blocks and associations whose records still have writes in flight.
+/// blocks and associations whose records still have writes in flight. An item still
+/// carrying an expired lease is rescued (its holder died or stalled); one whose claims have
+/// already spent `max_attempts` is dead-lettered instead, so a write that kills its worker
+/// is not sent forever.
 pub async fn claim(
     pool: &sqlx::PgPool,
     worker: &str,
     limit: i64,
     lease: Duration,
-) -> Result<Vec<OutboxItem>, sqlx::Error> {
+    max_attempts: u32,
+) -> Result<Claim, sqlx::Error> {
     let mut tx = super::journal::walk_in_order(pool).await?;
     let rows: Vec<RawItem> = sqlx::query_as(
-        "with claimed as (
+        "with due as materialized (
+             select o.id as due_id, o.lease_until is not null as rescued from hubsync.outbox o
+             where o.status = 'pending' and o.next_attempt_at <= now()
+               and (o.lease_until is null or o.lease_until < now())
+               and not exists (select 1 from hubsync.paused p where p.sync_name = o.sync_name)
+               -- an item without dependencies (most) skips the lookup, which stale
+               -- statistics can plan as a scan of the queue per candidate
+               and (cardinality(o.depends_on) = 0 or not exists (
+                   select 1 from hubsync.outbox d
+                   where d.id = any(o.depends_on) and d.status in ('pending', 'processing')))
+             order by o.priority, o.next_attempt_at, o.id
+             limit $2
+             for update skip locked),
+         claimed as (
              -- only the lease is written (no indexed column): an in-place (HOT) update
-             update hubsync.outbox set claimed_by = $1,
+             update hubsync.outbox c set claimed_by = $1,
                  lease_until = now() + make_interval(secs => $3), attempts = attempts + 1
+             from due
              -- by primary key: `id in (…)` is planned as a scan of the whole outbox
-             where id = any(array(
-                 select o.id from hubsync.outbox o
-                 where o.status = 'pending' and o.next_attempt_at <= now()
-                   and (o.lease_until is null or o.lease_until < now())
-                   and not exists (select 1 from hubsync.paused p where p.sync_name = o.sync_name)
-                   -- an item without dependencies (most) skips the lookup, which stale
-                   -- statistics can plan as a scan of the queue per candidate
-                   and (cardinality(o.depends_on) = 0 or not exists (
-                       select 1 from hubsync.outbox d
-                       where d.id = any(o.depends_on) and d.status in ('pending', 'processing')))
-                 order by o.priority, o.next_attempt_at, o.id
-                 limit $2
-                 for update skip locked))
-             returning *)
+             where c.id = any(array(select due_id from due)) and c.id = due.due_id
+             returning c.*, due.rescued)
          select c.id, c.sync_name, c.target_side, c.connector, c.object_type, c.operation,
              c.intent, c.priority, c.target_id, c.unique_property, c.unique_value, c.source_id,
-             c.properties, c.state, c.journal_id, c.attempts, c.created_at, j.occurred_at
+             c.properties, c.state, c.journal_id, c.attempts, c.created_at, j.occurred_at,
+             c.rescued
          from claimed c left join hubsync.journal j on j.id = c.journal_id
          order by c.priority, c.id",
     )
@@ -283,8 +303,45 @@ pub async fn claim(
     .bind(lease.as_secs_f64())
     .fetch_all(&mut *tx)
     .await?;
+    let rescued = rows.iter().filter(|row| row.rescued).count();
+    let limit = i32::try_from(max_attempts).unwrap_or(i32::MAX);
+    let (dead, rows): (Vec<RawItem>, Vec<RawItem>) =
+        rows.into_iter().partition(|row| row.rescued && row.attempts > limit);
+    dead_letter(&mut tx, worker, &dead, max_attempts).await?;
     tx.commit().await?;
-    Ok(rows.into_iter().filter_map(RawItem::convert).collect())
+    let items = rows.into_iter().filter_map(RawItem::convert).collect();
+    Ok(Claim { items, rescued, dead: dead.len() })
+}
+
+/// Dead-letters items `worker` just rescued past their maximum attempts, and the journal
+/// rows they came from.
+async fn dead_letter(
+    tx: &mut sqlx::PgConnection,
+    worker: &str,
+    items: &[RawItem],
+    max_attempts: u32,
+) -> Result<(), sqlx::Error> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let message = format!(
+        "lease_expired_max_attempts: the write never settled (the worker died or panicked) in \
+         {max_attempts} attempts"
+    );
+    let ids: Vec<i64> = items.iter().map(|item| item.id).collect();
+    sqlx::query(
+        "update hubsync.outbox set status = 'dead', error_kind = 'needs_operator',
+             last_error = $3, last_result = jsonb_build_object('error', $3::text),
+             claimed_by = null, lease_until = null, updated_at = now()
+         where id = any($1) and claimed_by = $2",
+    )
+    .bind(&ids)
+    .bind(worker)
+    .bind(&message)
+    .execute(&mut *tx)
+    .await?;
+    let journal: Vec<i64> = items.iter().filter_map(|item| item.journal_id).collect();
+    super::journal::write_lease_expired(tx, &journal, worker, &message).await
 }
 
 /// Marks items done with the API's answer for each, where `worker` still holds them.

@@ -112,7 +112,11 @@ impl Writer {
 
     /// One round: claim, send, settle. Returns how many items were claimed.
     pub async fn step(&self) -> Result<usize, sqlx::Error> {
-        let items = outbox::claim(&self.pool, &self.worker, self.claim, self.lease).await?;
+        let claim =
+            outbox::claim(&self.pool, &self.worker, self.claim, self.lease, self.max_attempts)
+                .await?;
+        crate::metrics::count_rescues("outbox", claim.rescued, claim.dead);
+        let items = claim.items;
         let claimed = items.len();
         if claimed == 0 {
             return Ok(0);

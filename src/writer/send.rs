@@ -54,12 +54,21 @@ impl Settlement {
             kind @ (ErrorKind::Transient | ErrorKind::RateLimited) => {
                 Settlement::Retry { kind, wait: None, message, spend: true }
             }
-            ErrorKind::NeedsOperator => Settlement::Retry {
-                kind: ErrorKind::Transient,
-                wait: Some(Duration::from_secs(60)),
-                message,
-                spend: true,
-            },
+            // nothing the items did: they wait, unspent, until a person fixes the setup or
+            // the credentials work again (the connector then probes them; see
+            // `connector::credentials`)
+            ErrorKind::NeedsOperator => {
+                let wait = match err.rejection() {
+                    Some(_) => Duration::from_secs(1),
+                    None => err.wait_hint().unwrap_or(Duration::from_secs(60)),
+                };
+                Settlement::Retry {
+                    kind: ErrorKind::NeedsOperator,
+                    wait: Some(wait),
+                    message,
+                    spend: false,
+                }
+            }
             ErrorKind::Permanent => Settlement::Failed { message },
         }
     }

@@ -37,6 +37,7 @@ pub fn settings(sim: &HubspotSim, rate: HubspotRateLimit) -> HubspotSettings {
         request_timeout: Duration::from_secs(10),
         search_safety_lag: Duration::from_secs(30),
         concurrency: 8,
+        credential_probe_interval: Duration::from_secs(60),
     }
 }
 

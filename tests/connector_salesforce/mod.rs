@@ -46,6 +46,7 @@ pub fn settings(sim: &SalesforceSim) -> SalesforceSettings {
         request_timeout: Duration::from_secs(10),
         overlap: Duration::from_secs(60),
         concurrency: 8,
+        credential_probe_interval: Duration::from_secs(60),
     }
 }
 

@@ -70,3 +70,19 @@ async fn pipe(mut client: TcpStream, target: SocketAddr, cut: CancellationToken)
         _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
     }
 }
+
+/// The address of the Postgres server a database URL names.
+pub fn postgres_addr(url: &str) -> SocketAddr {
+    let parsed = reqwest::Url::parse(url).unwrap();
+    let host = parsed.host_str().unwrap();
+    let host = if host == "localhost" { "127.0.0.1" } else { host };
+    format!("{host}:{}", parsed.port().unwrap_or(5432)).parse().unwrap()
+}
+
+/// `url` reaching its server through `proxy`.
+pub fn through(url: &str, proxy: &ToggleProxy) -> String {
+    let mut parsed = reqwest::Url::parse(url).unwrap();
+    parsed.set_host(Some(&proxy.addr.ip().to_string())).unwrap();
+    parsed.set_port(Some(proxy.addr.port())).unwrap();
+    parsed.to_string()
+}

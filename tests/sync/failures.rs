@@ -123,7 +123,7 @@ async fn a_restored_record_is_synced_again_under_a_new_link() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_change_whose_reads_keep_failing_is_dead_lettered_after_the_configured_attempts() {
+async fn a_change_whose_reads_fail_while_salesforce_is_down_waits_unspent_and_lands_after() {
     let attempts = [("HUBSYNC__JOURNAL__MAX_ATTEMPTS", "2")];
     let rules = contacts("newest_wins", "flag");
     let rig = Rig::start_with(&rules, hubspot_sim::RateProfile::UNLIMITED, &attempts).await;
@@ -133,26 +133,35 @@ async fn a_change_whose_reads_keep_failing_is_dead_lettered_after_the_configured
     rig.salesforce.inject("/services/data/*/query", down, always);
     rig.hubspot.seed("contacts", json!({"email": "d@acme.com", "lastname": "Down"})).unwrap();
     let status = || async {
-        sqlx::query_as::<_, (String, Option<String>, i32)>(
-            "select status, reason, attempts from hubsync.journal where side = 'hubspot'",
+        sqlx::query_as::<_, (String, Option<String>, i32, Option<String>)>(
+            "select status, reason, attempts - coalesce(lease_until > now(), false)::int,
+                 error_kind
+             from hubsync.journal where side = 'hubspot'",
         )
         .fetch_optional(rig.pool())
         .await
         .unwrap()
     };
-    rig.wait_for("the change to be dead-lettered", SETTLE, || async {
-        status().await.is_some_and(|(s, _, _)| s != "pending")
+    rig.wait_for("the failed read to be recorded", SETTLE, || async {
+        status().await.is_some_and(|(_, _, _, kind)| kind.is_some())
     })
     .await;
-    let (state, reason, tried) = status().await.unwrap();
-    assert_eq!((state.as_str(), reason.as_deref(), tried), ("dead", Some("out_of_attempts"), 2));
-    let outcomes: Vec<String> =
-        sqlx::query_scalar("select outcome from hubsync.journal_attempts order by attempt")
-            .fetch_all(rig.pool())
-            .await
-            .unwrap();
-    assert_eq!(outcomes, ["retry_scheduled", "out_of_attempts"], "one retry, then dead");
-    assert_eq!(rig.salesforce.count("Contact", false), 0, "nothing was written");
+    // far longer than two attempts with their backoff
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let (state, reason, spent, kind) = status().await.unwrap();
+    assert_eq!(state, "pending", "an outage delays the change, it never fails it");
+    assert_eq!((reason.as_deref(), kind.as_deref()), (Some("read_failed"), Some("transient")));
+    assert_eq!(spent, 0, "no attempt is spent while the other side is down");
+    assert_eq!(rig.salesforce.count("Contact", false), 0, "nothing was written yet");
+
+    rig.salesforce.faults().clear();
+    rig.wait_for("the change to land", SETTLE, || async {
+        rig.salesforce.count("Contact", false) == 1
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+    let (state, ..) = status().await.unwrap();
+    assert_eq!(state, "applied");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,12 +7,15 @@ mod compare;
 mod conflicts;
 mod crash;
 mod crash_points;
+mod credentials;
 mod deletes;
 mod echoes;
 mod failures;
 mod hostile;
 mod hydration;
+mod leases;
 mod operator;
+mod outage;
 mod plan;
 mod portals;
 mod shutdown;
@@ -33,6 +36,7 @@ use testkit::sims::{self, ConnectorsToml, RateLimit, SecretSource, simulators};
 
 use crate::support::app::{TestApp, run_on, start, test_settings_with_file};
 use crate::support::database::TestDatabase;
+use crate::support::proxy::ToggleProxy;
 
 /// The contacts block most tests use: both ways, keyed both ways, matched by email.
 pub const CONTACTS: &str = r#"
@@ -93,23 +97,38 @@ impl Rig {
     /// signs and sends contact and company events to the daemon's receiver.
     pub async fn start_with_webhooks(rules: &str) -> Rig {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let rig = Rig::open(rules, RateProfile::UNLIMITED, &[], Some(listener)).await;
+        let rig = Rig::open(rules, RateProfile::UNLIMITED, &[], Some(listener), None).await;
         rig.app().wait_until_ready().await;
         rig
     }
 
+    /// Starts the daemon, with webhooks on, reaching its database through a proxy the test
+    /// can cut to play an outage; returns the proxy too, up.
+    pub async fn start_behind_proxy(rules: &str, extra: &[(&str, &str)]) -> (Rig, ToggleProxy) {
+        let server = std::env::var("DATABASE_URL").expect("DATABASE_URL names the test server");
+        let proxy = ToggleProxy::start(crate::support::proxy::postgres_addr(&server)).await;
+        proxy.bring_up();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let rig =
+            Rig::open(rules, RateProfile::UNLIMITED, extra, Some(listener), Some(&proxy)).await;
+        rig.app().wait_until_ready().await;
+        (rig, proxy)
+    }
+
     /// Starts the daemon without waiting for it to be ready (it may stop at once).
     pub async fn launch(rules: &str, rate: RateProfile, extra: &[(&str, &str)]) -> Rig {
-        Rig::open(rules, rate, extra, None).await
+        Rig::open(rules, rate, extra, None, None).await
     }
 
     /// The simulators and the daemon; with a `webhooks` listener, the daemon serves on it
-    /// and the HubSpot simulator delivers its events there.
+    /// and the HubSpot simulator delivers its events there. With a `proxy`, the daemon
+    /// reaches its database through it.
     async fn open(
         rules: &str,
         rate: RateProfile,
         extra: &[(&str, &str)],
         webhooks: Option<tokio::net::TcpListener>,
+        proxy: Option<&ToggleProxy>,
     ) -> Rig {
         crate::support::init_test_log();
         let (hubspot, salesforce) = simulators(rate).await;
@@ -120,7 +139,11 @@ impl Rig {
             file.push_str(&subscribe(&hubspot, &secrets, admin));
         }
         let db = TestDatabase::create().await;
-        let settings = test_settings_with_file(&db.url, Some(&file), &fast(extra));
+        let url = match proxy {
+            Some(proxy) => crate::support::proxy::through(&db.url, proxy),
+            None => db.url.clone(),
+        };
+        let settings = test_settings_with_file(&url, Some(&file), &fast(extra));
         let hubspot_api = connector(&settings, "hubspot");
         let salesforce_api = connector(&settings, "salesforce");
         let app = match webhooks {

@@ -123,9 +123,13 @@ impl OAuth {
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         if !status.is_success() {
+            // HubSpot answers BAD_REFRESH_TOKEN for a refresh token it no longer knows (the
+            // app was uninstalled or the grant revoked)
+            let revoked = ["BAD_REFRESH_TOKEN", "invalid_grant"].iter().any(|c| text.contains(c));
             return Err(ConnectorError::Auth {
                 api: "hubspot",
                 message: format!("token refresh answered {status}: {}", short(&text)),
+                revoked,
             });
         }
         let token: TokenResponse = serde_json::from_str(&text).map_err(|err| {

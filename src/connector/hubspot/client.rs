@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 use super::auth::{Credentials, short};
 use super::limits::HubspotLimits;
 use super::request::{ApiRequest, Paths};
+use crate::connector::credentials::CredentialGate;
 use crate::connector::retry::RetryPolicy;
 use crate::connector::{Clock, ConnectorError};
 
@@ -30,13 +31,22 @@ pub(super) struct Client {
     pub permits: Arc<Semaphore>,
     pub retry: RetryPolicy,
     pub timeout: Duration,
+    /// Whether the API accepts the credentials; calls wait while it refuses them.
+    pub gate: CredentialGate,
     pub clock: Clock,
 }
 
 impl Client {
     /// Sends `request`, retrying what the classification allows; an expired OAuth token is
-    /// refreshed once.
+    /// refreshed once. While the credentials are refused, only a probe is sent.
     pub async fn call(&self, request: &ApiRequest) -> Result<ApiResponse, ConnectorError> {
+        self.gate.admit()?;
+        let outcome = self.send_admitted(request).await;
+        self.gate.observe(&outcome);
+        outcome
+    }
+
+    async fn send_admitted(&self, request: &ApiRequest) -> Result<ApiResponse, ConnectorError> {
         let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
         let mut refreshed = false;
         loop {

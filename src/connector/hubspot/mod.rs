@@ -26,6 +26,7 @@ use self::client::Client;
 use self::limits::HubspotLimits;
 pub use self::reads::CustomObject;
 use self::request::Paths;
+use super::credentials::{CredentialGate, Rejection};
 use super::retry::RetryPolicy;
 use super::{
     AssociationLink, AssociationSet, ChangeCursor, ChangePage, Clock, Connector, ConnectorError,
@@ -89,6 +90,7 @@ impl HubspotConnector {
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             retry: options.retry,
             timeout: settings.request_timeout,
+            gate: CredentialGate::new("hubspot", &options.name, settings.credential_probe_interval),
             clock: options.clock,
         };
         Ok(HubspotConnector { client, lag: options.search_safety_lag })
@@ -113,6 +115,10 @@ impl Connector for HubspotConnector {
 
     fn batch_size(&self) -> usize {
         batch::BATCH_SIZE
+    }
+
+    fn refused(&self) -> Option<Rejection> {
+        self.client.gate.refused()
     }
 
     fn budget(&self) -> RateBudget {

@@ -94,12 +94,15 @@ impl Sessions {
         let text = response.text().await.unwrap_or_default();
         if !status.is_success() {
             let error: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            // the connected app's grant is gone (revoked, user deactivated); a bad client id
+            // or secret is a rejected credential instead
+            let revoked = error["error"] == "invalid_grant";
             let message = format!(
                 "token endpoint answered {status}: {} {}",
                 error["error"].as_str().unwrap_or_default(),
                 error["error_description"].as_str().unwrap_or_default()
             );
-            return Err(ConnectorError::Auth { api: "salesforce", message });
+            return Err(ConnectorError::Auth { api: "salesforce", message, revoked });
         }
         let token: TokenResponse =
             serde_json::from_str(&text).map_err(|err| ConnectorError::Malformed {

@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 
 use super::auth::{Session, Sessions};
 use super::budget::Budget;
+use crate::connector::credentials::CredentialGate;
 use crate::connector::retry::RetryPolicy;
 use crate::connector::{Clock, ConnectorError};
 
@@ -50,13 +51,23 @@ pub(super) struct Client {
     pub permits: Arc<Semaphore>,
     pub retry: RetryPolicy,
     pub timeout: Duration,
+    /// Whether the API accepts the credentials; calls wait while it refuses them.
+    pub gate: CredentialGate,
     pub call_options: String,
     pub clock: Clock,
 }
 
 impl Client {
     /// Sends `request`; a dead session is replaced once, shared with concurrent callers.
+    /// While the credentials are refused, only a probe is sent.
     pub async fn call(&self, request: &SfRequest) -> Result<Value, ConnectorError> {
+        self.gate.admit()?;
+        let outcome = self.send_admitted(request).await;
+        self.gate.observe(&outcome);
+        outcome
+    }
+
+    async fn send_admitted(&self, request: &SfRequest) -> Result<Value, ConnectorError> {
         let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
         let mut session = self.sessions.session(&self.http, (self.clock)()).await?;
         let mut renewed = false;

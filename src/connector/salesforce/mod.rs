@@ -22,6 +22,7 @@ use self::auth::Sessions;
 use self::budget::Budget;
 use self::changes::Delivered;
 use self::client::Client;
+use super::credentials::{CredentialGate, Rejection};
 use super::retry::RetryPolicy;
 use super::{
     AssociationLink, AssociationSet, ChangeCursor, ChangePage, Clock, Connector, ConnectorError,
@@ -85,6 +86,11 @@ impl SalesforceConnector {
             retry: options.retry,
             timeout: settings.request_timeout,
             call_options: format!("client={marker}"),
+            gate: CredentialGate::new(
+                "salesforce",
+                &options.name,
+                settings.credential_probe_interval,
+            ),
             clock: options.clock,
         };
         Ok(SalesforceConnector {
@@ -146,6 +152,10 @@ impl Connector for SalesforceConnector {
 
     fn batch_size(&self) -> usize {
         request::COLLECTION_SIZE
+    }
+
+    fn refused(&self) -> Option<Rejection> {
+        self.client.gate.refused()
     }
 
     /// Salesforce has no per-second quota, only the daily allocation.

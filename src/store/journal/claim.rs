@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sqlx::{Acquire, Connection, PgConnection, PgExecutor, PgPool, Postgres};
+use sqlx::{Acquire, Connection, FromRow, PgConnection, PgExecutor, PgPool, Postgres, Row};
 
 use super::row::{ROW_COLUMNS, RawRow, convert};
 use crate::error_kind::{ErrorKind, Retry};
@@ -17,10 +17,34 @@ pub async fn claim(
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<JournalRow>, JournalError> {
+    Ok(claim_within(pool, worker, limit, lease, u32::MAX).await?.rows)
+}
+
+/// What a claim took: the rows to process, and how many of them (or of the rows it
+/// dead-lettered instead) it rescued from a holder whose lease had run out.
+#[derive(Debug, Default)]
+pub struct Claim {
+    pub rows: Vec<JournalRow>,
+    /// Rows whose holder died or stalled (a crash, a panic mid-batch): claimed again.
+    pub rescued: usize,
+    /// Rescued rows past `max_attempts`, dead-lettered as `lease_expired_max_attempts`
+    /// instead of being handed out again.
+    pub dead: usize,
+}
+
+/// [`claim`], dead-lettering instead of claiming a rescued row whose claims have already
+/// spent `max_attempts`: a row that kills its worker is not retried forever.
+pub async fn claim_within(
+    pool: &PgPool,
+    worker: &str,
+    limit: i64,
+    lease: Duration,
+    max_attempts: u32,
+) -> Result<Claim, JournalError> {
     let mut tx = walk_in_order(pool).await?;
-    let rows = claim_rows(&mut tx, worker, limit, lease).await?;
+    let claimed = claim_rows(&mut tx, worker, limit, lease, max_attempts).await?;
     tx.commit().await?;
-    Ok(rows)
+    Ok(claimed)
 }
 
 /// [`claim`] on a connection the caller controls: inside the caller's transaction the
@@ -42,33 +66,80 @@ pub async fn claim_in(
     .fetch_one(&mut *tx)
     .await
     .map(|(sort, jit, _, _): (String, String, String, String)| (sort, jit))?;
-    let rows = claim_rows(&mut tx, worker, limit, lease).await?;
+    let claimed = claim_rows(&mut tx, worker, limit, lease, u32::MAX).await?;
     sqlx::query("select set_config('enable_sort', $1, true), set_config('jit', $2, true)")
         .bind(sort)
         .bind(jit)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(rows)
+    Ok(claimed.rows)
 }
 
-/// The claim itself, in per-record order, on a connection in a transaction.
+/// The claim itself, in per-record order, on a connection in a transaction; rescued rows
+/// past `max_attempts` are dead-lettered in the same transaction.
 async fn claim_rows(
     conn: &mut PgConnection,
     worker: &str,
     limit: i64,
     lease: Duration,
-) -> Result<Vec<JournalRow>, JournalError> {
-    let sql = format!("{CLAIM_SQL} returning {ROW_COLUMNS}");
-    let rows: Vec<RawRow> = sqlx::query_as(&sql)
+    max_attempts: u32,
+) -> Result<Claim, JournalError> {
+    let sql = format!("{CLAIM_SQL} returning {ROW_COLUMNS}, due.rescued");
+    let found = sqlx::query(&sql)
         .bind(worker)
         .bind(limit)
         .bind(lease.as_secs_f64())
         .fetch_all(&mut *conn)
         .await?;
-    let mut rows = convert(rows)?;
+    let mut raw = Vec::with_capacity(found.len());
+    let mut rescued = Vec::new();
+    for row in &found {
+        if row.try_get::<bool, _>("rescued")? {
+            rescued.push(row.try_get::<i64, _>("id")?);
+        }
+        raw.push(RawRow::from_row(row)?);
+    }
+    let limit = i32::try_from(max_attempts).unwrap_or(i32::MAX);
+    let (dead, mut rows): (Vec<JournalRow>, Vec<JournalRow>) = convert(raw)?
+        .into_iter()
+        .partition(|row| row.attempts > limit && rescued.contains(&row.id));
+    let ids: Vec<i64> = dead.iter().map(|row| row.id).collect();
+    dead_letter(&mut *conn, worker, &ids, max_attempts).await?;
     rows.sort_by_key(|row| (row.occurred_at, row.id));
-    Ok(rows)
+    Ok(Claim { rows, rescued: rescued.len(), dead: ids.len() })
+}
+
+/// Dead-letters rows `worker` just rescued past their maximum attempts.
+async fn dead_letter(
+    conn: &mut PgConnection,
+    worker: &str,
+    ids: &[i64],
+    max_attempts: u32,
+) -> Result<(), JournalError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let message = format!(
+        "its processing never finished (the worker died or panicked) in {max_attempts} attempts"
+    );
+    sqlx::query(
+        "with dead as (
+             update hubsync.journal set status = 'dead', reason = 'lease_expired_max_attempts',
+                 error_kind = 'needs_operator', last_error = $3, claimed_by = null,
+                 lease_until = null, updated_at = now()
+             where id = any($1) and claimed_by = $2
+             returning id, attempts)
+         insert into hubsync.journal_attempts
+             (journal_id, attempt, worker, outcome, error_kind, message)
+         select id, attempts, $2, 'lease_expired_max_attempts', 'needs_operator', $3 from dead",
+    )
+    .bind(ids)
+    .bind(worker)
+    .bind(message)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// The due rows in due order, each kept only when no earlier change of its record is still
@@ -76,12 +147,11 @@ async fn claim_rows(
 /// whether ten or a hundred thousand rows are queued. `id = any(array(…))` makes the update
 /// find its rows by primary key; `id in (…)` is planned as a scan of the whole journal.
 /// A claim writes only the lease (`claimed_by`, `lease_until`), no indexed column, so
-/// Postgres updates the row in place without touching the journal's indexes.
+/// Postgres updates the row in place without touching the journal's indexes. A due row that
+/// still carries a lease is rescued: its holder died or stalled, and its lease ran out.
 const CLAIM_SQL: &str = "
-update hubsync.journal set claimed_by = $1,
-    lease_until = now() + make_interval(secs => $3), attempts = attempts + 1, updated_at = now()
-where id = any(array(
-    select j.id from hubsync.journal j
+with due as materialized (
+    select j.id as due_id, j.lease_until is not null as rescued from hubsync.journal j
     where j.status = 'pending' and j.next_attempt_at <= now()
       and (j.lease_until is null or j.lease_until < now())
       and not exists (
@@ -92,7 +162,11 @@ where id = any(array(
             and (e.occurred_at, e.id) < (j.occurred_at, j.id))
     order by j.next_attempt_at, j.id
     limit $2
-    for update skip locked))";
+    for update skip locked)
+update hubsync.journal set claimed_by = $1,
+    lease_until = now() + make_interval(secs => $3), attempts = attempts + 1, updated_at = now()
+from due
+where id = any(array(select due_id from due)) and id = due.due_id";
 
 /// A transaction in which a claim walks its queue's partial index in claim order. Planned
 /// on statistics older than the queue (a burst, a young database), Postgres would rather
@@ -245,6 +319,40 @@ pub async fn release<'e>(
     Ok(done.rows_affected())
 }
 
+/// Hands rows back after a failure that was not theirs (a database or API outage, a
+/// revoked credential), due again after `delay`, without spending an attempt: the failure
+/// is recorded (`error_kind`, `last_error`, `reason`) so an operator sees why they wait.
+pub async fn postpone<'e>(
+    executor: impl PgExecutor<'e>,
+    worker: &str,
+    ids: &[i64],
+    delay: Duration,
+    kind: ErrorKind,
+    message: &str,
+    reason: &str,
+) -> Result<u64, JournalError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let done = sqlx::query(
+        "update hubsync.journal set status = 'pending', reason = $3, error_kind = $4,
+             last_error = $5, attempts = greatest(attempts - 1, 0), claimed_by = null,
+             lease_until = null, next_attempt_at = now() + make_interval(secs => $6),
+             updated_at = now()
+         -- by primary key; held by this worker means pending (see `complete_many`)
+         where id = any(array(select unnest($1::bigint[]))) and claimed_by = $2",
+    )
+    .bind(ids)
+    .bind(worker)
+    .bind(reason)
+    .bind(kind.as_str())
+    .bind(message)
+    .bind(delay.as_secs_f64())
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Claims, behind rows this worker already holds, the later pending upserts of the same
 /// records, so a burst of changes to one record (a webhook per property) is decided once.
 /// An upsert queued behind a pending delete, merge or restore is left for later. On a pool,
@@ -339,6 +447,35 @@ pub async fn write_failed(
     .bind(status)
     .bind(kind.as_str())
     .bind(what)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Dead-letters the journal rows of writes that were rescued past their maximum attempts:
+/// `lease_expired_max_attempts`, with `message`.
+pub async fn write_lease_expired(
+    tx: &mut PgConnection,
+    journal_ids: &[i64],
+    worker: &str,
+    message: &str,
+) -> Result<(), sqlx::Error> {
+    if journal_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "with dead as (
+             update hubsync.journal set status = 'dead', error_kind = 'needs_operator',
+                 last_error = $2, reason = 'lease_expired_max_attempts', updated_at = now()
+             where id = any($1) and status not in ('pending', 'processing')
+             returning id, attempts)
+         insert into hubsync.journal_attempts
+             (journal_id, attempt, worker, outcome, error_kind, message)
+         select id, attempts, $3, 'lease_expired_max_attempts', 'needs_operator', $2 from dead",
+    )
+    .bind(journal_ids)
+    .bind(message)
     .bind(worker)
     .execute(&mut *tx)
     .await?;

@@ -9,8 +9,8 @@ pub mod retention;
 mod row;
 
 pub use claim::{
-    claim, claim_followers, claim_in, complete, complete_many, fail, release, walk_in_order,
-    write_failed,
+    Claim, claim, claim_followers, claim_in, claim_within, complete, complete_many, fail, postpone,
+    release, walk_in_order, write_failed, write_lease_expired,
 };
 pub use intake::{journalled, known, last_deleted, queued};
 pub use operate::{OperatorAction, REQUEUEABLE, SKIPPABLE, act, requeue, skip};
