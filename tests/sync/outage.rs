@@ -92,3 +92,65 @@ async fn a_database_outage_mid_sync_delays_work_but_fails_none_and_everything_co
     let reconnects = metric(&rig, "hubsync_db_reconnects_total").await;
     assert!(reconnects > reconnects_before, "the reconnect is counted: {reconnects}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn terminating_the_daemons_database_sessions_mid_sync_fails_nothing() {
+    let name = format!("hubsync-outage-{}", uuid::Uuid::new_v4().simple());
+    let settings =
+        [SETTINGS.as_slice(), &[("HUBSYNC__DATABASE__APPLICATION_NAME", name.as_str())]].concat();
+    let rig = Rig::start_with(
+        &contacts("newest_wins", "flag"),
+        hubspot_sim::RateProfile::UNLIMITED,
+        &settings,
+    )
+    .await;
+    let direct =
+        PgPool::connect(&rig.app().db.as_ref().expect("the test database").url).await.unwrap();
+    for i in 0..PER_SIDE {
+        let props = json!({"email": format!("h{i}@kill.test"), "lastname": format!("H{i}")});
+        rig.hubspot.create_as_user("contacts", props, 7).unwrap();
+        let fields = json!({"Email": format!("s{i}@kill.test"), "LastName": format!("S{i}")});
+        rig.salesforce.create_as_user("Contact", fields).unwrap();
+    }
+    let linked = "select count(*) from hubsync.links";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while count(&direct, linked).await < 10 {
+        assert!(tokio::time::Instant::now() < deadline, "the sync never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // an operator (or a failover) ends every session of the daemon, three times over
+    let mut terminated = 0;
+    for _ in 0..3 {
+        let ended: Vec<bool> = sqlx::query_scalar(
+            "select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1",
+        )
+        .bind(&name)
+        .fetch_all(&direct)
+        .await
+        .unwrap();
+        terminated += ended.len();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(terminated > 0, "the daemon's sessions were found by their application_name");
+
+    let expected = 2 * PER_SIDE as i64;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while count(&direct, linked).await < expected {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not converged: {} of {expected} linked",
+            count(&direct, linked).await
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    rig.quiesce(Duration::from_secs(60)).await;
+    let failed = count(
+        &direct,
+        "select (select count(*) from hubsync.journal where status in ('failed', 'dead'))
+              + (select count(*) from hubsync.outbox where status in ('failed', 'dead'))",
+    )
+    .await;
+    assert_eq!(failed, 0, "ended sessions delay work, they never fail it");
+    assert_eq!(rig.hubspot.count("contacts"), expected as usize, "no duplicate on HubSpot");
+    assert_eq!(rig.salesforce.count("Contact", false), expected as usize, "no duplicate");
+}
