@@ -21,6 +21,7 @@ pub const DECISIONS: &str = "hubsync_reconciler_decisions_total";
 pub const CONFLICTS: &str = "hubsync_conflicts_total";
 pub const WRITES: &str = "hubsync_writes_total";
 pub const WRITE_BATCHES: &str = "hubsync_write_batches_total";
+pub const FENCED_SETTLES: &str = "hubsync_fenced_settles_total";
 pub const SYNC_LAG: &str = "hubsync_sync_lag_seconds";
 pub const PAUSED: &str = "hubsync_sync_paused";
 pub const JOURNAL_DEPTH: &str = "hubsync_journal_depth";
@@ -131,6 +132,11 @@ fn describe_sync() {
         WRITES,
         "Outbox items settled by the writer, by target side, object, operation and outcome \
          (done, retry, failed, dead)."
+    );
+    metrics::describe_counter!(
+        FENCED_SETTLES,
+        "Writer results dropped at settling because another worker had rescued the item \
+         after this one's lease ran out (a stalled worker fenced off)."
     );
     metrics::describe_counter!(
         WRITE_BATCHES,

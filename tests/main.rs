@@ -24,3 +24,4 @@ mod reconcile_stores;
 mod sim_command;
 mod sync;
 mod webhook_receiver;
+mod writer_fencing;

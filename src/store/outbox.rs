@@ -180,6 +180,9 @@ pub struct OutboxItem {
     pub created_at: DateTime<Utc>,
     /// When the change behind the item happened at its source, for the lag histogram.
     pub occurred_at: Option<DateTime<Utc>>,
+    /// The claim's lease end, as the database set it: the claim's fencing token. A later
+    /// claim of the item (after this one's lease ran out) sets another.
+    pub lease_until: Option<DateTime<Utc>>,
 }
 
 impl OutboxItem {
@@ -216,6 +219,7 @@ struct RawItem {
     attempts: i32,
     created_at: DateTime<Utc>,
     occurred_at: Option<DateTime<Utc>>,
+    lease_until: Option<DateTime<Utc>>,
     /// Claimed from a holder whose lease ran out.
     rescued: bool,
 }
@@ -241,6 +245,7 @@ impl RawItem {
             attempts: self.attempts,
             created_at: self.created_at,
             occurred_at: self.occurred_at,
+            lease_until: self.lease_until,
         })
     }
 }
@@ -294,7 +299,7 @@ pub async fn claim(
          select c.id, c.sync_name, c.target_side, c.connector, c.object_type, c.operation,
              c.intent, c.priority, c.target_id, c.unique_property, c.unique_value, c.source_id,
              c.properties, c.state, c.journal_id, c.attempts, c.created_at, j.occurred_at,
-             c.rescued
+             c.lease_until, c.rescued
          from claimed c left join hubsync.journal j on j.id = c.journal_id
          order by c.priority, c.id",
     )
@@ -342,6 +347,32 @@ async fn dead_letter(
     .await?;
     let journal: Vec<i64> = items.iter().filter_map(|item| item.journal_id).collect();
     super::journal::write_lease_expired(tx, &journal, worker, &message).await
+}
+
+/// Of `items`, those `worker` still holds under the very claim it made (the same lease
+/// token), locked until the transaction ends so no one can claim them meanwhile. An item
+/// another worker rescued after this one's lease ran out is not among them: its result
+/// here is stale, whatever the holder's name.
+pub async fn still_held(
+    tx: &mut sqlx::PgConnection,
+    worker: &str,
+    items: &[&OutboxItem],
+) -> Result<std::collections::HashSet<i64>, sqlx::Error> {
+    let ids: Vec<i64> = items.iter().map(|item| item.id).collect();
+    let leases: Vec<Option<DateTime<Utc>>> = items.iter().map(|item| item.lease_until).collect();
+    let held: Vec<i64> = sqlx::query_scalar(
+        "select o.id from hubsync.outbox o
+         join unnest($1::bigint[], $2::timestamptz[]) as u(id, lease) on o.id = u.id
+         where o.id = any($1) and o.claimed_by = $3 and o.lease_until = u.lease
+         for update of o",
+    )
+    .persistent(false)
+    .bind(&ids)
+    .bind(&leases)
+    .bind(worker)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(held.into_iter().collect())
 }
 
 /// Marks items done with the API's answer for each, where `worker` still holds them.

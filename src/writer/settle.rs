@@ -22,6 +22,8 @@ pub struct Settled {
     pub retried: usize,
     pub failed: usize,
     pub dead: usize,
+    /// Results dropped because another worker had rescued the item meanwhile.
+    pub fenced: usize,
 }
 
 pub async fn settle(
@@ -33,6 +35,7 @@ pub async fn settle(
     let mut tx = pool.begin().await?;
     let mut settled = Settled::default();
     let now = Utc::now();
+    let results = fence(&mut tx, worker, results, &mut settled).await?;
     let (done, rest): (Vec<_>, Vec<_>) =
         results.into_iter().partition(|(_, s)| matches!(s, Settlement::Done { .. }));
     let link_ids = link_done(&mut tx, &done).await?;
@@ -67,6 +70,33 @@ pub async fn settle(
     }
     tx.commit().await?;
     Ok(settled)
+}
+
+/// Keeps the results of items this worker still holds under its own claim. A worker that
+/// stalled past its lease (a long GC-like pause, a frozen VM) finds its items rescued by
+/// another; its late results must not overwrite links, state or status the rescuer wrote.
+async fn fence(
+    tx: &mut sqlx::PgConnection,
+    worker: &str,
+    results: Vec<(OutboxItem, Settlement)>,
+    settled: &mut Settled,
+) -> Result<Vec<(OutboxItem, Settlement)>, sqlx::Error> {
+    let items: Vec<&OutboxItem> = results.iter().map(|(item, _)| item).collect();
+    let held = outbox::still_held(tx, worker, &items).await?;
+    let (kept, fenced): (Vec<_>, Vec<_>) =
+        results.into_iter().partition(|(item, _)| held.contains(&item.id));
+    if !fenced.is_empty() {
+        settled.fenced = fenced.len();
+        let ids: Vec<i64> = fenced.iter().map(|(item, _)| item.id).collect();
+        tracing::warn!(
+            worker,
+            ?ids,
+            "outbox items were rescued by another worker after this one's lease ran out; \
+             its late results are dropped"
+        );
+        metrics::counter!(crate::metrics::FENCED_SETTLES).increment(fenced.len() as u64);
+    }
+    Ok(kept)
 }
 
 fn known(link_id: i64, entry: &StateEntry, now: DateTime<Utc>) -> (i64, Side, String, Known) {
