@@ -23,4 +23,5 @@ mod pollers;
 mod reconcile_stores;
 mod sim_command;
 mod sync;
+mod webhook_batches;
 mod webhook_receiver;

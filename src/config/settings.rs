@@ -125,7 +125,8 @@ pub struct HubspotWebhookSettings {
     /// Accept v1 signatures (older apps; no timestamp, so no replay window).
     #[serde(default)]
     pub accept_v1: bool,
-    /// Larger bodies get 413. HubSpot sends at most 100 events per request.
+    /// Larger bodies get 413. HubSpot sends at most 100 events per request, and a text
+    /// property holds up to 65,536 characters: 8 MiB takes a full batch of them.
     #[serde(default = "default_webhook_body")]
     pub max_body_bytes: NonZeroU32,
 }
@@ -135,7 +136,7 @@ fn default_hubspot() -> String {
 }
 
 fn default_webhook_body() -> NonZeroU32 {
-    NonZeroU32::new(1 << 20).expect("non-zero")
+    NonZeroU32::new(8 << 20).expect("non-zero")
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
