@@ -13,6 +13,7 @@ mod connector_hubspot;
 mod connector_salesforce;
 mod dashboard;
 mod demo;
+mod http_listeners;
 mod index_use;
 mod journal_store;
 mod migrations;
