@@ -61,7 +61,7 @@ pub fn count(path: &'static str, reason: &'static str) {
     metrics::counter!(QUARANTINED, "path" => path, "reason" => reason).increment(1);
 }
 
-/// Keeps one webhook delivery or event, with the reason.
+/// Keeps one webhook delivery, with the reason, outside any transaction.
 pub async fn keep_webhook<'e>(
     executor: impl PgExecutor<'e>,
     code: &'static str,

@@ -25,7 +25,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use super::hubspot_events;
-use super::quarantine::keep_webhook;
+use super::quarantine::{self, WEBHOOK_SOURCE, keep_webhook};
 use super::settle_hook::{self, PreSettle};
 use crate::config::HubspotWebhookSettings;
 use crate::connector::hubspot::webhook::{
@@ -178,11 +178,16 @@ async fn commit(
 ) -> Result<u64, journal::JournalError> {
     let mut tx = state.pool.begin().await?;
     let inserted = store::journal::append_settled(&mut *tx, changes, settled).await?;
-    for (code, detail, raw) in poison {
+    for (_, detail, raw) in poison {
         // kept as a one-event batch, so a replay reads it as the receiver would
-        keep_webhook(&mut *tx, code, detail, format!("[{raw}]").as_bytes()).await?;
+        let body = format!("[{raw}]");
+        store::quarantine::keep(&mut *tx, WEBHOOK_SOURCE, detail, body.as_bytes()).await?;
     }
     tx.commit().await?;
+    for (code, _, _) in poison {
+        tracing::warn!(reason = code, "signed webhook event quarantined");
+        quarantine::count("webhook", code);
+    }
     Ok(inserted)
 }
 
