@@ -1,7 +1,11 @@
-//! Signed batches as HubSpot really sends them: events sharing an `eventId`, redeliveries,
-//! poison events among good ones, and full batches of long values.
+//! Signed batches as HubSpot really sends them, and as it never should: events sharing an
+//! `eventId`, redeliveries, poison events among good ones, full batches of long values,
+//! hostile values, and bodies too large or too deep.
+
+use std::time::Duration;
 
 use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::webhook_receiver::{deliver, property_event, quarantined, receiver, rows};
 
@@ -102,5 +106,49 @@ async fn a_full_batch_of_long_text_values_within_hubspots_limits_is_accepted_by_
     assert!(body.len() > 6 << 20, "{} bytes", body.len());
     assert_eq!(deliver(&setup, &body).await, 200);
     assert_eq!(rows(&setup.app).await.len(), 100);
+    setup.app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_megabyte_value_round_trips_byte_exact_and_json_nested_ten_thousand_deep_is_quarantined()
+{
+    let setup = receiver("").await;
+    let at = chrono::Utc::now().timestamp_millis() - 10_000;
+    let huge = "Grüße \u{202e}🦀 '); --\t".repeat(50_000);
+    assert!(huge.len() > 1 << 20);
+    let body = serde_json::Value::Array(vec![property_event(31, 801, &huge, at)]).to_string();
+    assert_eq!(deliver(&setup, &body).await, 200);
+    let rows_now = rows(&setup.app).await;
+    assert_eq!(rows_now[0].properties["firstname"].value.as_deref(), Some(huge.as_str()));
+
+    let nested = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let deep = property_event(32, 802, "Ann", at).to_string();
+    let deep = format!("[{},\"nested\":{nested}}}]", deep.trim_end_matches('}'));
+    assert_eq!(deliver(&setup, &deep).await, 200, "refused by the parser's depth limit, kept");
+    let kept = quarantined(&setup.app).await;
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].1.contains("recursion limit"), "{}", kept[0].1);
+    let after = serde_json::Value::Array(vec![property_event(33, 803, "Bob", at)]).to_string();
+    assert_eq!(deliver(&setup, &after).await, 200, "and the receiver goes on");
+    assert_eq!(rows(&setup.app).await.len(), 2);
+    setup.app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_chunked_body_growing_past_the_limit_is_refused_with_413_without_waiting_for_its_end() {
+    let setup = receiver("max_body_bytes = 4096\n").await;
+    let mut stream = tokio::net::TcpStream::connect(setup.app.addr).await.unwrap();
+    let head = "POST /webhooks/hubspot HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = format!("400\r\n{}\r\n", "x".repeat(1024));
+    for _ in 0..5 {
+        stream.write_all(chunk.as_bytes()).await.unwrap();
+    }
+    let mut line = String::new();
+    let mut reader = BufReader::new(stream);
+    let read = reader.read_line(&mut line);
+    tokio::time::timeout(Duration::from_secs(5), read).await.expect("answered").unwrap();
+    assert!(line.contains(" 413 "), "{line}");
+    assert!(rows(&setup.app).await.is_empty());
     setup.app.stop().await.unwrap();
 }
