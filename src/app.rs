@@ -342,7 +342,7 @@ fn http_routes(
     let limit = admin.max_body_bytes;
     let operator = admin::operator_router(admin.clone(), Arc::new(settings.clone()));
     let routes = admin::router(admin).merge(operator);
-    let mut admin = serve::read_bodies(routes, limit, settings.http.body_read_timeout);
+    let mut admin = admin::read_bodies(routes, limit, settings.http.body_read_timeout);
     let mut webhooks = axum::Router::new();
     if let Some(hook) = &settings.webhooks.hubspot {
         let presettle = Presettle::new(settings.sync.clone());

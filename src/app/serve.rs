@@ -1,18 +1,13 @@
 //! The daemon's HTTP listeners: each accepts at most `max_connections` connections at once
-//! (more wait in the backlog), disconnects a client whose request headers take longer than
-//! the header read timeout, and answers 413 to a declared body over its limit before
-//! reading it and 408 to a body slower than the body read timeout. On shutdown, open
+//! (more wait in the backlog) and disconnects a client whose request headers take longer
+//! than the header read timeout. (Bodies are bounded by the routes: the admin API's
+//! [`crate::admin::read_bodies`], the webhook receiver's own read.) On shutdown, open
 //! connections finish their requests and close.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
@@ -80,31 +75,4 @@ async fn connection(
     }
     connection.as_mut().graceful_shutdown();
     let _ = connection.await;
-}
-
-/// Reads each request's whole body before `routes` see it: 413 to a declared length over
-/// `max_bytes` before reading, 408 when it takes longer than `timeout`.
-pub fn read_bodies(routes: Router, max_bytes: usize, timeout: Duration) -> Router {
-    routes.layer(middleware::from_fn_with_state((max_bytes, timeout), read_body))
-}
-
-async fn read_body(
-    State((max_bytes, timeout)): State<(usize, Duration)>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let (parts, body) = request.into_parts();
-    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
-    if declared.and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| n > max_bytes as u64) {
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
-    }
-    match tokio::time::timeout(timeout, axum::body::to_bytes(body, max_bytes)).await {
-        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        Ok(Err(_)) => refuse(StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-        Err(_) => refuse(StatusCode::REQUEST_TIMEOUT, "read_timeout"),
-    }
-}
-
-fn refuse(status: StatusCode, reason: &str) -> Response {
-    (status, axum::Json(serde_json::json!({ "error": reason }))).into_response()
 }
