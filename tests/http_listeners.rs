@@ -137,7 +137,7 @@ async fn a_declared_body_over_the_limit_is_refused_with_413_before_it_is_read() 
     let app = daemon("").await;
     for path in ["/webhooks/hubspot", "/api/pause"] {
         let mut stream = TcpStream::connect(app.addr).await.unwrap();
-        let head = format!("POST {path} HTTP/1.1\r\nhost: x\r\ncontent-length: 104857600\r\n\r\n");
+        let head = format!("POST {path} HTTP/1.1\r\nhost: x\r\ncontent-length: 10485760\r\n\r\n");
         stream.write_all(head.as_bytes()).await.unwrap();
         let answer = tokio::time::timeout(Duration::from_secs(2), status_line(stream)).await;
         let answer = answer.unwrap_or_else(|_| panic!("{path} waited for a body it must refuse"));
