@@ -1,6 +1,9 @@
-//! The daemon: `App::build` binds the admin listener, `run_until_stopped` runs every task
-//! until the cancellation token fires, then drains within the grace period and aborts
-//! whatever is still running, so the process always stops in bounded time.
+//! The daemon: `App::build` binds the admin listener (and the webhook listener, when
+//! `webhooks.listen` is set), `run_until_stopped` runs every task until the cancellation
+//! token fires, then drains within the grace period and aborts whatever is still running,
+//! so the process always stops in bounded time.
+
+mod serve;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,8 +32,6 @@ pub enum AppError {
         #[source]
         source: std::io::Error,
     },
-    #[error("admin server failed")]
-    Serve(#[source] std::io::Error),
     #[error(transparent)]
     Database(#[from] DbError),
     #[error("cannot set up a connector")]
@@ -43,10 +44,13 @@ pub struct App {
     settings: Arc<Settings>,
     pool: PgPool,
     listener: TcpListener,
+    /// Serves only the webhook receivers, when `webhooks.listen` is set.
+    webhook_listener: Option<TcpListener>,
 }
 
 impl App {
-    /// Binds the admin address from settings (port 0 picks a free port) and prepares the
+    /// Binds the admin address from settings, and the webhook address when it is set (port 0
+    /// picks a free port), and prepares the
     /// pool without connecting, so the process starts even while Postgres is still starting.
     pub async fn build(settings: Settings) -> Result<App, AppError> {
         let addr = settings.admin.listen;
@@ -57,13 +61,21 @@ impl App {
 
     /// Like [`App::build`] on a listener the caller already bound, e.g. so a test knows the
     /// port before it writes the webhook URL into the settings.
+    /// The webhook listener, when configured, is bound here.
     pub fn with_listener(settings: Settings, listener: TcpListener) -> Result<App, AppError> {
         let pool = db::lazy_pool(&settings.database)?;
-        Ok(App { settings: Arc::new(settings), pool, listener })
+        let webhook_listener = settings.webhooks.listen.map(bind_now).transpose()?;
+        Ok(App { settings: Arc::new(settings), pool, listener, webhook_listener })
     }
 
     pub fn admin_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The webhook listener's address, when the receivers have a listener of their own.
+    pub fn webhook_addr(&self) -> Option<SocketAddr> {
+        let listener = self.webhook_listener.as_ref()?;
+        Some(listener.local_addr().expect("a bound listener has an address"))
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -74,7 +86,7 @@ impl App {
     /// until `shutdown` fires. Returns an error if the database never became reachable.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> Result<(), AppError> {
         let admin_addr = self.admin_addr();
-        let App { settings, pool, listener } = self;
+        let App { settings, pool, listener, webhook_listener } = self;
         let mut tasks = JoinSet::new();
         let ready = Arc::new(AtomicBool::new(false));
         let metrics = crate::metrics::install();
@@ -91,8 +103,10 @@ impl App {
         let doorbell = crate::journal::Doorbell::new(pool.clone()).stopping_on(&shutdown);
         let outbox_bell = crate::journal::Doorbell::on(pool.clone(), crate::store::outbox::CHANNEL)
             .stopping_on(&shutdown);
-        let routes = http_routes(&settings, state, &pool, &doorbell);
-        let server = tokio::spawn(serve_admin(listener, routes, shutdown.clone()));
+        let listeners = Listeners { admin: listener, webhooks: webhook_listener };
+        let routes = http_routes(&settings, state, &pool, &doorbell, listeners.webhooks.is_some());
+        let limits = settings.http.clone();
+        let server = tokio::spawn(serve_http(listeners, routes, limits, shutdown.clone()));
         let failure: Failure = Arc::default();
         let mut started = start_database(&settings, &pool, &shutdown).await;
         if started.is_ok() && !shutdown.is_cancelled() {
@@ -320,22 +334,36 @@ async fn close_pool(pool: &PgPool) {
     }
 }
 
-/// The admin API, and the webhook receivers that are configured.
+/// The admin API and the webhook receivers that are configured: served together, or the
+/// receivers apart when they have a listener of their own (`separate`).
+struct Routes {
+    admin: axum::Router,
+    webhooks: axum::Router,
+}
+
 fn http_routes(
     settings: &Settings,
     admin: AdminState,
     pool: &PgPool,
     doorbell: &crate::journal::Doorbell,
-) -> axum::Router {
+    separate: bool,
+) -> Routes {
+    let limit = admin.max_body_bytes;
     let operator = admin::operator_router(admin.clone(), Arc::new(settings.clone()));
-    let mut routes = admin::router(admin).merge(operator);
+    let routes = admin::router(admin).merge(operator);
+    let mut admin = admin::read_bodies(routes, limit, settings.http.body_read_timeout);
+    let mut webhooks = axum::Router::new();
     if let Some(hook) = &settings.webhooks.hubspot {
         let presettle = Presettle::new(settings.sync.clone());
         let state = crate::ingest::webhook::WebhookState::new(hook, pool.clone(), doorbell.clone())
+            .with_read_timeout(settings.http.body_read_timeout)
             .with_presettle(Arc::new(presettle));
-        routes = routes.merge(crate::ingest::webhook::router(state));
+        webhooks = webhooks.merge(crate::ingest::webhook::router(state));
     }
-    routes
+    if !separate {
+        admin = admin.merge(std::mem::take(&mut webhooks));
+    }
+    Routes { admin, webhooks }
 }
 
 /// The reconciler's presettle is ingest's settle hook: pollers and the webhook receiver
@@ -347,13 +375,35 @@ impl PreSettle for Presettle {
     }
 }
 
-async fn serve_admin(
-    listener: TcpListener,
-    routes: axum::Router,
+/// The bound listeners: the admin one, and the webhooks' own when configured.
+struct Listeners {
+    admin: TcpListener,
+    webhooks: Option<TcpListener>,
+}
+
+/// Binds `addr` at once, outside async code.
+fn bind_now(addr: SocketAddr) -> Result<TcpListener, AppError> {
+    let bind = || {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        TcpListener::from_std(listener)
+    };
+    bind().map_err(|source| AppError::Bind { addr, source })
+}
+
+async fn serve_http(
+    listeners: Listeners,
+    routes: Routes,
+    limits: crate::config::HttpSettings,
     shutdown: CancellationToken,
 ) -> Result<(), AppError> {
-    axum::serve(listener, routes)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .map_err(AppError::Serve)
+    let admin = serve::serve(listeners.admin, routes.admin, limits.clone(), shutdown.clone());
+    match listeners.webhooks {
+        Some(webhooks) => {
+            let hooks = serve::serve(webhooks, routes.webhooks, limits, shutdown);
+            tokio::join!(admin, hooks);
+        }
+        None => admin.await,
+    }
+    Ok(())
 }

@@ -16,7 +16,7 @@ pub const CONNECTOR_ITEM_RESULTS: &str = "hubsync_connector_item_results_total";
 pub const CONNECTOR_REAUTH: &str = "hubsync_connector_reauthentications_total";
 pub const CONNECTOR_WEBHOOKS_REFUSED: &str = "hubsync_connector_webhooks_refused_total";
 pub const CHANGES_INGESTED: &str = "hubsync_changes_ingested_total";
-pub const WEBHOOK_QUARANTINED: &str = "hubsync_webhook_quarantined_total";
+pub const QUARANTINED: &str = "hubsync_quarantined_total";
 pub const DECISIONS: &str = "hubsync_reconciler_decisions_total";
 pub const CONFLICTS: &str = "hubsync_conflicts_total";
 pub const WRITES: &str = "hubsync_writes_total";
@@ -113,8 +113,11 @@ fn describe_ingest() {
         "Changes newly appended to the journal, by side, object and path (poll, webhook, backfill)."
     );
     metrics::describe_counter!(
-        WEBHOOK_QUARANTINED,
-        "Correctly signed webhook bodies that could not be parsed, kept for operators."
+        QUARANTINED,
+        "Signed webhook bodies or events, and polled records, that could not be journalled and \
+         were quarantined for operators, by path (webhook, poll, backfill) and reason \
+         (not_an_array, invalid_json, invalid_event, missing_object_id, missing_field, \
+         bad_occurred_at, unknown_subscription_type, unstorable_value)."
     );
 }
 

@@ -533,3 +533,33 @@ async fn a_hubspot_update_still_invisible_to_search_is_caught_by_a_later_poll() 
         "the lagged update is caught"
     );
 }
+
+#[tokio::test]
+async fn a_record_holding_a_nul_is_quarantined_with_its_reason_and_the_poller_moves_past_it() {
+    let (_db, pool) = migrated().await;
+    let sim = crate::connector_salesforce::sim().await;
+    sim.seed("Contact", json!({"LastName": "Before"})).unwrap();
+    let poison = sim.seed("Contact", json!({"LastName": "Bad\u{0}Name"})).unwrap();
+    sim.seed("Contact", json!({"LastName": "After"})).unwrap();
+    let api: Arc<dyn Connector> = Arc::new(crate::connector_salesforce::connector(&sim));
+    let poller = poller(&pool, api, Side::External, "Contact", &["LastName"]);
+
+    let first = tokio::time::timeout(Duration::from_secs(30), drain(&poller)).await;
+    assert_eq!(first.expect("the poller does not stall on the poison record"), 2);
+    assert_eq!(drain(&poller).await, 0, "the cursor moved past it");
+    let names: Vec<_> =
+        rows(&pool).await.iter().map(|r| r.properties["LastName"].value.clone()).collect();
+    assert_eq!(names, [Some("Before".to_string()), Some("After".to_string())]);
+    let kept: Vec<(String, String, Vec<u8>)> =
+        sqlx::query_as("select source, reason, body from hubsync.webhook_quarantine")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(kept.len(), 1, "the poison record is quarantined");
+    let (source, reason, body) = &kept[0];
+    assert_eq!(source, "poll:salesforce:Contact");
+    assert!(reason.contains("NUL"), "{reason}");
+    let body: serde_json::Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(body["record_id"], json!(poison.to_string()), "{body}");
+    assert_eq!(body["properties"]["LastName"]["value"], "Bad\u{0}Name", "kept losslessly: {body}");
+}

@@ -18,6 +18,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
+    #[error("the request body did not arrive within {0:?}")]
+    Timeout(std::time::Duration),
     #[error("{0}")]
     Conflict(String),
     #[error("the database is unavailable; try again")]
@@ -34,6 +36,7 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "read_timeout"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Unavailable(_) | ApiError::Store(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")

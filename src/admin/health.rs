@@ -19,7 +19,9 @@ pub async fn healthz() -> Json<serde_json::Value> {
 }
 
 /// Ready when start-up has finished, the database answers and every embedded migration is
-/// applied.
+/// applied. Otherwise 503 with a reason code (`starting`, `database_unreachable`,
+/// `database_timeout`, `migrations_pending`) and a fixed sentence, never the driver's text:
+/// whoever can reach the probe learns nothing of the database.
 pub async fn readyz(State(state): State<AdminState>) -> Response {
     if !state.started.load(std::sync::atomic::Ordering::Acquire) {
         let reason = "start-up has not finished (waiting for the database or migrating)";
@@ -32,7 +34,9 @@ pub async fn readyz(State(state): State<AdminState>) -> Response {
             Some(("migrations_pending", format!("{applied} of {known} migrations applied")))
         }
         Ok(Err(err)) => {
-            Some(("database_unreachable", format!("database unreachable: {}", report(&err))))
+            // the driver's text (addresses, roles, server messages) goes to the log only
+            tracing::warn!(error = %report(&err), "readiness: the database does not answer");
+            Some(("database_unreachable", "the database does not answer".to_string()))
         }
         Err(_) => Some(("database_timeout", "database did not answer within 2s".to_string())),
     };

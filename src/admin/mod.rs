@@ -2,6 +2,7 @@
 //! operator API under `/api`.
 
 mod auth;
+mod body;
 mod conflicts_api;
 mod dashboard;
 mod error;
@@ -24,6 +25,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 
 pub use auth::{Caller, Tokens};
+pub use body::read_bodies;
 pub use error::ApiError;
 pub use operator::OperatorState;
 

@@ -205,7 +205,12 @@ async fn migrate(settings: &Settings) -> Result<ExitCode, CliError> {
 async fn run(settings: Settings) -> Result<ExitCode, CliError> {
     let shutdown: CancellationToken = crate::shutdown::on_signals();
     let app = App::build(settings).await?;
-    tracing::info!(admin = %app.admin_addr(), "admin server listening");
+    match app.webhook_addr() {
+        Some(webhooks) => {
+            tracing::info!(admin = %app.admin_addr(), %webhooks, "admin server listening")
+        }
+        None => tracing::info!(admin = %app.admin_addr(), "admin server listening"),
+    }
     app.run_until_stopped(shutdown).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

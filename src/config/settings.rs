@@ -16,6 +16,7 @@ pub struct Settings {
     pub instance: InstanceSettings,
     pub database: DatabaseSettings,
     pub admin: AdminSettings,
+    pub http: HttpSettings,
     pub shutdown: ShutdownSettings,
     pub journal: JournalSettings,
     pub ingest: IngestSettings,
@@ -70,6 +71,21 @@ pub struct AdminSettings {
     pub tokens: Vec<AdminToken>,
 }
 
+/// Limits every HTTP listener (admin, webhooks) applies to its clients, so that slow or
+/// many clients cannot hold it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// A client that has not sent its request headers within this is disconnected.
+    #[serde(with = "super::duration")]
+    pub header_read_timeout: Duration,
+    /// A request body that has not fully arrived within this gets 408.
+    #[serde(with = "super::duration")]
+    pub body_read_timeout: Duration,
+    /// Connections each listener serves at once; more wait to be accepted.
+    pub max_connections: NonZeroU32,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminToken {
@@ -103,6 +119,14 @@ pub struct IngestSettings {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSettings {
+    /// A listener serving only the webhook receivers, so the admin API can stay on
+    /// localhost. Unset: the receivers are served on the admin listener.
+    #[serde(
+        default,
+        with = "super::socket_addr::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub listen: Option<SocketAddr>,
     /// `POST /webhooks/hubspot`; off unless configured.
     #[serde(default)]
     pub hubspot: Option<HubspotWebhookSettings>,
@@ -125,7 +149,8 @@ pub struct HubspotWebhookSettings {
     /// Accept v1 signatures (older apps; no timestamp, so no replay window).
     #[serde(default)]
     pub accept_v1: bool,
-    /// Larger bodies get 413. HubSpot sends at most 100 events per request.
+    /// Larger bodies get 413. HubSpot sends at most 100 events per request, and a text
+    /// property holds up to 65,536 characters: 8 MiB takes a full batch of them.
     #[serde(default = "default_webhook_body")]
     pub max_body_bytes: NonZeroU32,
 }
@@ -135,7 +160,7 @@ fn default_hubspot() -> String {
 }
 
 fn default_webhook_body() -> NonZeroU32 {
-    NonZeroU32::new(1 << 20).expect("non-zero")
+    NonZeroU32::new(8 << 20).expect("non-zero")
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

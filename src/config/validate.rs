@@ -211,6 +211,11 @@ fn check_core(check: &mut Checker<'_>, settings: &Settings) {
         check.fail("database.application_name", "must be 1 to 63 characters");
     }
     check.range("admin.max_body_bytes", settings.admin.max_body_bytes.get().into(), 1024, 16 << 20);
+    let http = &settings.http;
+    let ms = Duration::from_millis;
+    check.duration("http.header_read_timeout", http.header_read_timeout, ms(100), secs(300));
+    check.duration("http.body_read_timeout", http.body_read_timeout, ms(100), secs(3600));
+    check.range("http.max_connections", http.max_connections.get().into(), 1, 100_000);
     let poll = settings.ingest.poll_interval;
     check.duration("ingest.poll_interval", poll, Duration::from_millis(50), secs(86_400));
     let sweep = settings.ingest.sweep_interval;
@@ -273,6 +278,13 @@ fn check_admin_tokens(check: &mut Checker<'_>, tokens: &mut [super::settings::Ad
 }
 
 fn check_webhooks(check: &mut Checker<'_>, settings: &mut Settings) {
+    if let Some(listen) = settings.webhooks.listen {
+        if settings.webhooks.hubspot.is_none() {
+            check.fail("webhooks.listen", "is set, but no receiver ([webhooks.hubspot]) is");
+        } else if listen == settings.admin.listen && listen.port() != 0 {
+            check.fail("webhooks.listen", format!("`{listen}` is admin.listen too"));
+        }
+    }
     let Some(hook) = settings.webhooks.hubspot.as_mut() else { return };
     match settings.connectors.get(&hook.connector) {
         Some(ConnectorSettings::Hubspot(_)) => {}

@@ -111,8 +111,10 @@ impl Backfill {
             .filter(|r| self.since.is_none_or(|since| r.modified_at >= since))
             .map(|r| self.change(r))
             .collect();
+        let (changes, poison) = super::quarantine::split_unstorable(changes);
         let mut tx = self.pool.begin().await?;
         let appended = store::journal::append(&mut *tx, &changes).await?;
+        super::quarantine::keep_changes(&mut tx, "backfill", &poison).await?;
         self.save(&mut tx, page.next.as_deref(), page.records.len()).await?;
         tx.commit().await?;
         announce(&self.spec, &self.doorbell, appended, Arrival::Backfill);

@@ -1,7 +1,10 @@
 //! HubSpot webhook events as journal changes: one change per record an event touches,
-//! keyed by the event so a redelivery is recorded once.
+//! keyed by the event's content so a redelivery is recorded once.
 
 use std::collections::BTreeMap;
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::config::Side;
 use crate::connector::hubspot::webhook::{WebhookEvent, WebhookEventKind};
@@ -10,6 +13,7 @@ use crate::journal::{Arrival, ChangeKind, NewChange, PropertyChange};
 /// The journal changes an event stands for. Subscription types hubsync does not act on
 /// give none.
 pub fn changes(connector: &str, event: &WebhookEvent) -> Vec<NewChange> {
+    let key = dedup_key(event);
     let base = |record: u64, kind: ChangeKind, properties, suffix: &str| NewChange {
         side: Side::Hubspot,
         connector: connector.to_string(),
@@ -19,10 +23,7 @@ pub fn changes(connector: &str, event: &WebhookEvent) -> Vec<NewChange> {
         properties,
         occurred_at: event.occurred_at,
         source: Arrival::Webhook,
-        dedup_key: format!(
-            "hubspot-webhook:{}:{}:{}{suffix}",
-            event.portal_id, event.subscription_id, event.event_id
-        ),
+        dedup_key: format!("{key}{suffix}"),
     };
     let none = BTreeMap::new;
     match &event.kind {
@@ -62,6 +63,41 @@ pub fn changes(connector: &str, event: &WebhookEvent) -> Vec<NewChange> {
         }
         WebhookEventKind::Other(_) => Vec::new(),
     }
+}
+
+/// `hubspot-webhook:PORTAL:HASH`, the hash of everything that tells the event apart from
+/// another: HubSpot documents `eventId` as not unique, so two events sharing one are both
+/// journalled. `attemptNumber` is left out, so HubSpot's redelivery of an event is the
+/// same key.
+fn dedup_key(event: &WebhookEvent) -> String {
+    let kind = match &event.kind {
+        WebhookEventKind::Creation => json!(["creation"]),
+        WebhookEventKind::Deletion => json!(["deletion"]),
+        WebhookEventKind::PrivacyDeletion => json!(["privacyDeletion"]),
+        WebhookEventKind::Restore => json!(["restore"]),
+        WebhookEventKind::PropertyChange { name, value } => json!(["propertyChange", name, value]),
+        WebhookEventKind::AssociationChange { association_type, from_id, to_id, removed } => {
+            json!(["associationChange", association_type, from_id, to_id, removed])
+        }
+        WebhookEventKind::Merge { primary_id, merged_ids, new_id } => {
+            json!(["merge", primary_id, merged_ids, new_id])
+        }
+        WebhookEventKind::Other(name) => json!(["other", name]),
+    };
+    let identity = json!([
+        event.portal_id,
+        event.subscription_id,
+        event.event_id,
+        event.object_type,
+        event.object_id,
+        event.occurred_at.timestamp_millis(),
+        event.change_source,
+        event.source_id,
+        kind,
+    ]);
+    let digest = Sha256::digest(identity.to_string().as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("hubspot-webhook:{}:{hex}", event.portal_id)
 }
 
 /// Every id that stops existing: the merged ids, and the primary too when HubSpot minted a
@@ -124,7 +160,28 @@ mod tests {
         let change = &changes[0];
         assert_eq!((change.object_type.as_str(), change.record_id.as_str()), ("contacts", "101"));
         assert_eq!(change.properties["email"].value.as_deref(), Some("a@x.com"));
-        assert_eq!(change.dedup_key, "hubspot-webhook:62515:5:77");
+        assert!(change.dedup_key.starts_with("hubspot-webhook:62515:"), "{}", change.dedup_key);
+    }
+
+    #[test]
+    fn the_dedup_key_tells_apart_events_sharing_an_event_id_but_not_a_redelivery() {
+        let kind = |value: &str| WebhookEventKind::PropertyChange {
+            name: "email".into(),
+            value: Some(value.into()),
+        };
+        let key = |event: &WebhookEvent| changes("hubspot", event)[0].dedup_key.clone();
+        let first = event(kind("a@x.com"));
+        let redelivered = WebhookEvent { attempt: 1, ..first.clone() };
+        assert_eq!(key(&first), key(&redelivered));
+        let other_value = event(kind("b@x.com"));
+        let other_record = WebhookEvent { object_id: 102, ..first.clone() };
+        let later = WebhookEvent {
+            occurred_at: first.occurred_at + chrono::Duration::seconds(1),
+            ..first.clone()
+        };
+        for other in [other_value, other_record, later] {
+            assert_ne!(key(&first), key(&other), "{other:?}");
+        }
     }
 
     #[test]

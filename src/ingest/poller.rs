@@ -1,6 +1,7 @@
 //! A poller: reads one (connector, object)'s changes page by page and appends each page to
 //! the journal in the same transaction that moves its cursor, so a crash between the read
-//! and the commit loses nothing and records nothing twice.
+//! and the commit loses nothing and records nothing twice. A record the journal cannot
+//! store is quarantined in that transaction, so it never holds the feed back.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -110,7 +111,9 @@ impl Poller {
         held: Option<&mut PgConnection>,
         page: &ChangePage,
     ) -> Result<u64, IngestError> {
-        let mut changes: Vec<NewChange> = page.changes.iter().map(|c| self.change(c)).collect();
+        let changes: Vec<NewChange> = page.changes.iter().map(|c| self.change(c)).collect();
+        // a record the journal cannot store is quarantined, not retried forever
+        let (mut changes, poison) = super::quarantine::split_unstorable(changes);
         self.mark_restores(&mut changes).await?;
         let next = Cursor {
             timestamp: DateTime::from_timestamp_millis(page.next.modified_ms).unwrap_or_default(),
@@ -120,6 +123,7 @@ impl Poller {
         let settled = settle_hook::settled(self.presettle.as_deref(), &self.pool, &changes).await;
         let mut tx = self.begin(held).await?;
         let appended = store::journal::append_settled(&mut *tx, &changes, &settled).await?;
+        super::quarantine::keep_changes(&mut tx, "poll", &poison).await?;
         cursor::advance(&mut *tx, self.key("changes"), &next).await?;
         if !changes.is_empty() {
             crate::failpoint::hit("poller::after_fetch_before_commit").await;

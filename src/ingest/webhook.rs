@@ -1,16 +1,23 @@
 //! `POST /webhooks/hubspot`: verifies HubSpot's signature on the raw body, appends the
-//! events to the journal in one statement, and answers 200 only once they are committed.
+//! events to the journal in one transaction, and answers 200 only once they are committed.
 //!
-//! Forged, unsigned, stale or replayed requests get 401 and touch nothing. A correctly signed
-//! body that does not parse gets 200 and is quarantined: HubSpot retries every 4xx for a
-//! day, so refusing it would only repeat the poison.
+//! Forged, unsigned and stale requests get 401 and touch nothing; a replay of a request
+//! already accepted gets 200 and touches nothing. A correctly signed body that is not an
+//! event array, and each signed event that does not parse or that the journal cannot store
+//! (a NUL), is quarantined with its reason and answered 200 with the rest of its batch
+//! journalled: HubSpot retries every 4xx and 5xx for a day, so refusing it would only
+//! repeat the poison, and hold back the good events delivered with it.
+//!
+//! A declared body over the limit gets 413 before any of it is read; one that takes longer
+//! than the read timeout to arrive gets 408.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use secrecy::ExposeSecret;
@@ -18,13 +25,14 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use super::hubspot_events;
+use super::quarantine::{self, WEBHOOK_SOURCE, keep_webhook};
 use super::settle_hook::{self, PreSettle};
 use crate::config::HubspotWebhookSettings;
 use crate::connector::hubspot::webhook::{
-    WebhookError, WebhookRequest, WebhookVerifier, parse_events,
+    BatchEvent, WebhookError, WebhookRequest, WebhookVerifier, parse_batch,
 };
-use crate::journal::{self, Doorbell};
-use crate::metrics::{CHANGES_INGESTED, CONNECTOR_WEBHOOKS_REFUSED, WEBHOOK_QUARANTINED};
+use crate::journal::{self, Doorbell, NewChange};
+use crate::metrics::{CHANGES_INGESTED, CONNECTOR_WEBHOOKS_REFUSED};
 use crate::store;
 
 /// What the receiver needs.
@@ -36,6 +44,8 @@ pub struct WebhookState {
     public_url: String,
     connector: String,
     max_body_bytes: usize,
+    /// How long the whole body may take to arrive.
+    read_timeout: Duration,
     /// Settles notices of hubsync's own writes as they are journalled.
     presettle: Option<Arc<dyn PreSettle>>,
 }
@@ -57,8 +67,15 @@ impl WebhookState {
             public_url: settings.public_url.clone(),
             connector: settings.connector.clone(),
             max_body_bytes: settings.max_body_bytes.get() as usize,
+            read_timeout: Duration::from_secs(10),
             presettle: None,
         }
+    }
+
+    /// Answers 408 to a body that has not fully arrived within `timeout` (default 10 s).
+    pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
     }
 
     /// Journals the events `presettle` (the reconciler's) finds settled as already settled.
@@ -74,41 +91,104 @@ pub fn router(state: WebhookState) -> Router {
 
 #[tracing::instrument(skip_all, fields(events))]
 async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: Body) -> Response {
-    let Ok(body) = axum::body::to_bytes(body, state.max_body_bytes).await else {
-        tracing::warn!(reason = "too_large", "webhook refused");
-        metrics::counter!(CONNECTOR_WEBHOOKS_REFUSED, "reason" => "too_large").increment(1);
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+    let body = match read_body(&state, &headers, body).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
     };
     let request =
         WebhookRequest { method: "POST", url: &state.public_url, headers: &headers, body: &body };
-    if let Err(err) = state.verifier.authenticate(&request, chrono::Utc::now()) {
-        return refuse(StatusCode::UNAUTHORIZED, err.reason());
+    match state.verifier.authenticate(&request, chrono::Utc::now()) {
+        Ok(()) => {}
+        // already accepted: its events are journalled, and HubSpot needs no retry
+        Err(WebhookError::Replayed) => {
+            return (StatusCode::OK, axum::Json(json!({ "duplicate": true }))).into_response();
+        }
+        Err(err) => return refuse(StatusCode::UNAUTHORIZED, err.reason()),
     }
-    match parse_events(&body) {
-        Ok(events) => journal_events(&state, &events).await,
-        Err(WebhookError::Malformed(problem)) => quarantine(&state, body, &problem).await,
+    match parse_batch(&body) {
+        Ok(batch) => journal_batch(&state, batch).await,
+        Err(WebhookError::Malformed(problem)) => quarantine_body(&state, body, &problem).await,
         Err(other) => refuse(StatusCode::UNAUTHORIZED, other.reason()),
     }
 }
 
-async fn journal_events(
+/// The whole body, within the size limit and the read timeout.
+async fn read_body(
     state: &WebhookState,
-    events: &[crate::connector::hubspot::webhook::WebhookEvent],
-) -> Response {
-    let changes: Vec<_> =
-        events.iter().flat_map(|e| hubspot_events::changes(&state.connector, e)).collect();
-    tracing::Span::current().record("events", events.len());
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, Response> {
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
+    if declared.is_some_and(|length: u64| length > state.max_body_bytes as u64) {
+        return Err(refuse_read(StatusCode::PAYLOAD_TOO_LARGE, "too_large"));
+    }
+    let read = axum::body::to_bytes(body, state.max_body_bytes);
+    match tokio::time::timeout(state.read_timeout, read).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(_)) => Err(refuse_read(StatusCode::PAYLOAD_TOO_LARGE, "too_large")),
+        Err(_) => Err(refuse_read(StatusCode::REQUEST_TIMEOUT, "read_timeout")),
+    }
+}
+
+fn refuse_read(status: StatusCode, reason: &'static str) -> Response {
+    tracing::warn!(reason, "webhook refused");
+    metrics::counter!(CONNECTOR_WEBHOOKS_REFUSED, "reason" => reason).increment(1);
+    refuse(status, reason)
+}
+
+/// Journals the events that parsed and can be stored, and quarantines each other one with
+/// its reason, in one transaction.
+async fn journal_batch(state: &WebhookState, batch: Vec<BatchEvent>) -> Response {
+    tracing::Span::current().record("events", batch.len());
+    let mut changes: Vec<NewChange> = Vec::with_capacity(batch.len());
+    let mut poison = Vec::new();
+    for BatchEvent { raw, parsed } in batch {
+        let event = match parsed {
+            Ok(event) => event,
+            Err(rejection) => {
+                poison.push((rejection.code, rejection.detail, raw));
+                continue;
+            }
+        };
+        let of_event = hubspot_events::changes(&state.connector, &event);
+        match of_event.iter().find_map(store::journal::unstorable) {
+            None => changes.extend(of_event),
+            Some(detail) => poison.push(("unstorable_value", detail, raw)),
+        }
+    }
     let settled = settle_hook::settled(state.presettle.as_deref(), &state.pool, &changes).await;
-    match store::journal::append_settled(&state.pool, &changes, &settled).await {
+    match commit(state, &changes, &settled, &poison).await {
         Ok(inserted) => {
             count_ingested(&changes, inserted);
             if inserted > 0 {
                 state.doorbell.ring();
             }
-            (StatusCode::OK, axum::Json(json!({ "journalled": inserted }))).into_response()
+            let body = json!({ "journalled": inserted, "quarantined": poison.len() });
+            (StatusCode::OK, axum::Json(body)).into_response()
         }
         Err(err) => unavailable(&err),
     }
+}
+
+async fn commit(
+    state: &WebhookState,
+    changes: &[NewChange],
+    settled: &[Option<settle_hook::Settled>],
+    poison: &[(&'static str, String, String)],
+) -> Result<u64, journal::JournalError> {
+    let mut tx = state.pool.begin().await?;
+    let inserted = store::journal::append_settled(&mut *tx, changes, settled).await?;
+    for (_, detail, raw) in poison {
+        // kept as a one-event batch, so a replay reads it as the receiver would
+        let body = format!("[{raw}]");
+        store::quarantine::keep(&mut *tx, WEBHOOK_SOURCE, detail, body.as_bytes()).await?;
+    }
+    tx.commit().await?;
+    for (code, _, _) in poison {
+        tracing::warn!(reason = code, "signed webhook event quarantined");
+        quarantine::count("webhook", code);
+    }
+    Ok(inserted)
 }
 
 /// Counts new rows per object; duplicates of already-journalled events are not counted.
@@ -121,14 +201,10 @@ fn count_ingested(changes: &[journal::NewChange], inserted: u64) {
     metrics::counter!(CHANGES_INGESTED, &labels).increment(inserted);
 }
 
-async fn quarantine(state: &WebhookState, body: Bytes, problem: &str) -> Response {
-    let stored = store::quarantine::keep(&state.pool, "hubspot", problem, &body).await;
-    match stored {
-        Ok(_) => {
-            tracing::warn!(problem, "signed webhook body does not parse; quarantined");
-            metrics::counter!(WEBHOOK_QUARANTINED).increment(1);
-            (StatusCode::OK, axum::Json(json!({ "quarantined": true }))).into_response()
-        }
+/// A signed body that is not an event array, kept whole.
+async fn quarantine_body(state: &WebhookState, body: Bytes, problem: &str) -> Response {
+    match keep_webhook(&state.pool, "not_an_array", problem, &body).await {
+        Ok(()) => (StatusCode::OK, axum::Json(json!({ "quarantined": 1 }))).into_response(),
         Err(err) => unavailable(&journal::JournalError::from(err)),
     }
 }

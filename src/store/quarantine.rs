@@ -1,5 +1,7 @@
-//! The `webhook_quarantine` table: signed webhook bodies that did not parse, kept for
-//! operators to read, replay or drop.
+//! The `webhook_quarantine` table: what ingest could not journal, kept for operators to
+//! read, replay or drop. Signed webhook bodies or single events that did not parse or
+//! cannot be stored (source `hubspot`), and polled or backfilled records that cannot be
+//! stored (source `poll:CONNECTOR:OBJECT`, body their JSON).
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, PgPool};
@@ -15,15 +17,20 @@ pub struct Quarantined {
     pub bytes: i64,
 }
 
-/// Keeps a signed delivery that did not parse, with the reason.
-pub async fn keep(pool: &PgPool, source: &str, reason: &str, body: &[u8]) -> sqlx::Result<()> {
+/// Keeps what could not be journalled, with the reason.
+pub async fn keep<'e>(
+    executor: impl PgExecutor<'e>,
+    source: &str,
+    reason: &str,
+    body: &[u8],
+) -> sqlx::Result<()> {
     sqlx::query(
         "insert into hubsync.webhook_quarantine (source, reason, body) values ($1, $2, $3)",
     )
     .bind(source)
     .bind(reason)
     .bind(body)
-    .execute(pool)
+    .execute(executor)
     .await?;
     Ok(())
 }
@@ -51,12 +58,12 @@ pub async fn get(pool: &PgPool, id: i64) -> sqlx::Result<Option<(Quarantined, Ve
     Ok(found.map(|row| (row.entry, row.body)))
 }
 
-/// A delivery's body, locked for the caller's transaction.
+/// A delivery's source and body, locked for the caller's transaction.
 pub async fn lock_body<'e>(
     executor: impl PgExecutor<'e>,
     id: i64,
-) -> sqlx::Result<Option<Vec<u8>>> {
-    sqlx::query_scalar("select body from hubsync.webhook_quarantine where id = $1 for update")
+) -> sqlx::Result<Option<(String, Vec<u8>)>> {
+    sqlx::query_as("select source, body from hubsync.webhook_quarantine where id = $1 for update")
         .bind(id)
         .fetch_optional(executor)
         .await

@@ -572,6 +572,25 @@ fn connector_cases() -> Vec<FailCase> {
             format!("{HUBSPOT}{SALESFORCE}{WEBHOOK}"),
             "webhooks.hubspot.connector: no hubspot connector is named `salesforce`",
         ),
+        fails(
+            "[webhooks]\nlisten = \"0.0.0.0:8443\"\n",
+            "webhooks.listen: is set, but no receiver ([webhooks.hubspot]) is",
+        ),
+        fails(
+            format!(
+                "[webhooks]\nlisten = \"127.0.0.1:8080\"\n{HUBSPOT}{}",
+                WEBHOOK.replace("\"salesforce\"", "\"hubspot\"")
+            ),
+            "webhooks.listen: `127.0.0.1:8080` is admin.listen too",
+        ),
+        fails(
+            "[http]\nmax_connections = 200000\n",
+            "http.max_connections: must be 1..=100000, got 200000",
+        ),
+        fails(
+            "[http]\nbody_read_timeout = \"10ms\"\n",
+            "http.body_read_timeout: must be 100ms..=1h, got 10ms",
+        ),
     ]
 }
 

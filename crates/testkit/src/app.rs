@@ -13,6 +13,8 @@ use crate::settings::{test_settings, test_settings_with_file};
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The webhook listener, when `webhooks.listen` gives the receivers one of their own.
+    pub webhook_addr: Option<SocketAddr>,
     pub http: reqwest::Client,
     pub db: Option<TestDatabase>,
     pub pool: sqlx::PgPool,
@@ -62,10 +64,11 @@ pub fn run_on(listener: tokio::net::TcpListener, settings: Settings, db: TestDat
 
 fn run(app: App, db: Option<TestDatabase>) -> TestApp {
     let addr = app.admin_addr();
+    let webhook_addr = app.webhook_addr();
     let pool = app.pool().clone();
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    TestApp { addr, http: reqwest::Client::new(), db, pool, shutdown, task }
+    TestApp { addr, webhook_addr, http: reqwest::Client::new(), db, pool, shutdown, task }
 }
 
 impl TestApp {

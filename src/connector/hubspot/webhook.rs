@@ -1,5 +1,12 @@
 //! HubSpot webhook requests: signature verification (v3 with its timestamp window and
-//! replay refusal, v1 for older apps when enabled) and payloads parsed into typed events.
+//! replay refusal, v1 for older apps when enabled) and payloads parsed into typed events
+//! (in [`events`]).
+
+mod events;
+
+pub use events::{
+    BatchEvent, Rejection, WebhookEvent, WebhookEventKind, parse_batch, parse_events,
+};
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,7 +18,6 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 /// Why a webhook request was refused; each answers 401 except `Malformed` (400).
@@ -67,7 +73,8 @@ pub struct WebhookVerifier {
     secrets: Vec<SecretString>,
     window: Duration,
     accept_v1: bool,
-    seen: Mutex<HashMap<String, i64>>,
+    /// Signatures accepted within the window, as the bytes that were verified.
+    seen: Mutex<HashMap<Vec<u8>, i64>>,
 }
 
 impl WebhookVerifier {
@@ -152,20 +159,22 @@ impl WebhookVerifier {
         if !matches {
             return Err(WebhookError::BadSignature);
         }
-        self.remember(signature, millis, now)
+        self.remember(provided, millis, now)
     }
 
-    /// Refuses a signature seen before, forgetting those older than the window.
+    /// Refuses a signature seen before, forgetting those older than the window. Keyed on
+    /// the decoded signature, what was verified, so the same signature sent with other
+    /// padding or whitespace is the same replay.
     fn remember(
         &self,
-        signature: &str,
+        signature: Vec<u8>,
         millis: i64,
         now: DateTime<Utc>,
     ) -> Result<(), WebhookError> {
         let mut seen = self.seen.lock().expect("replay lock");
         let horizon = now.timestamp_millis() - 2 * self.window.as_millis() as i64;
         seen.retain(|_, at| *at >= horizon);
-        match seen.insert(signature.to_string(), millis) {
+        match seen.insert(signature, millis) {
             Some(_) => Err(WebhookError::Replayed),
             None => Ok(()),
         }
@@ -248,129 +257,6 @@ pub fn decode_uri(url: &str) -> String {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// One webhook event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WebhookEvent {
-    pub event_id: u64,
-    pub subscription_id: u64,
-    pub portal_id: u64,
-    pub app_id: Option<u64>,
-    pub occurred_at: DateTime<Utc>,
-    pub attempt: u32,
-    /// `contact`, `company`, …, or the `objectTypeId` of a generic `object.*` event.
-    pub object_type: String,
-    pub object_id: u64,
-    pub change_source: Option<String>,
-    pub source_id: Option<String>,
-    pub kind: WebhookEventKind,
-}
-
-/// What the event says happened.
-#[derive(Debug, Clone, PartialEq)]
-pub enum WebhookEventKind {
-    Creation,
-    Deletion,
-    PrivacyDeletion,
-    Restore,
-    PropertyChange {
-        name: String,
-        value: Option<String>,
-    },
-    AssociationChange {
-        association_type: String,
-        from_id: u64,
-        to_id: u64,
-        removed: bool,
-    },
-    Merge {
-        primary_id: u64,
-        merged_ids: Vec<u64>,
-        new_id: Option<u64>,
-    },
-    /// A subscription type hubsync does not act on, kept by name.
-    Other(String),
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawEvent {
-    event_id: u64,
-    subscription_id: u64,
-    portal_id: u64,
-    app_id: Option<u64>,
-    occurred_at: i64,
-    #[serde(alias = "eventType")]
-    subscription_type: String,
-    #[serde(default)]
-    attempt_number: u32,
-    #[serde(default)]
-    object_id: u64,
-    object_type_id: Option<String>,
-    change_source: Option<String>,
-    source_id: Option<String>,
-    property_name: Option<String>,
-    property_value: Option<String>,
-    association_type: Option<String>,
-    from_object_id: Option<u64>,
-    to_object_id: Option<u64>,
-    #[serde(default)]
-    association_removed: bool,
-    primary_object_id: Option<u64>,
-    #[serde(default)]
-    merged_object_ids: Vec<u64>,
-    new_object_id: Option<u64>,
-}
-
-/// Parses a webhook body: a JSON array of events.
-pub fn parse_events(body: &[u8]) -> Result<Vec<WebhookEvent>, WebhookError> {
-    let raw: Vec<RawEvent> =
-        serde_json::from_slice(body).map_err(|err| WebhookError::Malformed(err.to_string()))?;
-    Ok(raw.into_iter().map(event).collect())
-}
-
-fn event(raw: RawEvent) -> WebhookEvent {
-    let (prefix, action) = raw.subscription_type.split_once('.').unwrap_or(("", ""));
-    let object_type = match (prefix, &raw.object_type_id) {
-        ("object", Some(type_id)) => type_id.clone(),
-        _ => prefix.to_string(),
-    };
-    let kind = match action {
-        "creation" => WebhookEventKind::Creation,
-        "deletion" => WebhookEventKind::Deletion,
-        "privacyDeletion" => WebhookEventKind::PrivacyDeletion,
-        "restore" => WebhookEventKind::Restore,
-        "propertyChange" => WebhookEventKind::PropertyChange {
-            name: raw.property_name.unwrap_or_default(),
-            value: raw.property_value,
-        },
-        "associationChange" => WebhookEventKind::AssociationChange {
-            association_type: raw.association_type.unwrap_or_default(),
-            from_id: raw.from_object_id.unwrap_or_default(),
-            to_id: raw.to_object_id.unwrap_or_default(),
-            removed: raw.association_removed,
-        },
-        "merge" => WebhookEventKind::Merge {
-            primary_id: raw.primary_object_id.unwrap_or(raw.object_id),
-            merged_ids: raw.merged_object_ids,
-            new_id: raw.new_object_id,
-        },
-        _ => WebhookEventKind::Other(raw.subscription_type.clone()),
-    };
-    WebhookEvent {
-        event_id: raw.event_id,
-        subscription_id: raw.subscription_id,
-        portal_id: raw.portal_id,
-        app_id: raw.app_id,
-        occurred_at: DateTime::from_timestamp_millis(raw.occurred_at).unwrap_or_default(),
-        attempt: raw.attempt_number,
-        object_type,
-        object_id: raw.object_id,
-        change_source: raw.change_source,
-        source_id: raw.source_id,
-        kind,
-    }
 }
 
 #[cfg(test)]

@@ -19,13 +19,38 @@ pub(crate) use row::leased;
 
 use sqlx::PgExecutor;
 
-use crate::journal::{Completion, JournalError, NewChange};
+use crate::journal::{ChangeKind, Completion, JournalError, NewChange};
 
 /// Sends a NOTIFY on `channel` (the journal's or the outbox's), waking other replicas'
 /// listeners.
 pub async fn notify<'e>(executor: impl PgExecutor<'e>, channel: &str) -> sqlx::Result<()> {
     sqlx::query("select pg_notify($1, '')").bind(channel).execute(executor).await?;
     Ok(())
+}
+
+/// Why the journal cannot hold `change` as it is, if it cannot: Postgres `text` and `jsonb`
+/// cannot store a NUL character (`\u0000`), and one such value would fail the whole
+/// statement. Callers quarantine such a change instead of appending it.
+pub fn unstorable(change: &NewChange) -> Option<String> {
+    const WHY: &str = "holds a NUL character (\\u0000), which Postgres text and jsonb cannot store";
+    let nul = |text: &str| text.contains('\0');
+    if nul(&change.record_id) {
+        return Some(format!("the record id {WHY}"));
+    }
+    if let ChangeKind::Merge { into } = &change.kind
+        && nul(into)
+    {
+        return Some(format!("the surviving record's id {WHY}"));
+    }
+    change.properties.iter().find_map(|(name, property)| {
+        if nul(name) {
+            Some(format!("a property name {WHY}"))
+        } else if property.value.as_deref().is_some_and(nul) {
+            Some(format!("property `{name}` {WHY}"))
+        } else {
+            None
+        }
+    })
 }
 
 /// Appends changes in one multi-row statement, skipping any whose dedup key is already

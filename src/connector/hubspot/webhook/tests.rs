@@ -134,9 +134,9 @@ fn only_the_listed_escapes_are_decoded_before_signing() {
 #[test]
 fn property_changes_merges_and_generic_object_events_parse() {
     let body = br#"[
-      {"eventId":2,"subscriptionId":1,"portalId":3,"occurredAt":1,"subscriptionType":"contact.propertyChange","objectId":7,"propertyName":"email","propertyValue":"a@b.c"},
-      {"eventId":3,"subscriptionId":1,"portalId":3,"occurredAt":1,"subscriptionType":"contact.merge","objectId":9,"primaryObjectId":7,"mergedObjectIds":[8],"newObjectId":9},
-      {"eventId":4,"subscriptionId":1,"portalId":3,"occurredAt":1,"subscriptionType":"object.deletion","objectTypeId":"0-3","objectId":5}
+      {"eventId":2,"subscriptionId":1,"portalId":3,"occurredAt":1700000000000,"subscriptionType":"contact.propertyChange","objectId":7,"propertyName":"email","propertyValue":"a@b.c"},
+      {"eventId":3,"subscriptionId":1,"portalId":3,"occurredAt":1700000000000,"subscriptionType":"contact.merge","objectId":9,"primaryObjectId":7,"mergedObjectIds":[8],"newObjectId":9},
+      {"eventId":4,"subscriptionId":1,"portalId":3,"occurredAt":1700000000000,"subscriptionType":"object.deletion","objectTypeId":"0-3","objectId":5}
     ]"#;
     let events = parse_events(body).unwrap();
     assert_eq!(
@@ -157,4 +157,15 @@ fn property_changes_merges_and_generic_object_events_parse() {
 fn malformed_json_is_a_bad_request_not_an_auth_failure() {
     let err = parse_events(b"{not json").unwrap_err();
     assert_eq!(err.status(), 400);
+}
+
+#[test]
+fn a_replay_whose_signature_header_is_padded_differently_is_still_refused() {
+    let verifier = verifier();
+    let now = at(1_700_000_001_000);
+    let padded = v3_headers(&format!(" {V3_VECTOR} "), "1700000000000");
+    assert!(verifier.verify(&request(&padded, BODY.as_bytes()), now).is_ok());
+    let plain = v3_headers(V3_VECTOR, "1700000000000");
+    let again = verifier.verify(&request(&plain, BODY.as_bytes()), now);
+    assert_eq!(again.unwrap_err(), WebhookError::Replayed, "the same signature, trimmed");
 }
