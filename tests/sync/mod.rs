@@ -6,6 +6,7 @@ mod basics;
 mod compare;
 mod conflicts;
 mod crash;
+mod doubtful;
 mod echoes;
 mod failures;
 mod hydration;
