@@ -97,10 +97,7 @@ async fn a_batch_read_error_other_than_not_found_is_surfaced_not_dropped() {
     let read =
         connector(&sim, generous()).read_batch("contacts", &Lookup::Id, &["77".into()], &[]).await;
     let read = read.unwrap();
-    assert!(
-        unknown(&read[0]) && format!("{:?}", read[0]).contains("INTERNAL_ERROR"),
-        "{read:?}"
-    );
+    assert!(unknown(&read[0]) && format!("{:?}", read[0]).contains("INTERNAL_ERROR"), "{read:?}");
 }
 
 #[tokio::test]

@@ -46,11 +46,12 @@ async fn a_webhook_delete_checked_against_an_empty_207_deletes_nothing() {
     assert_eq!(rig.hubspot.faults().fired(), 1, "the check read met the empty answer");
     assert_eq!(rig.salesforce.count("Contact", false), 1, "the partner was not deleted");
     assert_eq!(rig.salesforce_record(&sf)["IsDeleted"], false);
-    let reason: Option<String> =
-        sqlx::query_scalar("select reason from hubsync.journal where dedup_key = 'doubtful-delete'")
-            .fetch_one(rig.pool())
-            .await
-            .unwrap();
+    let reason: Option<String> = sqlx::query_scalar(
+        "select reason from hubsync.journal where dedup_key = 'doubtful-delete'",
+    )
+    .fetch_one(rig.pool())
+    .await
+    .unwrap();
     assert_eq!(reason.as_deref(), Some("delete_not_confirmed"));
 }
 
