@@ -247,21 +247,6 @@ impl Sweep {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::GoneGuard;
-
-    #[test]
-    fn the_gone_guard_trips_on_a_large_share_but_not_on_a_small_sample() {
-        let guard = GoneGuard { max_share: 0.05, min_records: 10 };
-        assert!(!guard.trips(1, 2), "one of two is too small a sample");
-        assert!(!guard.trips(9, 10));
-        assert!(!guard.trips(10, 1000), "1% is within 5%");
-        assert!(guard.trips(10, 100));
-        assert!(guard.trips(60, 100));
-    }
-}
-
 impl Sweep {
     /// Sweeps every `interval` while this replica holds the sweep's lock, until `shutdown`.
     pub async fn run(
@@ -287,5 +272,20 @@ impl Sweep {
             }
         }
         lock.release().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GoneGuard;
+
+    #[test]
+    fn the_gone_guard_trips_on_a_large_share_but_not_on_a_small_sample() {
+        let guard = GoneGuard { max_share: 0.05, min_records: 10 };
+        assert!(!guard.trips(1, 2), "one of two is too small a sample");
+        assert!(!guard.trips(9, 10));
+        assert!(!guard.trips(10, 1000), "1% is within 5%");
+        assert!(guard.trips(10, 100));
+        assert!(guard.trips(60, 100));
     }
 }

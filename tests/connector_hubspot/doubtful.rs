@@ -39,7 +39,8 @@ async fn a_proxy_html_page_answering_200_is_retried_not_taken_as_success() {
     let id = sim.seed("contacts", json!({"email": "ann@x.com"})).unwrap().to_string();
     sim.inject(FaultRule::new(READ, html_page(), Trigger::Next(1)));
     let hubspot = connector(&sim, generous());
-    let read = hubspot.read_batch("contacts", &Lookup::Id, &[id.clone()], &[]).await.unwrap();
+    let read =
+        hubspot.read_batch("contacts", &Lookup::Id, std::slice::from_ref(&id), &[]).await.unwrap();
     assert!(matches!(&read[0], ReadResult::Found(r) if r.id == id), "{read:?}");
     assert_eq!(sim.faults().fired(), 1, "the page was served, then the read sent again");
 

@@ -34,7 +34,8 @@ async fn a_proxy_html_page_answering_a_query_is_retried_not_taken_as_no_records(
         content_type: "text/html".into(),
     };
     sim.inject(QUERY_ALL, page.clone(), Trigger::Next(1));
-    let read = connector(&sim).read_batch("Contact", &Lookup::Id, &[id.clone()], &[]).await;
+    let read =
+        connector(&sim).read_batch("Contact", &Lookup::Id, std::slice::from_ref(&id), &[]).await;
     assert!(matches!(&read.unwrap()[0], ReadResult::Found(r) if r.id == id));
 
     sim.inject("/services/data/*/query", page, Trigger::Next(2));
@@ -82,10 +83,11 @@ async fn a_field_or_object_name_that_would_change_a_query_is_refused_before_it_i
     let id = sim.seed("Contact", json!({"LastName": "Lee"})).unwrap();
     let salesforce = connector(&sim);
     // warm the session so only query requests are left to count
-    salesforce.read_batch("Contact", &Lookup::Id, &[id.clone()], &[]).await.unwrap();
+    salesforce.read_batch("Contact", &Lookup::Id, std::slice::from_ref(&id), &[]).await.unwrap();
     sim.stats().reset();
     let sneaky = vec!["LastName FROM User WHERE Id != null --".to_string()];
-    let err = salesforce.read_batch("Contact", &Lookup::Id, &[id.clone()], &sneaky).await;
+    let err =
+        salesforce.read_batch("Contact", &Lookup::Id, std::slice::from_ref(&id), &sneaky).await;
     let err = err.expect_err("a name that is not a name is refused");
     assert_eq!(err.kind(), ErrorKind::NeedsOperator, "{err}");
     assert!(err.to_string().contains("not a Salesforce object or field name"), "{err}");
