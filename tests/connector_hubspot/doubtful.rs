@@ -5,7 +5,7 @@
 
 use hubspot_sim::RateProfile;
 use hubsync::connector::retry::RetryPolicy;
-use hubsync::connector::{ChangeCursor, Connector, Lookup, ReadResult};
+use hubsync::connector::{ChangeCursor, Connector, ItemResult, Lookup, ReadResult, RetryReason};
 use hubsync::error_kind::ErrorKind;
 use serde_json::json;
 use sim_kit::faults::{Fault, FaultRule, Trigger};
@@ -118,4 +118,49 @@ async fn a_tie_page_without_results_is_an_error_and_its_timestamp_is_not_skipped
     let page = impatient(&sim).read_changes("contacts", &cursor, &[]).await;
     let err = page.expect_err("a page without results must not mark its timestamp done");
     assert_eq!(err.kind(), ErrorKind::Transient, "{err}");
+}
+
+#[tokio::test]
+async fn an_update_answered_with_an_empty_207_is_retried_per_item_never_marked_done() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    let ids: Vec<String> = (0..4)
+        .map(|i| sim.seed("contacts", json!({"email": format!("u{i}@x.com")})).unwrap().to_string())
+        .collect();
+    let empty = r#"{"status":"COMPLETE","results":[],"numErrors":0,"errors":[]}"#;
+    let fault = Fault::ServeThenRaw { body: empty.into() };
+    sim.inject(FaultRule::new("/crm/v3/objects/contacts/batch/update", fault, Trigger::Next(1)));
+    let items: Vec<hubsync::connector::UpdateItem> = ids
+        .iter()
+        .map(|id| hubsync::connector::UpdateItem {
+            id: id.clone(),
+            properties: props(&[("firstname", json!("Ann"))]),
+        })
+        .collect();
+    let hubspot = connector(&sim, generous());
+    let results = hubspot.update_batch("contacts", &items).await.unwrap();
+    for result in &results {
+        assert!(
+            matches!(result, ItemResult::Retryable { reason: RetryReason::ServerError, .. }),
+            "an input without a result is retried, never done: {result:?}"
+        );
+    }
+    // the writer's retry sends them again: now each has its own result
+    let results = hubspot.update_batch("contacts", &items).await.unwrap();
+    for (id, result) in ids.iter().zip(&results) {
+        assert_eq!(result, &ItemResult::Success { id: id.clone(), created: None });
+    }
+    assert_eq!(sim.faults().fired(), 1);
+}
+
+#[tokio::test]
+async fn an_upsert_answered_with_a_proxy_page_after_it_landed_is_retried_and_lands_once() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    add_unique_property(&sim);
+    let fault = Fault::ServeThenRaw { body: "<html><body>502 from the proxy</body></html>".into() };
+    sim.inject(FaultRule::new("/crm/v3/objects/contacts/batch/upsert", fault, Trigger::Next(1)));
+    let (hubspot, items) = (connector(&sim, generous()), contacts(5));
+    let results = hubspot.upsert_batch("contacts", "ext_id", &items).await.unwrap();
+    assert!(results.iter().all(ItemResult::is_success), "{results:?}");
+    assert_eq!(sim.faults().fired(), 1);
+    assert_eq!(sim.count("contacts"), 5, "exactly one record per unique key");
 }
