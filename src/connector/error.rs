@@ -42,17 +42,17 @@ impl ConnectorError {
     /// The one classification retries follow.
     pub fn kind(&self) -> ErrorKind {
         match self {
+            // an answer hubsync cannot read leaves the outcome unknown: retried, never final
             ConnectorError::Network { .. }
             | ConnectorError::Timeout { .. }
+            | ConnectorError::Malformed { .. }
             | ConnectorError::Unreadable { .. } => ErrorKind::Transient,
             ConnectorError::Api { status, code, .. } => classify(*status, code),
             ConnectorError::RateLimited { .. } | ConnectorError::OutOfDailyBudget { .. } => {
                 ErrorKind::RateLimited
             }
             ConnectorError::Auth { .. } | ConnectorError::Setup(_) => ErrorKind::NeedsOperator,
-            ConnectorError::Malformed { .. } | ConnectorError::Unsupported { .. } => {
-                ErrorKind::Permanent
-            }
+            ConnectorError::Unsupported { .. } => ErrorKind::Permanent,
         }
     }
 
@@ -156,6 +156,8 @@ mod tests {
     #[test]
     fn an_unreadable_answer_is_retried_never_final() {
         let err = ConnectorError::Unreadable { api: "test", status: 200, what: "html".into() };
+        assert_eq!(err.kind(), ErrorKind::Transient);
+        let err = ConnectorError::Malformed { api: "test", message: "no result".into() };
         assert_eq!(err.kind(), ErrorKind::Transient);
     }
 }
