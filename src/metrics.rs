@@ -13,6 +13,8 @@ pub const CONNECTOR_RATE_LIMITED: &str = "hubsync_connector_rate_limited_total";
 pub const CONNECTOR_OUT_OF_DAILY_BUDGET: &str = "hubsync_connector_out_of_daily_budget";
 pub const CONNECTOR_DAILY_REMAINING: &str = "hubsync_connector_daily_remaining";
 pub const CONNECTOR_ITEM_RESULTS: &str = "hubsync_connector_item_results_total";
+pub const CONNECTOR_UNREADABLE: &str = "hubsync_connector_unreadable_answers_total";
+pub const SWEEP_GONE_PAUSES: &str = "hubsync_sweep_gone_pauses_total";
 pub const CONNECTOR_REAUTH: &str = "hubsync_connector_reauthentications_total";
 pub const CONNECTOR_WEBHOOKS_REFUSED: &str = "hubsync_connector_webhooks_refused_total";
 pub const CHANGES_INGESTED: &str = "hubsync_changes_ingested_total";
@@ -92,6 +94,11 @@ fn describe_connectors() {
         "Per-item results of batch writes, by connector and outcome."
     );
     metrics::describe_counter!(
+        CONNECTOR_UNREADABLE,
+        "2xx answers whose body could not be read (an HTML page, truncated JSON, a read \
+         without its results), retried and never taken as success, by connector."
+    );
+    metrics::describe_counter!(
         CONNECTOR_REAUTH,
         "Access tokens fetched again (refresh before expiry, or after a rejected token)."
     );
@@ -111,6 +118,11 @@ fn describe_ingest() {
     metrics::describe_counter!(
         CHANGES_INGESTED,
         "Changes newly appended to the journal, by side, object and path (poll, webhook, backfill)."
+    );
+    metrics::describe_counter!(
+        SWEEP_GONE_PAUSES,
+        "Drift sweeps that found more linked records gone than ingest.sweep_max_gone_share \
+         allows, paused their sync blocks and deleted nothing, by connector and object."
     );
     metrics::describe_counter!(
         QUARANTINED,

@@ -483,6 +483,65 @@ mod drift_sweep {
         let last = rows(&pool).await.pop().unwrap();
         assert_eq!((last.record_id, last.kind), (gone, ChangeKind::Delete));
     }
+
+    /// A sweep over 30 seeded contacts, each linked, and the ids.
+    async fn linked_sweep() -> (TestDatabase, PgPool, hubspot_sim::HubspotSim, Sweep, Vec<u64>) {
+        let (db, pool) = migrated().await;
+        let sim = crate::connector_hubspot::sim(hubspot_sim::RateProfile::UNLIMITED).await;
+        let ids: Vec<u64> = (0..30)
+            .map(|i| sim.seed("contacts", json!({"email": format!("c{i}@x.com")})).unwrap())
+            .collect();
+        for (i, id) in ids.iter().enumerate() {
+            let partner = format!("003LINK{i:03}");
+            hubsync::store::links::link(&pool, "contacts", &id.to_string(), &partner)
+                .await
+                .unwrap();
+        }
+        let api: Arc<dyn Connector> = Arc::new(crate::connector_hubspot::connector(
+            &sim,
+            crate::connector_hubspot::generous(),
+        ));
+        let sweep = Sweep::new(spec(), api, pool.clone(), vec!["contacts".into()]);
+        (db, pool, sim, sweep, ids)
+    }
+
+    fn deletes(rows: &[JournalRow]) -> usize {
+        rows.iter().filter(|r| r.kind == ChangeKind::Delete).count()
+    }
+
+    #[tokio::test]
+    async fn a_sweep_that_reads_an_empty_207_deletes_nothing() {
+        use sim_kit::faults::{Fault, FaultRule, Trigger};
+        let (_db, pool, sim, sweep, _ids) = linked_sweep().await;
+        // the listing misses every record, and the read by id answers nothing either way
+        let no_list = Fault::Respond { status: 200, body: json!({"results": []}), headers: vec![] };
+        sim.inject(FaultRule::new("/crm/v3/objects/contacts", no_list, Trigger::Next(1)));
+        let empty = Fault::Respond {
+            status: 207,
+            body: json!({"status": "COMPLETE", "results": [], "numErrors": 0, "errors": []}),
+            headers: vec![],
+        };
+        sim.inject(FaultRule::new("/crm/v3/objects/contacts/batch/read", empty, Trigger::Next(1)));
+        let outcome = sweep.run_once().await.unwrap();
+        assert_eq!(outcome.vanished, 0, "{outcome:?}");
+        assert_eq!(deletes(&rows(&pool).await), 0, "no record is taken for gone");
+        let paused = hubsync::store::paused::current(&pool, "contacts").await.unwrap();
+        assert_eq!(paused, None, "nothing was proved gone, so nothing trips the guard");
+    }
+
+    #[tokio::test]
+    async fn a_sweep_that_finds_most_records_gone_pauses_the_block_instead_of_deleting() {
+        let (_db, pool, sim, sweep, ids) = linked_sweep().await;
+        for id in &ids[..20] {
+            sim.archive_as_user("contacts", *id, 7).unwrap();
+        }
+        let outcome = sweep.run_once().await.unwrap();
+        assert_eq!(outcome.vanished, 0, "{outcome:?}");
+        assert_eq!(deletes(&rows(&pool).await), 0, "nothing is deleted on the other side");
+        let (reason, by, _) =
+            hubsync::store::paused::current(&pool, "contacts").await.unwrap().expect("paused");
+        assert_eq!((reason.as_str(), by.as_str()), ("sweep_gone_share", "hubsync"));
+    }
 }
 
 #[tokio::test]

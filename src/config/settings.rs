@@ -113,6 +113,11 @@ pub struct IngestSettings {
     /// How often the drift sweep compares each side's full id set with what hubsync knows.
     #[serde(with = "super::duration")]
     pub sweep_interval: Duration,
+    /// A sweep that finds more than this share (0..1] of an object's linked records gone
+    /// deletes nothing: it pauses the blocks linking them and tells an operator.
+    pub sweep_max_gone_share: f64,
+    /// Below this many records found gone, the share guard never trips.
+    pub sweep_min_gone_records: u32,
 }
 
 /// Push receivers on the daemon's HTTP server.

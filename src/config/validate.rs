@@ -220,6 +220,12 @@ fn check_core(check: &mut Checker<'_>, settings: &Settings) {
     check.duration("ingest.poll_interval", poll, Duration::from_millis(50), secs(86_400));
     let sweep = settings.ingest.sweep_interval;
     check.duration("ingest.sweep_interval", sweep, secs(1), secs(30 * 86_400));
+    let gone_share = settings.ingest.sweep_max_gone_share;
+    if !(gone_share > 0.0 && gone_share <= 1.0) {
+        check.fail("ingest.sweep_max_gone_share", format!("must be in (0, 1], got {gone_share}"));
+    }
+    let min_gone = settings.ingest.sweep_min_gone_records.into();
+    check.range("ingest.sweep_min_gone_records", min_gone, 1, 1_000_000);
     check_sync_tuning(check, settings);
     let journal = &settings.journal;
     check.range("journal.max_attempts", journal.max_attempts.get().into(), 1, 1000);

@@ -32,6 +32,11 @@ pub enum ConnectorError {
     CredentialsRefused { api: &'static str, reason: &'static str, retry_in: Duration },
     #[error("{api} answered something hubsync cannot read: {message}")]
     Malformed { api: &'static str, message: String },
+    /// A 2xx answer whose body does not parse, or lacks what it must hold (an HTML page
+    /// from a proxy, truncated JSON, a read without its results): the outcome is unknown,
+    /// so it is retried and never taken as success or as proof of anything.
+    #[error("{api} answered {status} with a body hubsync cannot read ({what}); outcome unknown")]
+    Unreadable { api: &'static str, status: u16, what: String },
     #[error("invalid connector setup: {0}")]
     Setup(String),
     #[error("{api} does not support {what}")]
@@ -42,7 +47,11 @@ impl ConnectorError {
     /// The one classification retries follow.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            ConnectorError::Network { .. } | ConnectorError::Timeout { .. } => ErrorKind::Transient,
+            // an answer hubsync cannot read leaves the outcome unknown: retried, never final
+            ConnectorError::Network { .. }
+            | ConnectorError::Timeout { .. }
+            | ConnectorError::Malformed { .. }
+            | ConnectorError::Unreadable { .. } => ErrorKind::Transient,
             ConnectorError::Api { status, code, .. } => classify(*status, code),
             ConnectorError::RateLimited { .. } | ConnectorError::OutOfDailyBudget { .. } => {
                 ErrorKind::RateLimited
@@ -50,9 +59,7 @@ impl ConnectorError {
             ConnectorError::Auth { .. }
             | ConnectorError::CredentialsRefused { .. }
             | ConnectorError::Setup(_) => ErrorKind::NeedsOperator,
-            ConnectorError::Malformed { .. } | ConnectorError::Unsupported { .. } => {
-                ErrorKind::Permanent
-            }
+            ConnectorError::Unsupported { .. } => ErrorKind::Permanent,
         }
     }
 
@@ -81,6 +88,12 @@ impl ConnectorError {
         }
     }
 
+    /// An answer that could not be read, counted once where it is found.
+    pub fn unreadable(api: &'static str, status: u16, what: impl Into<String>) -> Self {
+        ::metrics::counter!(crate::metrics::CONNECTOR_UNREADABLE, "connector" => api).increment(1);
+        ConnectorError::Unreadable { api, status, what: what.into() }
+    }
+
     /// The API's own error code, if it named one.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -88,6 +101,27 @@ impl ConnectorError {
             _ => None,
         }
     }
+}
+
+/// A 2xx body: JSON, or nothing at all (204, HubSpot's `batch/archive`, Salesforce's
+/// `PATCH`). Anything else (a proxy's HTML page, truncated JSON) leaves the outcome
+/// unknown: an error to retry, never a success. The parser's message is left out, as it
+/// may quote the body.
+pub fn success_body(
+    api: &'static str,
+    status: u16,
+    bytes: &[u8],
+) -> Result<serde_json::Value, ConnectorError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_json::from_slice(bytes).map_err(|err| {
+        let what = match err.classify() {
+            serde_json::error::Category::Eof => "truncated JSON",
+            _ => "not JSON",
+        };
+        ConnectorError::unreadable(api, status, what)
+    })
 }
 
 /// Status codes and the API error codes that change their meaning.
@@ -128,5 +162,23 @@ mod tests {
         assert_eq!(api(400, "UNABLE_TO_LOCK_ROW").kind(), ErrorKind::Transient);
         assert_eq!(api(403, "REQUEST_LIMIT_EXCEEDED").kind(), ErrorKind::RateLimited);
         assert_eq!(api(401, "INVALID_AUTHENTICATION").kind(), ErrorKind::NeedsOperator);
+    }
+
+    #[test]
+    fn an_empty_success_is_null_and_a_page_or_a_cut_body_is_unreadable() {
+        assert_eq!(success_body("t", 204, b"").unwrap(), serde_json::Value::Null);
+        assert_eq!(success_body("t", 200, b"{\"a\":1}").unwrap()["a"], 1);
+        for body in [&b"<html>proxy</html>"[..], b"{\"results\": [", b"nul"] {
+            let err = success_body("t", 200, body).unwrap_err();
+            assert!(matches!(err, ConnectorError::Unreadable { .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_answer_is_retried_never_final() {
+        let err = ConnectorError::Unreadable { api: "test", status: 200, what: "html".into() };
+        assert_eq!(err.kind(), ErrorKind::Transient);
+        let err = ConnectorError::Malformed { api: "test", message: "no result".into() };
+        assert_eq!(err.kind(), ErrorKind::Transient);
     }
 }

@@ -94,7 +94,8 @@ pub trait Connector: Send + Sync {
         since: DateTime<Utc>,
     ) -> Result<Vec<Deleted>, ConnectorError>;
 
-    /// Records by id or unique key, one result per key.
+    /// Records by id or unique key, one result per key. `NotFound` by id needs the API's
+    /// proof for that exact id; an answer that proves neither way is `Unknown`.
     async fn read_batch(
         &self,
         object: &str,

@@ -306,7 +306,16 @@ impl ItemResult {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReadResult {
     Found(Record),
+    /// Positive proof that no live record has this key: by id, the API named this exact id
+    /// as not found or deleted (HubSpot `OBJECT_NOT_FOUND` or `archived`, Salesforce
+    /// `IsDeleted` or a 404 `NOT_FOUND`); by a unique or natural key, a complete answer
+    /// listed no match.
     NotFound,
+    /// The answer proved neither: no result and no not-found error for this key, or an
+    /// error of another kind. Never proof that a record is gone; read again later.
+    Unknown {
+        reason: String,
+    },
 }
 
 /// A link between two records of two object types.

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use super::poller::Poller;
 use super::settle_hook::PreSettle;
-use super::sweep::Sweep;
+use super::sweep::{GoneGuard, Sweep};
 use crate::config::{Settings, Side, SyncRule};
 use crate::connector::{self, Connector, ConnectorError};
 use crate::journal::Doorbell;
@@ -57,7 +57,12 @@ pub fn tasks(
     for spec in specs(settings) {
         let Some(api) = built.get(&spec.connector).cloned() else { continue };
         let names = sync_names(settings, &spec);
+        let guard = GoneGuard {
+            max_share: settings.ingest.sweep_max_gone_share,
+            min_records: settings.ingest.sweep_min_gone_records as usize,
+        };
         let sweep = Sweep::new(spec.clone(), api.clone(), pool.clone(), names);
+        let sweep = sweep.with_gone_guard(guard);
         tasks.sweeps.push(sweep.with_doorbell(doorbell.clone()));
         let poller = Poller::new(spec, api, pool.clone(), doorbell.clone());
         tasks.pollers.push(poller.with_presettle(presettle.clone()));

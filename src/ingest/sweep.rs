@@ -34,6 +34,32 @@ pub struct Sweep {
     doorbell: Doorbell,
     /// The `[[sync]]` blocks whose links name records of this side and object.
     sync_names: Vec<String>,
+    guard: GoneGuard,
+}
+
+/// The pause reason of a sweep that found too many linked records gone.
+pub const GONE_REASON: &str = "sweep_gone_share";
+
+/// How many linked records one sweep may find gone before it pauses instead of deleting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GoneGuard {
+    /// The share (0..1] of the linked records that may be found gone in one sweep.
+    pub max_share: f64,
+    /// Below this many gone records the guard never trips.
+    pub min_records: usize,
+}
+
+impl Default for GoneGuard {
+    /// As `config/default.toml` sets it.
+    fn default() -> Self {
+        GoneGuard { max_share: 0.05, min_records: 10 }
+    }
+}
+
+impl GoneGuard {
+    fn trips(&self, gone: usize, linked: usize) -> bool {
+        gone >= self.min_records && gone as f64 > self.max_share * linked as f64
+    }
 }
 
 impl Sweep {
@@ -44,7 +70,14 @@ impl Sweep {
         sync_names: Vec<String>,
     ) -> Self {
         let doorbell = Doorbell::new(pool.clone());
-        Sweep { spec, api, pool, doorbell, sync_names }
+        Sweep { spec, api, pool, doorbell, sync_names, guard: GoneGuard::default() }
+    }
+
+    /// Pauses instead of deleting when a sweep finds more linked records gone than `guard`
+    /// allows.
+    pub fn with_gone_guard(mut self, guard: GoneGuard) -> Self {
+        self.guard = guard;
+        self
     }
 
     /// Rings this doorbell after journalling drift, e.g. the daemon's, which stops on
@@ -123,23 +156,71 @@ impl Sweep {
         self.append(&changes).await
     }
 
-    /// Linked records missing from the live set, confirmed gone by a read by id.
+    /// Linked records missing from the live set, confirmed gone by a read by id. A record the
+    /// read cannot confirm either way is left for the next sweep; more gone than the guard
+    /// allows pauses the blocks instead, and nothing is journalled.
     async fn journal_vanished(&self, live: &HashSet<String>) -> Result<u64, IngestError> {
         let hubspot = self.spec.side == Side::Hubspot;
         let linked = store::links::side_ids(&self.pool, &self.sync_names, hubspot).await?;
+        let linked_count = linked.len();
         let candidates: Vec<String> = linked.into_iter().filter(|id| !live.contains(id)).collect();
         if candidates.is_empty() {
             return Ok(0);
         }
         let reads = self.api.read_batch(&self.spec.object, &Lookup::Id, &candidates, &[]).await?;
+        let mut gone = Vec::new();
+        let mut unconfirmed = 0;
+        for (id, read) in candidates.iter().zip(reads) {
+            match read {
+                ReadResult::NotFound => gone.push(id),
+                ReadResult::Unknown { .. } => unconfirmed += 1,
+                ReadResult::Found(_) => {}
+            }
+        }
+        if unconfirmed > 0 {
+            tracing::warn!(
+                unconfirmed,
+                "the sweep could not confirm whether some linked records are gone; it reads them again next time"
+            );
+        }
+        if self.guard.trips(gone.len(), linked_count) {
+            self.pause(gone.len(), linked_count).await?;
+            return Ok(0);
+        }
         let now = Utc::now();
-        let changes: Vec<NewChange> = candidates
-            .iter()
-            .zip(reads)
-            .filter(|(_, read)| matches!(read, ReadResult::NotFound))
-            .map(|(id, _)| self.change(id, ChangeKind::Delete, BTreeMap::new(), now))
+        let changes: Vec<NewChange> = gone
+            .into_iter()
+            .map(|id| self.change(id, ChangeKind::Delete, BTreeMap::new(), now))
             .collect();
         self.append(&changes).await
+    }
+
+    /// Pauses every block linking this side and object, and tells an operator, for a sweep
+    /// that found `gone` of `linked` records gone.
+    async fn pause(&self, gone: usize, linked: usize) -> Result<(), IngestError> {
+        let (connector, object) = (&self.spec.connector, &self.spec.object);
+        let detail = serde_json::json!({
+            "connector": connector, "object": object, "gone": gone, "linked": linked,
+            "max_gone_share": self.guard.max_share, "min_gone_records": self.guard.min_records,
+        });
+        let mut tx = self.pool.begin().await?;
+        for sync in &self.sync_names {
+            if store::paused::pause_by_hubsync(&mut *tx, sync, GONE_REASON, &detail).await? {
+                let target = serde_json::json!({ "sync": sync });
+                store::audit::record(&mut *tx, "hubsync", "pause", target, detail.clone()).await?;
+                ::metrics::gauge!(crate::metrics::PAUSED, "sync" => sync.clone()).set(1.0);
+            }
+        }
+        tx.commit().await?;
+        ::metrics::counter!(crate::metrics::SWEEP_GONE_PAUSES, "connector" => connector.clone(),
+            "object" => object.clone())
+        .increment(1);
+        tracing::error!(
+            gone, linked, syncs = ?self.sync_names,
+            "the sweep found more linked records gone than ingest.sweep_max_gone_share allows: \
+             nothing was deleted and the blocks are paused; check the CRM, then `hubsync resume`"
+        );
+        Ok(())
     }
 
     async fn append(&self, changes: &[NewChange]) -> Result<u64, IngestError> {
@@ -191,5 +272,20 @@ impl Sweep {
             }
         }
         lock.release().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GoneGuard;
+
+    #[test]
+    fn the_gone_guard_trips_on_a_large_share_but_not_on_a_small_sample() {
+        let guard = GoneGuard { max_share: 0.05, min_records: 10 };
+        assert!(!guard.trips(1, 2), "one of two is too small a sample");
+        assert!(!guard.trips(9, 10));
+        assert!(!guard.trips(10, 1000), "1% is within 5%");
+        assert!(guard.trips(10, 100));
+        assert!(guard.trips(60, 100));
     }
 }

@@ -14,7 +14,7 @@ use super::context::{Context, Observed, RecordRef, SourceRef};
 use super::error::ReconcileError;
 use super::overtaken;
 use crate::config::{Settings, Side, SyncRule};
-use crate::connector::{Connector, Lookup, ReadResult, Record};
+use crate::connector::{Connector, ConnectorError, Lookup, ReadResult, Record};
 use crate::journal::{ChangeKind, JournalRow};
 use crate::rules::transform::{OwnerMap, as_text, is_blank};
 use crate::rules::{self, connector, natural_keys, object, partner_id_field};
@@ -205,6 +205,17 @@ fn must_hydrate(rules: &[SyncRule], row: &JournalRow, context: &Context) -> bool
         || !linked(rules, row, context)
 }
 
+/// A read that proved neither that a record exists nor that it is gone: the batch is
+/// retried, never decided as if the record were gone (or had no partner).
+fn unknown(api: &dyn Connector, connector: &str, reason: &str) -> ReconcileError {
+    let source = ConnectorError::Unreadable {
+        api: api.api(),
+        status: 200,
+        what: format!("a record read proved nothing: {reason}"),
+    };
+    ReconcileError::Connector { connector: connector.to_string(), source }
+}
+
 /// HubSpot associations are read for polled records, association events, restores and
 /// records still to be created; a webhook property change of a linked record has its
 /// association events of its own.
@@ -238,6 +249,9 @@ async fn hydrate(
             let record = match result {
                 ReadResult::Found(record) => Some(record),
                 ReadResult::NotFound => None,
+                ReadResult::Unknown { reason } => {
+                    return Err(unknown(api.as_ref(), &name, &reason));
+                }
             };
             context.records.insert((side, name.clone(), object.clone(), id), record);
         }
@@ -320,8 +334,14 @@ async fn find_partners(
                 .await
                 .map_err(ReconcileError::connector(name))?;
             for ((id, _), result) in probe.keys.iter().zip(results) {
-                if let ReadResult::Found(record) = result {
-                    found.push(((probe.rule.name.clone(), probe.side, id.clone()), record));
+                match result {
+                    ReadResult::Found(record) => {
+                        found.push(((probe.rule.name.clone(), probe.side, id.clone()), record))
+                    }
+                    ReadResult::NotFound => {}
+                    ReadResult::Unknown { reason } => {
+                        return Err(unknown(sources.api(name).as_ref(), name, &reason));
+                    }
                 }
             }
         }

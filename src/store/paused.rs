@@ -58,11 +58,23 @@ pub async fn pause_for_blast_radius<'e>(
     sync: &str,
     detail: &Value,
 ) -> sqlx::Result<bool> {
+    pause_by_hubsync(executor, sync, "blast_radius", detail).await
+}
+
+/// Pauses block `sync` on hubsync's own judgement, for `reason` described by `detail`,
+/// unless it is paused already; returns whether this paused it.
+pub async fn pause_by_hubsync<'e>(
+    executor: impl PgExecutor<'e>,
+    sync: &str,
+    reason: &str,
+    detail: &Value,
+) -> sqlx::Result<bool> {
     let paused = sqlx::query(
         "insert into hubsync.paused (sync_name, reason, detail, paused_by)
-         values ($1, 'blast_radius', $2, 'hubsync') on conflict (sync_name) do nothing",
+         values ($1, $2, $3, 'hubsync') on conflict (sync_name) do nothing",
     )
     .bind(sync)
+    .bind(reason)
     .bind(detail)
     .execute(executor)
     .await?;

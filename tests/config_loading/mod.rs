@@ -690,3 +690,14 @@ fn every_other_config_check_names_its_key_its_problem_and_its_origin() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+#[test]
+fn a_sweep_gone_share_outside_zero_to_one_names_the_key() {
+    let (problem, _) = only_problem("[ingest]\nsweep_max_gone_share = 1.5\n", &[]);
+    assert_eq!(problem.key, "ingest.sweep_max_gone_share");
+    assert!(problem.message.contains("must be in (0, 1]"), "{problem}");
+    let (loaded, _) = load("", &[]);
+    let settings = loaded.unwrap();
+    assert_eq!(settings.ingest.sweep_max_gone_share, 0.05, "the documented default");
+    assert_eq!(settings.ingest.sweep_min_gone_records, 10);
+}

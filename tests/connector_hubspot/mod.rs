@@ -4,6 +4,7 @@
 mod associations;
 mod auth;
 mod batches;
+mod doubtful;
 mod incremental;
 mod rate_limits;
 mod reads;

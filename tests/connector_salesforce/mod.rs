@@ -8,6 +8,7 @@ mod batches;
 mod budget;
 mod changes;
 mod describe;
+mod doubtful;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -9,6 +9,7 @@ mod crash;
 mod crash_points;
 mod credentials;
 mod deletes;
+mod doubtful;
 mod echoes;
 mod failures;
 mod hostile;

@@ -154,7 +154,10 @@ fn next_one() -> TriggerSpec {
 }
 
 /// What goes wrong: `{"respond": {"status", "body", "headers"}}`, `{"delay_ms": N}`,
-/// `"drop_mid_body"`, or `{"preset": NAME}` for a fault the simulator offers by name.
+/// `"drop_mid_body"`, `{"respond_raw": {"status", "body", "content_type"}}` (exact bytes:
+/// an HTML page, truncated JSON), `{"serve_then_raw": {"body"}}` (the request is served,
+/// then its answer replaced by these bytes), or `{"preset": NAME}` for a fault the
+/// simulator offers by name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultKind {
@@ -167,7 +170,20 @@ pub enum FaultKind {
     },
     DelayMs(u64),
     DropMidBody,
+    RespondRaw {
+        status: u16,
+        body: String,
+        #[serde(default = "html")]
+        content_type: String,
+    },
+    ServeThenRaw {
+        body: String,
+    },
     Preset(String),
+}
+
+fn html() -> String {
+    "text/html".into()
 }
 
 /// How often: `{"next": N}` (the next N matching requests) or `{"fraction": P}` (each
@@ -219,6 +235,12 @@ impl FaultSpec {
             },
             Fault::Delay(pause) => FaultKind::DelayMs(pause.as_millis() as u64),
             Fault::DropMidBody => FaultKind::DropMidBody,
+            Fault::RespondRaw { status, body, content_type } => FaultKind::RespondRaw {
+                status: *status,
+                body: body.clone(),
+                content_type: content_type.clone(),
+            },
+            Fault::ServeThenRaw { body } => FaultKind::ServeThenRaw { body: body.clone() },
         };
         FaultSpec { method: rule.method.clone(), path: rule.path.clone(), fault, trigger }
     }
@@ -237,6 +259,18 @@ impl FaultKind {
             }
             FaultKind::DelayMs(ms) => Ok(Fault::Delay(Duration::from_millis(*ms))),
             FaultKind::DropMidBody => Ok(Fault::DropMidBody),
+            FaultKind::RespondRaw { status, body, content_type } => {
+                if !(100..=599).contains(status) {
+                    let message = "must be an HTTP status, 100 to 599";
+                    return Err(BadRequest::new("fault.respond_raw.status", message));
+                }
+                HeaderValue::try_from(content_type.as_str()).map_err(|_| {
+                    BadRequest::new("fault.respond_raw.content_type", "is not a header value")
+                })?;
+                let (body, content_type) = (body.clone(), content_type.clone());
+                Ok(Fault::RespondRaw { status: *status, body, content_type })
+            }
+            FaultKind::ServeThenRaw { body } => Ok(Fault::ServeThenRaw { body: body.clone() }),
             FaultKind::Preset(name) => preset(presets, name),
         }
     }
@@ -351,5 +385,17 @@ mod tests {
         .unwrap();
         let back = FaultSpec::from_rule(&spec.to_rule(&[]).unwrap());
         assert_eq!(back, FaultSpec { method: Some("POST".into()), ..spec });
+    }
+
+    #[test]
+    fn raw_and_serve_then_raw_faults_read_back_as_the_json_that_made_them() {
+        for fault in [
+            json!({"respond_raw": {"status": 200, "body": "<html>", "content_type": "text/html"}}),
+            json!({"serve_then_raw": {"body": "{\"results\": ["}}),
+        ] {
+            let spec: FaultSpec =
+                serde_json::from_value(json!({"path": "/a", "fault": fault})).unwrap();
+            assert_eq!(FaultSpec::from_rule(&spec.to_rule(&[]).unwrap()), spec);
+        }
     }
 }

@@ -21,6 +21,12 @@ pub enum Fault {
     Delay(Duration),
     /// Serve the request, then cut the connection partway through the body.
     DropMidBody,
+    /// Answer with this status and these exact bytes (an HTML page from a proxy, truncated
+    /// JSON) instead of serving the request.
+    RespondRaw { status: u16, body: String, content_type: String },
+    /// Serve the request (its effects happen), then answer with its status and these exact
+    /// bytes instead of the real body: an answer lost after the work was done.
+    ServeThenRaw { body: String },
 }
 
 /// How often a fault fires.
@@ -137,7 +143,24 @@ pub async fn inject(State(plan): State<FaultPlan>, request: Request, next: Next)
         }
         Some(Fault::Respond { status, body, headers }) => respond(status, body, headers),
         Some(Fault::DropMidBody) => drop_mid_body(next.run(request).await).await,
+        Some(Fault::RespondRaw { status, body, content_type }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            raw(status, body, &content_type)
+        }
+        Some(Fault::ServeThenRaw { body }) => {
+            let served = next.run(request).await;
+            raw(served.status(), body, "application/json")
+        }
     }
+}
+
+/// An answer of exactly `body`, labelled `content_type`.
+fn raw(status: StatusCode, body: String, content_type: &str) -> Response {
+    let mut response = (status, body).into_response();
+    let value = HeaderValue::try_from(content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    response.headers_mut().insert(header::CONTENT_TYPE, value);
+    response
 }
 
 fn respond(status: u16, body: serde_json::Value, headers: Vec<(String, String)>) -> Response {
@@ -211,6 +234,45 @@ mod tests {
         assert!(plan.pick("POST", "/x/2").is_some());
         assert!(plan.pick("POST", "/x/3").is_none());
         assert_eq!(plan.fired(), 2);
+    }
+
+    async fn serve(fault: Fault) -> (u16, String, String, u32) {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let served = Arc::new(AtomicU32::new(0));
+        let plan = FaultPlan::default();
+        plan.add(FaultRule::new("/x", fault, Trigger::Next(1)));
+        let counter = served.clone();
+        let handler = move || async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            axum::Json(serde_json::json!({"results": [1]}))
+        };
+        let app = axum::Router::new()
+            .route("/x", axum::routing::post(handler))
+            .layer(axum::middleware::from_fn_with_state(plan, inject));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let answer = reqwest::Client::new().post(format!("http://{address}/x")).send().await;
+        let answer = answer.unwrap();
+        let status = answer.status().as_u16();
+        let kind = answer.headers()[header::CONTENT_TYPE].to_str().unwrap().to_string();
+        let text = answer.text().await.unwrap();
+        (status, kind, text, served.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn a_raw_fault_answers_exact_bytes_without_serving_the_request() {
+        let page = "<html><body>Gateway says hi</body></html>".to_string();
+        let fault =
+            Fault::RespondRaw { status: 200, body: page.clone(), content_type: "text/html".into() };
+        assert_eq!(serve(fault).await, (200, "text/html".into(), page, 0));
+    }
+
+    #[tokio::test]
+    async fn a_serve_then_raw_fault_does_the_work_and_then_garbles_its_answer() {
+        let fault = Fault::ServeThenRaw { body: "{\"results\": [".into() };
+        let answer = serve(fault).await;
+        assert_eq!(answer, (200, "application/json".into(), "{\"results\": [".into(), 1));
     }
 
     #[test]

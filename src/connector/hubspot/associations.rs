@@ -35,7 +35,7 @@ pub async fn read(
             .collect();
         let path = client.paths.associations(from, to, "read");
         let answer = client.call(&ApiRequest::post(path, json!({ "inputs": inputs }))).await?;
-        for result in answer.body["results"].as_array().into_iter().flatten() {
+        for result in &super::response::results(answer.body)? {
             let Some(from_id) = text(&result["from"]["id"]) else { continue };
             links.entry(from_id.clone()).or_default().extend(result_links(&from_id, result));
             if let Some(after) = result["paging"]["next"]["after"].as_str() {

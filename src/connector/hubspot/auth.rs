@@ -132,8 +132,9 @@ impl OAuth {
                 revoked,
             });
         }
-        let token: TokenResponse = serde_json::from_str(&text).map_err(|err| {
-            ConnectorError::Malformed { api: "hubspot", message: format!("token response: {err}") }
+        // the parser's message may quote the token: left out
+        let token: TokenResponse = serde_json::from_str(&text).map_err(|_| {
+            ConnectorError::unreadable("hubspot", status.as_u16(), "token response not as expected")
         })?;
         if let Some(rotated) = token.refresh_token {
             *self.refresh_token.lock().await = SecretString::from(rotated);

@@ -154,10 +154,11 @@ where
     } else if missing.len() < indexes.len() {
         results.extend(split_send(client, missing, send).await?);
     } else {
-        return Err(ConnectorError::Malformed {
-            api: "hubspot",
-            message: "a batch answer named no result for its only input".into(),
-        });
+        return Err(ConnectorError::unreadable(
+            "hubspot",
+            200,
+            "a batch answer named no result for its only input",
+        ));
     }
     Ok(results)
 }

@@ -43,7 +43,7 @@ async fn search(
     let answer = client.call(&request).await?;
     let modified = modified_property(object);
     let paged = answer.body["paging"]["next"]["after"].is_string();
-    let results = response::results(answer.body);
+    let results = response::results(answer.body)?;
     let more = paged || results.len() >= PAGE;
     let records = results.into_iter().filter_map(|r| response::record(r, modified)).collect();
     Ok((records, more))

@@ -104,9 +104,12 @@ impl Client {
             .bytes()
             .await
             .map_err(|source| ConnectorError::Network { api: "hubspot", source })?;
+        if (200..300).contains(&status) {
+            return crate::connector::error::success_body("hubspot", status, &bytes)
+                .map(|body| ApiResponse { body });
+        }
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         match status {
-            200..=299 => Ok(ApiResponse { body }),
             429 => Err(self.rate_limited(&body, &headers)),
             401 => {
                 self.credentials.reject(token).await;

@@ -1,7 +1,7 @@
 //! Reads: records by id or unique value (batch/read), the full listing for backfills,
 //! archived records for delete detection, owners, and property discovery.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -26,6 +26,9 @@ pub fn wanted(object: &str, fields: &[String]) -> Vec<String> {
     all
 }
 
+/// Records by id or unique value. A key is `NotFound` only when HubSpot names it in an
+/// `OBJECT_NOT_FOUND` error (or returns it archived); a key it neither returns nor names
+/// is `Unknown`, as is one it refused for another reason.
 pub async fn read_batch(
     client: &Client,
     object: &str,
@@ -44,33 +47,55 @@ pub async fn read_batch(
     if let Some(property) = id_property.filter(|p| !properties.iter().any(|f| f == p)) {
         properties.push(property.to_string());
     }
-    let mut found: HashMap<String, Record> = HashMap::new();
-    let mut survivors: HashMap<String, Record> = HashMap::new();
+    let mut answer = ReadAnswer::default();
     for chunk in keys.chunks(super::batch::BATCH_SIZE) {
-        for record in read_records(client, object, chunk, &properties, id_property, false).await? {
+        let read = read_answer(client, object, chunk, &properties, id_property, false).await?;
+        answer.absorb(read, id_property);
+    }
+    Ok(keys.iter().map(|key| answer.result(key)).collect())
+}
+
+/// What `batch/read` answered, by lowercased key: records (an id merged away resolves to
+/// its survivor), keys named not found, and keys refused with another error.
+#[derive(Default)]
+struct ReadAnswer {
+    records: Vec<Record>,
+    found: HashMap<String, Record>,
+    not_found: HashSet<String>,
+    refused: HashMap<String, String>,
+}
+
+impl ReadAnswer {
+    fn absorb(&mut self, other: ReadAnswer, id_property: Option<&str>) {
+        for record in other.records {
             let key = match id_property {
                 None => record.id.clone(),
                 Some(p) => record.properties.get(p).and_then(text).unwrap_or_default(),
             };
             if id_property.is_none() {
                 for merged in response::merged_ids(&record) {
-                    survivors.insert(merged, record.clone());
+                    self.found.entry(merged.to_lowercase()).or_insert_with(|| record.clone());
                 }
             }
-            found.insert(key.to_lowercase(), record);
+            self.found.insert(key.to_lowercase(), record);
+        }
+        self.not_found.extend(other.not_found);
+        self.refused.extend(other.refused);
+    }
+
+    fn result(&self, key: &str) -> ReadResult {
+        let key = key.to_lowercase();
+        match self.found.get(&key) {
+            Some(record) if record.archived => ReadResult::NotFound,
+            Some(record) => ReadResult::Found(record.clone()),
+            None if self.not_found.contains(&key) => ReadResult::NotFound,
+            None => ReadResult::Unknown {
+                reason: self.refused.get(&key).cloned().unwrap_or_else(|| {
+                    "HubSpot returned neither a record nor OBJECT_NOT_FOUND for this key".into()
+                }),
+            },
         }
     }
-    // an id merged away resolves to the merged record, which keeps its own id
-    for (merged, survivor) in survivors {
-        found.entry(merged).or_insert(survivor);
-    }
-    Ok(keys
-        .iter()
-        .map(|key| match found.get(&key.to_lowercase()) {
-            Some(record) => ReadResult::Found(record.clone()),
-            None => ReadResult::NotFound,
-        })
-        .collect())
 }
 
 /// `batch/read` of up to 100 keys; missing keys are simply absent.
@@ -82,18 +107,43 @@ pub async fn read_records(
     id_property: Option<&str>,
     archived: bool,
 ) -> Result<Vec<Record>, ConnectorError> {
+    Ok(read_answer(client, object, keys, properties, id_property, archived).await?.records)
+}
+
+/// `batch/read` of up to 100 keys, with what its errors say about the keys it left out.
+async fn read_answer(
+    client: &Client,
+    object: &str,
+    keys: &[String],
+    properties: &[String],
+    id_property: Option<&str>,
+    archived: bool,
+) -> Result<ReadAnswer, ConnectorError> {
     if keys.is_empty() {
-        return Ok(Vec::new());
+        return Ok(ReadAnswer::default());
     }
     let path = format!("{}/batch/read", client.paths.objects(object));
     let body = request::read_body(keys, properties, id_property);
     let request = ApiRequest::post(path, body).query("archived", archived.to_string());
     let answer = client.call(&request).await?;
+    let mut read = ReadAnswer::default();
+    for error in answer.body["errors"].as_array().into_iter().flatten() {
+        let ids = response::error_ids(error).into_iter().map(|id| id.to_lowercase());
+        match error["category"].as_str() {
+            Some("OBJECT_NOT_FOUND") => read.not_found.extend(ids),
+            category => {
+                let message = error["message"].as_str().unwrap_or_default();
+                let reason = format!("{}: {message}", category.unwrap_or("ERROR"));
+                read.refused.extend(ids.map(|id| (id, reason.clone())));
+            }
+        }
+    }
     let modified = modified_property(object);
-    Ok(response::results(answer.body)
+    read.records = response::results(answer.body)?
         .into_iter()
         .filter_map(|r| response::record(r, modified))
-        .collect())
+        .collect();
+    Ok(read)
 }
 
 /// One page of ids from the list endpoint (`properties` kept to the id so the query string
@@ -112,8 +162,8 @@ async fn list_ids(
         request = request.query("after", after);
     }
     let answer = client.call(&request).await?;
-    let results = answer.body["results"].as_array().cloned().unwrap_or_default();
     let next = answer.body["paging"]["next"]["after"].as_str().map(str::to_string);
+    let results = response::results(answer.body)?;
     Ok((results, next))
 }
 
@@ -165,13 +215,14 @@ pub async fn owners(client: &Client) -> Result<Vec<Owner>, ConnectorError> {
             request = request.query("after", after.clone());
         }
         let answer = client.call(&request).await?;
-        for owner in answer.body["results"].as_array().into_iter().flatten() {
+        let next = answer.body["paging"]["next"]["after"].as_str().map(str::to_string);
+        for owner in response::results(answer.body)? {
             let Some(id) = text(&owner["id"]) else { continue };
             let email = owner["email"].as_str().map(str::to_string);
             owners.push(Owner { id, email, active: !owner["archived"].as_bool().unwrap_or(false) });
         }
-        match answer.body["paging"]["next"]["after"].as_str() {
-            Some(next) => after = Some(next.to_string()),
+        match next {
+            Some(next) => after = Some(next),
             None => return Ok(owners),
         }
     }

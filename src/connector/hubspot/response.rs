@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::connector::{ItemResult, Properties, Record, RetryReason, parse_time};
+use crate::connector::{ConnectorError, ItemResult, Properties, Record, RetryReason, parse_time};
 
 /// The ids merged into `record` (`hs_merged_object_ids`, `;`-separated), its own left out.
 pub fn merged_ids(record: &Record) -> Vec<String> {
@@ -35,12 +35,20 @@ pub fn record(mut value: Value, modified: &str) -> Option<Record> {
     Some(Record { id, properties, modified_at, archived })
 }
 
-/// A response's `results`, taken out of its body.
-pub fn results(mut body: Value) -> Vec<Value> {
+/// A response's `results`, taken out of its body. An answer without a `results` array (an
+/// empty or foreign body) says nothing, and is an error to retry, never an empty page.
+pub fn results(mut body: Value) -> Result<Vec<Value>, ConnectorError> {
     match body["results"].take() {
-        Value::Array(results) => results,
-        _ => Vec::new(),
+        Value::Array(results) => Ok(results),
+        _ => Err(ConnectorError::unreadable("hubspot", 200, "no `results` array")),
     }
+}
+
+/// The ids a batch item error names in its context (`ids`, or `id`).
+pub fn error_ids(error: &Value) -> Vec<String> {
+    let context = &error["context"];
+    let ids = context["ids"].as_array().or_else(|| context["id"].as_array());
+    ids.into_iter().flatten().filter_map(text).collect()
 }
 
 /// A JSON string or number as text (HubSpot prints ids both ways).

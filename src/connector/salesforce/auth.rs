@@ -104,11 +104,14 @@ impl Sessions {
             );
             return Err(ConnectorError::Auth { api: "salesforce", message, revoked });
         }
-        let token: TokenResponse =
-            serde_json::from_str(&text).map_err(|err| ConnectorError::Malformed {
-                api: "salesforce",
-                message: format!("token response: {err}"),
-            })?;
+        // the parser's message may quote the token: left out
+        let token: TokenResponse = serde_json::from_str(&text).map_err(|_| {
+            ConnectorError::unreadable(
+                "salesforce",
+                status.as_u16(),
+                "token response not as expected",
+            )
+        })?;
         tracing::debug!(instance_url = %token.instance_url, "salesforce session started");
         Ok(Session {
             access_token: SecretString::from(token.access_token),

@@ -92,8 +92,8 @@ pub async fn read_changes(
     let fresh = || {
         let from = DateTime::<Utc>::from_timestamp_millis(cursor.modified_ms).unwrap_or_default()
             - chrono::Duration::from_std(overlap).expect("overlap");
-        let soql = changes_soql(object, fields, from.max(DateTime::UNIX_EPOCH));
-        SfRequest::new(Method::GET, "/queryAll").query("q", soql)
+        let soql = changes_soql(object, fields, from.max(DateTime::UNIX_EPOCH))?;
+        Ok::<_, ConnectorError>(SfRequest::new(Method::GET, "/queryAll").query("q", soql))
     };
     let body = match &cursor.resume {
         Some(locator) => {
@@ -104,12 +104,12 @@ pub async fn read_changes(
                 // that died before committing it; read again from the cursor's position
                 Err(err) if err.code() == Some("INVALID_QUERY_LOCATOR") => {
                     tracing::info!(object, "query locator no longer valid; querying again");
-                    client.call(&fresh()).await?
+                    client.call(&fresh()?).await?
                 }
                 other => other?,
             }
         }
-        None => client.call(&fresh()).await?,
+        None => client.call(&fresh()?).await?,
     };
     let horizon = cursor.modified_ms - 2 * overlap.as_millis() as i64;
     let mut next = ChangeCursor { resume: None, ..cursor.clone() };

@@ -136,10 +136,10 @@ impl Client {
             .bytes()
             .await
             .map_err(|source| ConnectorError::Network { api: "salesforce", source })?;
-        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if (200..300).contains(&status) {
-            return Ok(body);
+            return crate::connector::error::success_body("salesforce", status, &bytes);
         }
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         let error = api_error(status, &body, &bytes);
         if error.code() == Some("REQUEST_LIMIT_EXCEEDED") {
             self.budget.exceeded((self.clock)());

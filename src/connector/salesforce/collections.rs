@@ -74,16 +74,24 @@ async fn send(
 ) -> Result<Vec<ItemResult>, ConnectorError> {
     match client.call(&request).await {
         Ok(Value::Array(items)) if items.len() == n => Ok(items.iter().map(item_result).collect()),
-        Ok(other) => Err(ConnectorError::Malformed {
-            api: "salesforce",
-            message: format!("expected {n} collection results, got {}", short(&other)),
-        }),
+        Ok(other) => {
+            // the records may have been written: retried (upserts and updates are
+            // idempotent, a second delete finds them deleted), never taken as done
+            let what = format!("expected {n} collection results, got {}", shape(&other));
+            call_failure(ConnectorError::unreadable("salesforce", 200, what), n)
+        }
         Err(err) => call_failure(err, n),
     }
 }
 
-fn short(value: &Value) -> String {
-    value.to_string().chars().take(200).collect()
+/// What an answer is, without its values (which may be personal data).
+fn shape(value: &Value) -> String {
+    match value {
+        Value::Array(items) => format!("an array of {}", items.len()),
+        Value::Object(_) => "an object".into(),
+        Value::Null => "nothing".into(),
+        _ => "a scalar".into(),
+    }
 }
 
 /// Sends every index in calls of 200, then re-sends row-lock failures a few times.
@@ -91,7 +99,14 @@ async fn run<F>(client: &Client, n: usize, build: F) -> Result<Vec<ItemResult>, 
 where
     F: Fn(&[usize]) -> SfRequest,
 {
-    let mut results: Vec<ItemResult> = vec![ItemResult::NotFound; n];
+    // every index is overwritten by its call's result; nothing is ever taken as not found
+    // for want of an answer
+    let unsent = ItemResult::Retryable {
+        reason: RetryReason::ServerError,
+        wait: None,
+        message: "no answer for this record".into(),
+    };
+    let mut results: Vec<ItemResult> = vec![unsent; n];
     let mut pending: Vec<usize> = (0..n).collect();
     for round in 0..=LOCK_ROUNDS {
         if round > 0 {
@@ -124,6 +139,8 @@ pub async fn upsert(
     key_field: &str,
     items: &[UpsertItem],
 ) -> Result<Vec<ItemResult>, ConnectorError> {
+    request::check_name(object)?;
+    request::check_name(key_field)?;
     let path = format!("/composite/sobjects/{object}/{key_field}");
     run(client, items.len(), |chunk| {
         let chosen: Vec<&UpsertItem> = chunk.iter().map(|i| &items[*i]).collect();

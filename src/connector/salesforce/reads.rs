@@ -14,6 +14,7 @@ use crate::connector::{
     AssociationLink, AssociationSet, ConnectorError, Deleted, FieldDescription, FieldKind,
     FieldOption, Lookup, ObjectDescription, Owner, ReadResult, Record, RecordPage, parse_time,
 };
+use crate::error_kind::ErrorKind;
 
 /// Rows of a SOQL query, following its locators to the end.
 pub async fn query_all_pages(client: &Client, soql: String) -> Result<Vec<Value>, ConnectorError> {
@@ -30,7 +31,7 @@ async fn every_page(
     let mut request = SfRequest::new(Method::GET, endpoint).query("q", soql);
     loop {
         let body = client.call(&request).await?;
-        rows.extend(body["records"].as_array().cloned().unwrap_or_default());
+        rows.extend(records_of(&body)?.iter().cloned());
         match body["nextRecordsUrl"].as_str().filter(|_| body["done"] == false) {
             Some(next) => {
                 request = SfRequest { absolute: true, ..SfRequest::new(Method::GET, next) }
@@ -40,13 +41,26 @@ async fn every_page(
     }
 }
 
+/// A query answer's `records`. An answer without them (an empty or foreign body) says
+/// nothing, and is an error to retry, never an empty result.
+fn records_of(body: &Value) -> Result<&[Value], ConnectorError> {
+    body["records"]
+        .as_array()
+        .map(Vec::as_slice)
+        .ok_or_else(|| ConnectorError::unreadable("salesforce", 200, "no `records` array"))
+}
+
 /// The number of live records: `SELECT COUNT() FROM object`.
 pub async fn count(client: &Client, object: &str) -> Result<Option<u64>, ConnectorError> {
-    let soql = format!("SELECT COUNT() FROM {object}");
+    let soql = super::request::count_soql(object)?;
     let body = client.call(&SfRequest::new(Method::GET, "/query").query("q", soql)).await?;
     Ok(body["totalSize"].as_u64())
 }
 
+/// Records by Id, External ID or natural key. By Id, a record is `NotFound` only on proof:
+/// `queryAll` lists it with `IsDeleted`, or reading it alone answers 404 `NOT_FOUND` or
+/// `ENTITY_IS_DELETED`; an Id proved neither way is `Unknown`. By another field, a
+/// complete query that lists no match is `NotFound` (no record has that value).
 pub async fn read_batch(
     client: &Client,
     object: &str,
@@ -54,13 +68,18 @@ pub async fn read_batch(
     keys: &[String],
     fields: &[String],
 ) -> Result<Vec<ReadResult>, ConnectorError> {
-    let field = match lookup {
-        Lookup::Id => "Id",
-        Lookup::Unique(field) | Lookup::Field(field) => field.as_str(),
+    let (field, endpoint) = match lookup {
+        Lookup::Id => ("Id", "/queryAll"),
+        Lookup::Unique(field) | Lookup::Field(field) => (field.as_str(), "/query"),
     };
+    let mut wanted = fields.to_vec();
+    if field == "Id" {
+        wanted.push("IsDeleted".into());
+    }
     let mut found: HashMap<String, Record> = HashMap::new();
     for chunk in keys.chunks(IN_CHUNK) {
-        for row in query_all_pages(client, where_in_soql(object, fields, field, chunk)).await? {
+        let soql = where_in_soql(object, &wanted, field, chunk)?;
+        for row in every_page(client, endpoint, soql).await? {
             let key = row[field].as_str().map(str::to_lowercase);
             if let (Some(key), Some(record)) = (key, record(&row)) {
                 // a natural key can match several records: keep the oldest, every time
@@ -71,17 +90,62 @@ pub async fn read_batch(
             }
         }
     }
-    Ok(keys
-        .iter()
-        .map(|key| {
-            let key = key.to_lowercase();
-            // 15- and 18-character ids name the same record
-            let hit = found.get(&key).or_else(|| {
-                found.iter().find(|(k, _)| field == "Id" && k.starts_with(&key)).map(|(_, r)| r)
-            });
-            hit.map_or(ReadResult::NotFound, |r| ReadResult::Found(r.clone()))
-        })
-        .collect())
+    let mut results = Vec::with_capacity(keys.len());
+    let mut confirmations = 0;
+    for key in keys {
+        let result = match hit(&found, field, key) {
+            Some(record) if record.archived => ReadResult::NotFound,
+            Some(record) => ReadResult::Found(record.clone()),
+            None if field != "Id" => ReadResult::NotFound,
+            None if confirmations >= MAX_CONFIRMATIONS => ReadResult::Unknown {
+                reason: "not listed by queryAll; left for a later read".into(),
+            },
+            None => {
+                confirmations += 1;
+                confirm_gone(client, object, key).await?
+            }
+        };
+        results.push(result);
+    }
+    Ok(results)
+}
+
+/// The record `key` names; 15- and 18-character ids name the same record.
+fn hit<'f>(found: &'f HashMap<String, Record>, field: &str, key: &str) -> Option<&'f Record> {
+    let key = key.to_lowercase();
+    found.get(&key).or_else(|| {
+        found.iter().find(|(k, _)| field == "Id" && k.starts_with(&key)).map(|(_, r)| r)
+    })
+}
+
+/// Ids `queryAll` did not list that one read may confirm gone, per call.
+const MAX_CONFIRMATIONS: usize = 200;
+
+/// Reads one Id `queryAll` did not list: a 404 `NOT_FOUND` or `ENTITY_IS_DELETED` proves it
+/// gone; anything else leaves it unknown (an operator's problem is still an error).
+async fn confirm_gone(
+    client: &Client,
+    object: &str,
+    id: &str,
+) -> Result<ReadResult, ConnectorError> {
+    super::request::check_name(object)?;
+    if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Ok(ReadResult::Unknown { reason: "not a Salesforce Id".into() });
+    }
+    let request =
+        SfRequest::new(Method::GET, format!("/sobjects/{object}/{id}")).query("fields", "Id");
+    match client.call(&request).await {
+        Err(ConnectorError::Api { status: 404, code, .. })
+            if code == "NOT_FOUND" || code == "ENTITY_IS_DELETED" =>
+        {
+            Ok(ReadResult::NotFound)
+        }
+        Err(err) if err.kind() == ErrorKind::NeedsOperator => Err(err),
+        Err(err) => Ok(ReadResult::Unknown { reason: err.to_string() }),
+        Ok(_) => {
+            Ok(ReadResult::Unknown { reason: "queryAll did not list it, yet it reads back".into() })
+        }
+    }
 }
 
 /// Records per backfill page.
@@ -100,9 +164,9 @@ pub async fn read_all(
     page: Option<&str>,
     fields: &[String],
 ) -> Result<RecordPage, ConnectorError> {
-    let soql = all_soql(object, fields, page, ALL_PAGE);
+    let soql = all_soql(object, fields, page, ALL_PAGE)?;
     let body = client.call(&SfRequest::new(Method::GET, "/query").query("q", soql)).await?;
-    let rows = body["records"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let rows = records_of(&body)?;
     // fewer rows than asked for ends the listing; a partial batch (Salesforce may shorten
     // one) continues after its last Id rather than through the locator
     let more = rows.len() >= ALL_PAGE || body["done"] == false;
@@ -122,6 +186,7 @@ pub async fn read_deletes(
     // a recent `since` reads a slightly wider window (deletes are journalled once anyway)
     let start = since.max(now - Duration::days(15)).min(now - Duration::minutes(2));
     let end = now;
+    super::request::check_name(object)?;
     let request = SfRequest::new(Method::GET, format!("/sobjects/{object}/deleted/"))
         .query("start", start.to_rfc3339_opts(SecondsFormat::Secs, false))
         .query("end", end.to_rfc3339_opts(SecondsFormat::Secs, false));
@@ -163,7 +228,7 @@ async fn name_merge_survivors(
     let ids: Vec<String> = deleted.iter().map(|d| d.id.clone()).collect();
     let mut survivors = HashMap::new();
     for chunk in ids.chunks(IN_CHUNK) {
-        let soql = where_in_soql(object, &["MasterRecordId".to_string()], "Id", chunk);
+        let soql = where_in_soql(object, &["MasterRecordId".to_string()], "Id", chunk)?;
         for row in every_page(client, "/queryAll", soql).await? {
             if let (Some(id), Some(master)) = (row["Id"].as_str(), row["MasterRecordId"].as_str()) {
                 survivors.insert(id.to_string(), master.to_string());
@@ -191,6 +256,7 @@ pub async fn owners(client: &Client) -> Result<Vec<Owner>, ConnectorError> {
 }
 
 pub async fn describe(client: &Client, object: &str) -> Result<ObjectDescription, ConnectorError> {
+    super::request::check_name(object)?;
     let request = SfRequest::new(Method::GET, format!("/sobjects/{object}/describe"));
     let body = client.call(&request).await?;
     let fields = body["fields"].as_array().into_iter().flatten().filter_map(field).collect();
@@ -276,7 +342,7 @@ pub async fn read_associations(
     let field = lookup_field(client, from, to, None).await?;
     let mut links: HashMap<String, String> = HashMap::new();
     for chunk in ids.chunks(200) {
-        let soql = where_in_soql(from, std::slice::from_ref(&field), "Id", chunk);
+        let soql = where_in_soql(from, std::slice::from_ref(&field), "Id", chunk)?;
         for row in query_all_pages(client, soql).await? {
             if let (Some(id), Some(target)) = (row["Id"].as_str(), row[&field].as_str()) {
                 links.insert(id.to_string(), target.to_string());
