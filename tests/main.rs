@@ -25,5 +25,6 @@ mod reconcile_stores;
 mod sim_command;
 mod sync;
 mod webhook_batches;
+mod webhook_crash;
 mod webhook_receiver;
 mod writer_fencing;

@@ -14,7 +14,7 @@ use crate::support::app::{TestApp, start_on, test_settings_with_file};
 use crate::support::binary::{RunningBinary, hubsync};
 use crate::support::database::TestDatabase;
 
-const SECRET: &str = "webhook-client-secret";
+pub(crate) const SECRET: &str = "webhook-client-secret";
 const PREVIOUS: &str = "webhook-previous-secret";
 
 pub(crate) struct Setup {
@@ -260,7 +260,12 @@ async fn post(setup: &Setup, body: &str, headers: &[(&str, String)]) -> u16 {
     request.send().await.unwrap().status().as_u16()
 }
 
-fn v3_headers(secret: &str, url: &str, body: &str, millis: i64) -> Vec<(&'static str, String)> {
+pub(crate) fn v3_headers(
+    secret: &str,
+    url: &str,
+    body: &str,
+    millis: i64,
+) -> Vec<(&'static str, String)> {
     let timestamp = millis.to_string();
     let signature = v3_signature(secret, "POST", url, body.as_bytes(), &timestamp);
     vec![("X-HubSpot-Signature-v3", signature), ("X-HubSpot-Request-Timestamp", timestamp)]

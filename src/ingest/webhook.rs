@@ -159,6 +159,7 @@ async fn journal_batch(state: &WebhookState, batch: Vec<BatchEvent>) -> Response
     let settled = settle_hook::settled(state.presettle.as_deref(), &state.pool, &changes).await;
     match commit(state, &changes, &settled, &poison).await {
         Ok(inserted) => {
+            crate::failpoint::hit("ingest::after_commit_before_ack").await;
             count_ingested(&changes, inserted);
             if inserted > 0 {
                 state.doorbell.ring();
@@ -183,6 +184,7 @@ async fn commit(
         let body = format!("[{raw}]");
         store::quarantine::keep(&mut *tx, WEBHOOK_SOURCE, detail, body.as_bytes()).await?;
     }
+    crate::failpoint::hit("ingest::before_commit").await;
     tx.commit().await?;
     for (code, _, _) in poison {
         tracing::warn!(reason = code, "signed webhook event quarantined");
