@@ -9,6 +9,7 @@ mod crash;
 mod echoes;
 mod failures;
 mod hydration;
+mod least_privilege;
 mod operator;
 mod plan;
 mod portals;
