@@ -37,9 +37,10 @@ impl Settlement {
             ItemResult::Retryable { wait, message, .. } => {
                 Settlement::Retry { kind, wait, message, spend: true }
             }
-            ItemResult::Permanent { code, message, field } => {
+            // the API's message can quote the refused value: the code and field name it
+            ItemResult::Permanent { code, field, .. } => {
                 let field = field.map(|f| format!(" (field {f})")).unwrap_or_default();
-                Settlement::Failed { message: format!("{code}: {message}{field}") }
+                Settlement::Failed { message: format!("{code}{field}") }
             }
             ItemResult::NotFound => {
                 Settlement::Failed { message: "the target record no longer exists".into() }

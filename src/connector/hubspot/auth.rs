@@ -119,17 +119,24 @@ impl OAuth {
             .body(body)
             .send()
             .await
-            .map_err(|source| ConnectorError::Network { api: "hubspot", source })?;
+            .map_err(|source| ConnectorError::network("hubspot", source))?;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         if !status.is_success() {
+            // the OAuth error code only: the rest of the body is not ours to log
+            let error: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            let code = error["error"].as_str().or(error["category"].as_str()).unwrap_or_default();
             return Err(ConnectorError::Auth {
                 api: "hubspot",
-                message: format!("token refresh answered {status}: {}", short(&text)),
+                message: format!("token refresh answered {status}: {code}"),
             });
         }
         let token: TokenResponse = serde_json::from_str(&text).map_err(|err| {
-            ConnectorError::Malformed { api: "hubspot", message: format!("token response: {err}") }
+            let problem = crate::redact::json_error(&err);
+            ConnectorError::Malformed {
+                api: "hubspot",
+                message: format!("token response: {problem}"),
+            }
         })?;
         if let Some(rotated) = token.refresh_token {
             *self.refresh_token.lock().await = SecretString::from(rotated);

@@ -56,7 +56,7 @@ impl Client {
         let sent = tokio::time::timeout(self.timeout, self.send(request, &token)).await;
         let outcome = match sent {
             Ok(Ok(response)) => self.read(response, &token).await,
-            Ok(Err(source)) => Err(ConnectorError::Network { api: "hubspot", source }),
+            Ok(Err(source)) => Err(ConnectorError::network("hubspot", source)),
             Err(_) => Err(ConnectorError::Timeout { api: "hubspot", timeout: self.timeout }),
         };
         let label = outcome.as_ref().map_or_else(|e| e.kind().as_str(), |_| "ok");
@@ -93,7 +93,7 @@ impl Client {
         let bytes = response
             .bytes()
             .await
-            .map_err(|source| ConnectorError::Network { api: "hubspot", source })?;
+            .map_err(|source| ConnectorError::network("hubspot", source))?;
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         match status {
             200..=299 => Ok(ApiResponse { body }),

@@ -325,8 +325,8 @@ struct RawEvent {
 
 /// Parses a webhook body: a JSON array of events.
 pub fn parse_events(body: &[u8]) -> Result<Vec<WebhookEvent>, WebhookError> {
-    let raw: Vec<RawEvent> =
-        serde_json::from_slice(body).map_err(|err| WebhookError::Malformed(err.to_string()))?;
+    let raw: Vec<RawEvent> = serde_json::from_slice(body)
+        .map_err(|err| WebhookError::Malformed(crate::redact::json_error(&err)))?;
     Ok(raw.into_iter().map(event).collect())
 }
 

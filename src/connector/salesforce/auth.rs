@@ -89,22 +89,20 @@ impl Sessions {
             .body(body)
             .send()
             .await
-            .map_err(|source| ConnectorError::Network { api: "salesforce", source })?;
+            .map_err(|source| ConnectorError::network("salesforce", source))?;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         if !status.is_success() {
             let error: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-            let message = format!(
-                "token endpoint answered {status}: {} {}",
-                error["error"].as_str().unwrap_or_default(),
-                error["error_description"].as_str().unwrap_or_default()
-            );
+            // the OAuth error code only: a description can name the user
+            let code = error["error"].as_str().unwrap_or_default();
+            let message = format!("token endpoint answered {status}: {code}");
             return Err(ConnectorError::Auth { api: "salesforce", message });
         }
         let token: TokenResponse =
             serde_json::from_str(&text).map_err(|err| ConnectorError::Malformed {
                 api: "salesforce",
-                message: format!("token response: {err}"),
+                message: format!("token response: {}", crate::redact::json_error(&err)),
             })?;
         tracing::debug!(instance_url = %token.instance_url, "salesforce session started");
         Ok(Session {

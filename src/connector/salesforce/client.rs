@@ -82,7 +82,7 @@ impl Client {
         let sent = tokio::time::timeout(self.timeout, self.send(request, session)).await;
         let outcome = match sent {
             Ok(Ok(response)) => self.read(response).await,
-            Ok(Err(source)) => Err(ConnectorError::Network { api: "salesforce", source }),
+            Ok(Err(source)) => Err(ConnectorError::network("salesforce", source)),
             Err(_) => Err(ConnectorError::Timeout { api: "salesforce", timeout: self.timeout }),
         };
         let label = outcome.as_ref().map_or_else(|e| e.kind().as_str(), |_| "ok");
@@ -124,7 +124,7 @@ impl Client {
         let bytes = response
             .bytes()
             .await
-            .map_err(|source| ConnectorError::Network { api: "salesforce", source })?;
+            .map_err(|source| ConnectorError::network("salesforce", source))?;
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if (200..300).contains(&status) {
             return Ok(body);
