@@ -15,6 +15,7 @@ pub const CONNECTOR_DAILY_REMAINING: &str = "hubsync_connector_daily_remaining";
 pub const CONNECTOR_ITEM_RESULTS: &str = "hubsync_connector_item_results_total";
 pub const CONNECTOR_REAUTH: &str = "hubsync_connector_reauthentications_total";
 pub const CONNECTOR_WEBHOOKS_REFUSED: &str = "hubsync_connector_webhooks_refused_total";
+pub const CLOCK_SKEW: &str = "hubsync_connector_clock_skew_seconds";
 pub const CHANGES_INGESTED: &str = "hubsync_changes_ingested_total";
 pub const WEBHOOK_QUARANTINED: &str = "hubsync_webhook_quarantined_total";
 pub const DECISIONS: &str = "hubsync_reconciler_decisions_total";
@@ -86,6 +87,11 @@ fn describe_connectors() {
     metrics::describe_counter!(
         CONNECTOR_REAUTH,
         "Access tokens fetched again (refresh before expiry, or after a rejected token)."
+    );
+    metrics::describe_gauge!(
+        CLOCK_SKEW,
+        "This host's clock minus the CRM's, from the Date headers of its answers, by connector \
+         (positive: the host is ahead). hubsync compares CRM timestamps with the CRM's time."
     );
     metrics::describe_counter!(
         CONNECTOR_WEBHOOKS_REFUSED,

@@ -129,7 +129,13 @@ impl Writer {
             results.extend(round?);
         }
         record_metrics(&results);
-        let settled = settle::settle(&self.pool, &self.worker, results, self.max_attempts).await?;
+        // when our writes landed, on each target's own clock: what later edits there are
+        // compared with
+        let landed = |item: &OutboxItem| {
+            self.connectors.get(&item.connector).map_or_else(chrono::Utc::now, |api| api.now())
+        };
+        let settled =
+            settle::settle(&self.pool, &self.worker, results, self.max_attempts, &landed).await?;
         log_round(&settled);
         Ok(claimed)
     }

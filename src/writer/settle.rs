@@ -29,10 +29,10 @@ pub async fn settle(
     worker: &str,
     results: Vec<(OutboxItem, Settlement)>,
     max_attempts: u32,
+    landed: &(dyn Fn(&OutboxItem) -> DateTime<Utc> + Sync),
 ) -> Result<Settled, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let mut settled = Settled::default();
-    let now = Utc::now();
     let (done, rest): (Vec<_>, Vec<_>) =
         results.into_iter().partition(|(_, s)| matches!(s, Settlement::Done { .. }));
     let link_ids = link_done(&mut tx, &done).await?;
@@ -40,6 +40,7 @@ pub async fn settle(
     for (index, (item, settlement)) in done.iter().enumerate() {
         let Settlement::Done { state: extra, .. } = settlement else { continue };
         if let Some(link_id) = link_ids[index] {
+            let now = landed(item);
             entries.extend(item.state.iter().chain(extra).map(|e| known(link_id, e, now)));
         }
     }

@@ -3,6 +3,7 @@
 
 mod associations;
 mod basics;
+mod clock_skew;
 mod compare;
 mod conflicts;
 mod crash;

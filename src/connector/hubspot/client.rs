@@ -14,7 +14,7 @@ use super::auth::{Credentials, short};
 use super::limits::HubspotLimits;
 use super::request::{ApiRequest, Paths};
 use crate::connector::retry::RetryPolicy;
-use crate::connector::{Clock, ConnectorError};
+use crate::connector::{Clock, ConnectorError, CrmClock};
 
 /// A successful answer.
 #[derive(Debug)]
@@ -31,6 +31,8 @@ pub(super) struct Client {
     pub retry: RetryPolicy,
     pub timeout: Duration,
     pub clock: Clock,
+    /// The portal's time, from the `Date` of every answer.
+    pub crm_clock: CrmClock,
 }
 
 impl Client {
@@ -53,9 +55,13 @@ impl Client {
     async fn attempt(&self, request: &ApiRequest) -> Result<ApiResponse, ConnectorError> {
         self.limits.acquire(request.search, (self.clock)()).await?;
         let token = self.credentials.bearer(&self.http, &self.clock).await?;
+        let sent_at = (self.clock)();
         let sent = tokio::time::timeout(self.timeout, self.send(request, &token)).await;
         let outcome = match sent {
-            Ok(Ok(response)) => self.read(response, &token).await,
+            Ok(Ok(response)) => {
+                self.crm_clock.observe(response.headers(), sent_at, (self.clock)());
+                self.read(response, &token).await
+            }
             Ok(Err(source)) => Err(ConnectorError::network("hubspot", source)),
             Err(_) => Err(ConnectorError::Timeout { api: "hubspot", timeout: self.timeout }),
         };
@@ -90,10 +96,8 @@ impl Client {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         self.limits.observe(&headers);
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|source| ConnectorError::network("hubspot", source))?;
+        let bytes =
+            response.bytes().await.map_err(|source| ConnectorError::network("hubspot", source))?;
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         match status {
             200..=299 => Ok(ApiResponse { body }),

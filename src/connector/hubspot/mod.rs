@@ -29,8 +29,8 @@ use self::request::Paths;
 use super::retry::RetryPolicy;
 use super::{
     AssociationLink, AssociationSet, ChangeCursor, ChangePage, Clock, Connector, ConnectorError,
-    Deleted, ItemResult, Lookup, ObjectDescription, Owner, RateBudget, ReadResult, RecordPage,
-    UpdateItem, UpsertItem, system_clock,
+    CrmClock, Deleted, ItemResult, Lookup, ObjectDescription, Owner, RateBudget, ReadResult,
+    RecordPage, UpdateItem, UpsertItem, system_clock,
 };
 use crate::config::HubspotSettings;
 
@@ -89,6 +89,7 @@ impl HubspotConnector {
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             retry: options.retry,
             timeout: settings.request_timeout,
+            crm_clock: CrmClock::new(&options.name, options.clock.clone()),
             clock: options.clock,
         };
         Ok(HubspotConnector { client, lag: options.search_safety_lag })
@@ -122,6 +123,10 @@ impl Connector for HubspotConnector {
             daily_remaining: Some(remaining),
             paused_until,
         }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.client.crm_clock.now()
     }
 
     async fn describe(&self, object: &str) -> Result<ObjectDescription, ConnectorError> {

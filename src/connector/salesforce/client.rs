@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 use super::auth::{Session, Sessions};
 use super::budget::Budget;
 use crate::connector::retry::RetryPolicy;
-use crate::connector::{Clock, ConnectorError};
+use crate::connector::{Clock, ConnectorError, CrmClock};
 
 /// One request, relative to `{instance_url}/services/data/{version}` unless `absolute`.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +52,8 @@ pub(super) struct Client {
     pub timeout: Duration,
     pub call_options: String,
     pub clock: Clock,
+    /// The org's time, from the `Date` of every answer.
+    pub crm_clock: CrmClock,
 }
 
 impl Client {
@@ -79,9 +81,13 @@ impl Client {
         session: &Session,
     ) -> Result<Value, ConnectorError> {
         self.budget.spend((self.clock)())?;
+        let sent_at = (self.clock)();
         let sent = tokio::time::timeout(self.timeout, self.send(request, session)).await;
         let outcome = match sent {
-            Ok(Ok(response)) => self.read(response).await,
+            Ok(Ok(response)) => {
+                self.crm_clock.observe(response.headers(), sent_at, (self.clock)());
+                self.read(response).await
+            }
             Ok(Err(source)) => Err(ConnectorError::network("salesforce", source)),
             Err(_) => Err(ConnectorError::Timeout { api: "salesforce", timeout: self.timeout }),
         };

@@ -25,8 +25,8 @@ use self::client::Client;
 use super::retry::RetryPolicy;
 use super::{
     AssociationLink, AssociationSet, ChangeCursor, ChangePage, Clock, Connector, ConnectorError,
-    Deleted, ItemResult, Lookup, ObjectDescription, Owner, RateBudget, ReadResult, RecordPage,
-    UpdateItem, UpsertItem, system_clock,
+    CrmClock, Deleted, ItemResult, Lookup, ObjectDescription, Owner, RateBudget, ReadResult,
+    RecordPage, UpdateItem, UpsertItem, system_clock,
 };
 use crate::config::SalesforceSettings;
 
@@ -85,6 +85,7 @@ impl SalesforceConnector {
             retry: options.retry,
             timeout: settings.request_timeout,
             call_options: format!("client={marker}"),
+            crm_clock: CrmClock::new(&options.name, options.clock.clone()),
             clock: options.clock,
         };
         Ok(SalesforceConnector {
@@ -152,6 +153,10 @@ impl Connector for SalesforceConnector {
     fn budget(&self) -> RateBudget {
         let (daily_remaining, paused_until) = self.client.budget.state((self.client.clock)());
         RateBudget { requests_per_second: f64::INFINITY, daily_remaining, paused_until }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.client.crm_clock.now()
     }
 
     async fn describe(&self, object: &str) -> Result<ObjectDescription, ConnectorError> {
