@@ -14,6 +14,7 @@ pub mod journal;
 pub mod metrics;
 pub mod operate;
 pub mod reconcile;
+pub mod redact;
 pub mod rules;
 pub mod shutdown;
 pub mod store;

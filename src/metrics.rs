@@ -17,6 +17,7 @@ pub const CONNECTOR_UNREADABLE: &str = "hubsync_connector_unreadable_answers_tot
 pub const SWEEP_GONE_PAUSES: &str = "hubsync_sweep_gone_pauses_total";
 pub const CONNECTOR_REAUTH: &str = "hubsync_connector_reauthentications_total";
 pub const CONNECTOR_WEBHOOKS_REFUSED: &str = "hubsync_connector_webhooks_refused_total";
+pub const CLOCK_SKEW: &str = "hubsync_connector_clock_skew_seconds";
 pub const CHANGES_INGESTED: &str = "hubsync_changes_ingested_total";
 pub const QUARANTINED: &str = "hubsync_quarantined_total";
 pub const DECISIONS: &str = "hubsync_reconciler_decisions_total";
@@ -106,6 +107,11 @@ fn describe_connectors() {
         CREDENTIALS_REJECTED,
         "1 while a connector's credentials are refused (token_revoked, credentials_rejected) \
          and its work waits, by connector and reason; else 0."
+    );
+    metrics::describe_gauge!(
+        CLOCK_SKEW,
+        "This host's clock minus the CRM's, from the Date headers of its answers, by connector \
+         (positive: the host is ahead). hubsync compares CRM timestamps with the CRM's time."
     );
     metrics::describe_counter!(
         CONNECTOR_WEBHOOKS_REFUSED,

@@ -22,6 +22,7 @@ mod operate_record;
 mod operate_status;
 mod pollers;
 mod reconcile_stores;
+mod redaction;
 mod sim_command;
 mod sync;
 mod webhook_batches;

@@ -41,6 +41,11 @@ fn update(target: &str) -> NewItem {
     }
 }
 
+/// When a write landed: the test's own clock.
+fn now(_: &outbox::OutboxItem) -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
 fn done() -> Settlement {
     Settlement::Done { id: Some("003A".into()), created: Some(false), state: Vec::new() }
 }
@@ -60,9 +65,10 @@ async fn a_stalled_writers_late_failure_cannot_overwrite_the_rescuers_landed_wri
 
     // the stalled worker wakes up with a stale answer while the rescuer is still sending
     let late = Settlement::Failed { message: "VALIDATION_ERROR: from a stale attempt".into() };
-    let fenced = settle(&pool, WORKER, vec![(stalled[0].clone(), late)], 10).await.unwrap();
+    let fenced = settle(&pool, WORKER, vec![(stalled[0].clone(), late)], 10, &now).await.unwrap();
     assert_eq!((fenced.fenced, fenced.failed), (1, 0), "the late result is dropped");
-    let landed = settle(&pool, WORKER, vec![(rescuer.items[0].clone(), done())], 10).await.unwrap();
+    let landed =
+        settle(&pool, WORKER, vec![(rescuer.items[0].clone(), done())], 10, &now).await.unwrap();
     assert_eq!(landed.done, 1);
 
     let (status, attempts, error): (String, i32, Option<String>) =

@@ -57,7 +57,8 @@ impl From<crate::operate::OperateError> for ApiError {
         match err {
             E::UnknownSync { .. } | E::BadInput(_) => ApiError::BadRequest(err.to_string()),
             E::ConflictNotFound(id) => ApiError::NotFound(format!("conflict {id}")),
-            E::RecordNotFound(key) => ApiError::NotFound(format!("record `{key}`")),
+            // the key can be an email: the caller knows it, the answer need not repeat it
+            E::RecordNotFound(_) => ApiError::NotFound("a record with that key".into()),
             E::ConflictNotOpen { .. } | E::ConflictUnlinked(_) => {
                 ApiError::Conflict(err.to_string())
             }
@@ -66,18 +67,23 @@ impl From<crate::operate::OperateError> for ApiError {
     }
 }
 
+/// The rejection's kind, never its text: serde quotes the values it could not read.
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
-        match rejection {
-            JsonRejection::BytesRejection(_) => ApiError::TooLarge(0),
-            other => ApiError::BadRequest(other.body_text()),
-        }
+        let problem = match rejection {
+            JsonRejection::BytesRejection(_) => return ApiError::TooLarge(0),
+            JsonRejection::JsonDataError(_) => "the JSON body does not have the expected fields",
+            JsonRejection::JsonSyntaxError(_) => "the body is not valid JSON",
+            JsonRejection::MissingJsonContentType(_) => "the body must be application/json",
+            _ => "the JSON body cannot be read",
+        };
+        ApiError::BadRequest(problem.into())
     }
 }
 
 impl From<QueryRejection> for ApiError {
-    fn from(rejection: QueryRejection) -> Self {
-        ApiError::BadRequest(rejection.body_text())
+    fn from(_: QueryRejection) -> Self {
+        ApiError::BadRequest("the query string has an unknown parameter or a bad value".into())
     }
 }
 

@@ -37,7 +37,8 @@ pub struct InstanceSettings {
     pub id: String,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// `Debug` and `Serialize` print the URL with its password redacted.
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// Printed with its password redacted.
@@ -241,13 +242,34 @@ pub struct ShutdownSettings {
     pub grace_period: Duration,
 }
 
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &without_password(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("lock_timeout", &self.lock_timeout)
+            .field("application_name", &self.application_name)
+            .field("migrate_on_start", &self.migrate_on_start)
+            .field("startup_attempts", &self.startup_attempts)
+            .field("startup_retry_delay", &self.startup_retry_delay)
+            .finish()
+    }
+}
+
 fn redact_password<S: serde::Serializer>(url: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&without_password(url))
+}
+
+/// The URL with `[redacted]` for its password, if it has one.
+fn without_password(url: &str) -> String {
     match reqwest::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("[redacted]"));
-            serializer.serialize_str(parsed.as_str())
+            parsed.to_string()
         }
-        Ok(_) => serializer.serialize_str(url),
-        Err(_) => serializer.serialize_str("[unparseable url redacted]"),
+        Ok(_) => url.to_string(),
+        Err(_) => "[unparseable url redacted]".to_string(),
     }
 }

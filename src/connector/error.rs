@@ -17,7 +17,9 @@ pub enum ConnectorError {
     },
     #[error("{api} did not answer within {timeout:?}")]
     Timeout { api: &'static str, timeout: Duration },
-    #[error("{api} answered {status}: {code}: {message}")]
+    /// `message` is the API's own text, which can quote the values it refused: compared
+    /// and kept in memory, never shown (the code names the problem).
+    #[error("{api} answered {status}: {code}")]
     Api { api: &'static str, status: u16, code: String, message: String, wait: Option<Duration> },
     #[error("{api} rate limit `{policy}` reached")]
     RateLimited { api: &'static str, policy: String, wait: Option<Duration> },
@@ -44,6 +46,12 @@ pub enum ConnectorError {
 }
 
 impl ConnectorError {
+    /// A failed request or response body, without the URL reqwest would show: a SOQL query
+    /// or a record id in it can be personal data.
+    pub fn network(api: &'static str, source: reqwest::Error) -> Self {
+        ConnectorError::Network { api, source: crate::redact::http_error(source) }
+    }
+
     /// The one classification retries follow.
     pub fn kind(&self) -> ErrorKind {
         match self {

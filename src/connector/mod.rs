@@ -1,6 +1,7 @@
 //! Connectors: one side of a sync (a HubSpot portal, a Salesforce org) behind one trait, so
 //! ingest, the reconciler and the writer never see either API's quirks.
 
+pub mod clock;
 pub mod credentials;
 pub mod error;
 pub mod hubspot;
@@ -11,6 +12,7 @@ mod types;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+pub use clock::CrmClock;
 pub use error::ConnectorError;
 pub use types::*;
 
@@ -67,6 +69,10 @@ pub trait Connector: Send + Sync {
 
     /// What the connector may spend now.
     fn budget(&self) -> RateBudget;
+
+    /// Now on the CRM's clock (see [`CrmClock`]): what its record timestamps are compared
+    /// with, such as when a write of ours landed there.
+    fn now(&self) -> DateTime<Utc>;
 
     /// The object's fields: types, options, read-only, required and unique flags.
     async fn describe(&self, object: &str) -> Result<ObjectDescription, ConnectorError>;

@@ -59,17 +59,19 @@ pub enum Mapped {
     SkipField,
 }
 
+/// A value that cannot be converted. The message is stored as the journal row's last error
+/// and logged, so it names the problem, never the value (the row's payload holds that).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransformError {
-    #[error("value `{0}` has no entry in the value map")]
+    #[error("the value has no entry in the value map")]
     Unmapped(String),
-    #[error("`{0}` is not a number")]
+    #[error("the value is not a number")]
     NotANumber(String),
-    #[error("`{0}` is not a boolean")]
+    #[error("the value is not a boolean")]
     NotABool(String),
-    #[error("`{0}` is not a date")]
+    #[error("the value is not a date")]
     NotADate(String),
-    #[error("`{0}` is not a date-time")]
+    #[error("the value is not a date-time")]
     NotADatetime(String),
     #[error("owner `{0}` has no counterpart with the same email on the other side")]
     UnknownOwner(String),

@@ -137,7 +137,13 @@ impl Writer {
         if results.iter().any(|(_, s)| matches!(s, Settlement::Done { .. })) {
             crate::failpoint::hit("writer::after_api_ok_before_commit").await;
         }
-        let settled = settle::settle(&self.pool, &self.worker, results, self.max_attempts).await?;
+        // when our writes landed, on each target's own clock: what later edits there are
+        // compared with
+        let landed = |item: &OutboxItem| {
+            self.connectors.get(&item.connector).map_or_else(chrono::Utc::now, |api| api.now())
+        };
+        let settled =
+            settle::settle(&self.pool, &self.worker, results, self.max_attempts, &landed).await?;
         log_round(&settled);
         Ok(claimed)
     }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::config::{Side, SyncRule};
 use crate::connector::{
-    AssociationLink, Connector, ConnectorError, ItemResult, UpdateItem, UpsertItem,
+    AssociationLink, Connector, ConnectorError, ItemResult, Properties, UpdateItem, UpsertItem,
 };
 use crate::error_kind::{ErrorKind, report};
 use crate::rules::association_field;
@@ -28,7 +28,9 @@ pub enum Settlement {
 }
 
 impl Settlement {
-    fn from_result(result: ItemResult) -> Settlement {
+    /// The item's result; an API's refusal is kept with its message, without any of the
+    /// values `sent` in the same call (a batch-wide refusal can quote another item's).
+    fn from_result(result: ItemResult, sent: &[&str]) -> Settlement {
         let kind = result.error_kind().unwrap_or(ErrorKind::Transient);
         match result {
             ItemResult::Success { id, created } => {
@@ -37,8 +39,10 @@ impl Settlement {
             ItemResult::Retryable { wait, message, .. } => {
                 Settlement::Retry { kind, wait, message, spend: true }
             }
+            // the API's message can quote the refused value: stored without the values sent
             ItemResult::Permanent { code, message, field } => {
                 let field = field.map(|f| format!(" (field {f})")).unwrap_or_default();
+                let message = crate::redact::without_values(&message, sent.iter().copied());
                 Settlement::Failed { message: format!("{code}: {message}{field}") }
             }
             ItemResult::NotFound => {
@@ -72,6 +76,11 @@ impl Settlement {
             ErrorKind::Permanent => Settlement::Failed { message },
         }
     }
+}
+
+/// The text values of a call's items, which an API's refusal must not be stored with.
+fn sent_values<'a>(items: impl Iterator<Item = &'a Properties>) -> Vec<&'a str> {
+    items.flat_map(|properties| properties.values().filter_map(Value::as_str)).collect()
 }
 
 /// Sends a group of record writes (upsert, update or archive) in one connector call, which
@@ -109,7 +118,10 @@ pub async fn send_records(api: &Arc<dyn Connector>, items: &[OutboxItem]) -> Vec
         Operation::Associate => unreachable!("associations are sent by send_associations"),
     };
     match results {
-        Ok(results) => results.into_iter().map(Settlement::from_result).collect(),
+        Ok(results) => {
+            let sent = sent_values(items.iter().map(|item| &item.properties));
+            results.into_iter().map(|result| Settlement::from_result(result, &sent)).collect()
+        }
         Err(err) => items.iter().map(|_| Settlement::from_error(&err)).collect(),
     }
 }
@@ -205,11 +217,12 @@ pub async fn send_associations(
         }
         Side::Hubspot => write_hubspot_associations(api, items).await,
     };
+    let sent = sent_values(items.iter().map(|(item, _)| &item.properties));
     match results {
         Ok(results) => results
             .into_iter()
             .zip(items)
-            .map(|(result, (item, resolved))| match Settlement::from_result(result) {
+            .map(|(result, (item, resolved))| match Settlement::from_result(result, &sent) {
                 Settlement::Done { .. } => Settlement::Done {
                     id: Some(resolved.from_id.clone()),
                     created: None,

@@ -31,10 +31,10 @@ pub async fn settle(
     worker: &str,
     results: Vec<(OutboxItem, Settlement)>,
     max_attempts: u32,
+    landed: &(dyn Fn(&OutboxItem) -> DateTime<Utc> + Sync),
 ) -> Result<Settled, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let mut settled = Settled::default();
-    let now = Utc::now();
     let results = fence(&mut tx, worker, results, &mut settled).await?;
     let (done, rest): (Vec<_>, Vec<_>) =
         results.into_iter().partition(|(_, s)| matches!(s, Settlement::Done { .. }));
@@ -43,6 +43,7 @@ pub async fn settle(
     for (index, (item, settlement)) in done.iter().enumerate() {
         let Settlement::Done { state: extra, .. } = settlement else { continue };
         if let Some(link_id) = link_ids[index] {
+            let now = landed(item);
             entries.extend(item.state.iter().chain(extra).map(|e| known(link_id, e, now)));
         }
     }

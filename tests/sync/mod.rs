@@ -3,6 +3,7 @@
 
 mod associations;
 mod basics;
+mod clock_skew;
 mod compare;
 mod conflicts;
 mod crash;
@@ -15,6 +16,7 @@ mod failures;
 mod hostile;
 mod hydration;
 mod leases;
+mod least_privilege;
 mod operator;
 mod outage;
 mod plan;

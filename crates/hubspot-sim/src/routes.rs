@@ -202,6 +202,7 @@ pub fn router(state: SimState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.stats.clone(), stats::count))
         .fallback(not_found)
         .layer(middleware::map_response(correlation_id))
+        .layer(middleware::from_fn_with_state(state.clock.clone(), sim_kit::clock::date_header))
         .with_state(state.clone())
         .merge(control::routes(state))
 }

@@ -20,6 +20,7 @@ pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Every route of the simulator, and its own `/__sim/` routes.
 pub fn router(state: SharedState) -> Router {
+    let clock = state.clock.clone();
     finish(
         Router::new()
             .merge(data_routes(state.clone()))
@@ -27,11 +28,14 @@ pub fn router(state: SharedState) -> Router {
             .merge(identity_routes(state.clone()))
             .merge(super::control::routes(state)),
     )
+    .layer(from_fn_with_state(clock, sim_kit::clock::date_header))
 }
 
 /// A login host's routes (token and identity), when the data API has its own listener.
 pub fn login_router(state: SharedState) -> Router {
+    let clock = state.clock.clone();
     finish(public_routes(state.clone()).merge(identity_routes(state)))
+        .layer(from_fn_with_state(clock, sim_kit::clock::date_header))
 }
 
 fn finish(routes: Router) -> Router {

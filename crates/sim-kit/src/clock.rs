@@ -65,9 +65,55 @@ impl SimClock {
     }
 }
 
+/// Middleware that dates every answer by the simulator's clock (`Date`, RFC 9110's
+/// IMF-fixdate, whole seconds), as the real APIs date theirs by their own: a client that
+/// measures its clock's skew from `Date` sees the simulator's time, not the host's.
+pub async fn date_header(
+    axum::extract::State(clock): axum::extract::State<SimClock>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    let date = http_date(clock.now());
+    if let Ok(value) = axum::http::HeaderValue::from_str(&date) {
+        response.headers_mut().insert(axum::http::header::DATE, value);
+    }
+    response
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub fn http_date(at: DateTime<Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_dates_are_imf_fixdates() {
+        let at = DateTime::parse_from_rfc3339("1994-11-06T08:49:37.250Z").unwrap();
+        assert_eq!(http_date(at.with_timezone(&Utc)), "Sun, 06 Nov 1994 08:49:37 GMT");
+    }
+
+    #[tokio::test]
+    async fn answers_are_dated_by_the_simulated_clock_not_the_host() {
+        use axum::routing::get;
+        let clock = SimClock::default();
+        clock.advance(Duration::hours(3));
+        let router = axum::Router::new()
+            .route("/", get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn_with_state(clock.clone(), date_header));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let token = tokio_util::sync::CancellationToken::new();
+        let sim = crate::server::RunningSim::spawn(listener, router, (), token);
+        let answer = reqwest::get(&sim.base_url).await.unwrap();
+        let date = answer.headers()["date"].to_str().unwrap().to_string();
+        let dated = DateTime::parse_from_rfc2822(&date).unwrap().with_timezone(&Utc);
+        let ahead = dated - Utc::now();
+        assert!(ahead > Duration::minutes(179) && ahead < Duration::minutes(181), "{date}");
+        sim.stop().await.unwrap();
+    }
 
     #[test]
     fn a_frozen_clock_moves_only_when_advanced() {

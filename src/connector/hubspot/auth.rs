@@ -119,16 +119,19 @@ impl OAuth {
             .body(body)
             .send()
             .await
-            .map_err(|source| ConnectorError::Network { api: "hubspot", source })?;
+            .map_err(|source| ConnectorError::network("hubspot", source))?;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         if !status.is_success() {
-            // HubSpot answers BAD_REFRESH_TOKEN for a refresh token it no longer knows (the
-            // app was uninstalled or the grant revoked)
+            // the OAuth error code only: the rest of the body is not ours to log. HubSpot
+            // answers BAD_REFRESH_TOKEN for a refresh token it no longer knows (the app was
+            // uninstalled or the grant revoked)
+            let error: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            let code = error["error"].as_str().or(error["category"].as_str()).unwrap_or_default();
             let revoked = ["BAD_REFRESH_TOKEN", "invalid_grant"].iter().any(|c| text.contains(c));
             return Err(ConnectorError::Auth {
                 api: "hubspot",
-                message: format!("token refresh answered {status}: {}", short(&text)),
+                message: format!("token refresh answered {status}: {code}"),
                 revoked,
             });
         }

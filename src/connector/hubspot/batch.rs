@@ -22,9 +22,13 @@ type Sent<'a> = Pin<Box<dyn Future<Output = Result<Results, ConnectorError>> + S
 fn whole_batch_failure(err: &ConnectorError, indexes: &[usize]) -> Option<Results> {
     let result = match err.kind() {
         ErrorKind::NeedsOperator => return None,
+        // the API's own text, as for a per-item refusal: the writer stores only the code
         ErrorKind::Permanent => ItemResult::permanent(
             err.code().filter(|c| !c.is_empty()).unwrap_or("ERROR"),
-            err.to_string(),
+            match err {
+                ConnectorError::Api { message, .. } => message.clone(),
+                other => other.to_string(),
+            },
             None,
         ),
         kind => ItemResult::Retryable {

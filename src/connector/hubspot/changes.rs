@@ -70,8 +70,10 @@ pub async fn read_changes(
     if cursor.resume.as_deref() == Some(TIE) {
         return tie_page(client, object, cursor.modified_ms, &cursor.id, &properties).await;
     }
+    // the portal's time, not this host's: a host clock running ahead would move the bound
+    // past records the search index has not taken in yet
     let upper =
-        ((client.clock)() - chrono::Duration::from_std(lag).expect("lag")).timestamp_millis();
+        (client.crm_clock.now() - chrono::Duration::from_std(lag).expect("lag")).timestamp_millis();
     let lower = match cursor.resume.as_deref() {
         Some(DONE) => cursor.modified_ms + 1,
         _ => cursor.modified_ms,

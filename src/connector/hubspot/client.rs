@@ -15,7 +15,7 @@ use super::limits::HubspotLimits;
 use super::request::{ApiRequest, Paths};
 use crate::connector::credentials::CredentialGate;
 use crate::connector::retry::RetryPolicy;
-use crate::connector::{Clock, ConnectorError};
+use crate::connector::{Clock, ConnectorError, CrmClock};
 
 /// A successful answer.
 #[derive(Debug)]
@@ -34,6 +34,8 @@ pub(super) struct Client {
     /// Whether the API accepts the credentials; calls wait while it refuses them.
     pub gate: CredentialGate,
     pub clock: Clock,
+    /// The portal's time, from the `Date` of every answer.
+    pub crm_clock: CrmClock,
 }
 
 impl Client {
@@ -63,10 +65,14 @@ impl Client {
     async fn attempt(&self, request: &ApiRequest) -> Result<ApiResponse, ConnectorError> {
         self.limits.acquire(request.search, (self.clock)()).await?;
         let token = self.credentials.bearer(&self.http, &self.clock).await?;
+        let sent_at = (self.clock)();
         let sent = tokio::time::timeout(self.timeout, self.send(request, &token)).await;
         let outcome = match sent {
-            Ok(Ok(response)) => self.read(response, &token).await,
-            Ok(Err(source)) => Err(ConnectorError::Network { api: "hubspot", source }),
+            Ok(Ok(response)) => {
+                self.crm_clock.observe(response.headers(), sent_at, (self.clock)());
+                self.read(response, &token).await
+            }
+            Ok(Err(source)) => Err(ConnectorError::network("hubspot", source)),
             Err(_) => Err(ConnectorError::Timeout { api: "hubspot", timeout: self.timeout }),
         };
         let label = outcome.as_ref().map_or_else(|e| e.kind().as_str(), |_| "ok");
@@ -100,10 +106,8 @@ impl Client {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         self.limits.observe(&headers);
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|source| ConnectorError::Network { api: "hubspot", source })?;
+        let bytes =
+            response.bytes().await.map_err(|source| ConnectorError::network("hubspot", source))?;
         if (200..300).contains(&status) {
             return crate::connector::error::success_body("hubspot", status, &bytes)
                 .map(|body| ApiResponse { body });

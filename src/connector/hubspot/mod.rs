@@ -30,8 +30,8 @@ use super::credentials::{CredentialGate, Rejection};
 use super::retry::RetryPolicy;
 use super::{
     AssociationLink, AssociationSet, ChangeCursor, ChangePage, Clock, Connector, ConnectorError,
-    Deleted, ItemResult, Lookup, ObjectDescription, Owner, RateBudget, ReadResult, RecordPage,
-    UpdateItem, UpsertItem, system_clock,
+    CrmClock, Deleted, ItemResult, Lookup, ObjectDescription, Owner, RateBudget, ReadResult,
+    RecordPage, UpdateItem, UpsertItem, system_clock,
 };
 use crate::config::HubspotSettings;
 
@@ -91,6 +91,7 @@ impl HubspotConnector {
             retry: options.retry,
             timeout: settings.request_timeout,
             gate: CredentialGate::new("hubspot", &options.name, settings.credential_probe_interval),
+            crm_clock: CrmClock::new(&options.name, options.clock.clone()),
             clock: options.clock,
         };
         Ok(HubspotConnector { client, lag: options.search_safety_lag })
@@ -128,6 +129,10 @@ impl Connector for HubspotConnector {
             daily_remaining: Some(remaining),
             paused_until,
         }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.client.crm_clock.now()
     }
 
     async fn describe(&self, object: &str) -> Result<ObjectDescription, ConnectorError> {

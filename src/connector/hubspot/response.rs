@@ -74,7 +74,9 @@ pub fn item_error(error: &Value) -> ItemResult {
         _ => None,
     };
     if let Some(reason) = reason {
-        return ItemResult::Retryable { reason, wait: None, message };
+        // stored as the item's last error: the category, never the API's text, which can
+        // quote the record's values
+        return ItemResult::Retryable { reason, wait: None, message: category.to_string() };
     }
     let detail = &error["errors"][0];
     let code = detail["code"].as_str().unwrap_or(category);

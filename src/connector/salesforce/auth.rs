@@ -89,19 +89,17 @@ impl Sessions {
             .body(body)
             .send()
             .await
-            .map_err(|source| ConnectorError::Network { api: "salesforce", source })?;
+            .map_err(|source| ConnectorError::network("salesforce", source))?;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         if !status.is_success() {
             let error: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
             // the connected app's grant is gone (revoked, user deactivated); a bad client id
-            // or secret is a rejected credential instead
+            // or secret is a rejected credential instead. The OAuth error code only: a
+            // description can name the user
             let revoked = error["error"] == "invalid_grant";
-            let message = format!(
-                "token endpoint answered {status}: {} {}",
-                error["error"].as_str().unwrap_or_default(),
-                error["error_description"].as_str().unwrap_or_default()
-            );
+            let code = error["error"].as_str().unwrap_or_default();
+            let message = format!("token endpoint answered {status}: {code}");
             return Err(ConnectorError::Auth { api: "salesforce", message, revoked });
         }
         // the parser's message may quote the token: left out

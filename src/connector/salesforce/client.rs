@@ -14,7 +14,7 @@ use super::auth::{Session, Sessions};
 use super::budget::Budget;
 use crate::connector::credentials::CredentialGate;
 use crate::connector::retry::RetryPolicy;
-use crate::connector::{Clock, ConnectorError};
+use crate::connector::{Clock, ConnectorError, CrmClock};
 
 /// One request, relative to `{instance_url}/services/data/{version}` unless `absolute`.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +55,8 @@ pub(super) struct Client {
     pub gate: CredentialGate,
     pub call_options: String,
     pub clock: Clock,
+    /// The org's time, from the `Date` of every answer.
+    pub crm_clock: CrmClock,
 }
 
 impl Client {
@@ -90,10 +92,14 @@ impl Client {
         session: &Session,
     ) -> Result<Value, ConnectorError> {
         self.budget.spend((self.clock)())?;
+        let sent_at = (self.clock)();
         let sent = tokio::time::timeout(self.timeout, self.send(request, session)).await;
         let outcome = match sent {
-            Ok(Ok(response)) => self.read(response).await,
-            Ok(Err(source)) => Err(ConnectorError::Network { api: "salesforce", source }),
+            Ok(Ok(response)) => {
+                self.crm_clock.observe(response.headers(), sent_at, (self.clock)());
+                self.read(response).await
+            }
+            Ok(Err(source)) => Err(ConnectorError::network("salesforce", source)),
             Err(_) => Err(ConnectorError::Timeout { api: "salesforce", timeout: self.timeout }),
         };
         let label = outcome.as_ref().map_or_else(|e| e.kind().as_str(), |_| "ok");
@@ -135,7 +141,7 @@ impl Client {
         let bytes = response
             .bytes()
             .await
-            .map_err(|source| ConnectorError::Network { api: "salesforce", source })?;
+            .map_err(|source| ConnectorError::network("salesforce", source))?;
         if (200..300).contains(&status) {
             return crate::connector::error::success_body("salesforce", status, &bytes);
         }

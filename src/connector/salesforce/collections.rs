@@ -25,10 +25,14 @@ pub fn item_result(item: &Value) -> ItemResult {
     let code = error["statusCode"].as_str().unwrap_or("UNKNOWN_ERROR");
     let message = error["message"].as_str().unwrap_or_default().to_string();
     match code {
+        // a retry's message is stored as the item's last error: the code, never the API's
+        // text, which can quote the record's values
         "UNABLE_TO_LOCK_ROW" => {
+            let message = code.to_string();
             ItemResult::Retryable { reason: RetryReason::Lock, wait: None, message }
         }
         "SERVER_UNAVAILABLE" | "REQUEST_LIMIT_EXCEEDED" => {
+            let message = code.to_string();
             ItemResult::Retryable { reason: RetryReason::ServerError, wait: None, message }
         }
         "ENTITY_IS_DELETED" | "NOT_FOUND" => ItemResult::NotFound,
@@ -43,9 +47,13 @@ pub fn item_result(item: &Value) -> ItemResult {
 fn call_failure(err: ConnectorError, n: usize) -> Result<Vec<ItemResult>, ConnectorError> {
     let result = match err.kind() {
         ErrorKind::NeedsOperator => return Err(err),
+        // the API's own text, as for a per-item refusal: the writer stores only the code
         ErrorKind::Permanent => ItemResult::permanent(
             err.code().filter(|c| !c.is_empty()).unwrap_or("ERROR"),
-            err.to_string(),
+            match &err {
+                ConnectorError::Api { message, .. } => message.clone(),
+                other => other.to_string(),
+            },
             None,
         ),
         ErrorKind::RateLimited => ItemResult::Retryable {

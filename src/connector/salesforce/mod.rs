@@ -26,8 +26,8 @@ use super::credentials::{CredentialGate, Rejection};
 use super::retry::RetryPolicy;
 use super::{
     AssociationLink, AssociationSet, ChangeCursor, ChangePage, Clock, Connector, ConnectorError,
-    Deleted, ItemResult, Lookup, ObjectDescription, Owner, RateBudget, ReadResult, RecordPage,
-    UpdateItem, UpsertItem, system_clock,
+    CrmClock, Deleted, ItemResult, Lookup, ObjectDescription, Owner, RateBudget, ReadResult,
+    RecordPage, UpdateItem, UpsertItem, system_clock,
 };
 use crate::config::SalesforceSettings;
 
@@ -91,6 +91,7 @@ impl SalesforceConnector {
                 &options.name,
                 settings.credential_probe_interval,
             ),
+            crm_clock: CrmClock::new(&options.name, options.clock.clone()),
             clock: options.clock,
         };
         Ok(SalesforceConnector {
@@ -162,6 +163,10 @@ impl Connector for SalesforceConnector {
     fn budget(&self) -> RateBudget {
         let (daily_remaining, paused_until) = self.client.budget.state((self.client.clock)());
         RateBudget { requests_per_second: f64::INFINITY, daily_remaining, paused_until }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.client.crm_clock.now()
     }
 
     async fn describe(&self, object: &str) -> Result<ObjectDescription, ConnectorError> {

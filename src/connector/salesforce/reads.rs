@@ -181,7 +181,8 @@ pub async fn read_deletes(
     object: &str,
     since: DateTime<Utc>,
 ) -> Result<Vec<Deleted>, ConnectorError> {
-    let now = (client.clock)();
+    // the org's time: it refuses an end in its future
+    let now = client.crm_clock.now();
     // getDeleted wants more than a minute between start and end, and no end in the future:
     // a recent `since` reads a slightly wider window (deletes are journalled once anyway)
     let start = since.max(now - Duration::days(15)).min(now - Duration::minutes(2));

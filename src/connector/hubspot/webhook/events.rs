@@ -79,8 +79,8 @@ pub struct BatchEvent {
 /// Parses a webhook body event by event. Only a body that is not a JSON array is refused
 /// as a whole.
 pub fn parse_batch(body: &[u8]) -> Result<Vec<BatchEvent>, WebhookError> {
-    let raw: Vec<&RawValue> =
-        serde_json::from_slice(body).map_err(|err| WebhookError::Malformed(err.to_string()))?;
+    let raw: Vec<&RawValue> = serde_json::from_slice(body)
+        .map_err(|err| WebhookError::Malformed(crate::redact::json_error(&err)))?;
     Ok(raw
         .into_iter()
         .map(|raw| BatchEvent { raw: raw.get().to_string(), parsed: parse_one(raw.get()) })
@@ -113,7 +113,7 @@ fn parse_one(raw: &str) -> Result<WebhookEvent, Rejection> {
             Rejection::new("bad_occurred_at", "`occurredAt` is not a millisecond timestamp")
         })?;
     let raw: RawEvent = serde_json::from_value(value)
-        .map_err(|err| Rejection::new("invalid_event", err.to_string()))?;
+        .map_err(|err| Rejection::new("invalid_event", crate::redact::json_error(&err)))?;
     event(raw, occurred_at)
 }
 
@@ -122,9 +122,12 @@ fn parse_one(raw: &str) -> Result<WebhookEvent, Rejection> {
 fn invalid_json(raw: &str, err: &serde_json::Error) -> Rejection {
     let lower = raw.to_ascii_lowercase();
     let detail = if (0xd8..=0xdf).any(|b| lower.contains(&format!("\\u{b:x}"))) {
-        format!("holds a lone surrogate escape, which is no character: {err}")
+        format!(
+            "holds a lone surrogate escape, which is no character: {}",
+            crate::redact::json_error(err)
+        )
     } else {
-        format!("not valid JSON: {err}")
+        format!("not valid JSON: {}", crate::redact::json_error(err))
     };
     Rejection::new("invalid_json", detail)
 }

@@ -1,0 +1,136 @@
+//! The daemon's clock a minute off, both ways, under `faketime` (catalog T40): CRM
+//! timestamps are compared with the CRM's own time, measured from its answers' `Date`
+//! headers, so no edit looks stale and no poll waits on the host's clock.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use hubspot_sim::RateProfile;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use testkit::sims::simulators;
+
+use super::{config_file, contacts};
+use crate::support::binary::RunningBinary;
+use crate::support::database::TestDatabase;
+
+/// The real binary with its clock shifted by `shift` (`+60s`, `-60s`). The test fails, and
+/// says how to install it, when `faketime` is missing: CI installs it.
+fn spawn_shifted(config: &Path, database_url: &str, shift: &str) -> (RunningBinary, String) {
+    let found = Command::new("faketime").arg("--help").output();
+    assert!(found.is_ok(), "faketime is missing: apt-get install -y faketime");
+    let mut command = Command::new("faketime");
+    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    // tokio's timers stay on the real monotonic clock; only the wall clock is off
+    command.env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+    command.args(["-f", shift, env!("CARGO_BIN_EXE_hubsync")]);
+    command.arg("--config").arg(config).args(["--log-format", "json", "run"]);
+    command.env("DATABASE_URL", database_url).env("HUBSYNC__ADMIN__LISTEN", "127.0.0.1:0");
+    for (key, value) in testkit::settings::fast(&[]) {
+        command.env(key, value);
+    }
+    let mut daemon = RunningBinary::spawn(&mut command);
+    let line = daemon.wait_for_line("admin server listening", Duration::from_secs(30));
+    let log: Value = serde_json::from_str(&line).expect("a json log line");
+    let admin = log["admin"].as_str().expect("the admin address").to_string();
+    (daemon, admin)
+}
+
+async fn wait_until<F, Fut>(what: &str, within: Duration, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "{what} did not happen within {within:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn partner(pool: &PgPool, hubspot_id: u64) -> Option<String> {
+    sqlx::query_scalar("select external_id from hubsync.links where hubspot_id = $1")
+        .bind(hubspot_id.to_string())
+        .fetch_optional(pool)
+        .await
+        .unwrap_or(None)
+}
+
+/// The skew each connector measured, from `/metrics`.
+async fn measured_skew(admin: &str) -> Vec<(String, f64)> {
+    let text = reqwest::get(format!("http://{admin}/metrics")).await.unwrap().text().await.unwrap();
+    text.lines()
+        .filter(|line| line.starts_with("hubsync_connector_clock_skew_seconds{"))
+        .filter_map(|line| {
+            let connector = line.split('"').nth(1)?.to_string();
+            Some((connector, line.rsplit(' ').next()?.parse().ok()?))
+        })
+        .collect()
+}
+
+fn assert_skew(skews: &[(String, f64)], expected: f64) {
+    assert_eq!(skews.len(), 2, "both connectors measure the skew: {skews:?}");
+    for (connector, skew) in skews {
+        assert!((skew - expected).abs() < 3.0, "{connector} measured {skew}s, not {expected}s");
+    }
+}
+
+/// A contact created on HubSpot and linked; returns its ids on both sides.
+async fn linked_contact(
+    hubspot: &hubspot_sim::HubspotSim,
+    pool: &PgPool,
+    email: &str,
+) -> (u64, String) {
+    let props = json!({"email": email, "firstname": "Before", "lastname": "Skew"});
+    let id = hubspot.create_as_user("contacts", props, 7).unwrap();
+    let within = Duration::from_secs(20);
+    wait_until("the link", within, || async { partner(pool, id).await.is_some() }).await;
+    (id, partner(pool, id).await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daemon_clock_a_minute_ahead_keeps_an_edit_made_just_after_its_write() {
+    crate::support::init_test_log();
+    let (hubspot, salesforce) = simulators(RateProfile::UNLIMITED).await;
+    let db = TestDatabase::create().await;
+    let secrets = tempfile::tempdir().unwrap();
+    let config = secrets.path().join("hubsync.toml");
+    let rules = contacts("prefer_hubspot", "flag");
+    std::fs::write(&config, config_file(&hubspot, &salesforce, &secrets, &rules)).unwrap();
+    let (_daemon, admin) = spawn_shifted(&config, &db.url, "+60s");
+    let pool = PgPool::connect(&db.url).await.unwrap();
+
+    let (id, sf_id) = linked_contact(&hubspot, &pool, "ahead@skew.test").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // a user edits the Salesforce copy seconds after hubsync wrote it: a new edit, not a
+    // stale one (hubsync's write landed before it on Salesforce's clock)
+    salesforce.edit_as_user(&sf_id, json!({"FirstName": "AfterWrite"})).unwrap();
+    let edited = || async {
+        let record = hubspot.record("contacts", id).expect("the contact");
+        record.properties.get("firstname").map(String::as_str) == Some("AfterWrite")
+    };
+    wait_until("the Salesforce edit reaching HubSpot", Duration::from_secs(20), edited).await;
+    assert_skew(&measured_skew(&admin).await, 60.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daemon_clock_a_minute_behind_still_sees_edits_within_the_search_safety_lag() {
+    crate::support::init_test_log();
+    let (hubspot, salesforce) = simulators(RateProfile::UNLIMITED).await;
+    let db = TestDatabase::create().await;
+    let secrets = tempfile::tempdir().unwrap();
+    let config = secrets.path().join("hubsync.toml");
+    let rules = contacts("newest_wins", "flag");
+    std::fs::write(&config, config_file(&hubspot, &salesforce, &secrets, &rules)).unwrap();
+    let (_daemon, admin) = spawn_shifted(&config, &db.url, "-60s");
+    let pool = PgPool::connect(&db.url).await.unwrap();
+
+    // the search's upper bound is the portal's now, not the host's a minute ago
+    let (id, sf_id) = linked_contact(&hubspot, &pool, "behind@skew.test").await;
+    hubspot.edit_as_user("contacts", id, json!({"firstname": "Later"}), 7).unwrap();
+    let moved =
+        || async { salesforce.record(&sf_id).is_some_and(|record| record["FirstName"] == "Later") };
+    wait_until("the HubSpot edit reaching Salesforce", Duration::from_secs(20), moved).await;
+    assert_skew(&measured_skew(&admin).await, -60.0);
+}
