@@ -2,14 +2,14 @@
 //! answers that names what went wrong without quoting record values, URLs or secrets.
 
 /// A JSON error as its category, line and column, without the text serde quotes (which can
-/// be a record's value).
+/// be a record's value). Syntax errors keep serde's own words (`recursion limit exceeded`,
+/// `expected value`): they are fixed texts that quote nothing of the input.
 pub fn json_error(err: &serde_json::Error) -> String {
     use serde_json::error::Category;
     let category = match err.classify() {
+        Category::Syntax | Category::Eof => return format!("invalid JSON: {err}"),
         Category::Io => "i/o error",
-        Category::Syntax => "syntax error",
         Category::Data => "unexpected shape or type",
-        Category::Eof => "unexpected end",
     };
     format!("invalid JSON: {category} at line {} column {}", err.line(), err.column())
 }

@@ -20,6 +20,7 @@ mod migrations;
 mod operate_conflicts;
 mod operate_record;
 mod operate_status;
+mod outbox_claims;
 mod pollers;
 mod reconcile_stores;
 mod redaction;

@@ -10,9 +10,10 @@ use hubsync::store;
 use hubsync::store::journal::JournalFilter;
 use serde_json::json;
 
-use crate::support::app::{TestApp, start_on, test_settings_with_file};
+use crate::support::app::{TestApp, run_on, start_on, test_settings_with_file};
 use crate::support::binary::{RunningBinary, hubsync};
 use crate::support::database::TestDatabase;
+use crate::support::proxy::{ToggleProxy, postgres_addr};
 
 pub(crate) const SECRET: &str = "webhook-client-secret";
 const PREVIOUS: &str = "webhook-previous-secret";
@@ -32,7 +33,12 @@ async fn receiver_behind(public_url: Option<&str>, extra: &str) -> Setup {
     let db = TestDatabase::create().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/webhooks/hubspot", listener.local_addr().unwrap());
-    let public = public_url.unwrap_or(&url);
+    let settings = receiver_settings(&db.url, public_url.unwrap_or(&url), extra);
+    Setup { app: start_on(listener, settings, db).await, url }
+}
+
+/// The receiver's settings: a HubSpot connector and its webhook at `public`.
+fn receiver_settings(database_url: &str, public: &str, extra: &str) -> hubsync::config::Settings {
     let file = format!(
         "[connectors.hubspot]\nkind = \"hubspot\"\n\
          auth = {{ method = \"private_app\", token = {{ env = \"HS_TOKEN\" }} }}\n\
@@ -40,8 +46,7 @@ async fn receiver_behind(public_url: Option<&str>, extra: &str) -> Setup {
          client_secret = {{ env = \"HS_SECRET\" }}\n{extra}"
     );
     let env = [("HS_TOKEN", "sim-token"), ("HS_SECRET", SECRET), ("HS_PREVIOUS", PREVIOUS)];
-    let settings = test_settings_with_file(&db.url, Some(&file), &env);
-    Setup { app: start_on(listener, settings, db).await, url }
+    test_settings_with_file(database_url, Some(&file), &env)
 }
 
 fn deliveries_to(url: &str, chaos: Chaos) -> WebhookSettings {
@@ -436,4 +441,79 @@ pub(crate) async fn quarantined(app: &TestApp) -> Vec<(String, String, Vec<u8>)>
 pub(crate) async fn deliver(setup: &Setup, body: &str) -> u16 {
     let now = chrono::Utc::now().timestamp_millis();
     post(setup, body, &v3_headers(SECRET, &setup.url, body, now)).await
+}
+
+#[tokio::test]
+async fn only_a_whole_signature_inside_the_five_minute_window_is_accepted() {
+    let setup = receiver("").await;
+    let body = event_body();
+    let now = chrono::Utc::now().timestamp_millis();
+    let valid = v3_headers(SECRET, &setup.url, &body, now);
+    let signature = valid[0].1.clone();
+    let with_signature = |signature: String| {
+        vec![
+            ("X-HubSpot-Signature-v3", signature),
+            ("X-HubSpot-Request-Timestamp", now.to_string()),
+        ]
+    };
+    for (what, forged) in [
+        ("its first 8 characters", signature[..8].to_string()),
+        ("an empty signature", String::new()),
+        ("a stray prefix", format!("x{signature}")),
+    ] {
+        assert_eq!(post(&setup, &body, &with_signature(forged)).await, 401, "{what}");
+    }
+    let mut not_a_number = valid.clone();
+    not_a_number[1].1 = "yesterday".into();
+    assert_eq!(post(&setup, &body, &not_a_number).await, 401, "a timestamp that is no number");
+    let seconds = v3_headers(SECRET, &setup.url, &body, now / 1000);
+    assert_eq!(post(&setup, &body, &seconds).await, 401, "seconds, not milliseconds");
+    assert!(rows(&setup.app).await.is_empty(), "nothing refused was journalled");
+
+    let inside = v3_headers(SECRET, &setup.url, &body, now - 299_000);
+    assert_eq!(post(&setup, &body, &inside).await, 200, "299 s old is inside the window");
+    assert_eq!(rows(&setup.app).await.len(), 1);
+    setup.app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_body_reserialised_or_signed_for_another_path_is_refused() {
+    let setup = receiver("").await;
+    let body = event_body();
+    let now = chrono::Utc::now().timestamp_millis();
+    let signed = v3_headers(SECRET, &setup.url, &body, now);
+    let value: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let pretty = serde_json::to_string_pretty(&value).unwrap();
+    assert_eq!(post(&setup, &pretty, &signed).await, 401, "the same JSON, re-serialised");
+    let spaced = body.replace(",", ", ");
+    assert_eq!(post(&setup, &spaced, &signed).await, 401, "the same JSON, one space added");
+    let other_path = setup.url.replace("/webhooks/hubspot", "/webhooks/other");
+    let for_other_path = v3_headers(SECRET, &other_path, &body, now);
+    assert_eq!(post(&setup, &body, &for_other_path).await, 401, "signed for another path");
+    assert!(rows(&setup.app).await.is_empty());
+    assert_eq!(post(&setup, &body, &signed).await, 200, "the bytes as signed");
+    setup.app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn before_the_database_first_answers_a_delivery_gets_503_and_its_redelivery_is_journalled() {
+    let db = TestDatabase::create().await;
+    let target = postgres_addr(&db.url);
+    let proxy = ToggleProxy::start(target).await;
+    let proxied = db.url.replace(&target.to_string(), &proxy.addr.to_string());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhooks/hubspot", listener.local_addr().unwrap());
+    let settings = receiver_settings(&proxied, &url, "");
+    let setup = Setup { app: run_on(listener, settings, db), url };
+    let body = event_body();
+
+    let now = chrono::Utc::now().timestamp_millis();
+    let first = v3_headers(SECRET, &setup.url, &body, now);
+    assert_eq!(post(&setup, &body, &first).await, 503, "HubSpot is told to deliver again");
+    proxy.bring_up();
+    setup.app.wait_until_ready().await;
+    let again = v3_headers(SECRET, &setup.url, &body, chrono::Utc::now().timestamp_millis());
+    assert_eq!(post(&setup, &body, &again).await, 200);
+    assert_eq!(rows(&setup.app).await.len(), 1, "the redelivery is journalled once");
+    setup.app.stop().await.unwrap();
 }

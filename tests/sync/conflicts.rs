@@ -170,3 +170,28 @@ async fn hold_keeps_both_values_and_waits_for_an_operator() {
     assert_eq!((winner.as_deref(), status.as_str()), (None, "open"));
     assert_different_fields_both_survive(&outcome);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_on_one_side_wins_even_when_the_other_crms_clock_runs_ten_minutes_ahead() {
+    let rig = Rig::start(&contacts("newest_wins", "flag")).await;
+    let (id, sf) = rig
+        .linked_contact(json!({"email": "k@acme.com", "firstname": "Ann", "lastname": "Lee",
+                               "phone": "100"}))
+        .await;
+    rig.salesforce.clock().advance(chrono::Duration::minutes(10));
+    // Salesforce's records now carry times ten minutes ahead of HubSpot's
+    rig.salesforce.edit_as_user(&sf, json!({"Title": "CTO"})).unwrap();
+    rig.quiesce(SETTLE).await;
+    rig.hubspot.edit_as_user("contacts", id, json!({"phone": "200"}), 7).unwrap();
+    rig.wait_for("HubSpot's edit in Salesforce", SETTLE, || async {
+        rig.salesforce_record(&sf)["Phone"] == "200"
+    })
+    .await;
+    rig.quiesce(SETTLE).await;
+    assert_eq!(rig.hubspot_contact(&id.to_string())["phone"], "200", "nothing flipped back");
+    let conflicts: i64 = sqlx::query_scalar("select count(*) from hubsync.conflicts")
+        .fetch_one(rig.pool())
+        .await
+        .unwrap();
+    assert_eq!(conflicts, 0, "one side changed: no conflict, whatever the clocks say");
+}
