@@ -155,6 +155,7 @@ async fn api_p50(pool: &PgPool, settings: Arc<Settings>) -> Duration {
         open_probes: true,
         max_body_bytes: 65536,
         connectors: Arc::default(),
+        max_clock_skew: settings.admin.max_clock_skew,
     };
     let router = admin::operator_router(state, settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

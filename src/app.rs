@@ -98,6 +98,7 @@ impl App {
             open_probes: settings.admin.open_probes,
             max_body_bytes: settings.admin.max_body_bytes.get() as usize,
             connectors: Arc::default(),
+            max_clock_skew: settings.admin.max_clock_skew,
         };
         let shown = state.connectors.clone();
         let doorbell = crate::journal::Doorbell::new(pool.clone()).stopping_on(&shutdown);

@@ -47,6 +47,9 @@ pub async fn readyz(State(state): State<AdminState>) -> Response {
     if let Some(refused) = refused_credentials(&state) {
         return refused;
     }
+    if let Some(skewed) = clock_skew(&state) {
+        return skewed;
+    }
     (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response()
 }
 
@@ -64,6 +67,26 @@ fn refused_credentials(state: &AdminState) -> Option<Response> {
     );
     let body =
         json!({ "status": "unavailable", "code": code, "connector": name, "reason": reason });
+    Some((StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response())
+}
+
+/// 503 naming the first connector whose CRM clock is further off this host's than
+/// `admin.max_clock_skew`: webhooks are judged by this host's clock, so they may be refused.
+fn clock_skew(state: &AdminState) -> Option<Response> {
+    let connectors = state.connectors.get()?;
+    let limit = chrono::Duration::from_std(state.max_clock_skew).ok()?;
+    let (name, skew) = connectors.iter().find_map(|(name, api)| {
+        let skew = api.clock_skew()?;
+        (skew.abs() > limit).then(|| (name.clone(), skew))
+    })?;
+    metrics::counter!(READYZ_FAILURES, "reason" => "clock_skew").increment(1);
+    let seconds = skew.num_milliseconds() as f64 / 1000.0;
+    let reason = format!(
+        "this host's clock is {seconds:+.0}s off {name}'s: fix the host's time sync (webhooks \
+         are checked against this host's clock)"
+    );
+    let body = json!({ "status": "unavailable", "code": "clock_skew", "connector": name,
+                       "skew_seconds": seconds, "reason": reason });
     Some((StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response())
 }
 

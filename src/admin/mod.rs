@@ -43,6 +43,8 @@ pub struct AdminState {
     /// The running connectors, once start-up has built them: readiness reports one whose
     /// credentials the API refuses.
     pub connectors: Arc<OnceLock<crate::ingest::plan::Connectors>>,
+    /// Readiness fails while a connector's CRM clock is further off than this.
+    pub max_clock_skew: std::time::Duration,
 }
 
 impl FromRef<AdminState> for Tokens {

@@ -67,6 +67,9 @@ pub struct AdminSettings {
     pub open_probes: bool,
     /// Largest request body the admin API accepts, in bytes.
     pub max_body_bytes: NonZeroU32,
+    /// `/readyz` answers 503 `clock_skew` while this host's clock and a CRM's differ by more.
+    #[serde(with = "super::duration")]
+    pub max_clock_skew: Duration,
     /// Bearer tokens for `/api/…`; none means the API refuses every request.
     #[serde(default)]
     pub tokens: Vec<AdminToken>,

@@ -211,6 +211,7 @@ fn check_core(check: &mut Checker<'_>, settings: &Settings) {
         check.fail("database.application_name", "must be 1 to 63 characters");
     }
     check.range("admin.max_body_bytes", settings.admin.max_body_bytes.get().into(), 1024, 16 << 20);
+    check.duration("admin.max_clock_skew", settings.admin.max_clock_skew, secs(2), secs(3600));
     let http = &settings.http;
     let ms = Duration::from_millis;
     check.duration("http.header_read_timeout", http.header_read_timeout, ms(100), secs(300));

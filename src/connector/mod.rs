@@ -168,4 +168,9 @@ pub trait Connector: Send + Sync {
     fn refused(&self) -> Option<credentials::Rejection> {
         None
     }
+
+    /// This host's clock minus the CRM's, once an answer has shown the CRM's (`Date`).
+    fn clock_skew(&self) -> Option<chrono::Duration> {
+        None
+    }
 }

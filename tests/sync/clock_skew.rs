@@ -57,6 +57,16 @@ async fn partner(pool: &PgPool, hubspot_id: u64) -> Option<String> {
         .unwrap_or(None)
 }
 
+/// `/readyz` names the skew (beyond the default `admin.max_clock_skew` of 30 s), so an
+/// operator learns of it before HubSpot's webhooks are refused as stale.
+async fn assert_unready_for_skew(admin: &str) {
+    let response = reqwest::get(format!("http://{admin}/readyz")).await.unwrap();
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "clock_skew", "{body}");
+    assert!(body["connector"].is_string(), "{body}");
+}
+
 /// The skew each connector measured, from `/metrics`.
 async fn measured_skew(admin: &str) -> Vec<(String, f64)> {
     let text = reqwest::get(format!("http://{admin}/metrics")).await.unwrap().text().await.unwrap();
@@ -112,6 +122,7 @@ async fn a_daemon_clock_a_minute_ahead_keeps_an_edit_made_just_after_its_write()
     };
     wait_until("the Salesforce edit reaching HubSpot", Duration::from_secs(20), edited).await;
     assert_skew(&measured_skew(&admin).await, 60.0);
+    assert_unready_for_skew(&admin).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -133,4 +144,5 @@ async fn a_daemon_clock_a_minute_behind_still_sees_edits_within_the_search_safet
         || async { salesforce.record(&sf_id).is_some_and(|record| record["FirstName"] == "Later") };
     wait_until("the HubSpot edit reaching Salesforce", Duration::from_secs(20), moved).await;
     assert_skew(&measured_skew(&admin).await, -60.0);
+    assert_unready_for_skew(&admin).await;
 }

@@ -122,6 +122,10 @@ impl Connector for HubspotConnector {
         self.client.gate.refused()
     }
 
+    fn clock_skew(&self) -> Option<chrono::Duration> {
+        self.client.crm_clock.offset().map(|offset| -offset)
+    }
+
     fn budget(&self) -> RateBudget {
         let (remaining, paused_until) = self.client.limits.daily_state((self.client.clock)());
         RateBudget {

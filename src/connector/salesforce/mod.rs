@@ -159,6 +159,10 @@ impl Connector for SalesforceConnector {
         self.client.gate.refused()
     }
 
+    fn clock_skew(&self) -> Option<chrono::Duration> {
+        self.client.crm_clock.offset().map(|offset| -offset)
+    }
+
     /// Salesforce has no per-second quota, only the daily allocation.
     fn budget(&self) -> RateBudget {
         let (daily_remaining, paused_until) = self.client.budget.state((self.client.clock)());
