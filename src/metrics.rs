@@ -29,6 +29,7 @@ pub const SYNC_LAG: &str = "hubsync_sync_lag_seconds";
 pub const PAUSED: &str = "hubsync_sync_paused";
 pub const JOURNAL_DEPTH: &str = "hubsync_journal_depth";
 pub const OUTBOX_DEPTH: &str = "hubsync_outbox_depth";
+pub const FAILURES_OPEN: &str = "hubsync_failures_open";
 pub const OLDEST_PENDING_AGE: &str = "hubsync_oldest_pending_age_seconds";
 pub const LEASE_RESCUED: &str = "hubsync_lease_rescued_total";
 pub const DB_RECONNECTS: &str = "hubsync_db_reconnects_total";
@@ -170,6 +171,11 @@ fn describe_sync() {
     metrics::describe_gauge!(PAUSED, "1 while a sync block's writes are paused, by sync block.");
     metrics::describe_gauge!(JOURNAL_DEPTH, "Journal rows pending or processing.");
     metrics::describe_gauge!(OUTBOX_DEPTH, "Outbox items pending or processing.");
+    metrics::describe_gauge!(
+        FAILURES_OPEN,
+        "Journal rows failed or dead (a failed write fails its row too): each waits for an operator \
+         (retry or skip)."
+    );
     metrics::describe_gauge!(
         OLDEST_PENDING_AGE,
         "Age in seconds of the oldest journal row still pending."

@@ -1,11 +1,12 @@
-//! Keeps the queue gauges current: journal depth, outbox depth and the oldest pending age.
+//! Keeps the queue gauges current: journal depth, outbox depth, the oldest pending age and
+//! the failures open.
 
 use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::metrics::{JOURNAL_DEPTH, OLDEST_PENDING_AGE, OUTBOX_DEPTH};
+use crate::metrics::{FAILURES_OPEN, JOURNAL_DEPTH, OLDEST_PENDING_AGE, OUTBOX_DEPTH};
 use crate::store::read::queues;
 
 /// Sets the gauges every `interval` until `shutdown`.
@@ -34,13 +35,15 @@ pub struct QueueDepths {
     pub outbox: i64,
     /// Seconds; 0 when nothing is pending.
     pub oldest_pending_age: f64,
+    /// Journal rows failed or dead (a failed write fails its row): each waits for an operator.
+    pub failures_open: i64,
 }
 
 impl QueueDepths {
     pub async fn read(pool: &PgPool) -> Result<QueueDepths, sqlx::Error> {
-        let (journal, outbox, oldest) = queues::depths(pool).await?;
+        let (journal, outbox, oldest, failures_open) = queues::depths(pool).await?;
         let oldest_pending_age = oldest.unwrap_or(0.0).max(0.0);
-        Ok(QueueDepths { journal, outbox, oldest_pending_age })
+        Ok(QueueDepths { journal, outbox, oldest_pending_age, failures_open })
     }
 
     /// Sets the gauges on the installed recorder.
@@ -48,5 +51,6 @@ impl QueueDepths {
         metrics::gauge!(JOURNAL_DEPTH).set(self.journal as f64);
         metrics::gauge!(OUTBOX_DEPTH).set(self.outbox as f64);
         metrics::gauge!(OLDEST_PENDING_AGE).set(self.oldest_pending_age);
+        metrics::gauge!(FAILURES_OPEN).set(self.failures_open as f64);
     }
 }

@@ -31,6 +31,8 @@ async fn a_refused_write_fixed_in_the_simulator_and_retried_from_the_cli_lands_w
     };
     rig.wait_for("the refused write", SETTLE, || async { failed().await.is_some() }).await;
     let row = failed().await.unwrap();
+    let open = || async { hubsync::operate::QueueDepths::read(rig.pool()).await.unwrap() };
+    assert!(open().await.failures_open >= 1, "the hubsync_failures_open gauge shows it");
 
     rig.salesforce.clear_record_faults();
     let config = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
@@ -48,6 +50,7 @@ async fn a_refused_write_fixed_in_the_simulator_and_retried_from_the_cli_lands_w
     rig.quiesce(SETTLE).await;
     let sf = rig.links("contacts").await[0].1.clone();
     assert_eq!(rig.salesforce_record(&sf)["LastName"], "Blocked");
+    assert_eq!(open().await.failures_open, 0, "and drops to zero once the replay landed");
 
     let timeline = cli(&["record", &id.to_string(), "--json"]);
     assert!(timeline.status.success(), "{}", text(&timeline.stderr));
