@@ -29,4 +29,3 @@ mod sync;
 mod webhook_batches;
 mod webhook_crash;
 mod webhook_receiver;
-mod writer_fencing;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use hubspot_sim::{HubspotSim, RateProfile};
+use salesforce_sim::SalesforceSim;
 use serde_json::json;
 use sqlx::PgPool;
 use testkit::sims::simulators;
@@ -26,6 +27,28 @@ fn seed(hubspot: &HubspotSim) {
     }
 }
 
+/// The simulators with [`CONTACTS`] HubSpot contacts, a fresh database, and the daemon's
+/// config file.
+struct Seeded {
+    salesforce: SalesforceSim,
+    db: TestDatabase,
+    config: std::path::PathBuf,
+    _hubspot: HubspotSim,
+    _secrets: tempfile::TempDir,
+}
+
+async fn seeded() -> Seeded {
+    crate::support::init_test_log();
+    let (hubspot, salesforce) = simulators(RateProfile::UNLIMITED).await;
+    seed(&hubspot);
+    let db = TestDatabase::create().await;
+    let secrets = tempfile::tempdir().unwrap();
+    let file = config_file(&hubspot, &salesforce, &secrets, &contacts("newest_wins", "flag"));
+    let config = secrets.path().join("hubsync.toml");
+    std::fs::write(&config, &file).unwrap();
+    Seeded { salesforce, db, config, _hubspot: hubspot, _secrets: secrets }
+}
+
 async fn pool(url: &str) -> PgPool {
     sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(url).await.unwrap()
 }
@@ -45,14 +68,7 @@ async fn creates(pool: &PgPool) -> Vec<(String, i32, bool)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_daemon_killed_after_salesforce_applied_a_batch_but_before_settling_it_creates_nothing_twice()
  {
-    crate::support::init_test_log();
-    let (hubspot, salesforce) = simulators(RateProfile::UNLIMITED).await;
-    seed(&hubspot);
-    let db = TestDatabase::create().await;
-    let secrets = tempfile::tempdir().unwrap();
-    let file = config_file(&hubspot, &salesforce, &secrets, &contacts("newest_wins", "flag"));
-    let config = secrets.path().join("hubsync.toml");
-    std::fs::write(&config, &file).unwrap();
+    let Seeded { salesforce, db, config, _hubspot, _secrets } = seeded().await;
     let point = [("HUBSYNC_FAILPOINTS", "writer::after_api_ok_before_commit=pause")];
 
     let mut daemon = spawn_with(&config, &db.url, &point);
@@ -81,14 +97,7 @@ async fn a_daemon_killed_after_salesforce_applied_a_batch_but_before_settling_it
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_daemon_killed_between_reading_a_page_and_committing_it_reads_the_page_again() {
-    crate::support::init_test_log();
-    let (hubspot, salesforce) = simulators(RateProfile::UNLIMITED).await;
-    seed(&hubspot);
-    let db = TestDatabase::create().await;
-    let secrets = tempfile::tempdir().unwrap();
-    let file = config_file(&hubspot, &salesforce, &secrets, &contacts("newest_wins", "flag"));
-    let config = secrets.path().join("hubsync.toml");
-    std::fs::write(&config, &file).unwrap();
+    let Seeded { salesforce, db, config, _hubspot, _secrets } = seeded().await;
     let point = [("HUBSYNC_FAILPOINTS", "poller::after_fetch_before_commit=pause")];
 
     let mut daemon = spawn_with(&config, &db.url, &point);

@@ -11,15 +11,6 @@ const SETTLE: Duration = Duration::from_secs(30);
 /// How long HubSpot holds back the notice of the edit made before the delete.
 const LATE_BY: Duration = Duration::from_secs(6);
 
-/// From now on, HubSpot delivers each webhook batch `delay` late (none when zero).
-fn delay_notices(rig: &Rig, delay: Duration) {
-    let mut settings =
-        rig.hubspot.state().webhooks.current().expect("webhooks are on").as_ref().clone();
-    settings.chaos.delay_fraction = if delay.is_zero() { 0.0 } else { 1.0 };
-    settings.chaos.delay = delay;
-    rig.hubspot.set_webhooks(Some(settings));
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_edit_whose_notice_arrives_after_the_delete_does_not_bring_the_record_back() {
     let rig = Rig::start_with_webhooks(&contacts("newest_wins", "propagate")).await;
@@ -27,11 +18,11 @@ async fn an_edit_whose_notice_arrives_after_the_delete_does_not_bring_the_record
         .linked_contact(json!({"email": "late@acme.com", "firstname": "Ann", "lastname": "Lee"}))
         .await;
 
-    delay_notices(&rig, LATE_BY);
+    rig.delay_webhooks(LATE_BY);
     rig.hubspot.edit_as_user("contacts", id, json!({"firstname": "Late"}), 7).unwrap();
     // the edit's notice is batched and held back; what follows is delivered at once
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    delay_notices(&rig, Duration::ZERO);
+    rig.delay_webhooks(Duration::ZERO);
     rig.hubspot.archive_as_user("contacts", id, 7).unwrap();
     rig.wait_for("the Salesforce record to be deleted", SETTLE, || async {
         rig.salesforce.count("Contact", false) == 0

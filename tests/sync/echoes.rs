@@ -13,15 +13,6 @@ const SETTLE: Duration = Duration::from_secs(30);
 /// Longer than the three writes below take, so every notice arrives after the last one.
 const NOTICE_DELAY: Duration = Duration::from_secs(12);
 
-/// From now on, HubSpot delivers every webhook notice `delay` late.
-fn delay_notices(rig: &Rig, delay: Duration) {
-    let mut delayed =
-        rig.hubspot.state().webhooks.current().expect("webhooks are on").as_ref().clone();
-    delayed.chaos.delay_fraction = 1.0;
-    delayed.chaos.delay = delay;
-    rig.hubspot.set_webhooks(Some(delayed));
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn late_webhook_notices_of_three_quick_writes_are_echoes_not_conflicts() {
     let rig = Rig::start_with_webhooks(&contacts("newest_wins", "flag")).await;
@@ -30,7 +21,7 @@ async fn late_webhook_notices_of_three_quick_writes_are_echoes_not_conflicts() {
         .await;
     let writes_before = rig.write_count().await;
 
-    delay_notices(&rig, NOTICE_DELAY);
+    rig.delay_webhooks(NOTICE_DELAY);
     for name in ["Ann", "Bea", "Cid"] {
         // Salesforce keeps whole seconds: each edit is unmistakably after the last
         tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -138,7 +129,7 @@ async fn hubspots_webhook_notice_of_our_own_write_is_journalled_settled() {
         .await;
     let writes_before = rig.write_count().await;
     // the notice comes once the write has settled, as most notices of a busy portal do
-    delay_notices(&rig, Duration::from_secs(5));
+    rig.delay_webhooks(Duration::from_secs(5));
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
     rig.salesforce.edit_as_user(&sf, json!({"FirstName": "Sal"})).unwrap();

@@ -165,6 +165,16 @@ impl Rig {
         }
     }
 
+    /// From now on, HubSpot holds each webhook batch back `delay` (none when zero), so
+    /// later notices can overtake it.
+    pub fn delay_webhooks(&self, delay: Duration) {
+        let mut settings =
+            self.hubspot.state().webhooks.current().expect("webhooks are on").as_ref().clone();
+        settings.chaos.delay_fraction = if delay.is_zero() { 0.0 } else { 1.0 };
+        settings.chaos.delay = delay;
+        self.hubspot.set_webhooks(Some(settings));
+    }
+
     pub fn app(&self) -> &TestApp {
         self.app.as_ref().expect("the daemon is running")
     }
