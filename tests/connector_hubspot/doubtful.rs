@@ -127,7 +127,7 @@ async fn an_update_answered_with_an_empty_207_is_retried_per_item_never_marked_d
         .map(|i| sim.seed("contacts", json!({"email": format!("u{i}@x.com")})).unwrap().to_string())
         .collect();
     let empty = r#"{"status":"COMPLETE","results":[],"numErrors":0,"errors":[]}"#;
-    let fault = Fault::ServeThenRaw { body: empty.into() };
+    let fault = Fault::ServeThenRaw { body: empty.into(), status: None };
     sim.inject(FaultRule::new("/crm/v3/objects/contacts/batch/update", fault, Trigger::Next(1)));
     let items: Vec<hubsync::connector::UpdateItem> = ids
         .iter()
@@ -156,7 +156,37 @@ async fn an_update_answered_with_an_empty_207_is_retried_per_item_never_marked_d
 async fn an_upsert_answered_with_a_proxy_page_after_it_landed_is_retried_and_lands_once() {
     let sim = sim(RateProfile::UNLIMITED).await;
     add_unique_property(&sim);
-    let fault = Fault::ServeThenRaw { body: "<html><body>502 from the proxy</body></html>".into() };
+    let fault = Fault::ServeThenRaw {
+        body: "<html><body>502 from the proxy</body></html>".into(),
+        status: None,
+    };
+    sim.inject(FaultRule::new("/crm/v3/objects/contacts/batch/upsert", fault, Trigger::Next(1)));
+    let (hubspot, items) = (connector(&sim, generous()), contacts(5));
+    let results = hubspot.upsert_batch("contacts", "ext_id", &items).await.unwrap();
+    assert!(results.iter().all(ItemResult::is_success), "{results:?}");
+    assert_eq!(sim.faults().fired(), 1);
+    assert_eq!(sim.count("contacts"), 5, "exactly one record per unique key");
+}
+
+#[tokio::test]
+async fn an_upsert_answered_500_after_it_landed_is_retried_and_lands_once() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    add_unique_property(&sim);
+    let body = r#"{"status":"error","category":"INTERNAL_ERROR","message":"try again"}"#;
+    let fault = Fault::ServeThenRaw { body: body.into(), status: Some(500) };
+    sim.inject(FaultRule::new("/crm/v3/objects/contacts/batch/upsert", fault, Trigger::Next(1)));
+    let (hubspot, items) = (connector(&sim, generous()), contacts(5));
+    let results = hubspot.upsert_batch("contacts", "ext_id", &items).await.unwrap();
+    assert!(results.iter().all(ItemResult::is_success), "{results:?}");
+    assert_eq!(sim.faults().fired(), 1);
+    assert_eq!(sim.count("contacts"), 5, "exactly one record per unique key");
+}
+
+#[tokio::test]
+async fn an_upsert_whose_answer_is_cut_off_after_it_landed_is_retried_and_lands_once() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    add_unique_property(&sim);
+    let fault = Fault::DropMidBody;
     sim.inject(FaultRule::new("/crm/v3/objects/contacts/batch/upsert", fault, Trigger::Next(1)));
     let (hubspot, items) = (connector(&sim, generous()), contacts(5));
     let results = hubspot.upsert_batch("contacts", "ext_id", &items).await.unwrap();

@@ -70,7 +70,7 @@ async fn a_record_a_query_leaves_out_is_unknown_and_a_deleted_one_not_found() {
 #[tokio::test]
 async fn a_write_applied_then_answered_with_garbage_is_retried_and_lands_once() {
     let sim = sim().await;
-    let garbled = Fault::ServeThenRaw { body: r#"[{"id":"003"#.into() };
+    let garbled = Fault::ServeThenRaw { body: r#"[{"id":"003"#.into(), status: None };
     sim.inject("/services/data/*/composite/sobjects/Contact/*", garbled, Trigger::Next(1));
     let results = connector(&sim).upsert_batch("Contact", KEY_FIELD, &contacts(3)).await.unwrap();
     assert!(results.iter().all(ItemResult::is_success), "{results:?}");

@@ -58,7 +58,8 @@ async fn a_webhook_delete_checked_against_an_empty_207_deletes_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_write_answered_200_with_invalid_json_after_it_landed_is_retried_and_lands_once() {
     let rig = Rig::start(&contacts("newest_wins", "flag")).await;
-    let garbled = Fault::ServeThenRaw { body: "<html><body>proxy error</body></html>".into() };
+    let garbled =
+        Fault::ServeThenRaw { body: "<html><body>proxy error</body></html>".into(), status: None };
     let upsert = "/services/data/*/composite/sobjects/Contact/*";
     rig.salesforce.inject(upsert, garbled, Trigger::Next(1));
     rig.hubspot.seed("contacts", json!({"email": "once@acme.com", "lastname": "Once"})).unwrap();

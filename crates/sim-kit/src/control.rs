@@ -155,8 +155,8 @@ fn next_one() -> TriggerSpec {
 
 /// What goes wrong: `{"respond": {"status", "body", "headers"}}`, `{"delay_ms": N}`,
 /// `"drop_mid_body"`, `{"respond_raw": {"status", "body", "content_type"}}` (exact bytes:
-/// an HTML page, truncated JSON), `{"serve_then_raw": {"body"}}` (the request is served,
-/// then its answer replaced by these bytes), or `{"preset": NAME}` for a fault the
+/// an HTML page, truncated JSON), `{"serve_then_raw": {"body", "status"?}}` (the request
+/// is served, then its answer replaced by these bytes, under `status` if given), or `{"preset": NAME}` for a fault the
 /// simulator offers by name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -178,6 +178,8 @@ pub enum FaultKind {
     },
     ServeThenRaw {
         body: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
     },
     Preset(String),
 }
@@ -240,7 +242,9 @@ impl FaultSpec {
                 body: body.clone(),
                 content_type: content_type.clone(),
             },
-            Fault::ServeThenRaw { body } => FaultKind::ServeThenRaw { body: body.clone() },
+            Fault::ServeThenRaw { body, status } => {
+                FaultKind::ServeThenRaw { body: body.clone(), status: *status }
+            }
         };
         FaultSpec { method: rule.method.clone(), path: rule.path.clone(), fault, trigger }
     }
@@ -270,7 +274,9 @@ impl FaultKind {
                 let (body, content_type) = (body.clone(), content_type.clone());
                 Ok(Fault::RespondRaw { status: *status, body, content_type })
             }
-            FaultKind::ServeThenRaw { body } => Ok(Fault::ServeThenRaw { body: body.clone() }),
+            FaultKind::ServeThenRaw { body, status } => {
+                Ok(Fault::ServeThenRaw { body: body.clone(), status: *status })
+            }
             FaultKind::Preset(name) => preset(presets, name),
         }
     }
@@ -392,6 +398,7 @@ mod tests {
         for fault in [
             json!({"respond_raw": {"status": 200, "body": "<html>", "content_type": "text/html"}}),
             json!({"serve_then_raw": {"body": "{\"results\": ["}}),
+            json!({"serve_then_raw": {"body": "oops", "status": 500}}),
         ] {
             let spec: FaultSpec =
                 serde_json::from_value(json!({"path": "/a", "fault": fault})).unwrap();

@@ -24,9 +24,10 @@ pub enum Fault {
     /// Answer with this status and these exact bytes (an HTML page from a proxy, truncated
     /// JSON) instead of serving the request.
     RespondRaw { status: u16, body: String, content_type: String },
-    /// Serve the request (its effects happen), then answer with its status and these exact
-    /// bytes instead of the real body: an answer lost after the work was done.
-    ServeThenRaw { body: String },
+    /// Serve the request (its effects happen), then answer with these exact bytes instead of
+    /// the real body, under `status` when given (a 500 after the work was done), else the
+    /// served status: an answer lost after the work was done.
+    ServeThenRaw { body: String, status: Option<u16> },
 }
 
 /// How often a fault fires.
@@ -147,9 +148,10 @@ pub async fn inject(State(plan): State<FaultPlan>, request: Request, next: Next)
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             raw(status, body, &content_type)
         }
-        Some(Fault::ServeThenRaw { body }) => {
+        Some(Fault::ServeThenRaw { body, status }) => {
             let served = next.run(request).await;
-            raw(served.status(), body, "application/json")
+            let status = status.and_then(|s| StatusCode::from_u16(s).ok());
+            raw(status.unwrap_or(served.status()), body, "application/json")
         }
     }
 }
@@ -270,7 +272,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_serve_then_raw_fault_does_the_work_and_then_garbles_its_answer() {
-        let fault = Fault::ServeThenRaw { body: "{\"results\": [".into() };
+        let fault = Fault::ServeThenRaw { body: "{\"results\": [".into(), status: None };
         let answer = serve(fault).await;
         assert_eq!(answer, (200, "application/json".into(), "{\"results\": [".into(), 1));
     }
