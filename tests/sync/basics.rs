@@ -197,6 +197,19 @@ async fn a_hubspot_merge_relinks_the_salesforce_record_without_creating_a_duplic
         "the redirect is journalled: {reasons:?}"
     );
     assert_eq!(rig.salesforce.count("Contact", false), 1, "no duplicate on Salesforce");
+    let metrics = rig.app().get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.lines().any(|l| l.starts_with("hubsync_reconciler_decisions_total{")
+            && l.contains("decision=\"merge_relinked\"")),
+        "the merge is counted:\n{metrics}"
+    );
+    let failed: i64 = sqlx::query_scalar(
+        "select count(*) from hubsync.journal where status in ('failed', 'dead') or attempts > 2",
+    )
+    .fetch_one(rig.pool())
+    .await
+    .unwrap();
+    assert_eq!(failed, 0, "no read of the merged-away id fails or loops");
 }
 
 #[tokio::test(flavor = "multi_thread")]
