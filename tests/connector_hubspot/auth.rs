@@ -65,3 +65,23 @@ async fn a_wrong_private_app_token_needs_an_operator() {
     assert_eq!(err.kind(), hubsync::error_kind::ErrorKind::NeedsOperator);
     assert_eq!(sim.stats().total_requests(), 1);
 }
+
+#[tokio::test]
+async fn twenty_calls_spanning_a_tokens_expiry_share_one_refresh() {
+    let sim = oauth_sim(Duration::from_secs(600)).await;
+    let hubspot =
+        std::sync::Arc::new(HubspotConnector::new(&oauth_settings(&sim), options(&sim)).unwrap());
+    hubspot.owners().await.unwrap();
+    sim.clock().advance(ChronoDuration::seconds(550));
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let hubspot = hubspot.clone();
+            tokio::spawn(async move { hubspot.owners().await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().expect("each call succeeds");
+    }
+    assert_eq!(token_calls(&sim), 2, "one refresh for all twenty, before the expiry");
+    assert_eq!(sim.stats().total_with_status(401), 0, "no call went out with an expired token");
+}
