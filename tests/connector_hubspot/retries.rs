@@ -157,3 +157,24 @@ async fn a_migration_retry_after_longer_than_the_call_waits_is_handed_to_each_it
     }
     assert_eq!(sim.stats().total_with_status(477), 1);
 }
+
+#[tokio::test]
+async fn three_429s_asking_two_seconds_each_are_waited_out_and_the_read_succeeds() {
+    let sim = sim(RateProfile::UNLIMITED).await;
+    let limited = Fault::Respond {
+        status: 429,
+        body: json!({"status": "error", "message": "You have reached your secondly limit.",
+                     "errorType": "RATE_LIMIT", "policyName": "SECONDLY"}),
+        headers: vec![("Retry-After".to_string(), "2".to_string())],
+    };
+    sim.inject(FaultRule::new("/crm/v3/owners*", limited, Trigger::Next(3)));
+    let hubspot = connector(&sim, generous());
+    let started = Instant::now();
+    hubspot.owners().await.expect("the read succeeds once the limit has passed");
+    assert_eq!(sim.stats().total_with_status(429), 3);
+    assert!(
+        started.elapsed() >= Duration::from_secs(6),
+        "each retry waited the two seconds asked: {:?}",
+        started.elapsed()
+    );
+}
