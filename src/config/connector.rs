@@ -54,7 +54,9 @@ pub struct HubspotSettings {
     #[serde(default = "hubspot_path_version")]
     pub path_version: String,
     pub auth: HubspotAuth,
-    /// The app id HubSpot records as `sourceId` on our writes; lets pollers spot echoes.
+    /// The app id HubSpot records as `sourceId` on our writes. For reference only: echoes
+    /// are recognised by the values hubsync wrote, per sync block, so a chain of blocks
+    /// still carries a change hubsync wrote into one portal on to the next.
     #[serde(default)]
     pub app_id: Option<u64>,
     #[serde(default)]
