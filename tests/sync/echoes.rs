@@ -119,6 +119,15 @@ async fn a_polled_echo_is_journalled_settled_and_never_claimed_while_a_real_edit
     .await;
     rig.quiesce(SETTLE).await;
     assert_eq!(rig.write_count().await - writes_before, 1, "the edit, and no echo of it");
+    // twenty more of the test daemon's 200 ms poll cycles: nothing bounces back and forth
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(rig.write_count().await - writes_before, 1, "steady: no write in 20 cycles");
+    let decisions = rig.app().get("/metrics").await.text().await.unwrap();
+    assert!(
+        decisions.lines().any(|l| l.starts_with("hubsync_reconciler_decisions_total{")
+            && l.contains("decision=\"echo\"")),
+        "echoes are counted:\n{decisions}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
