@@ -378,3 +378,49 @@ async fn a_graceful_stop_mid_sync_leaves_nothing_leased_and_a_restart_carries_on
     rig.quiesce(SETTLE).await;
     assert_eq!(rig.salesforce.count("Contact", false), CONTACTS, "no duplicate on Salesforce");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_contact_seen_by_its_webhook_and_the_poller_at_once_is_created_in_salesforce_once() {
+    let mut rig = Rig::start(&contacts("newest_wins", "flag")).await;
+    let db = rig.stop().await;
+    let id = rig
+        .hubspot
+        .create_as_user("contacts", json!({"email": "race@acme.com", "lastname": "Race"}), 7)
+        .unwrap();
+    // the webhook's notice is journalled; the poller reads the same contact on resume, so
+    // both rows are pending before the reconciler has decided either
+    let creation = hubsync::journal::NewChange {
+        side: hubsync::config::Side::Hubspot,
+        connector: "hubspot".into(),
+        object_type: "contacts".into(),
+        record_id: id.to_string(),
+        kind: hubsync::journal::ChangeKind::Upsert,
+        properties: Default::default(),
+        occurred_at: chrono::Utc::now(),
+        source: hubsync::journal::Arrival::Webhook,
+        dedup_key: "race-webhook".into(),
+    };
+    let pool = sqlx::PgPool::connect(&db.as_ref().expect("a test database").url).await.unwrap();
+    hubsync::store::journal::append(&pool, &[creation]).await.unwrap();
+    pool.close().await;
+    rig.resume(db).await;
+    rig.wait_for("the link", SETTLE, || async { rig.links("contacts").await.len() == 1 }).await;
+    rig.quiesce(SETTLE).await;
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "select source, status from hubsync.journal
+         where side = 'hubspot' and record_id = $1 order by id",
+    )
+    .bind(id.to_string())
+    .fetch_all(rig.pool())
+    .await
+    .unwrap();
+    assert!(rows.len() >= 2, "both paths journalled the contact: {rows:?}");
+    assert_eq!(rig.salesforce.count("Contact", false), 1, "exactly one Salesforce contact");
+    let creates: i64 = sqlx::query_scalar(
+        "select count(*) from hubsync.outbox where target_side = 'external' and operation = 'upsert'",
+    )
+    .fetch_one(rig.pool())
+    .await
+    .unwrap();
+    assert_eq!(creates, 1, "one create queued; the other row settled without a write");
+}
