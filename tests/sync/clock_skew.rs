@@ -18,6 +18,16 @@ use crate::support::database::TestDatabase;
 /// The real binary with its clock shifted by `shift` (`+60s`, `-60s`). The test fails, and
 /// says how to install it, when `faketime` is missing: CI installs it.
 fn spawn_shifted(config: &Path, database_url: &str, shift: &str) -> (RunningBinary, String) {
+    spawn_shifted_with(config, database_url, shift, &[])
+}
+
+/// [`spawn_shifted`] with extra environment variables.
+fn spawn_shifted_with(
+    config: &Path,
+    database_url: &str,
+    shift: &str,
+    extra: &[(&str, &str)],
+) -> (RunningBinary, String) {
     let found = Command::new("faketime").arg("--help").output();
     assert!(found.is_ok(), "faketime is missing: apt-get install -y faketime");
     let mut command = Command::new("faketime");
@@ -27,7 +37,7 @@ fn spawn_shifted(config: &Path, database_url: &str, shift: &str) -> (RunningBina
     command.args(["-f", shift, env!("CARGO_BIN_EXE_hubsync")]);
     command.arg("--config").arg(config).args(["--log-format", "json", "run"]);
     command.env("DATABASE_URL", database_url).env("HUBSYNC__ADMIN__LISTEN", "127.0.0.1:0");
-    for (key, value) in testkit::settings::fast(&[]) {
+    for (key, value) in testkit::settings::fast(extra) {
         command.env(key, value);
     }
     let mut daemon = RunningBinary::spawn(&mut command);
@@ -145,4 +155,62 @@ async fn a_daemon_clock_a_minute_behind_still_sees_edits_within_the_search_safet
     wait_until("the HubSpot edit reaching Salesforce", Duration::from_secs(20), moved).await;
     assert_skew(&measured_skew(&admin).await, -60.0);
     assert_unready_for_skew(&admin).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_ten_minutes_ahead_refuses_real_time_webhooks_as_stale_until_its_clock_is_fixed() {
+    use crate::webhook_receiver::{SECRET, property_event, v3_headers};
+    let public = "https://hooks.example.com/webhooks/hubspot";
+    let db = TestDatabase::create().await;
+    let file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    let config = format!(
+        "[connectors.hubspot]\nkind = \"hubspot\"\nbase_url = \"http://127.0.0.1:9\"\n\
+         auth = {{ method = \"private_app\", token = {{ env = \"HS_TOKEN\" }} }}\n\
+         [webhooks.hubspot]\npublic_url = \"{public}\"\n\
+         client_secret = {{ env = \"HS_SECRET\" }}\n"
+    );
+    std::fs::write(file.path(), config).unwrap();
+    let env = [("HS_TOKEN", "sim-token"), ("HS_SECRET", SECRET)];
+    let at = chrono::Utc::now().timestamp_millis() - 5_000;
+    let body = Value::Array(vec![property_event(41, 501, "Skewed", at)]).to_string();
+    let deliver = |admin: String| {
+        let body = body.clone();
+        async move {
+            let headers = v3_headers(SECRET, public, &body, chrono::Utc::now().timestamp_millis());
+            let mut request =
+                reqwest::Client::new().post(format!("http://{admin}/webhooks/hubspot")).body(body);
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+
+    let (mut ahead, admin) = spawn_shifted_with(file.path(), &db.url, "+600s", &env);
+    wait_until("the skewed daemon to be up", Duration::from_secs(30), || async {
+        reqwest::get(format!("http://{admin}/healthz")).await.is_ok()
+    })
+    .await;
+    let (status, answer) = deliver(admin.clone()).await;
+    assert_eq!((status, answer.contains("stale")), (401, true), "fails closed: {answer}");
+    ahead.child.kill().unwrap();
+    ahead.child.wait().unwrap();
+
+    // the clock fixed, HubSpot's redelivery (it retries for a day) is accepted
+    let (_fixed, admin) = spawn_shifted_with(file.path(), &db.url, "+0s", &env);
+    let mut accepted = None;
+    for _ in 0..100 {
+        let (status, _) = deliver(admin.clone()).await;
+        if status == 200 {
+            accepted = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(accepted, Some(200), "the redelivery is accepted once the clock is right");
+    let pool = PgPool::connect(&db.url).await.unwrap();
+    let rows: i64 =
+        sqlx::query_scalar("select count(*) from hubsync.journal").fetch_one(&pool).await.unwrap();
+    assert_eq!(rows, 1, "journalled once");
 }
