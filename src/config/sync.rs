@@ -26,6 +26,9 @@ pub struct SyncRule {
     pub conflict: ConflictPolicy,
     #[serde(default)]
     pub delete: DeletePolicy,
+    /// What a HubSpot privacy deletion (GDPR) does to the partner and hubsync's copies.
+    #[serde(default)]
+    pub privacy_deletion: PrivacyPolicy,
     /// Records are in scope only when every predicate holds.
     #[serde(default)]
     pub filter: Vec<Predicate>,
@@ -104,6 +107,20 @@ pub enum DeletePolicy {
     Propagate,
     Ignore,
     #[default]
+    Flag,
+}
+
+/// What a HubSpot privacy deletion does: the person asked to be forgotten.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivacyPolicy {
+    /// Blank the partner's mapped fields (a placeholder where its CRM requires a value),
+    /// unlink the pair, and blank the values of both records in the journal and outbox.
+    #[default]
+    Scrub,
+    /// Delete the partner, and blank hubsync's copies as `scrub` does.
+    Delete,
+    /// Touch nothing; journal it for an operator.
     Flag,
 }
 

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Side;
 use crate::connector::hubspot::webhook::{WebhookEvent, WebhookEventKind};
-use crate::journal::{Arrival, ChangeKind, NewChange, PropertyChange};
+use crate::journal::{Arrival, ChangeKind, NewChange, PRIVACY_DELETION, PropertyChange};
 
 /// The journal changes an event stands for. Subscription types hubsync does not act on
 /// give none.
@@ -34,8 +34,12 @@ pub fn changes(connector: &str, event: &WebhookEvent) -> Vec<NewChange> {
             let properties = BTreeMap::from([(name.clone(), change)]);
             vec![base(event.object_id, ChangeKind::Upsert, properties, "")]
         }
-        WebhookEventKind::Deletion | WebhookEventKind::PrivacyDeletion => {
-            vec![base(event.object_id, ChangeKind::Delete, none(), "")]
+        WebhookEventKind::Deletion => vec![base(event.object_id, ChangeKind::Delete, none(), "")],
+        WebhookEventKind::PrivacyDeletion => {
+            let marker =
+                PropertyChange { value: Some("true".into()), timestamp: Some(event.occurred_at) };
+            let properties = BTreeMap::from([(PRIVACY_DELETION.to_string(), marker)]);
+            vec![base(event.object_id, ChangeKind::Delete, properties, "")]
         }
         WebhookEventKind::Restore => vec![base(event.object_id, ChangeKind::Restore, none(), "")],
         WebhookEventKind::AssociationChange { association_type, from_id, to_id, removed } => {

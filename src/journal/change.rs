@@ -147,6 +147,10 @@ pub struct NewChange {
     pub dedup_key: String,
 }
 
+/// The property a delete carries when HubSpot announced it as a privacy deletion (GDPR):
+/// the person asked to be forgotten, so the sync block's `privacy_deletion` policy applies.
+pub const PRIVACY_DELETION: &str = "privacy_deletion";
+
 /// A journal row as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JournalRow {
@@ -190,5 +194,12 @@ impl Completion {
             Completion::Skipped => Status::Skipped,
             Completion::Conflict => Status::Conflict,
         }
+    }
+}
+
+impl JournalRow {
+    /// A delete HubSpot announced as a privacy deletion.
+    pub fn is_privacy_deletion(&self) -> bool {
+        self.kind == ChangeKind::Delete && self.properties.contains_key(PRIVACY_DELETION)
     }
 }

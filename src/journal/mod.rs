@@ -7,7 +7,10 @@ mod error;
 mod parse;
 mod wake;
 
-pub use change::{Arrival, ChangeKind, Completion, JournalRow, NewChange, PropertyChange, Status};
+pub use change::{
+    Arrival, ChangeKind, Completion, JournalRow, NewChange, PRIVACY_DELETION, PropertyChange,
+    Status,
+};
 pub use error::JournalError;
 pub use parse::{parse_side, parse_status, parse_when};
 pub use wake::{Doorbell, Waker};

@@ -40,6 +40,9 @@ pub struct Context {
     pub busy_associations: HashMap<(String, Side, String, String), Vec<String>>,
     /// `(sync, side, unique value)` of creates in flight.
     pub busy_keys: HashSet<RecordRef>,
+    /// For privacy deletions to scrub: the fields each block's target requires, lowercased,
+    /// by `(sync, side)`.
+    pub required: HashMap<(String, Side), HashSet<String>>,
     /// Owner ids of both sides, by sync block, where its fields map owners.
     pub owners: HashMap<String, std::sync::Arc<OwnerMap>>,
 }

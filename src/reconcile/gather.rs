@@ -144,7 +144,36 @@ pub async fn gather(
     let link_ids: Vec<i64> = context.links.values().map(|l| l.id).collect();
     context.states = state::load_many(pool, &link_ids).await?;
     load_owners(sources, rules, rows, &mut context).await?;
+    load_required(sources, rules, &wanted, &mut context).await?;
     Ok(context)
+}
+
+/// For privacy deletions a block scrubs: which fields the partner's CRM requires (they get
+/// a placeholder rather than a blank it would refuse).
+async fn load_required(
+    sources: &Sources,
+    rules: &[SyncRule],
+    rows: &[JournalRow],
+    context: &mut Context,
+) -> Result<(), ReconcileError> {
+    for row in rows.iter().filter(|row| row.is_privacy_deletion()) {
+        for rule in rules_of(rules, row) {
+            let target = row.side.other();
+            let key = (rule.name.clone(), target);
+            if context.required.contains_key(&key) {
+                continue;
+            }
+            let name = connector(rule, target);
+            let described = sources
+                .api(name)
+                .describe(object(rule, target))
+                .await
+                .map_err(ReconcileError::connector(name))?;
+            let required = described.fields.iter().filter(|f| f.required);
+            context.required.insert(key, required.map(|f| f.name.to_lowercase()).collect());
+        }
+    }
+    Ok(())
 }
 
 /// What is known of the linked records whose webhook changes would be decided without a

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use super::error::ReconcileError;
-use super::row::{ConflictRecord, Outcome, RowPlan};
+use super::row::{ConflictRecord, Forget, Outcome, RowPlan};
 use crate::config::Side;
 use crate::journal::{Completion, JournalRow};
 use crate::store;
@@ -69,11 +69,30 @@ pub async fn commit(
         .filter(|p| !matches!(p.outcome, Outcome::Defer(_) | Outcome::Fail(..)))
         .flat_map(|p| p.items.iter().cloned())
         .collect();
+    for plan in plans.iter().filter(|p| !matches!(p.outcome, Outcome::Defer(_))) {
+        for forget in &plan.forget {
+            forget_pair(&mut tx, forget).await?;
+        }
+    }
     outbox::insert_many(&mut tx, &items).await?;
     let committed = settle_rows(&mut tx, worker, rows, &plans, max_attempts).await?;
     settle_folded(&mut tx, worker, folded, &plans).await?;
     tx.commit().await?;
     Ok(Committed { items: items.len(), conflicts, ..committed })
+}
+
+/// A privacy deletion: both records' values leave hubsync's copies (journal, outbox,
+/// conflicts, the pair's record state), before the plan's own write is queued.
+async fn forget_pair(tx: &mut sqlx::PgConnection, forget: &Forget) -> Result<(), ReconcileError> {
+    for (side, connector, object, id) in &forget.records {
+        store::journal::forget_values(&mut *tx, *side, connector, object, id).await?;
+        outbox::forget_values(&mut *tx, &forget.sync_name, *side, id).await?;
+        conflicts::forget_values(&mut *tx, &forget.sync_name, *side, id).await?;
+    }
+    if let Some(link_id) = forget.link_id {
+        state::forget(&mut *tx, link_id).await?;
+    }
+    Ok(())
 }
 
 /// A merge moves the merged record's link to the survivor; if both were linked, an

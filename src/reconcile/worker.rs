@@ -275,6 +275,7 @@ pub(super) fn plan_one(
             state: Vec::new(),
             new_link: None,
             conflicts: Vec::new(),
+            forget: Vec::new(),
         };
     }
     let blocking =
@@ -287,6 +288,7 @@ pub(super) fn plan_one(
         first.items.extend(other.items);
         first.conflicts.extend(other.conflicts);
         first.state.extend(other.state);
+        first.forget.extend(other.forget);
     }
     first
 }

@@ -177,3 +177,24 @@ pub async fn insert<'e>(
     .await?;
     Ok(())
 }
+
+/// Blanks the values of every conflict of the record (a privacy deletion); the rows keep
+/// who, when, which fields and how each was settled. Returns the conflicts touched.
+pub async fn forget_values<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    sync_name: &str,
+    side: crate::config::Side,
+    record_id: &str,
+) -> sqlx::Result<u64> {
+    let column = match side {
+        crate::config::Side::Hubspot => "hubspot_id",
+        crate::config::Side::External => "external_id",
+    };
+    let sql = format!(
+        "update hubsync.conflicts set hubspot_value = null, external_value = null,
+             hubspot_as_external = null, external_as_hubspot = null
+         where sync_name = $1 and {column} = $2"
+    );
+    let done = sqlx::query(&sql).bind(sync_name).bind(record_id).execute(executor).await?;
+    Ok(done.rows_affected())
+}

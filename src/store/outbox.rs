@@ -542,3 +542,29 @@ pub async fn in_flight<'e>(
     .fetch_all(executor)
     .await
 }
+
+/// Blanks the values every item to or from the record holds (a privacy deletion): written
+/// fields, the state to save, the API's answer. Pending items then write blanks, if
+/// anything. Returns the items touched.
+pub async fn forget_values<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    sync_name: &str,
+    side: Side,
+    record_id: &str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "update hubsync.outbox o set
+             properties = (select coalesce(jsonb_object_agg(e.key, 'null'::jsonb), '{}')
+                           from jsonb_each(o.properties) as e),
+             state = '[]'::jsonb, last_result = null
+         where o.sync_name = $1
+           and ((o.target_side = $2 and o.target_id = $3)
+                or (o.target_side <> $2 and o.source_id = $3))",
+    )
+    .bind(sync_name)
+    .bind(side.as_str())
+    .bind(record_id)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -166,3 +166,12 @@ on conflict (link_id, side) do update
             from jsonb_each(excluded.fields) as f (name, field)
             cross join lateral (select s.fields -> f.name) as old (field)),
         updated_at = now()";
+
+/// Forgets what is known of a pair's values (a privacy deletion); the link stays.
+pub async fn forget<'e>(executor: impl PgExecutor<'e>, link_id: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("delete from hubsync.record_state where link_id = $1")
+        .bind(link_id)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -363,11 +363,12 @@ impl Rig {
 }
 
 /// HubSpot's webhook events the daemon subscribes to in [`Rig::start_with_webhooks`].
-const WEBHOOK_EVENTS: [&str; 7] = [
+const WEBHOOK_EVENTS: [&str; 8] = [
     "contact.creation",
     "contact.propertyChange",
     "contact.associationChange",
     "contact.deletion",
+    "contact.privacyDeletion",
     "contact.merge",
     "company.creation",
     "company.propertyChange",

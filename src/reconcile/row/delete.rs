@@ -35,6 +35,9 @@ fn redirect(context: &mut Context, rule: &SyncRule, side: Side, merged: &str, in
 }
 
 pub(super) fn delete(rule: &SyncRule, row: &JournalRow, context: &mut Context) -> RowPlan {
+    if row.is_privacy_deletion() {
+        return super::privacy::plan(rule, row, context);
+    }
     let skip = |reason| RowPlan::settled(row, rule, Outcome::Complete(Completion::Skipped, reason));
     let Some(link) = context.link(&rule.name, row.side, &row.record_id).cloned() else {
         return skip("delete_unlinked");

@@ -9,6 +9,7 @@ mod delete;
 mod fields;
 mod identity;
 mod link;
+mod privacy;
 mod update;
 mod upsert;
 
@@ -72,6 +73,20 @@ pub struct RowPlan {
     /// A pair matched by key, to link now: `(hubspot_id, external_id)`, with its state.
     pub new_link: Option<NewLink>,
     pub conflicts: Vec<ConflictRecord>,
+    /// A privacy deletion: the pairs whose values hubsync forgets when the plan commits.
+    pub forget: Vec<Forget>,
+}
+
+/// The records of a pair whose values hubsync's copies (journal, outbox, conflicts, link
+/// state) lose. The link stays: a scrubbed partner must not come back as a new record, and
+/// a deleted one's link goes when its delete lands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forget {
+    pub sync_name: String,
+    /// `(side, connector, object, id)` of each record, where known.
+    pub records: Vec<(Side, String, String, String)>,
+    /// The pair's link, whose record state is forgotten.
+    pub link_id: Option<i64>,
 }
 
 impl RowPlan {
@@ -84,6 +99,7 @@ impl RowPlan {
             state: Vec::new(),
             new_link: None,
             conflicts: Vec::new(),
+            forget: Vec::new(),
         }
     }
 }

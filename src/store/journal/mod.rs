@@ -2,6 +2,7 @@
 //! operator queries and actions, retention, and the NOTIFY that wakes other replicas.
 
 mod claim;
+mod forget;
 mod intake;
 mod operate;
 mod query;
@@ -12,6 +13,7 @@ pub use claim::{
     Claim, claim, claim_followers, claim_in, claim_within, complete, complete_many, fail, postpone,
     release, walk_in_order, write_failed, write_lease_expired,
 };
+pub use forget::forget_values;
 pub use intake::{journalled, known, last_deleted, queued};
 pub use operate::{OperatorAction, REQUEUEABLE, SKIPPABLE, act, requeue, skip};
 pub use query::{Attempt, JournalFilter, attempts, query};
