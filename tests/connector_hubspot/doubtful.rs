@@ -152,45 +152,34 @@ async fn an_update_answered_with_an_empty_207_is_retried_per_item_never_marked_d
     assert_eq!(sim.faults().fired(), 1);
 }
 
-#[tokio::test]
-async fn an_upsert_answered_with_a_proxy_page_after_it_landed_is_retried_and_lands_once() {
+/// Five upserts the simulator applies, then answers with `fault` instead: the connector
+/// retries them (an upsert by unique key) and each contact exists once.
+async fn assert_an_upsert_lost_after_it_landed_lands_once(fault: Fault) {
     let sim = sim(RateProfile::UNLIMITED).await;
     add_unique_property(&sim);
-    let fault = Fault::ServeThenRaw {
-        body: "<html><body>502 from the proxy</body></html>".into(),
-        status: None,
-    };
     sim.inject(FaultRule::new("/crm/v3/objects/contacts/batch/upsert", fault, Trigger::Next(1)));
     let (hubspot, items) = (connector(&sim, generous()), contacts(5));
     let results = hubspot.upsert_batch("contacts", "ext_id", &items).await.unwrap();
     assert!(results.iter().all(ItemResult::is_success), "{results:?}");
     assert_eq!(sim.faults().fired(), 1);
     assert_eq!(sim.count("contacts"), 5, "exactly one record per unique key");
+}
+
+#[tokio::test]
+async fn an_upsert_answered_with_a_proxy_page_after_it_landed_is_retried_and_lands_once() {
+    let body = "<html><body>502 from the proxy</body></html>".into();
+    assert_an_upsert_lost_after_it_landed_lands_once(Fault::ServeThenRaw { body, status: None })
+        .await;
 }
 
 #[tokio::test]
 async fn an_upsert_answered_500_after_it_landed_is_retried_and_lands_once() {
-    let sim = sim(RateProfile::UNLIMITED).await;
-    add_unique_property(&sim);
-    let body = r#"{"status":"error","category":"INTERNAL_ERROR","message":"try again"}"#;
-    let fault = Fault::ServeThenRaw { body: body.into(), status: Some(500) };
-    sim.inject(FaultRule::new("/crm/v3/objects/contacts/batch/upsert", fault, Trigger::Next(1)));
-    let (hubspot, items) = (connector(&sim, generous()), contacts(5));
-    let results = hubspot.upsert_batch("contacts", "ext_id", &items).await.unwrap();
-    assert!(results.iter().all(ItemResult::is_success), "{results:?}");
-    assert_eq!(sim.faults().fired(), 1);
-    assert_eq!(sim.count("contacts"), 5, "exactly one record per unique key");
+    let body = r#"{"status":"error","category":"INTERNAL_ERROR","message":"try again"}"#.into();
+    let fault = Fault::ServeThenRaw { body, status: Some(500) };
+    assert_an_upsert_lost_after_it_landed_lands_once(fault).await;
 }
 
 #[tokio::test]
 async fn an_upsert_whose_answer_is_cut_off_after_it_landed_is_retried_and_lands_once() {
-    let sim = sim(RateProfile::UNLIMITED).await;
-    add_unique_property(&sim);
-    let fault = Fault::DropMidBody;
-    sim.inject(FaultRule::new("/crm/v3/objects/contacts/batch/upsert", fault, Trigger::Next(1)));
-    let (hubspot, items) = (connector(&sim, generous()), contacts(5));
-    let results = hubspot.upsert_batch("contacts", "ext_id", &items).await.unwrap();
-    assert!(results.iter().all(ItemResult::is_success), "{results:?}");
-    assert_eq!(sim.faults().fired(), 1);
-    assert_eq!(sim.count("contacts"), 5, "exactly one record per unique key");
+    assert_an_upsert_lost_after_it_landed_lands_once(Fault::DropMidBody).await;
 }
